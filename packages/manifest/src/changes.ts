@@ -1,0 +1,144 @@
+/**
+ * What an Automerge change touches, read from its ops without applying it. Policy uses this to check
+ * authority, the link to order changes by priority, and the audit to name fields.
+ *
+ * An op names the object it writes by ID. {@link ObjectIndex} maps object IDs to logical paths: it is
+ * seeded from a document (section objects come from the deterministic genesis) and learns the objects
+ * that incoming changes create, so a batch can be inspected before any of it is applied.
+ */
+import * as A from '@automerge/automerge'
+import { fieldSpec, PRIORITY_ORDER } from './catalog.ts'
+import type { PriorityClass } from './catalog.ts'
+
+/** A logical path: map keys, with `*` standing for any list element. */
+export type LogicalPath = string[]
+
+const MAKE_ACTIONS = new Set(['makeMap', 'makeList', 'makeText', 'makeTable'])
+
+export class ObjectIndex {
+  private readonly paths = new Map<string, LogicalPath>([['_root', []]])
+  /** Objects learned from changes not yet in the document: their contents are new, not edits. */
+  private readonly fresh = new Set<string>()
+
+  /** Indexes every object in a document. */
+  static fromDoc(doc: A.Doc<unknown>): ObjectIndex {
+    const index = new ObjectIndex()
+    const walk = (value: any, path: LogicalPath) => {
+      if (value === null || typeof value !== 'object' || A.isImmutableString(value)) return
+      const isList = Array.isArray(value)
+      for (const key of isList ? value.keys() : Object.keys(value)) {
+        const id = A.getObjectId(value, key as never)
+        if (!id) continue
+        const childPath = [...path, isList ? '*' : String(key)]
+        index.paths.set(id, childPath)
+        if (!(typeof value[key] === 'string')) walk(value[key], childPath)
+      }
+    }
+    walk(doc, [])
+    return index
+  }
+
+  resolve(objId: string): LogicalPath | undefined {
+    return this.paths.get(objId)
+  }
+
+  /** True when the object was created by a change this index learned, not by the stored document. */
+  isFresh(objId: string): boolean {
+    return this.fresh.has(objId)
+  }
+
+  /** Records the objects a change creates, so later changes in the same batch resolve. */
+  learn(change: A.DecodedChange): void {
+    change.ops.forEach((op, i) => {
+      if (!MAKE_ACTIONS.has(op.action)) return
+      const parent = this.paths.get(op.obj)
+      if (!parent) return
+      const id = `${change.startOp + i}@${change.actor}`
+      const key = (op as { key?: string }).key
+      this.paths.set(id, [...parent, key !== undefined ? key : '*'])
+      this.fresh.add(id)
+    })
+  }
+}
+
+/**
+ * One op, as policy sees it.
+ * - `field`: the catalog field it falls under (`physical.condition`, `cargo.dg`, `reefer.readings`,
+ *   `notes`, `proposals`), or a root key, or undefined when the object is unknown.
+ * - `kind`: `root` writes a top-level key; `append` inserts a new list element; `new` writes inside
+ *   an object created in this batch; `existing` modifies an element or object that already existed.
+ */
+export interface TouchedOp {
+  field: string | undefined
+  path: LogicalPath | undefined
+  key: string | undefined
+  kind: 'root' | 'field' | 'append' | 'new' | 'existing'
+  action: string
+  value: unknown
+}
+
+/** The ops of a change, resolved against the index. Call `index.learn(change)` first. */
+export function touchedOps(change: A.DecodedChange, index: ObjectIndex): TouchedOp[] {
+  return change.ops.map((op) => {
+    const o = op as {
+      action: string
+      obj: string
+      value?: unknown
+      key?: string
+      elemId?: string
+      insert?: boolean
+    }
+    const parent = index.resolve(o.obj)
+    const key = o.key
+    const action = o.action
+    const value = MAKE_ACTIONS.has(action)
+      ? action === 'makeMap'
+        ? {}
+        : []
+      : action === 'del'
+        ? undefined
+        : o.value
+    if (!parent) return { field: undefined, path: undefined, key, kind: 'existing', action, value }
+    const path = key !== undefined ? [...parent, key] : [...parent, '*']
+    const field = fieldSpec(path.filter((p) => p !== '*').join('.'))?.path ?? path[0]
+    let kind: TouchedOp['kind']
+    if (parent.length === 0) kind = 'root'
+    else if (parent.length === 1 && key !== undefined) kind = 'field'
+    else if (o.insert) kind = 'append'
+    else if (index.isFresh(o.obj)) kind = 'new'
+    else kind = field === 'notes' ? 'field' : 'existing'
+    return { field, path, key, kind, action, value }
+  })
+}
+
+/** The highest priority class among the fields a change writes. */
+export function priorityOfOps(ops: TouchedOp[]): PriorityClass {
+  let best = PRIORITY_ORDER.length - 1
+  for (const op of ops) {
+    if (!op.field) continue
+    const spec = fieldSpec(op.field)
+    if (!spec) continue
+    // Objects (alarm, dg) are created by a make op: the field is being set to a non-null value.
+    const value = op.kind === 'field' || op.field === op.path?.join('.') ? op.value : {}
+    const cls = PRIORITY_ORDER.indexOf(spec.priorityOf(op.action === 'del' ? null : value))
+    if (op.kind !== 'field' && spec.path === 'reefer.readings') {
+      best = Math.min(best, PRIORITY_ORDER.indexOf('routine'))
+      continue
+    }
+    best = Math.min(best, cls)
+  }
+  // A change that only appends readings is routine; anything else is at least normal.
+  return PRIORITY_ORDER[best]!
+}
+
+/** Decodes, indexes and classifies a batch of raw changes for one document, in causal order. */
+export function classifyChanges(
+  changes: A.DecodedChange[],
+  index: ObjectIndex,
+): { change: A.DecodedChange; ops: TouchedOp[]; priority: PriorityClass }[] {
+  return changes.map((change) => {
+    index.learn(change)
+    const ops = touchedOps(change, index)
+    return { change, ops, priority: priorityOfOps(ops) }
+  })
+}

@@ -1,0 +1,52 @@
+/**
+ * The one error type Tally's libraries throw for bad input. The `code` is part of the HTTP contract
+ * (`{"error": {"code", "field"?, "message"}}`) and is mapped to a status once, in {@link httpStatusOf}.
+ */
+export type TallyErrorCode =
+  | 'INVALID'
+  | 'FORBIDDEN_FIELD'
+  | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'DISK_FULL'
+  | 'INTERNAL'
+
+export class TallyError extends Error {
+  readonly code: TallyErrorCode
+  readonly field?: string
+
+  constructor(code: TallyErrorCode, message: string, field?: string) {
+    super(message)
+    this.name = 'TallyError'
+    this.code = code
+    if (field !== undefined) this.field = field
+  }
+
+  toJSON(): { error: { code: TallyErrorCode; field?: string; message: string } } {
+    return { error: { code: this.code, ...(this.field ? { field: this.field } : {}), message: this.message } }
+  }
+}
+
+const STATUS: Record<TallyErrorCode, number> = {
+  INVALID: 400,
+  FORBIDDEN_FIELD: 403,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  DISK_FULL: 507,
+  INTERNAL: 500,
+}
+
+/** The HTTP status for an error code; anything that is not a TallyError is a 500. */
+export function httpStatusOf(err: unknown): number {
+  return err instanceof TallyError ? STATUS[err.code] : 500
+}
+
+/** Shorthand for the most common refusal: a value that fails validation, naming the field. */
+export function invalid(field: string, message: string): TallyError {
+  return new TallyError('INVALID', `${field}: ${message}`, field)
+}
