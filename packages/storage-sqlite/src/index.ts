@@ -1,0 +1,56 @@
+/**
+ * @tally/storage-sqlite: automerge-repo storage on better-sqlite3, plus the sync bookkeeping tables
+ * (cursors, sessions, dead letters, audit, actors, tokens) that live in the same file.
+ */
+export {
+  SqliteStorageAdapter,
+  ensureChunkTable,
+  DEFAULT_CHUNK_TABLE,
+  type SqliteStorageAdapterOptions,
+  type SynchronousMode,
+} from './sqlite-storage-adapter.ts'
+export { encodeStorageKey, decodeStorageKey, storageKeyRange, type StorageKeyRange } from './storage-key.ts'
+export {
+  openTallyDatabase,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type OpenTallyDatabaseOptions,
+} from './tally-database.ts'
+export { migrate, schemaVersion, MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts'
+export {
+  DiskFullError,
+  isSqliteFullError,
+  mapDiskFull,
+  withDiskFullRecovery,
+  type DiskFullRecoveryOptions,
+} from './disk-full.ts'
+export { pruneSyncLogs } from './prune-sync-logs.ts'
+export { systemClock, isoNow, type Clock } from './clock.ts'
+export type { StoreOptions } from './store-options.ts'
+export { CursorStore, type PeerState } from './cursor-store.ts'
+export {
+  SessionLog,
+  DEFAULT_USD_PER_MB,
+  BYTES_PER_MB,
+  type SessionLogOptions,
+  type SyncSessionState,
+  type SyncSessionCounters,
+  type SyncSessionRecord,
+  type SyncTotals,
+  type DailySyncTotals,
+} from './session-log.ts'
+export {
+  DeadLetterStore,
+  type DeadLetterStatus,
+  type NewDeadLetter,
+  type DeadLetterRecord,
+  type DeadLetterFilter,
+} from './dead-letter-store.ts'
+export { AuditLog, type NewAuditEntry, type AuditRecord } from './audit-log.ts'
+export {
+  ActorRegistryStore,
+  ActorBindingConflictError,
+  type ActorKind,
+  type ActorBinding,
+  type NewActorBinding,
+} from './actor-registry-store.ts'
+export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto'
+import type Database from 'better-sqlite3'
+import { isoNow, systemClock, type Clock } from './clock.ts'
+import type { StoreOptions } from './store-options.ts'
+
+/** Link price used when none is configured (design §4: about $10 per MB). */
+export const DEFAULT_USD_PER_MB = 10
+/** Satellite traffic is billed in decimal megabytes. */
+export const BYTES_PER_MB = 1_000_000
+
+/** Outcome of a sync session; `running` until it is finished. */
+export type SyncSessionState = 'running' | 'complete' | 'failed' | 'aborted'
+
+/** Traffic counters of one session. */
+export interface SyncSessionCounters {
+  bytesUp: number
+  bytesDown: number
+  chunksUp: number
+  chunksDown: number
+  changesUp: number
+  changesDown: number
+  /** Changes or chunks refused by policy. */
+  rejected: number
+}
+
+/** One row of `sync_sessions`. */
+export interface SyncSessionRecord extends SyncSessionCounters {
+  id: string
+  peer: string
+  startedAt: string
+  endedAt: string | null
+  /** endedAt - startedAt, or null while running. */
+  durationMs: number | null
+  state: SyncSessionState
+  /** (bytesUp + bytesDown) at the log's $/MB, kept current as counters grow. */
+  costUsd: number
+  error: string | null
+}
+
+/** Sums over many sessions. */
+export interface SyncTotals extends SyncSessionCounters {
+  sessions: number
+  failed: number
+  costUsd: number
+}
+
+/** {@link SyncTotals} for one UTC day (`YYYY-MM-DD`). */
+export interface DailySyncTotals extends SyncTotals {
+  day: string
+}
+
+/** Options for {@link SessionLog}. */
+export interface SessionLogOptions extends StoreOptions {
+  /** Price of one MB (10^6 bytes) over the link. Default {@link DEFAULT_USD_PER_MB}. */
+  usdPerMb?: number
+}
+
+interface SessionRow {
+  id: string
+  peer: string
+  started_at: string
+  ended_at: string | null
+  state: SyncSessionState
+  bytes_up: number
+  bytes_down: number
+  chunks_up: number
+  chunks_down: number
+  changes_up: number
+  changes_down: number
+  rejected: number
+  cost_usd: number
+  error: string | null
+}
+
+type TotalsRow = Omit<SessionRow, 'id' | 'peer' | 'started_at' | 'ended_at' | 'state' | 'error'> & {
+  sessions: number
+  failed: number
+}
+
+const TOTALS_COLUMNS = `COUNT(*) AS sessions, COALESCE(SUM(state = 'failed'), 0) AS failed,
+  COALESCE(SUM(bytes_up), 0) AS bytes_up, COALESCE(SUM(bytes_down), 0) AS bytes_down,
+  COALESCE(SUM(chunks_up), 0) AS chunks_up, COALESCE(SUM(chunks_down), 0) AS chunks_down,
+  COALESCE(SUM(changes_up), 0) AS changes_up, COALESCE(SUM(changes_down), 0) AS changes_down,
+  COALESCE(SUM(rejected), 0) AS rejected, COALESCE(SUM(cost_usd), 0) AS cost_usd`
+
+/**
+ * Accounting of link sessions (design §4 "Accounting"): bytes, chunks, changes and rejections each
+ * way, duration, cost and outcome. Counters are added as the session runs, so a session cut short
+ * by a crash still shows what it moved.
+ */
+export class SessionLog {
+  private readonly clock: Clock
+  private readonly usdPerByte: number
+  private readonly stmts: ReturnType<typeof prepareStatements>
+
+  constructor(db: Database.Database, options: SessionLogOptions = {}) {
+    this.clock = options.clock ?? systemClock
+    const usdPerMb = options.usdPerMb ?? DEFAULT_USD_PER_MB
+    if (!(usdPerMb >= 0)) throw new RangeError(`usdPerMb must be >= 0, got ${usdPerMb}`)
+    this.usdPerByte = usdPerMb / BYTES_PER_MB
+    this.stmts = prepareStatements(db)
+  }
+
+  /** Opens a `running` session for `peer` and returns its ID. */
+  start(peer: string, options: { id?: string; startedAt?: string } = {}): string {
+    const id = options.id ?? randomUUID()
+    this.stmts.insert.run(id, peer, options.startedAt ?? isoNow(this.clock))
+    return id
+  }
+
+  /** Adds to the session's counters (missing fields add 0) and updates its cost. */
+  add(id: string, delta: Partial<SyncSessionCounters>): void {
+    const result = this.stmts.add.run({
+      id,
+      rate: this.usdPerByte,
+      bytes_up: delta.bytesUp ?? 0,
+      bytes_down: delta.bytesDown ?? 0,
+      chunks_up: delta.chunksUp ?? 0,
+      chunks_down: delta.chunksDown ?? 0,
+      changes_up: delta.changesUp ?? 0,
+      changes_down: delta.changesDown ?? 0,
+      rejected: delta.rejected ?? 0,
+    })
+    if (result.changes === 0) throw new Error(`unknown sync session ${id}`)
+  }
+
+  /** Ends the session with an outcome (and the error, for a failure) and returns the final row. */
+  finish(
+    id: string,
+    outcome: { state: Exclude<SyncSessionState, 'running'>; error?: string },
+  ): SyncSessionRecord {
+    const result = this.stmts.finish.run(outcome.state, isoNow(this.clock), outcome.error ?? null, id)
+    if (result.changes === 0) throw new Error(`unknown sync session ${id}`)
+    return this.get(id)!
+  }
+
+  /** One session, or undefined. */
+  get(id: string): SyncSessionRecord | undefined {
+    const row = this.stmts.get.get(id)
+    return row ? toRecord(row) : undefined
+  }
+
+  /** Sessions, newest first, optionally for one peer and/or started before `before`. */
+  list(filter: { peer?: string; before?: string; limit?: number } = {}): SyncSessionRecord[] {
+    return this.stmts.list
+      .all({ peer: filter.peer ?? null, before: filter.before ?? null, limit: filter.limit ?? 100 })
+      .map(toRecord)
+  }
+
+  /** The newest session of `peer` that completed, or undefined. */
+  lastComplete(peer: string): SyncSessionRecord | undefined {
+    const row = this.stmts.lastComplete.get(peer)
+    return row ? toRecord(row) : undefined
+  }
+
+  /** Sums over sessions started at or after `since`, optionally for one peer. */
+  totals(filter: { peer?: string; since?: string } = {}): SyncTotals {
+    return toTotals(this.stmts.totals.get({ peer: filter.peer ?? null, since: filter.since ?? null })!)
+  }
+
+  /** {@link totals} per UTC day of `started_at`, oldest day first (bytes and cost per day, §6). */
+  perDay(filter: { peer?: string; since?: string } = {}): DailySyncTotals[] {
+    return this.stmts.perDay
+      .all({ peer: filter.peer ?? null, since: filter.since ?? null })
+      .map((row) => ({ day: row.day, ...toTotals(row) }))
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const peerAndSince = `(@peer IS NULL OR peer = @peer) AND (@since IS NULL OR started_at >= @since)`
+  return {
+    insert: db.prepare<[string, string, string]>(
+      `INSERT INTO sync_sessions (id, peer, started_at, state) VALUES (?, ?, ?, 'running')`,
+    ),
+    add: db.prepare<[Record<string, string | number>]>(
+      `UPDATE sync_sessions SET
+         bytes_up = bytes_up + @bytes_up, bytes_down = bytes_down + @bytes_down,
+         chunks_up = chunks_up + @chunks_up, chunks_down = chunks_down + @chunks_down,
+         changes_up = changes_up + @changes_up, changes_down = changes_down + @changes_down,
+         rejected = rejected + @rejected,
+         cost_usd = (bytes_up + @bytes_up + bytes_down + @bytes_down) * @rate
+       WHERE id = @id`,
+    ),
+    finish: db.prepare<[string, string, string | null, string]>(
+      `UPDATE sync_sessions SET state = ?, ended_at = ?, error = ? WHERE id = ?`,
+    ),
+    get: db.prepare<[string], SessionRow>('SELECT * FROM sync_sessions WHERE id = ?'),
+    list: db.prepare<[{ peer: string | null; before: string | null; limit: number }], SessionRow>(
+      `SELECT * FROM sync_sessions
+       WHERE (@peer IS NULL OR peer = @peer) AND (@before IS NULL OR started_at < @before)
+       ORDER BY started_at DESC, rowid DESC LIMIT @limit`,
+    ),
+    lastComplete: db.prepare<[string], SessionRow>(
+      `SELECT * FROM sync_sessions WHERE peer = ? AND state = 'complete' ORDER BY started_at DESC LIMIT 1`,
+    ),
+    totals: db.prepare<[{ peer: string | null; since: string | null }], TotalsRow>(
+      `SELECT ${TOTALS_COLUMNS} FROM sync_sessions WHERE ${peerAndSince}`,
+    ),
+    perDay: db.prepare<[{ peer: string | null; since: string | null }], TotalsRow & { day: string }>(
+      `SELECT substr(started_at, 1, 10) AS day, ${TOTALS_COLUMNS} FROM sync_sessions
+       WHERE ${peerAndSince} GROUP BY day ORDER BY day`,
+    ),
+  }
+}
+
+function toRecord(row: SessionRow): SyncSessionRecord {
+  return {
+    id: row.id,
+    peer: row.peer,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    durationMs: row.ended_at === null ? null : Date.parse(row.ended_at) - Date.parse(row.started_at),
+    state: row.state,
+    ...toCounters(row),
+    costUsd: row.cost_usd,
+    error: row.error,
+  }
+}
+
+function toCounters(row: Omit<TotalsRow, 'sessions' | 'failed' | 'cost_usd'>): SyncSessionCounters {
+  return {
+    bytesUp: row.bytes_up,
+    bytesDown: row.bytes_down,
+    chunksUp: row.chunks_up,
+    chunksDown: row.chunks_down,
+    changesUp: row.changes_up,
+    changesDown: row.changes_down,
+    rejected: row.rejected,
+  }
+}
+
+function toTotals(row: TotalsRow): SyncTotals {
+  return { sessions: row.sessions, failed: row.failed, ...toCounters(row), costUsd: row.cost_usd }
+}
