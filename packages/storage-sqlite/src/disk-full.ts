@@ -66,7 +66,7 @@ export function withDiskFullRecovery<T>(
     return fn()
   } catch (err) {
     if (!isSqliteFullError(err)) throw err
-    let pruned = 0
+    let pruned: number
     try {
       pruned = pruneSyncLogs(db, options.keepDays)
     } catch (pruneErr) {
