@@ -27,11 +27,18 @@ export class ObjectIndex {
       if (value === null || typeof value !== 'object' || A.isImmutableString(value)) return
       const isList = Array.isArray(value)
       for (const key of isList ? value.keys() : Object.keys(value)) {
-        const id = A.getObjectId(value, key as never)
+        const child = value[key]
+        // getObjectId(list, i) answers the list's own ID, not the element's, so list elements are
+        // asked directly; map children are asked through the parent, which also covers text.
+        const id = isList
+          ? child !== null && typeof child === 'object' && !A.isImmutableString(child)
+            ? A.getObjectId(child)
+            : null
+          : A.getObjectId(value, key as never)
         if (!id) continue
         const childPath = [...path, isList ? '*' : String(key)]
         index.paths.set(id, childPath)
-        if (!(typeof value[key] === 'string')) walk(value[key], childPath)
+        if (typeof child !== 'string') walk(child, childPath)
       }
     }
     walk(doc, [])
@@ -45,6 +52,14 @@ export class ObjectIndex {
   /** True when the object was created by a change this index learned, not by the stored document. */
   isFresh(objId: string): boolean {
     return this.fresh.has(objId)
+  }
+
+  /**
+   * Ends a batch: objects learned so far now count as existing. Without this, a later batch could
+   * edit an old reading as if it were filling in a new one.
+   */
+  settle(): void {
+    this.fresh.clear()
   }
 
   /** Records the objects a change creates, so later changes in the same batch resolve. */

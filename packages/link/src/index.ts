@@ -1,0 +1,6 @@
+export * from './messages.ts'
+export * from './codec.ts'
+export * from './heads.ts'
+export * from './changeset.ts'
+export * from './replica.ts'
+export * from './session.ts'

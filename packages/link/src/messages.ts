@@ -1,0 +1,123 @@
+/**
+ * Wire messages of the vessel↔relay link (docs/protocol.md). Every frame is one binary WebSocket
+ * message: a CBOR map with a discriminating `t`. Inbound frames are untrusted: {@link decodeFrame}
+ * checks each field's type and size before anything else sees it.
+ */
+
+/** Bumped on any incompatible change; a mismatch closes the socket with {@link CloseCode.VersionMismatch}. */
+export const PROTOCOL_VERSION = 1
+
+/** Named close codes (4000–4999 are the application's range in RFC 6455). */
+export const CloseCode = {
+  Normal: 1000,
+  BadFrame: 4400,
+  Unauthorized: 4401,
+  Forbidden: 4403,
+  VersionMismatch: 4406,
+  Timeout: 4408,
+  TooLarge: 4413,
+  Internal: 4500,
+  DiskFull: 4507,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** Largest frame either side accepts; a chunk is well under it. */
+export const MAX_FRAME_BYTES = 1024 * 1024
+/** Largest decompressed chunk payload, so a small compressed chunk cannot expand without bound. */
+export const MAX_CHUNK_PAYLOAD_BYTES = 8 * 1024 * 1024
+
+export type Priority = 0 | 1 | 2 // critical, normal, routine
+export const PRIORITY_NAMES = ['critical', 'normal', 'routine'] as const
+
+/** An actor binding carried with the changes that use it, so the receiver can check authorship. */
+export interface ActorBinding {
+  a: string // actor ID (hex)
+  p: string // principal ID: IMO… or user:<name>
+  r: string // role: vessel | shore | customs | ops
+  n: string // display name
+}
+
+/** Vessel → relay, first frame. */
+export interface HelloFrame {
+  t: 'hello'
+  v: number
+  vessel: string
+  token: string
+  /** The sync token of the last completed session, or null when this replica has none. */
+  sync: string | null
+  /** Changes the vessel has for the relay: 0 lets an idle session finish in one round trip. */
+  pending: number
+}
+/** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
+export interface WelcomeFrame {
+  t: 'welcome'
+  v: number
+  session: string
+  reconcile: boolean
+  /** Bytes the vessel may still send today when a budget is configured; only critical changes beyond it. */
+  budget: number | null
+}
+/** Both ways, reconciliation only: brotli(CBOR [[voyage, containerId, heads...]]) of every document. */
+export interface HeadsFrame {
+  t: 'heads'
+  data: Uint8Array
+}
+/** Both ways: a bounded, self-contained, compressed part of a change set. */
+export interface ChunkFrame {
+  t: 'chunk'
+  seq: number
+  p: Priority
+  sha: Uint8Array
+  data: Uint8Array
+}
+export interface Rejection {
+  c: string // containerId
+  h: string // change hash
+  reason: string
+  field?: string
+}
+/** Acknowledges a chunk after its durable commit. `miss` lists documents whose history has a gap. */
+export interface AckFrame {
+  t: 'ack'
+  seq: number
+  ok: number
+  rej: Rejection[]
+  miss: string[]
+}
+/** A chunk that failed its checksum or could not be decoded: the sender sends it again. */
+export interface NackFrame {
+  t: 'nack'
+  seq: number
+  reason: string
+}
+/** The sender has no more chunks in this session. */
+export interface DoneFrame {
+  t: 'done'
+  chunks: number
+}
+/** Relay → vessel: the session completed; both sides store the new sync token. */
+export interface FinFrame {
+  t: 'fin'
+  sync: string
+}
+export interface ErrorFrame {
+  t: 'error'
+  code: number
+  message: string
+}
+
+export type LinkFrame =
+  | HelloFrame
+  | WelcomeFrame
+  | HeadsFrame
+  | ChunkFrame
+  | AckFrame
+  | NackFrame
+  | DoneFrame
+  | FinFrame
+  | ErrorFrame
+
+export const isHello = (f: LinkFrame): f is HelloFrame => f.t === 'hello'
+export const isWelcome = (f: LinkFrame): f is WelcomeFrame => f.t === 'welcome'
+export const isChunk = (f: LinkFrame): f is ChunkFrame => f.t === 'chunk'
+export const isAck = (f: LinkFrame): f is AckFrame => f.t === 'ack'

@@ -1,0 +1,359 @@
+/**
+ * One link window between a vessel and the relay, as a transport-independent state machine. The
+ * application feeds it inbound frames ({@link LinkSession.receive}) and gives it a way to send;
+ * the session plans change sets, sends chunks with a small window, ingests and acknowledges the
+ * peer's chunks, reconciles cursors when they disagree, and reports progress.
+ *
+ * Both sides send at once (the link is full duplex), so a session costs the larger of the two
+ * transfers, not their sum. An idle session is one round trip: hello(pending 0) → welcome + fin.
+ */
+import { EventEmitter } from 'node:events'
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
+import { packChunks, planDocument, openChunk, ChunkError } from './changeset.ts'
+import type { PlannedChunk } from './changeset.ts'
+import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
+import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
+import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame } from './messages.ts'
+import { emptyStats } from './replica.ts'
+import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
+
+/** Chunks in flight before the sender waits for an ack: covers the 600 ms round trip at 128 kbit/s. */
+export const SEND_WINDOW_CHUNKS = 3
+/** A chunk nacked this many times ends the session: the link is corrupting everything. */
+export const MAX_CHUNK_ATTEMPTS = 5
+
+export type SessionPhase = 'CHECKING' | 'RECONCILING' | 'PREPARING' | 'PUSHING' | 'PROCESSING' | 'COMPLETE' | 'FAILED'
+
+export interface FrameSink {
+  send(bytes: Uint8Array): void
+  close(code: number, reason: string): void
+}
+
+export class SessionError extends Error {
+  constructor(
+    readonly closeCode: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+interface SessionEvents {
+  phase: [SessionPhase]
+  progress: [SessionStats]
+  complete: [{ sync: string; stats: SessionStats }]
+  failed: [SessionError]
+}
+
+/** Shared machinery of both ends: the outbox with its window, the inbox with its acks. */
+abstract class LinkSession extends EventEmitter<SessionEvents> {
+  phase: SessionPhase = 'CHECKING'
+  readonly stats: SessionStats = emptyStats()
+  protected outbox: PlannedChunk[] = []
+  private nextToSend = 0
+  private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
+  protected sentDone = false
+  protected peerDone: number | null = null
+  protected received = 0
+  protected theirHeads: DocHeads[] | null = null
+
+  constructor(
+    protected readonly replica: LinkReplica,
+    protected readonly sink: FrameSink,
+  ) {
+    super()
+  }
+
+  /** Bytes this side sent (for the vessel: up) and received. */
+  protected abstract countSent(bytes: number): void
+  protected abstract countReceived(bytes: number): void
+  /** Called whenever something finished; the relay decides here whether to send fin. */
+  protected abstract maybeFinish(): void
+
+  protected setPhase(phase: SessionPhase): void {
+    if (this.phase === phase) return
+    this.phase = phase
+    this.emit('phase', phase)
+  }
+
+  protected send(frame: LinkFrame): void {
+    const bytes = encodeFrame(frame)
+    this.countSent(bytes.length)
+    this.sink.send(bytes)
+  }
+
+  /** Feeds one decoded inbound frame. Errors close the session with the right code. */
+  receive(frame: LinkFrame, wireBytes: number): void {
+    this.countReceived(wireBytes)
+    try {
+      this.handle(frame)
+    } catch (err) {
+      const e = err instanceof SessionError ? err : new SessionError(CloseCode.Internal, (err as Error).message)
+      this.fail(e)
+    }
+  }
+
+  protected handle(frame: LinkFrame): void {
+    switch (frame.t) {
+      case 'chunk':
+        return this.onChunk(frame)
+      case 'ack':
+        return this.onAck(frame)
+      case 'nack':
+        return this.onNack(frame.seq, frame.reason)
+      case 'done':
+        this.peerDone = frame.chunks
+        return this.maybeFinish()
+      case 'heads':
+        return this.onHeads(frame.data)
+      case 'error':
+        throw new SessionError(frame.code, `peer: ${frame.message}`)
+      default:
+        throw new SessionError(CloseCode.BadFrame, `unexpected ${frame.t} frame`)
+    }
+  }
+
+  fail(error: SessionError): void {
+    if (this.phase === 'FAILED' || this.phase === 'COMPLETE') return
+    this.setPhase('FAILED')
+    try {
+      this.send({ t: 'error', code: error.closeCode, message: error.message.slice(0, 900) })
+    } catch {
+      // The socket may already be gone; the close below is what matters.
+    }
+    this.sink.close(error.closeCode, error.message.slice(0, 120))
+    this.emit('failed', error)
+  }
+
+  /** The transport closed under us (link drop): the session is over, cursors keep what was acked. */
+  transportClosed(reason: string): void {
+    if (this.phase === 'FAILED' || this.phase === 'COMPLETE') return
+    this.setPhase('FAILED')
+    this.emit('failed', new SessionError(CloseCode.Normal, reason))
+  }
+
+  // ---- reconciliation ----
+
+  protected sendHeads(): void {
+    const data = brotliCompressSync(encodeValue(this.replica.heads()))
+    this.send({ t: 'heads', data })
+  }
+
+  private onHeads(data: Uint8Array): void {
+    let theirs: unknown
+    try {
+      theirs = decodeValue(brotliDecompressSync(data, { maxOutputLength: MAX_CHUNK_PAYLOAD_BYTES }))
+    } catch (err) {
+      throw new SessionError(CloseCode.BadFrame, `malformed heads: ${(err as Error).message}`)
+    }
+    const ok =
+      Array.isArray(theirs) &&
+      theirs.every((d) => Array.isArray(d) && typeof d[0] === 'string' && typeof d[1] === 'string' && Array.isArray(d[2]) && d[2].every((h: unknown) => typeof h === 'string'))
+    if (!ok) throw new SessionError(CloseCode.BadFrame, 'malformed heads')
+    this.theirHeads = theirs as DocHeads[]
+    this.replica.reconcile(this.theirHeads)
+    this.afterReconcile()
+  }
+
+  protected abstract afterReconcile(): void
+
+  // ---- outbox ----
+
+  /** Plans everything the peer lacks and starts sending. */
+  protected startSending(): void {
+    this.setPhase('PREPARING')
+    const entries = this.replica.outgoing().flatMap(planDocument)
+    this.outbox = packChunks(entries, (a) => this.replica.bindingOf(a))
+    this.setPhase('PUSHING')
+    this.pump()
+  }
+
+  private pump(): void {
+    while (this.nextToSend < this.outbox.length && this.unacked.size < SEND_WINDOW_CHUNKS) {
+      const chunk = this.outbox[this.nextToSend++]!
+      this.unacked.set(chunk.seq, { chunk, attempts: 1 })
+      this.send(chunk.frame)
+    }
+    if (this.nextToSend >= this.outbox.length && !this.sentDone) {
+      this.sentDone = true
+      this.send({ t: 'done', chunks: this.outbox.length })
+    }
+  }
+
+  private onAck(ack: AckFrame): void {
+    const pending = this.unacked.get(ack.seq)
+    if (!pending) return // a duplicate ack after a resend is harmless
+    this.unacked.delete(ack.seq)
+    this.replica.acknowledged(pending.chunk.entries, ack.miss)
+    this.stats.chunksUp += 0
+    this.onChunkAcked(pending.chunk, ack)
+    this.stats.rejected += ack.rej.length
+    this.emit('progress', this.stats)
+    this.pump()
+    this.maybeFinish()
+  }
+
+  protected abstract onChunkAcked(chunk: PlannedChunk, ack: AckFrame): void
+
+  private onNack(seq: number, reason: string): void {
+    const pending = this.unacked.get(seq)
+    if (!pending) return
+    if (++pending.attempts > MAX_CHUNK_ATTEMPTS) throw new SessionError(CloseCode.BadFrame, `chunk ${seq} refused ${MAX_CHUNK_ATTEMPTS} times: ${reason}`)
+    this.send(pending.chunk.frame)
+  }
+
+  protected get allAcked(): boolean {
+    return this.sentDone && this.unacked.size === 0
+  }
+
+  // ---- inbox ----
+
+  private onChunk(frame: ChunkFrame): void {
+    let payload
+    try {
+      payload = openChunk(frame)
+    } catch (err) {
+      if (err instanceof ChunkError) {
+        this.send({ t: 'nack', seq: frame.seq, reason: err.message })
+        return
+      }
+      throw err
+    }
+    const result = this.replica.ingest(payload)
+    this.received++
+    this.onChunkIngested(result.accepted + result.rejected.length)
+    this.send({ t: 'ack', seq: frame.seq, ok: result.accepted, rej: result.rejected, miss: result.missing })
+    this.emit('progress', this.stats)
+    this.maybeFinish()
+  }
+
+  protected abstract onChunkIngested(changes: number): void
+
+  protected get peerFinished(): boolean {
+    return this.peerDone !== null && this.received >= this.peerDone
+  }
+}
+
+/** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
+export class VesselLinkSession extends LinkSession {
+  private reconciling = false
+  constructor(
+    replica: LinkReplica,
+    sink: FrameSink,
+    private readonly hello: Omit<HelloFrame, 't' | 'v' | 'pending'>,
+  ) {
+    super(replica, sink)
+  }
+
+  protected countSent(bytes: number) {
+    this.stats.bytesUp += bytes
+  }
+  protected countReceived(bytes: number) {
+    this.stats.bytesDown += bytes
+  }
+  protected onChunkAcked(chunk: PlannedChunk) {
+    this.stats.chunksUp++
+    this.stats.changesUp += chunk.changeCount
+  }
+  protected onChunkIngested(changes: number) {
+    this.stats.chunksDown++
+    this.stats.changesDown += changes
+  }
+
+  /** Call once the socket is open. */
+  open(): void {
+    this.setPhase('CHECKING')
+    const pending = this.replica.pendingCount()
+    this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
+  }
+
+  protected handle(frame: LinkFrame): void {
+    if (frame.t === 'welcome') {
+      if (frame.v !== PROTOCOL_VERSION) throw new SessionError(CloseCode.VersionMismatch, `relay speaks version ${frame.v}, vessel ${PROTOCOL_VERSION}`)
+      if (frame.reconcile) {
+        this.reconciling = true
+        this.setPhase('RECONCILING')
+        this.sendHeads()
+      } else this.startSending()
+      return
+    }
+    if (frame.t === 'fin') {
+      if (!this.allAcked) throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
+      this.setPhase('COMPLETE')
+      this.emit('complete', { sync: frame.sync, stats: this.stats })
+      this.sink.close(CloseCode.Normal, 'session complete')
+      return
+    }
+    super.handle(frame)
+  }
+
+  protected afterReconcile(): void {
+    if (this.reconciling) this.startSending()
+  }
+
+  protected maybeFinish(): void {
+    if (this.allAcked && this.phase === 'PUSHING') this.setPhase('PROCESSING')
+  }
+}
+
+export interface RelaySessionOptions {
+  session: string
+  /** The vessel's sync token matched ours: cursors on both sides can be trusted. */
+  cursorsTrusted: boolean
+  budget: number | null
+  newSyncToken: () => string
+}
+
+/** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
+export class RelayLinkSession extends LinkSession {
+  private finished = false
+  constructor(
+    replica: LinkReplica,
+    sink: FrameSink,
+    private readonly options: RelaySessionOptions,
+  ) {
+    super(replica, sink)
+  }
+
+  protected countSent(bytes: number) {
+    this.stats.bytesDown += bytes
+  }
+  protected countReceived(bytes: number) {
+    this.stats.bytesUp += bytes
+  }
+  protected onChunkAcked(chunk: PlannedChunk) {
+    this.stats.chunksDown++
+    this.stats.changesDown += chunk.changeCount
+  }
+  protected onChunkIngested(changes: number) {
+    this.stats.chunksUp++
+    this.stats.changesUp += changes
+  }
+
+  /** Starts the session after the hello was authenticated by the application. */
+  start(hello: HelloFrame): void {
+    const reconcile = !this.options.cursorsTrusted
+    this.send({ t: 'welcome', v: PROTOCOL_VERSION, session: this.options.session, reconcile, budget: this.options.budget })
+    if (reconcile) {
+      this.setPhase('RECONCILING')
+      this.sendHeads()
+      return
+    }
+    // An idle vessel and nothing to send: welcome and fin travel together, one round trip in all.
+    if (hello.pending === 0 && this.replica.pendingCount() === 0) this.peerDone = 0
+    this.startSending()
+  }
+
+  protected afterReconcile(): void {
+    this.startSending()
+  }
+
+  protected maybeFinish(): void {
+    if (this.finished || !this.allAcked || !this.peerFinished) return
+    this.finished = true
+    const sync = this.options.newSyncToken()
+    this.setPhase('COMPLETE')
+    this.send({ t: 'fin', sync })
+    this.emit('complete', { sync, stats: this.stats })
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A summary row per container for lists, search and filters without loading 2,000 documents. It is
+ * derived from the document on every write, in the same transaction.
+ */
+import type Database from 'better-sqlite3'
+import * as A from '@automerge/automerge'
+import { toPlain, conflictsOf } from '@tally/manifest'
+import type { ContainerDoc, ContainerKey } from '@tally/manifest'
+
+export interface ContainerRow {
+  doc_id: string
+  vessel: string
+  voyage: string
+  container_id: string
+  iso_type: string
+  heads: string
+  chunks: number
+}
+
+export interface ListQuery {
+  vessel?: string
+  q?: string
+  state?: string
+  customs?: string
+  condition?: string
+  bay?: string
+  reefer?: boolean
+  dg?: boolean
+  alarm?: boolean
+  conflict?: boolean
+  sort?: string
+  limit?: number
+  offset?: number
+}
+
+const SORTS: Record<string, string> = {
+  containerId: 'container_id',
+  stowage: 'stowage',
+  state: 'state',
+  updated: 'updated_at',
+}
+
+export const MAX_LIST_LIMIT = 1000
+
+export class ContainerIndex {
+  private readonly upsert: Database.Statement
+  private readonly byId: Database.Statement<[string]>
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(`CREATE TABLE IF NOT EXISTS containers (
+      doc_id TEXT PRIMARY KEY, vessel TEXT NOT NULL, voyage TEXT NOT NULL, container_id TEXT NOT NULL,
+      iso_type TEXT NOT NULL, heads TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0,
+      booking TEXT, stowage TEXT, bay TEXT, state TEXT, condition TEXT, customs TEXT,
+      reefer INTEGER, dg INTEGER, alarm INTEGER, seal_broken INTEGER, conflict INTEGER, updated_at TEXT)`)
+    db.exec(`CREATE INDEX IF NOT EXISTS containers_vessel ON containers (vessel, container_id)`)
+    this.upsert = db.prepare(`INSERT INTO containers
+      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at)
+      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at)
+      ON CONFLICT(doc_id) DO UPDATE SET heads=excluded.heads, chunks=excluded.chunks, booking=excluded.booking, stowage=excluded.stowage,
+      bay=excluded.bay, state=excluded.state, condition=excluded.condition, customs=excluded.customs, reefer=excluded.reefer,
+      dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at`)
+    this.byId = db.prepare(`SELECT * FROM containers WHERE doc_id = ?`)
+  }
+
+  get(docId: string): ContainerRow | undefined {
+    return this.byId.get(docId) as ContainerRow | undefined
+  }
+
+  /** Rewrites a container's row from its document. */
+  update(docId: string, key: ContainerKey, doc: A.Doc<ContainerDoc>, chunks: number, now: string): void {
+    const physical = toPlain(doc.physical) ?? {}
+    const cargo = toPlain(doc.cargo) ?? {}
+    const stowage: string | null = physical.stowage ?? null
+    this.upsert.run({
+      doc_id: docId,
+      vessel: key.vessel,
+      voyage: key.voyage,
+      container_id: key.containerId,
+      iso_type: toPlain(doc.isoType) ?? '',
+      heads: JSON.stringify(A.getHeads(doc)),
+      chunks,
+      booking: cargo.booking ?? null,
+      stowage,
+      bay: stowage ? stowage.slice(0, 3) : null,
+      state: physical.state ?? null,
+      condition: physical.condition ?? null,
+      customs: toPlain(doc.customs?.status) ?? null,
+      reefer: doc.reefer ? 1 : 0,
+      dg: cargo.dg ? 1 : 0,
+      alarm: doc.reefer?.alarm ? 1 : 0,
+      seal_broken: physical.sealIntact === false ? 1 : 0,
+      conflict: conflictsOf(doc).length > 0 ? 1 : 0,
+      updated_at: now,
+    })
+  }
+
+  /** Filters, sorts and pages the index. Unknown filter values simply match nothing. */
+  list(query: ListQuery): { ids: string[]; total: number } {
+    const where: string[] = []
+    const args: Record<string, unknown> = {}
+    const eq = (column: string, name: keyof ListQuery) => {
+      if (query[name] === undefined || query[name] === '') return
+      where.push(`${column} = @${name}`)
+      args[name] = typeof query[name] === 'boolean' ? (query[name] ? 1 : 0) : query[name]
+    }
+    eq('vessel', 'vessel')
+    eq('state', 'state')
+    eq('customs', 'customs')
+    eq('condition', 'condition')
+    eq('bay', 'bay')
+    eq('reefer', 'reefer')
+    eq('dg', 'dg')
+    eq('alarm', 'alarm')
+    eq('conflict', 'conflict')
+    if (query.q) {
+      where.push(`(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\')`)
+      args.q = `%${query.q.toUpperCase().replace(/[\\%_]/g, (m) => '\\' + m)}%`
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : ''
+    const desc = query.sort?.startsWith('-')
+    const column = SORTS[(query.sort ?? 'containerId').replace(/^-/, '')] ?? 'container_id'
+    const limit = Math.min(Math.max(query.limit ?? 100, 0), MAX_LIST_LIMIT)
+    const offset = Math.max(query.offset ?? 0, 0)
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM containers ${clause}`).get(args) as { n: number }).n
+    const rows = this.db
+      .prepare(`SELECT doc_id FROM containers ${clause} ORDER BY ${column} ${desc ? 'DESC' : 'ASC'}, container_id LIMIT ${limit} OFFSET ${offset}`)
+      .all(args) as { doc_id: string }[]
+    return { ids: rows.map((r) => r.doc_id), total }
+  }
+
+  /** Every container's heads, optionally for one vessel. */
+  allHeads(vessel?: string): ContainerRow[] {
+    return (vessel
+      ? this.db.prepare(`SELECT * FROM containers WHERE vessel = ?`).all(vessel)
+      : this.db.prepare(`SELECT * FROM containers`).all()) as ContainerRow[]
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The link's view of a replica: which documents the peer lacks, how to ingest a chunk (policy first,
+ * then one durable transaction), and the cursors that make the next session start where this one
+ * stopped. The relay runs one per connected vessel; the vessel node runs one for the relay.
+ */
+import * as A from '@automerge/automerge'
+import type { Logger } from 'pino'
+import { documentIdFor, isValidContainerId, ObjectIndex } from '@tally/manifest'
+import type { ContainerDoc, ContainerKey } from '@tally/manifest'
+import { advanceHeads, ChunkError, readEntry, sameHeads } from '@tally/link'
+import type { ActorBinding, ChunkPayload, DocHeads, IngestResult, LinkReplica, OutgoingDoc, PlannedEntry, Rejection } from '@tally/link'
+import type { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
+import type { ContainerStore } from './container-store.ts'
+
+export interface ChangeDecision {
+  hash: string
+  accepted: boolean
+  reason?: string
+  field?: string
+  principal?: string
+}
+
+export interface ValidationContext {
+  docId: string
+  key: ContainerKey
+  isoType: string
+  doc: A.Doc<ContainerDoc>
+  index: ObjectIndex
+}
+
+/** Policy, as the link replica calls it: one decision per change, in order. */
+export type ChangeValidator = (ctx: ValidationContext, changes: A.DecodedChange[]) => ChangeDecision[]
+
+export interface SqliteLinkReplicaOptions {
+  store: ContainerStore
+  cursors: CursorStore
+  registry: ActorRegistryStore
+  deadLetters: DeadLetterStore
+  /** The cursor namespace: the relay uses the vessel's IMO, the vessel node uses "relay". */
+  peer: string
+  /** Whose containers this link carries. */
+  vessel: string
+  /** The principal the peer authenticated as, recorded with dead letters. */
+  peerPrincipal: string
+  /** Which actor bindings announced by the peer to accept into the registry. */
+  trustBinding: (binding: ActorBinding) => boolean
+  validate: ChangeValidator
+  logger: Logger
+}
+
+export class SqliteLinkReplica implements LinkReplica {
+  constructor(private readonly o: SqliteLinkReplicaOptions) {}
+
+  private changedDocs(): { docId: string; key: ContainerKey; isoType: string; since: string[] }[] {
+    const cursors = this.o.cursors.allHeads(this.o.peer)
+    const out = []
+    for (const row of this.o.store.index.allHeads(this.o.vessel)) {
+      const since = cursors.get(row.doc_id) ?? []
+      if (!sameHeads(JSON.parse(row.heads), since)) out.push({ docId: row.doc_id, key: this.o.store.keyOf(row), isoType: row.iso_type, since })
+    }
+    return out
+  }
+
+  pendingCount(): number {
+    return this.changedDocs().length
+  }
+
+  outgoing(): OutgoingDoc[] {
+    return this.changedDocs().map((d) => ({ key: d.key, isoType: d.isoType, since: d.since, doc: this.o.store.load(d.docId)! }))
+  }
+
+  ingest(payload: ChunkPayload): IngestResult {
+    const result: IngestResult = { accepted: 0, rejected: [], missing: [] }
+    const { store } = this.o
+    store.db.transaction(() => {
+      this.bindActors(payload.actors)
+      for (const entry of payload.entries) this.ingestEntry(entry, result)
+    })()
+    return result
+  }
+
+  private bindActors(actors: ActorBinding[]): void {
+    for (const b of actors) {
+      if (!this.o.trustBinding(b)) continue
+      try {
+        this.o.registry.bind({ actor: b.a, principal: b.p, kind: b.r === 'vessel' ? 'vessel' : 'user', role: b.r, name: b.n })
+      } catch {
+        // Bound to someone else already: the changes by this actor will be refused as forged.
+      }
+    }
+  }
+
+  private ingestEntry(entry: ChunkPayload['entries'][number], result: IngestResult): void {
+    const key: ContainerKey = { vessel: this.o.vessel, voyage: entry.y, containerId: entry.c }
+    const refuseAll = (reason: string, hashes: string[] = ['']) => {
+      for (const h of hashes) result.rejected.push({ c: entry.c, h, reason })
+      this.o.deadLetters.add({ principal: this.o.peerPrincipal, reason: `${entry.c}: ${reason}`, bytes: entry.b })
+    }
+    if (!isValidContainerId(entry.c)) return refuseAll('invalid container number')
+    let changes: A.DecodedChange[]
+    try {
+      changes = readEntry(entry.b).changes
+    } catch (err) {
+      return refuseAll((err as Error).message)
+    }
+    const docId = documentIdFor(key)
+    if (!this.o.store.row(docId)) {
+      if (!entry.i) return refuseAll('unknown container: its genesis was not sent', changes.map((c) => c.hash))
+      try {
+        this.o.store.create(key, entry.i)
+      } catch (err) {
+        return refuseAll((err as Error).message, changes.map((c) => c.hash))
+      }
+    }
+    const doc = this.o.store.load(docId)!
+    const row = this.o.store.row(docId)!
+    const index = this.o.store.objectIndex(docId)!
+    const decisions = this.o.validate({ docId, key, isoType: row.iso_type, doc, index }, changes)
+    index.settle()
+    const accepted = changes.filter((_, i) => decisions[i]!.accepted)
+    decisions.forEach((d, i) => {
+      if (d.accepted) return
+      result.rejected.push({ c: entry.c, h: d.hash, reason: d.reason ?? 'refused', ...(d.field ? { field: d.field } : {}) })
+      this.o.deadLetters.add({ principal: d.principal ?? this.o.peerPrincipal, docId, changeHash: d.hash, reason: d.reason ?? 'refused', field: d.field, bytes: A.encodeChange(changes[i]!) })
+    })
+    result.accepted += accepted.length
+    if (accepted.length === 0) return
+    const parts = accepted.length === changes.length ? [entry.b] : accepted.map((c) => A.encodeChange(c))
+    const missing = this.o.store.applyRemote(docId, key, parts)
+    if (missing.length > 0) result.missing.push(entry.c)
+    const cursor = this.o.cursors.getHeads(this.o.peer, docId) ?? []
+    this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(cursor, accepted))
+  }
+
+  acknowledged(entries: PlannedEntry[], missing: string[]): void {
+    this.o.store.db.transaction(() => {
+      for (const e of entries) this.o.cursors.setHeads(this.o.peer, documentIdFor(e.key), e.toHeads)
+      for (const c of missing) {
+        const entry = entries.find((e) => e.key.containerId === c)
+        if (entry) this.o.cursors.deleteHeads(this.o.peer, documentIdFor(entry.key))
+      }
+    })()
+  }
+
+  heads(): DocHeads[] {
+    return this.o.store.index.allHeads(this.o.vessel).map((r) => [r.voyage, r.container_id, JSON.parse(r.heads)])
+  }
+
+  reconcile(theirs: DocHeads[]): void {
+    const { store, cursors, peer } = this.o
+    const theirMap = new Map<string, string[]>(theirs.map(([y, c, h]) => [documentIdFor({ vessel: this.o.vessel, voyage: y, containerId: c }), h]))
+    store.db.transaction(() => {
+      for (const row of store.index.allHeads(this.o.vessel)) {
+        const their = theirMap.get(row.doc_id)
+        if (!their) {
+          cursors.deleteHeads(peer, row.doc_id)
+          continue
+        }
+        const ours: string[] = JSON.parse(row.heads)
+        // Only heads we hold can serve as a cursor; the rest are changes we are about to receive.
+        const known = sameHeads(ours, their) ? ours : their.filter((h) => A.hasHeads(store.load(row.doc_id)!, [h]))
+        cursors.setHeads(peer, row.doc_id, known)
+      }
+    })()
+    this.o.logger.info({ peer, docs: theirs.length }, 'cursors reconciled by heads')
+  }
+
+  bindingOf(actor: string): ActorBinding | undefined {
+    const b = this.o.registry.get(actor)
+    return b ? { a: b.actor, p: b.principal, r: b.role ?? '', n: b.name ?? '' } : undefined
+  }
+}
+
+export { ChunkError }
+export type { Rejection }
