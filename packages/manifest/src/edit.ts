@@ -53,21 +53,33 @@ export function planPatch(
     if (top === 'notes') {
       const problem = fieldSpec('notes')!.validate(value)
       if (problem) throw invalid('notes', problem)
+      if (value === String(doc.notes ?? '')) continue
       if (!roleMayWrite(role, 'notes')) throw refuseForRole('notes', role, 'vessel and shore')
       notes = value as string
       continue
     }
     if (!(EDITABLE_SECTIONS as readonly string[]).includes(top)) throw invalid(top, 'is not a known field')
     const section = top as FieldWrite['section']
+    const current = (doc as any)[section]
+    // A whole view sent back carries `reefer: null` for a dry container.
+    if (value === null && current === null) continue
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       throw invalid(section, 'must be an object')
     for (const [key, fieldValue] of Object.entries(value)) {
       const path = `${section}.${key}`
       const spec = fieldSpec(path)
       if (!spec || spec.path !== path) throw invalid(path, 'is not a known field')
-      if (path === 'reefer.readings')
+      // Values sent back unchanged are not writes, so a whole view passes for any role; a field the
+      // role owns is still planned, because writing it again is how a conflict is resolved.
+      const unchanged = current !== null && sameValue(toPlain(current[key]), fieldValue)
+      if (path === 'reefer.readings') {
+        if (unchanged) continue
         throw new TallyError('FORBIDDEN_FIELD', 'reefer.readings is append-only; add a reading instead', path)
-      if (!roleMayWrite(role, spec.section)) throw refuseForRole(path, role, spec.owner)
+      }
+      if (!roleMayWrite(role, spec.section)) {
+        if (unchanged) continue
+        throw refuseForRole(path, role, spec.owner)
+      }
       if (section === 'reefer' && (doc as any).reefer === null)
         throw invalid(path, 'this container is not a reefer')
       const problem = spec.validate(fieldValue)

@@ -6,10 +6,12 @@ import * as A from '@automerge/automerge'
 /** A stored value as plain JSON: ImmutableStrings become strings, Text and proxies are copied. */
 export function toPlain(value: unknown): any {
   if (value === null || value === undefined) return value ?? null
+  // Lists first: inside a change callback a list proxy claims every own property, so
+  // isImmutableString would mistake it for a string and flatten it.
+  if (Array.isArray(value)) return Array.from(value, toPlain)
   if (A.isImmutableString(value)) return value.toString()
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value
   if (value instanceof Date) return value.toISOString()
-  if (Array.isArray(value)) return value.map(toPlain)
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(value)) out[k] = toPlain(v)

@@ -43,7 +43,14 @@ export const nullable =
 /** ISO 8601 UTC timestamps as the HTTP contract uses them, e.g. 2026-11-22T10:00:00.000Z. */
 export const isoTime: Validator = (v) => {
   if (typeof v !== 'string' || v.length > 40) return 'must be an ISO 8601 UTC time'
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z$/.test(v) || Number.isNaN(Date.parse(v)))
+  const ms = Date.parse(v)
+  // Date.parse rolls impossible dates over (2026-02-30 becomes 2026-03-02) and accepts hour 24, so
+  // the calendar date and hour must survive a round trip.
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z$/.test(v) ||
+    Number.isNaN(ms) ||
+    new Date(ms).toISOString().slice(0, 13) !== v.slice(0, 13)
+  )
     return 'must be an ISO 8601 UTC time such as 2026-11-22T10:00:00Z'
   return null
 }
