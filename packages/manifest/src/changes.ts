@@ -74,6 +74,19 @@ export class ObjectIndex {
       this.fresh.add(id)
     })
   }
+
+  /**
+   * Undoes {@link learn} for a change that was refused, so nothing later can resolve (and so write
+   * into) an object that never entered the document.
+   */
+  forget(change: A.DecodedChange): void {
+    change.ops.forEach((op, i) => {
+      if (!MAKE_ACTIONS.has(op.action)) return
+      const id = `${change.startOp + i}@${change.actor}`
+      this.paths.delete(id)
+      this.fresh.delete(id)
+    })
+  }
 }
 
 /**

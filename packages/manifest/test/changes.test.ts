@@ -193,3 +193,26 @@ describe('ObjectIndex.fromDoc', () => {
     expect(index.resolve(A.getObjectId(doc, 'notes')!)).toEqual(['notes'])
   })
 })
+
+describe('ObjectIndex.forget', () => {
+  it('undoes what learn recorded for a refused change', () => {
+    const doc = reeferDoc()
+    const index = ObjectIndex.fromDoc(doc)
+    const { changes } = changesOf(doc, (d) =>
+      appendReading(d, { at: AT, supplyC: -18, returnC: -17 }, 'vessel'),
+    )
+    const change = changes[0]!
+    index.learn(change)
+    const readingId = `${change.startOp}@${change.actor}`
+    expect(index.resolve(readingId)).toEqual(['reefer', 'readings', '*'])
+    expect(index.isFresh(readingId)).toBe(true)
+    index.forget(change)
+    expect(index.resolve(readingId)).toBeUndefined()
+    expect(index.isFresh(readingId)).toBe(false)
+    expect(
+      touchedOps(change, index)
+        .slice(1)
+        .every((op) => op.field === undefined),
+    ).toBe(true)
+  })
+})
