@@ -1,0 +1,122 @@
+/**
+ * In-process fixtures for link tests: a relay store behind a real LinkServer on 127.0.0.1 and a
+ * vessel store with its link replica, each on its own SQLite file.
+ */
+import http from 'node:http'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { randomBytes } from 'node:crypto'
+import pino from 'pino'
+import * as A from '@automerge/automerge'
+import { documentIdFor, applyPatch, appendReading, withCheckDigit } from '@tally/manifest'
+import type { ContainerKey } from '@tally/manifest'
+import { ContainerStore, SqliteLinkReplica, policyValidator } from '@tally/replica'
+import { openTallyDatabase, TokenStore, ActorRegistryStore, CursorStore, DeadLetterStore, SessionLog } from '@tally/storage-sqlite'
+import { LinkServer } from '../../relay/src/link-server.ts'
+import { runLinkSession } from '../../vessel-node/src/link-client.ts'
+
+export const VESSEL = 'IMO9811000'
+export const VOYAGE = '024E'
+export const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tally-link-'))
+}
+
+export function openSide(file: string) {
+  const db = openTallyDatabase(file)
+  const registry = new ActorRegistryStore(db)
+  const store = new ContainerStore(db, { principalOf: (a) => registry.principalOf(a) })
+  return { db, registry, store, cursors: new CursorStore(db), deadLetters: new DeadLetterStore(db), sessions: new SessionLog(db), tokens: new TokenStore(db) }
+}
+export type Side = ReturnType<typeof openSide>
+
+export async function startRelay(dir: string, port = 0) {
+  const side = openSide(path.join(dir, 'relay.sqlite'))
+  const link = new LinkServer({ ...side, validate: policyValidator(side.registry, 'relay'), logger })
+  const server = http.createServer((_req, res) => res.writeHead(404).end())
+  server.on('upgrade', (req, socket, head) => link.handleUpgrade(req, socket, head))
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))
+  const actualPort = (server.address() as { port: number }).port
+  const token = side.tokens.issue('vessel', VESSEL)
+  return {
+    ...side,
+    link,
+    port: actualPort,
+    url: `ws://127.0.0.1:${actualPort}/link`,
+    token,
+    async close() {
+      link.close()
+      await new Promise((r) => server.close(r))
+      side.db.close()
+    },
+  }
+}
+
+export function vesselSide(dir: string) {
+  const side = openSide(path.join(dir, 'vessel.sqlite'))
+  const replica = new SqliteLinkReplica({
+    store: side.store,
+    cursors: side.cursors,
+    registry: side.registry,
+    deadLetters: side.deadLetters,
+    peer: 'relay',
+    vessel: VESSEL,
+    peerPrincipal: 'relay',
+    trustBinding: () => true,
+    validate: policyValidator(side.registry, 'relay'),
+    logger,
+  })
+  const actor = randomBytes(16).toString('hex')
+  side.registry.bind({ actor, principal: VESSEL, kind: 'vessel', role: 'vessel', name: 'bosun' })
+  return { ...side, replica, actor }
+}
+
+export async function syncOnce(vessel: ReturnType<typeof vesselSide>, url: string, token: string) {
+  const result = await runLinkSession({ url, vessel: VESSEL, token, replica: vessel.replica, syncToken: vessel.cursors.getSyncToken('relay') ?? null, logger })
+  vessel.cursors.setSyncToken('relay', result.sync)
+  return result
+}
+
+export function keyOf(i: number): ContainerKey {
+  return { vessel: VESSEL, voyage: VOYAGE, containerId: withCheckDigit('TGHU' + String(100000 + i)) }
+}
+
+/** Creates n containers at the relay, as the shore would from the booking list. */
+export function seedRelay(relay: Side, n: number, shoreActor: string): void {
+  relay.registry.bind({ actor: shoreActor, principal: 'user:clerk', kind: 'user', role: 'shore', name: 'clerk' })
+  for (let i = 0; i < n; i++) {
+    const key = keyOf(i)
+    relay.store.create(key, i % 10 === 0 ? '45R1' : '42G1')
+    relay.store.edit(documentIdFor(key), shoreActor, (d) => applyPatch(d, { cargo: { booking: `BK${i}`, pol: 'CNSHA', pod: 'USLAX' } }, 'shore'))
+  }
+}
+
+export function vesselDay(vessel: ReturnType<typeof vesselSide>, n: number, day = 0): number {
+  let changes = 0
+  const start = Date.parse('2026-11-01T00:00:00Z') + day * 86_400_000
+  for (let i = 0; i < n; i += 10) {
+    const docId = documentIdFor(keyOf(i))
+    for (let h = 0; h < 24; h++) {
+      vessel.store.edit(docId, vessel.actor, (d) => appendReading(d, { at: new Date(start + h * 3_600_000).toISOString(), supplyC: 4.1, returnC: 5.3 }, 'vessel'))
+      changes++
+    }
+  }
+  for (let i = 1; i < n; i += 7) {
+    vessel.store.edit(documentIdFor(keyOf(i)), vessel.actor, (d) => applyPatch(d, { physical: { lashingCheckedAt: new Date(start).toISOString() } }, 'vessel'))
+    changes++
+  }
+  vessel.store.edit(documentIdFor(keyOf(3)), vessel.actor, (d) => applyPatch(d, { physical: { condition: 'DAMAGED', damage: 'dent' } }, 'vessel'))
+  return changes + 1
+}
+
+export function headsEqual(a: Side, b: Side, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const id = documentIdFor(keyOf(i))
+    const x = a.store.load(id)
+    const y = b.store.load(id)
+    if (!x || !y || A.getHeads(x).sort().join() !== A.getHeads(y).sort().join()) return false
+  }
+  return true
+}
