@@ -11,11 +11,25 @@ import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
 import type { Logger } from 'pino'
-import { CloseCode, decodeFrame, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION, RelayLinkSession, SessionError } from '@tally/link'
+import {
+  CloseCode,
+  decodeFrame,
+  FrameError,
+  MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  RelayLinkSession,
+  SessionError,
+} from '@tally/link'
 import type { HelloFrame, SessionStats } from '@tally/link'
 import { SqliteLinkReplica } from '@tally/replica'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
-import type { ActorRegistryStore, CursorStore, DeadLetterStore, SessionLog, TokenStore } from '@tally/storage-sqlite'
+import type {
+  ActorRegistryStore,
+  CursorStore,
+  DeadLetterStore,
+  SessionLog,
+  TokenStore,
+} from '@tally/storage-sqlite'
 
 /** A vessel that connects but never says hello is dropped after this long. */
 export const HELLO_TIMEOUT_MS = 15_000
@@ -45,9 +59,15 @@ export interface LinkSessionEvent {
 }
 
 export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  })
   /** The open socket per vessel: a new session from the same vessel replaces the old one. */
   readonly active = new Map<string, WebSocket>()
+  /** Finishers of open sessions, run on shutdown so each is recorded before the database closes. */
+  private readonly finishers = new Set<() => void>()
 
   constructor(private readonly deps: LinkServerDeps) {
     super()
@@ -64,6 +84,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   }
 
   close(): void {
+    for (const finish of [...this.finishers]) finish()
     for (const ws of this.wss.clients) ws.terminate()
     this.wss.close()
   }
@@ -89,9 +110,13 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   private startSession(ws: WebSocket, hello: HelloFrame, helloBytes: number, baseLog: Logger): void {
     const d = this.deps
     if (hello.v !== PROTOCOL_VERSION)
-      throw new FrameError(CloseCode.VersionMismatch, `protocol version ${hello.v} not supported; the relay speaks ${PROTOCOL_VERSION}`)
+      throw new FrameError(
+        CloseCode.VersionMismatch,
+        `protocol version ${hello.v} not supported; the relay speaks ${PROTOCOL_VERSION}`,
+      )
     const token = d.tokens.verify(hello.token, 'vessel')
-    if (!token || token.subject !== hello.vessel) throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
+    if (!token || token.subject !== hello.vessel)
+      throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
     const vessel = hello.vessel
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
@@ -128,7 +153,11 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     )
     const timeout = () => session.fail(new SessionError(CloseCode.Timeout, 'idle link session'))
     let idle = setTimeout(timeout, IDLE_TIMEOUT_MS)
+    let finished = false
     const finish = (state: 'complete' | 'failed', error?: string) => {
+      if (finished) return
+      finished = true
+      this.finishers.delete(onShutdown)
       clearTimeout(idle)
       if (this.active.get(vessel) === ws) this.active.delete(vessel)
       d.sessions.add(id, session.stats)
@@ -136,6 +165,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       log.info({ state, error, ...session.stats }, 'link session ended')
       this.emit('session', { vessel, session: id, state, stats: session.stats, ...(error ? { error } : {}) })
     }
+    const onShutdown = () => finish('failed', 'relay shutting down')
+    this.finishers.add(onShutdown)
     session.on('complete', () => finish('complete'))
     session.on('failed', (err) => finish('failed', err.message))
     ws.on('message', (data, isBinary) => {
@@ -153,7 +184,13 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     ws.on('close', (code, reason) => session.transportClosed(`closed ${code} ${reason.toString()}`))
     ws.on('error', (err) => log.warn({ err: err.message }, 'link socket error'))
     log.info({ reconcile: !cursorsTrusted, pending: hello.pending }, 'link session started')
-    this.emit('session', { vessel, session: id, state: 'started', stats: session.stats, pending: hello.pending })
+    this.emit('session', {
+      vessel,
+      session: id,
+      state: 'started',
+      stats: session.stats,
+      pending: hello.pending,
+    })
     session.stats.bytesUp += helloBytes
     session.start(hello)
   }

@@ -12,7 +12,14 @@ import * as A from '@automerge/automerge'
 import { documentIdFor, applyPatch, appendReading, withCheckDigit } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { ContainerStore, SqliteLinkReplica, policyValidator } from '@tally/replica'
-import { openTallyDatabase, TokenStore, ActorRegistryStore, CursorStore, DeadLetterStore, SessionLog } from '@tally/storage-sqlite'
+import {
+  openTallyDatabase,
+  TokenStore,
+  ActorRegistryStore,
+  CursorStore,
+  DeadLetterStore,
+  SessionLog,
+} from '@tally/storage-sqlite'
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { runLinkSession } from '../../vessel-node/src/link-client.ts'
 
@@ -28,7 +35,15 @@ export function openSide(file: string) {
   const db = openTallyDatabase(file)
   const registry = new ActorRegistryStore(db)
   const store = new ContainerStore(db, { principalOf: (a) => registry.principalOf(a) })
-  return { db, registry, store, cursors: new CursorStore(db), deadLetters: new DeadLetterStore(db), sessions: new SessionLog(db), tokens: new TokenStore(db) }
+  return {
+    db,
+    registry,
+    store,
+    cursors: new CursorStore(db),
+    deadLetters: new DeadLetterStore(db),
+    sessions: new SessionLog(db),
+    tokens: new TokenStore(db),
+  }
 }
 export type Side = ReturnType<typeof openSide>
 
@@ -74,7 +89,14 @@ export function vesselSide(dir: string) {
 }
 
 export async function syncOnce(vessel: ReturnType<typeof vesselSide>, url: string, token: string) {
-  const result = await runLinkSession({ url, vessel: VESSEL, token, replica: vessel.replica, syncToken: vessel.cursors.getSyncToken('relay') ?? null, logger })
+  const result = await runLinkSession({
+    url,
+    vessel: VESSEL,
+    token,
+    replica: vessel.replica,
+    syncToken: vessel.cursors.getSyncToken('relay') ?? null,
+    logger,
+  })
   vessel.cursors.setSyncToken('relay', result.sync)
   return result
 }
@@ -85,29 +107,67 @@ export function keyOf(i: number): ContainerKey {
 
 /** Creates n containers at the relay, as the shore would from the booking list. */
 export function seedRelay(relay: Side, n: number, shoreActor: string): void {
-  relay.registry.bind({ actor: shoreActor, principal: 'user:clerk', kind: 'user', role: 'shore', name: 'clerk' })
+  relay.registry.bind({
+    actor: shoreActor,
+    principal: 'user:clerk',
+    kind: 'user',
+    role: 'shore',
+    name: 'clerk',
+  })
+  // One transaction: the booking list lands at once, with one fsync instead of one per container.
+  relay.db.transaction(() => seedContainers(relay, n, shoreActor))()
+}
+
+function seedContainers(relay: Side, n: number, shoreActor: string): void {
   for (let i = 0; i < n; i++) {
     const key = keyOf(i)
     relay.store.create(key, i % 10 === 0 ? '45R1' : '42G1')
-    relay.store.edit(documentIdFor(key), shoreActor, (d) => applyPatch(d, { cargo: { booking: `BK${i}`, pol: 'CNSHA', pod: 'USLAX' } }, 'shore'))
+    relay.store.edit(documentIdFor(key), shoreActor, (d) =>
+      applyPatch(d, { cargo: { booking: `BK${i}`, pol: 'CNSHA', pod: 'USLAX' } }, 'shore'),
+    )
   }
 }
 
+/** A voyage day of crew edits (readings, lashing checks, one damage report), committed at once. */
 export function vesselDay(vessel: ReturnType<typeof vesselSide>, n: number, day = 0): number {
+  return vessel.db.transaction(() => crewEdits(vessel, n, day))()
+}
+
+/** Deterministic noise so readings compress like real ones, not like a constant. */
+function noise(seed: number): number {
+  const x = Math.sin(seed * 12.9898) * 43758.5453
+  return x - Math.floor(x)
+}
+
+function crewEdits(vessel: ReturnType<typeof vesselSide>, n: number, day: number): number {
   let changes = 0
   const start = Date.parse('2026-11-01T00:00:00Z') + day * 86_400_000
   for (let i = 0; i < n; i += 10) {
     const docId = documentIdFor(keyOf(i))
     for (let h = 0; h < 24; h++) {
-      vessel.store.edit(docId, vessel.actor, (d) => appendReading(d, { at: new Date(start + h * 3_600_000).toISOString(), supplyC: 4.1, returnC: 5.3 }, 'vessel'))
+      vessel.store.edit(docId, vessel.actor, (d) =>
+        appendReading(
+          d,
+          {
+            at: new Date(start + h * 3_600_000).toISOString(),
+            supplyC: Math.round(30 + noise(i * 1000 + day * 24 + h) * 20) / 10,
+            returnC: Math.round(40 + noise(i * 7 + h) * 20) / 10,
+          },
+          'vessel',
+        ),
+      )
       changes++
     }
   }
   for (let i = 1; i < n; i += 7) {
-    vessel.store.edit(documentIdFor(keyOf(i)), vessel.actor, (d) => applyPatch(d, { physical: { lashingCheckedAt: new Date(start).toISOString() } }, 'vessel'))
+    vessel.store.edit(documentIdFor(keyOf(i)), vessel.actor, (d) =>
+      applyPatch(d, { physical: { lashingCheckedAt: new Date(start).toISOString() } }, 'vessel'),
+    )
     changes++
   }
-  vessel.store.edit(documentIdFor(keyOf(3)), vessel.actor, (d) => applyPatch(d, { physical: { condition: 'DAMAGED', damage: 'dent' } }, 'vessel'))
+  vessel.store.edit(documentIdFor(keyOf(3)), vessel.actor, (d) =>
+    applyPatch(d, { physical: { condition: 'DAMAGED', damage: 'dent' } }, 'vessel'),
+  )
   return changes + 1
 }
 

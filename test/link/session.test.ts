@@ -2,7 +2,16 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import { documentIdFor, applyPatch } from '@tally/manifest'
-import { headsEqual, keyOf, seedRelay, startRelay, syncOnce, tempDir, vesselDay, vesselSide } from './fixtures.ts'
+import {
+  headsEqual,
+  keyOf,
+  seedRelay,
+  startRelay,
+  syncOnce,
+  tempDir,
+  vesselDay,
+  vesselSide,
+} from './fixtures.ts'
 
 const cleanups: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -25,7 +34,9 @@ describe('link session over loopback', () => {
     expect(headsEqual(relay, vessel, 200)).toBe(true)
 
     vesselDay(vessel, 200)
-    relay.store.edit(documentIdFor(keyOf(5)), shore, (d) => applyPatch(d, { customs: { status: 'HELD', holdReason: 'x' } }, 'shore'))
+    relay.store.edit(documentIdFor(keyOf(5)), shore, (d) =>
+      applyPatch(d, { customs: { status: 'HELD', holdReason: 'x' } }, 'shore'),
+    )
     const second = await syncOnce(vessel, relay.url, relay.token)
     expect(second.stats.changesUp).toBeGreaterThan(400)
     expect(second.stats.changesDown).toBe(1)

@@ -5,7 +5,14 @@
  */
 import { WebSocket } from 'ws'
 import type { Logger } from 'pino'
-import { CloseCode, decodeFrame, FrameError, MAX_FRAME_BYTES, VesselLinkSession, SessionError } from '@tally/link'
+import {
+  CloseCode,
+  decodeFrame,
+  FrameError,
+  MAX_FRAME_BYTES,
+  VesselLinkSession,
+  SessionError,
+} from '@tally/link'
 import type { LinkReplica, SessionPhase, SessionStats } from '@tally/link'
 
 /** Nothing heard from the relay for this long: the link is gone even if TCP has not noticed. */
@@ -32,14 +39,20 @@ export class LinkError extends Error {
     super(message)
   }
   get retryable(): boolean {
-    return ![CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.VersionMismatch].includes(this.closeCode as never)
+    return ![CloseCode.Unauthorized, CloseCode.Forbidden, CloseCode.VersionMismatch].includes(
+      this.closeCode as never,
+    )
   }
 }
 
 /** Runs one session. Resolves with the new sync token and the counters; rejects with LinkError. */
 export function runLinkSession(a: LinkAttempt): Promise<{ sync: string; stats: SessionStats }> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(a.url, { perMessageDeflate: false, maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 30_000 })
+    const ws = new WebSocket(a.url, {
+      perMessageDeflate: false,
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 30_000,
+    })
     ws.binaryType = 'nodebuffer'
     const session = new VesselLinkSession(
       a.replica,
@@ -58,7 +71,9 @@ export function runLinkSession(a: LinkAttempt): Promise<{ sync: string; stats: S
     session.on('phase', (p) => a.onPhase?.(p))
     session.on('progress', (s) => a.onProgress?.(s))
     session.on('complete', ({ sync, stats }) => settle(() => resolve({ sync, stats })))
-    session.on('failed', (err: SessionError) => settle(() => reject(new LinkError(err.message, err.closeCode, session.stats))))
+    session.on('failed', (err: SessionError) =>
+      settle(() => reject(new LinkError(err.message, err.closeCode, session.stats))),
+    )
     ws.on('open', () => session.open())
     ws.on('message', (data, isBinary) => {
       clearTimeout(idle)
@@ -67,7 +82,12 @@ export function runLinkSession(a: LinkAttempt): Promise<{ sync: string; stats: S
         if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
         session.receive(decodeFrame(data as Buffer), (data as Buffer).length)
       } catch (err) {
-        session.fail(new SessionError(err instanceof FrameError ? err.closeCode : CloseCode.Internal, (err as Error).message))
+        session.fail(
+          new SessionError(
+            err instanceof FrameError ? err.closeCode : CloseCode.Internal,
+            (err as Error).message,
+          ),
+        )
       }
     })
     ws.on('close', (code, reason) => {

@@ -64,7 +64,9 @@ export function planDocument(out: OutgoingDoc): PlannedEntry[] {
   for (let p = 0; p < PRIORITY_ORDER.length; p++) {
     const level = PRIORITY_ORDER[p]
     // Closure over deps of every change at this level or above that is not sent yet.
-    const stack = classified.filter((c) => PRIORITY_ORDER.indexOf(c.priority) <= p && !assigned.has(c.change.hash)).map((c) => c.change.hash)
+    const stack = classified
+      .filter((c) => PRIORITY_ORDER.indexOf(c.priority) <= p && !assigned.has(c.change.hash))
+      .map((c) => c.change.hash)
     const group = new Set<string>()
     while (stack.length) {
       const h = stack.pop()!
@@ -84,7 +86,10 @@ export function planDocument(out: OutgoingDoc): PlannedEntry[] {
         priority: p as Priority,
         changes: refs,
         toHeads: heads,
-        bundle: A.saveBundle(out.doc, part.map((c) => c.hash)),
+        bundle: A.saveBundle(
+          out.doc,
+          part.map((c) => c.hash),
+        ),
         fromGenesis: known.length === 0 && entries.length === 0,
       })
     }
@@ -95,7 +100,10 @@ export function planDocument(out: OutgoingDoc): PlannedEntry[] {
 
 /** Splits a causally ordered list so that no bundle exceeds ENTRY_RAW_MAX (prefixes stay closed). */
 function splitBySize(doc: A.Doc<unknown>, ordered: A.DecodedChange[]): A.DecodedChange[][] {
-  const size = A.saveBundle(doc, ordered.map((c) => c.hash)).length
+  const size = A.saveBundle(
+    doc,
+    ordered.map((c) => c.hash),
+  ).length
   if (size <= ENTRY_RAW_MAX || ordered.length === 1) return [ordered]
   const mid = Math.ceil(ordered.length / 2)
   return [...splitBySize(doc, ordered.slice(0, mid)), ...splitBySize(doc, ordered.slice(mid))]
@@ -137,13 +145,19 @@ export function packChunks(
   const flush = () => {
     if (current.length === 0) return
     const actors = new Map<string, ActorBinding>()
-    for (const e of current) for (const c of e.changes) {
-      const binding = actors.has(c.actor) ? undefined : bindingOf(c.actor)
-      if (binding) actors.set(c.actor, binding)
-    }
+    for (const e of current)
+      for (const c of e.changes) {
+        const binding = actors.has(c.actor) ? undefined : bindingOf(c.actor)
+        if (binding) actors.set(c.actor, binding)
+      }
     const payload: ChunkPayload = {
       actors: [...actors.values()],
-      entries: current.map((e) => ({ c: e.key.containerId, y: e.key.voyage, ...(e.fromGenesis ? { i: e.isoType } : {}), b: e.bundle })),
+      entries: current.map((e) => ({
+        c: e.key.containerId,
+        y: e.key.voyage,
+        ...(e.fromGenesis ? { i: e.isoType } : {}),
+        b: e.bundle,
+      })),
     }
     const raw = encodeValue(payload)
     const data = compress(raw)
@@ -179,7 +193,8 @@ const HEX64 = /^[0-9a-f]{64}$/
 /** Verifies a chunk's checksum, decompresses (bounded) and checks the payload's shape. */
 export function openChunk(frame: ChunkFrame): ChunkPayload {
   const digest = sha256(frame.data)
-  if (Buffer.compare(Buffer.from(digest), Buffer.from(frame.sha)) !== 0) throw new ChunkError('checksum mismatch')
+  if (Buffer.compare(Buffer.from(digest), Buffer.from(frame.sha)) !== 0)
+    throw new ChunkError('checksum mismatch')
   let raw: Uint8Array
   try {
     raw = brotliDecompressSync(frame.data, { maxOutputLength: MAX_CHUNK_PAYLOAD_BYTES })
@@ -197,11 +212,21 @@ export function openChunk(frame: ChunkFrame): ChunkPayload {
     Array.isArray(payload.actors) &&
     Array.isArray(payload.entries) &&
     payload.actors.every(
-      (a: any) => typeof a?.a === 'string' && /^[0-9a-f]{2,64}$/.test(a.a) && typeof a.p === 'string' && typeof a.r === 'string' && typeof a.n === 'string',
+      (a: any) =>
+        typeof a?.a === 'string' &&
+        /^[0-9a-f]{2,64}$/.test(a.a) &&
+        typeof a.p === 'string' &&
+        typeof a.r === 'string' &&
+        typeof a.n === 'string',
     ) &&
     payload.entries.every(
       (e: any) =>
-        typeof e?.c === 'string' && e.c.length <= 20 && typeof e.y === 'string' && e.y.length <= 20 && (e.i === undefined || typeof e.i === 'string') && e.b instanceof Uint8Array,
+        typeof e?.c === 'string' &&
+        e.c.length <= 20 &&
+        typeof e.y === 'string' &&
+        e.y.length <= 20 &&
+        (e.i === undefined || typeof e.i === 'string') &&
+        e.b instanceof Uint8Array,
     )
   if (!ok) throw new ChunkError('malformed chunk payload')
   return payload as ChunkPayload

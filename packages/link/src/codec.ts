@@ -47,7 +47,9 @@ const shape =
   (v) =>
     typeof v === 'object' &&
     v !== null &&
-    Object.entries(fields).every(([k, c]) => (optional.includes(k) && (v as any)[k] === undefined) || c((v as any)[k]))
+    Object.entries(fields).every(
+      ([k, c]) => (optional.includes(k) && (v as any)[k] === undefined) || c((v as any)[k]),
+    )
 
 const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(100) }, ['field'])
 
@@ -55,7 +57,12 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
   hello: shape({ v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int }),
   welcome: shape({ v: int, session: str(64), reconcile: bool, budget: nullable(int) }),
   heads: shape({ data: bytes(MAX_FRAME_BYTES) }),
-  chunk: shape({ seq: int, p: (v) => v === 0 || v === 1 || v === 2, sha: bytes(32), data: bytes(MAX_FRAME_BYTES) }),
+  chunk: shape({
+    seq: int,
+    p: (v) => v === 0 || v === 1 || v === 2,
+    sha: bytes(32),
+    data: bytes(MAX_FRAME_BYTES),
+  }),
   ack: shape({ seq: int, ok: int, rej: list(rejection, 100_000), miss: list(str(64), 100_000) }),
   nack: shape({ seq: int, reason: str(500) }),
   done: shape({ chunks: int }),
@@ -65,17 +72,20 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
 
 /** Decodes and checks one inbound frame. Throws only FrameError. */
 export function decodeFrame(data: Uint8Array): LinkFrame {
-  if (data.length > MAX_FRAME_BYTES) throw new FrameError(CloseCode.TooLarge, `frame of ${data.length} bytes exceeds ${MAX_FRAME_BYTES}`)
+  if (data.length > MAX_FRAME_BYTES)
+    throw new FrameError(CloseCode.TooLarge, `frame of ${data.length} bytes exceeds ${MAX_FRAME_BYTES}`)
   let value: unknown
   try {
     value = cbor.decode(data)
   } catch (err) {
     throw new FrameError(CloseCode.BadFrame, `malformed frame: ${(err as Error).message}`)
   }
-  if (typeof value !== 'object' || value === null) throw new FrameError(CloseCode.BadFrame, 'malformed frame: not a map')
+  if (typeof value !== 'object' || value === null)
+    throw new FrameError(CloseCode.BadFrame, 'malformed frame: not a map')
   const type = (value as { t?: unknown }).t
   const check = typeof type === 'string' ? SHAPES[type as LinkFrame['t']] : undefined
-  if (!check) throw new FrameError(CloseCode.BadFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 40)}`)
+  if (!check)
+    throw new FrameError(CloseCode.BadFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 40)}`)
   if (!check(value)) throw new FrameError(CloseCode.BadFrame, `malformed ${type} frame`)
   return value as LinkFrame
 }

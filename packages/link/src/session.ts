@@ -22,7 +22,8 @@ export const SEND_WINDOW_CHUNKS = 3
 /** A chunk nacked this many times ends the session: the link is corrupting everything. */
 export const MAX_CHUNK_ATTEMPTS = 5
 
-export type SessionPhase = 'CHECKING' | 'RECONCILING' | 'PREPARING' | 'PUSHING' | 'PROCESSING' | 'COMPLETE' | 'FAILED'
+export type SessionPhase =
+  'CHECKING' | 'RECONCILING' | 'PREPARING' | 'PUSHING' | 'PROCESSING' | 'COMPLETE' | 'FAILED'
 
 export interface FrameSink {
   send(bytes: Uint8Array): void
@@ -88,7 +89,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     try {
       this.handle(frame)
     } catch (err) {
-      const e = err instanceof SessionError ? err : new SessionError(CloseCode.Internal, (err as Error).message)
+      const e =
+        err instanceof SessionError ? err : new SessionError(CloseCode.Internal, (err as Error).message)
       this.fail(e)
     }
   }
@@ -148,7 +150,14 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     }
     const ok =
       Array.isArray(theirs) &&
-      theirs.every((d) => Array.isArray(d) && typeof d[0] === 'string' && typeof d[1] === 'string' && Array.isArray(d[2]) && d[2].every((h: unknown) => typeof h === 'string'))
+      theirs.every(
+        (d) =>
+          Array.isArray(d) &&
+          typeof d[0] === 'string' &&
+          typeof d[1] === 'string' &&
+          Array.isArray(d[2]) &&
+          d[2].every((h: unknown) => typeof h === 'string'),
+      )
     if (!ok) throw new SessionError(CloseCode.BadFrame, 'malformed heads')
     this.theirHeads = theirs as DocHeads[]
     this.replica.reconcile(this.theirHeads)
@@ -198,7 +207,11 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   private onNack(seq: number, reason: string): void {
     const pending = this.unacked.get(seq)
     if (!pending) return
-    if (++pending.attempts > MAX_CHUNK_ATTEMPTS) throw new SessionError(CloseCode.BadFrame, `chunk ${seq} refused ${MAX_CHUNK_ATTEMPTS} times: ${reason}`)
+    if (++pending.attempts > MAX_CHUNK_ATTEMPTS)
+      throw new SessionError(
+        CloseCode.BadFrame,
+        `chunk ${seq} refused ${MAX_CHUNK_ATTEMPTS} times: ${reason}`,
+      )
     this.send(pending.chunk.frame)
   }
 
@@ -269,7 +282,11 @@ export class VesselLinkSession extends LinkSession {
 
   protected handle(frame: LinkFrame): void {
     if (frame.t === 'welcome') {
-      if (frame.v !== PROTOCOL_VERSION) throw new SessionError(CloseCode.VersionMismatch, `relay speaks version ${frame.v}, vessel ${PROTOCOL_VERSION}`)
+      if (frame.v !== PROTOCOL_VERSION)
+        throw new SessionError(
+          CloseCode.VersionMismatch,
+          `relay speaks version ${frame.v}, vessel ${PROTOCOL_VERSION}`,
+        )
       if (frame.reconcile) {
         this.reconciling = true
         this.setPhase('RECONCILING')
@@ -278,7 +295,8 @@ export class VesselLinkSession extends LinkSession {
       return
     }
     if (frame.t === 'fin') {
-      if (!this.allAcked) throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
+      if (!this.allAcked)
+        throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
       this.setPhase('COMPLETE')
       this.emit('complete', { sync: frame.sync, stats: this.stats })
       this.sink.close(CloseCode.Normal, 'session complete')
@@ -287,11 +305,21 @@ export class VesselLinkSession extends LinkSession {
     super.handle(frame)
   }
 
+  /**
+   * After a reconciliation the vessel waits for the relay's changes before planning its own: heads
+   * it could not place before (changes it had lost) are known once they arrive, so it sends only
+   * what the relay really lacks instead of whole histories.
+   */
   protected afterReconcile(): void {
-    if (this.reconciling) this.startSending()
+    this.maybeFinish()
   }
 
   protected maybeFinish(): void {
+    if (this.reconciling && this.peerFinished) {
+      this.reconciling = false
+      this.replica.reconcile(this.theirHeads ?? [])
+      this.startSending()
+    }
     if (this.allAcked && this.phase === 'PUSHING') this.setPhase('PROCESSING')
   }
 }
@@ -333,7 +361,13 @@ export class RelayLinkSession extends LinkSession {
   /** Starts the session after the hello was authenticated by the application. */
   start(hello: HelloFrame): void {
     const reconcile = !this.options.cursorsTrusted
-    this.send({ t: 'welcome', v: PROTOCOL_VERSION, session: this.options.session, reconcile, budget: this.options.budget })
+    this.send({
+      t: 'welcome',
+      v: PROTOCOL_VERSION,
+      session: this.options.session,
+      reconcile,
+      budget: this.options.budget,
+    })
     if (reconcile) {
       this.setPhase('RECONCILING')
       this.sendHeads()

@@ -5,7 +5,12 @@
  */
 import type Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
-import { DEFAULT_CHUNK_TABLE, encodeStorageKey, ensureChunkTable, storageKeyRange } from '@tally/storage-sqlite'
+import {
+  DEFAULT_CHUNK_TABLE,
+  encodeStorageKey,
+  ensureChunkTable,
+  storageKeyRange,
+} from '@tally/storage-sqlite'
 
 export class ChunkTable {
   private readonly insert: Database.Statement<[string, Uint8Array]>
@@ -22,7 +27,9 @@ export class ChunkTable {
   /** Every chunk of a document, oldest first. */
   load(docId: string): Uint8Array[] {
     const r = storageKeyRange([docId])
-    return (this.range.all(r.exact, r.lower, r.upper) as { data: Buffer }[]).map((row) => new Uint8Array(row.data))
+    return (this.range.all(r.exact, r.lower, r.upper) as { data: Buffer }[]).map(
+      (row) => new Uint8Array(row.data),
+    )
   }
 
   /** Appends changes of a document; identical bytes land on the same key, so replays add nothing. */

@@ -113,7 +113,9 @@ export class ContainerIndex {
     eq('alarm', 'alarm')
     eq('conflict', 'conflict')
     if (query.q) {
-      where.push(`(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\')`)
+      where.push(
+        `(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\')`,
+      )
       args.q = `%${query.q.toUpperCase().replace(/[\\%_]/g, (m) => '\\' + m)}%`
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : ''
@@ -121,17 +123,23 @@ export class ContainerIndex {
     const column = SORTS[(query.sort ?? 'containerId').replace(/^-/, '')] ?? 'container_id'
     const limit = Math.min(Math.max(query.limit ?? 100, 0), MAX_LIST_LIMIT)
     const offset = Math.max(query.offset ?? 0, 0)
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM containers ${clause}`).get(args) as { n: number }).n
+    const total = (
+      this.db.prepare(`SELECT count(*) AS n FROM containers ${clause}`).get(args) as { n: number }
+    ).n
     const rows = this.db
-      .prepare(`SELECT doc_id FROM containers ${clause} ORDER BY ${column} ${desc ? 'DESC' : 'ASC'}, container_id LIMIT ${limit} OFFSET ${offset}`)
+      .prepare(
+        `SELECT doc_id FROM containers ${clause} ORDER BY ${column} ${desc ? 'DESC' : 'ASC'}, container_id LIMIT ${limit} OFFSET ${offset}`,
+      )
       .all(args) as { doc_id: string }[]
     return { ids: rows.map((r) => r.doc_id), total }
   }
 
   /** Every container's heads, optionally for one vessel. */
   allHeads(vessel?: string): ContainerRow[] {
-    return (vessel
-      ? this.db.prepare(`SELECT * FROM containers WHERE vessel = ?`).all(vessel)
-      : this.db.prepare(`SELECT * FROM containers`).all()) as ContainerRow[]
+    return (
+      vessel
+        ? this.db.prepare(`SELECT * FROM containers WHERE vessel = ?`).all(vessel)
+        : this.db.prepare(`SELECT * FROM containers`).all()
+    ) as ContainerRow[]
   }
 }

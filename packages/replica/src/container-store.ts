@@ -105,12 +105,17 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    * Applies a local edit as `actor`. `edit` returns the new document (through the manifest's edit
    * functions, which validate). The change is committed before this returns.
    */
-  edit(docId: string, actor: string, edit: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>): A.Doc<ContainerDoc> {
+  edit(
+    docId: string,
+    actor: string,
+    edit: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>,
+  ): A.Doc<ContainerDoc> {
     const entry = this.loaded(docId)
     const row = this.row(docId)
     if (!entry || !row) throw new Error(`no document ${docId}`)
     const before = A.getHeads(entry.doc)
-    const mine = A.getActorId(entry.doc) === actor ? entry.doc : A.clone(entry.doc, { actor: actor as A.ActorId })
+    const mine =
+      A.getActorId(entry.doc) === actor ? entry.doc : A.clone(entry.doc, { actor: actor as A.ActorId })
     const next = edit(mine)
     const delta = A.saveSince(next, before)
     if (delta.length === 0 || A.getHeads(next).join() === before.join()) return next
@@ -133,7 +138,14 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     return A.getMissingDeps(doc, [])
   }
 
-  private persist(docId: string, row: ContainerRow, doc: A.Doc<ContainerDoc>, parts: Uint8Array[], origin: 'local' | 'remote', index?: ObjectIndex): void {
+  private persist(
+    docId: string,
+    row: ContainerRow,
+    doc: A.Doc<ContainerDoc>,
+    parts: Uint8Array[],
+    origin: 'local' | 'remote',
+    index?: ObjectIndex,
+  ): void {
     const key = this.keyOf(row)
     let chunks = row.chunks + parts.length
     this.db.transaction(() => {

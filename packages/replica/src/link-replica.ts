@@ -8,7 +8,16 @@ import type { Logger } from 'pino'
 import { documentIdFor, isValidContainerId, ObjectIndex } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey } from '@tally/manifest'
 import { advanceHeads, ChunkError, readEntry, sameHeads } from '@tally/link'
-import type { ActorBinding, ChunkPayload, DocHeads, IngestResult, LinkReplica, OutgoingDoc, PlannedEntry, Rejection } from '@tally/link'
+import type {
+  ActorBinding,
+  ChunkPayload,
+  DocHeads,
+  IngestResult,
+  LinkReplica,
+  OutgoingDoc,
+  PlannedEntry,
+  Rejection,
+} from '@tally/link'
 import type { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
 import type { ContainerStore } from './container-store.ts'
 
@@ -56,7 +65,8 @@ export class SqliteLinkReplica implements LinkReplica {
     const out = []
     for (const row of this.o.store.index.allHeads(this.o.vessel)) {
       const since = cursors.get(row.doc_id) ?? []
-      if (!sameHeads(JSON.parse(row.heads), since)) out.push({ docId: row.doc_id, key: this.o.store.keyOf(row), isoType: row.iso_type, since })
+      if (!sameHeads(JSON.parse(row.heads), since))
+        out.push({ docId: row.doc_id, key: this.o.store.keyOf(row), isoType: row.iso_type, since })
     }
     return out
   }
@@ -66,7 +76,12 @@ export class SqliteLinkReplica implements LinkReplica {
   }
 
   outgoing(): OutgoingDoc[] {
-    return this.changedDocs().map((d) => ({ key: d.key, isoType: d.isoType, since: d.since, doc: this.o.store.load(d.docId)! }))
+    return this.changedDocs().map((d) => ({
+      key: d.key,
+      isoType: d.isoType,
+      since: d.since,
+      doc: this.o.store.load(d.docId)!,
+    }))
   }
 
   ingest(payload: ChunkPayload): IngestResult {
@@ -83,7 +98,13 @@ export class SqliteLinkReplica implements LinkReplica {
     for (const b of actors) {
       if (!this.o.trustBinding(b)) continue
       try {
-        this.o.registry.bind({ actor: b.a, principal: b.p, kind: b.r === 'vessel' ? 'vessel' : 'user', role: b.r, name: b.n })
+        this.o.registry.bind({
+          actor: b.a,
+          principal: b.p,
+          kind: b.r === 'vessel' ? 'vessel' : 'user',
+          role: b.r,
+          name: b.n,
+        })
       } catch {
         // Bound to someone else already: the changes by this actor will be refused as forged.
       }
@@ -94,7 +115,11 @@ export class SqliteLinkReplica implements LinkReplica {
     const key: ContainerKey = { vessel: this.o.vessel, voyage: entry.y, containerId: entry.c }
     const refuseAll = (reason: string, hashes: string[] = ['']) => {
       for (const h of hashes) result.rejected.push({ c: entry.c, h, reason })
-      this.o.deadLetters.add({ principal: this.o.peerPrincipal, reason: `${entry.c}: ${reason}`, bytes: entry.b })
+      this.o.deadLetters.add({
+        principal: this.o.peerPrincipal,
+        reason: `${entry.c}: ${reason}`,
+        bytes: entry.b,
+      })
     }
     if (!isValidContainerId(entry.c)) return refuseAll('invalid container number')
     let changes: A.DecodedChange[]
@@ -105,11 +130,18 @@ export class SqliteLinkReplica implements LinkReplica {
     }
     const docId = documentIdFor(key)
     if (!this.o.store.row(docId)) {
-      if (!entry.i) return refuseAll('unknown container: its genesis was not sent', changes.map((c) => c.hash))
+      if (!entry.i)
+        return refuseAll(
+          'unknown container: its genesis was not sent',
+          changes.map((c) => c.hash),
+        )
       try {
         this.o.store.create(key, entry.i)
       } catch (err) {
-        return refuseAll((err as Error).message, changes.map((c) => c.hash))
+        return refuseAll(
+          (err as Error).message,
+          changes.map((c) => c.hash),
+        )
       }
     }
     const doc = this.o.store.load(docId)!
@@ -120,8 +152,20 @@ export class SqliteLinkReplica implements LinkReplica {
     const accepted = changes.filter((_, i) => decisions[i]!.accepted)
     decisions.forEach((d, i) => {
       if (d.accepted) return
-      result.rejected.push({ c: entry.c, h: d.hash, reason: d.reason ?? 'refused', ...(d.field ? { field: d.field } : {}) })
-      this.o.deadLetters.add({ principal: d.principal ?? this.o.peerPrincipal, docId, changeHash: d.hash, reason: d.reason ?? 'refused', field: d.field, bytes: A.encodeChange(changes[i]!) })
+      result.rejected.push({
+        c: entry.c,
+        h: d.hash,
+        reason: d.reason ?? 'refused',
+        ...(d.field ? { field: d.field } : {}),
+      })
+      this.o.deadLetters.add({
+        principal: d.principal ?? this.o.peerPrincipal,
+        docId,
+        changeHash: d.hash,
+        reason: d.reason ?? 'refused',
+        field: d.field,
+        bytes: A.encodeChange(changes[i]!),
+      })
     })
     result.accepted += accepted.length
     if (accepted.length === 0) return
@@ -143,12 +187,16 @@ export class SqliteLinkReplica implements LinkReplica {
   }
 
   heads(): DocHeads[] {
-    return this.o.store.index.allHeads(this.o.vessel).map((r) => [r.voyage, r.container_id, JSON.parse(r.heads)])
+    return this.o.store.index
+      .allHeads(this.o.vessel)
+      .map((r) => [r.voyage, r.container_id, JSON.parse(r.heads)])
   }
 
   reconcile(theirs: DocHeads[]): void {
     const { store, cursors, peer } = this.o
-    const theirMap = new Map<string, string[]>(theirs.map(([y, c, h]) => [documentIdFor({ vessel: this.o.vessel, voyage: y, containerId: c }), h]))
+    const theirMap = new Map<string, string[]>(
+      theirs.map(([y, c, h]) => [documentIdFor({ vessel: this.o.vessel, voyage: y, containerId: c }), h]),
+    )
     store.db.transaction(() => {
       for (const row of store.index.allHeads(this.o.vessel)) {
         const their = theirMap.get(row.doc_id)
@@ -158,7 +206,9 @@ export class SqliteLinkReplica implements LinkReplica {
         }
         const ours: string[] = JSON.parse(row.heads)
         // Only heads we hold can serve as a cursor; the rest are changes we are about to receive.
-        const known = sameHeads(ours, their) ? ours : their.filter((h) => A.hasHeads(store.load(row.doc_id)!, [h]))
+        const known = sameHeads(ours, their)
+          ? ours
+          : their.filter((h) => A.hasHeads(store.load(row.doc_id)!, [h]))
         cursors.setHeads(peer, row.doc_id, known)
       }
     })()

@@ -6,6 +6,9 @@ import type { ChangeValidator } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
 
 /** The validator for changes arriving from `sender` (a vessel IMO, a user principal, or 'relay'). */
-export function policyValidator(_registry: ActorRegistryStore, _sender: { id: string; role: string } | 'relay'): ChangeValidator {
+export function policyValidator(
+  _registry: ActorRegistryStore,
+  _sender: { id: string; role: string } | 'relay',
+): ChangeValidator {
   return (_ctx, changes) => changes.map((c) => ({ hash: c.hash, accepted: true }))
 }
