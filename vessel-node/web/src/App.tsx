@@ -1,0 +1,210 @@
+/**
+ * The crew app: sign-in, then the shell (header with the link status, navigation, sign-out) around
+ * the container list, a container's detail and the sync panel. The token lives in localStorage so a
+ * tablet stays signed in across reloads; a token revoked while in use returns the crew to sign-in
+ * with a sentence saying so.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import { ApiError, CrewApi } from './api.ts'
+import type { Me } from './api.ts'
+import { ContainerDetail } from './ContainerDetail.tsx'
+import { ContainerList } from './ContainerList.tsx'
+import { LiveEvents, useLive } from './live.ts'
+import { LoginScreen } from './LoginScreen.tsx'
+import { hrefOf, useRoute } from './router.ts'
+import { SyncBadge, SyncPanel } from './SyncPanel.tsx'
+
+const TOKEN_KEY = 'tally.crew.token'
+
+const readToken = (): string | null => {
+  try {
+    return localStorage.getItem(TOKEN_KEY)
+  } catch {
+    return null
+  }
+}
+const writeToken = (token: string | null): void => {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token)
+    else localStorage.removeItem(TOKEN_KEY)
+  } catch {
+    // Private mode or storage disabled: the session lasts until reload.
+  }
+}
+
+type Phase =
+  | { name: 'checking'; token: string }
+  | { name: 'unreachable'; token: string; message: string }
+  | { name: 'login'; notice: string | null }
+  | { name: 'ready'; token: string; me: Me }
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>(() => {
+    const token = readToken()
+    return token ? { name: 'checking', token } : { name: 'login', notice: null }
+  })
+
+  const signOut = useCallback((notice: string | null) => {
+    writeToken(null)
+    setPhase({ name: 'login', notice })
+  }, [])
+
+  useEffect(() => {
+    if (phase.name !== 'checking') return
+    let cancelled = false
+    new CrewApi(phase.token)
+      .me()
+      .then((me) => !cancelled && setPhase({ name: 'ready', token: phase.token, me }))
+      .catch((err: unknown) => {
+        if (cancelled) return
+        if (err instanceof ApiError && err.status === 401)
+          signOut(
+            'Your saved crew token is no longer accepted; it may have been revoked. Sign in with a new token.',
+          )
+        else setPhase({ name: 'unreachable', token: phase.token, message: (err as Error).message })
+      })
+    return () => {
+      cancelled = true
+    }
+  }, [phase, signOut])
+
+  switch (phase.name) {
+    case 'login':
+      return (
+        <LoginScreen
+          notice={phase.notice}
+          onLogin={(token, me) => {
+            writeToken(token)
+            setPhase({ name: 'ready', token, me })
+          }}
+        />
+      )
+    case 'checking':
+      return (
+        <main className="splash" aria-busy="true">
+          <p>Connecting to the vessel node…</p>
+        </main>
+      )
+    case 'unreachable':
+      return (
+        <main className="splash">
+          <div className="tly-card splash__card">
+            <h1>Cannot reach the vessel node</h1>
+            <p className="tly-alert tly-alert--error" role="alert">
+              {phase.message}
+            </p>
+            <div className="tly-actions">
+              <button
+                type="button"
+                className="tly-button tly-button--primary"
+                onClick={() => setPhase({ name: 'checking', token: phase.token })}
+              >
+                Try again
+              </button>
+              <button
+                type="button"
+                className="tly-button tly-button--secondary"
+                onClick={() => signOut(null)}
+              >
+                Sign out
+              </button>
+            </div>
+          </div>
+        </main>
+      )
+    case 'ready':
+      return <Shell token={phase.token} me={phase.me} signOut={signOut} />
+  }
+}
+
+interface ShellProps {
+  token: string
+  me: Me
+  signOut: (notice: string | null) => void
+}
+
+function Shell({ token, me, signOut }: ShellProps) {
+  const api = useMemo(
+    () =>
+      new CrewApi(token, () =>
+        signOut(
+          'Your crew token was revoked or has expired, so you were signed out. Sign in with a new token.',
+        ),
+      ),
+    [token, signOut],
+  )
+  const live = useMemo(() => new LiveEvents(api), [api])
+  useEffect(() => {
+    live.start()
+    return () => live.stop()
+  }, [live])
+  const snapshot = useLive(live)
+  const route = useRoute()
+
+  useEffect(() => {
+    const titles = {
+      list: 'Containers',
+      detail: route.name === 'detail' ? route.containerId : '',
+      sync: 'Sync',
+    }
+    document.title = `${titles[route.name]} · Tally crew`
+  }, [route])
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <a className="topbar__brand" href={hrefOf.list()}>
+          <span className="brand-mark" aria-hidden="true" />
+          <span>
+            Tally <span className="topbar__vessel">{me.vessel}</span>
+          </span>
+        </a>
+        <nav className="topbar__nav" aria-label="Main">
+          <a
+            href={hrefOf.list()}
+            aria-current={route.name !== 'sync' ? 'page' : undefined}
+            data-testid="nav-containers"
+          >
+            Containers
+          </a>
+          <a
+            href={hrefOf.sync()}
+            aria-current={route.name === 'sync' ? 'page' : undefined}
+            data-testid="nav-sync"
+          >
+            Sync
+          </a>
+        </nav>
+        <SyncBadge sync={snapshot.sync} live={snapshot.connected} />
+        <div className="topbar__user">
+          <span className="topbar__name" data-testid="current-user">
+            {me.user}
+          </span>
+          <button
+            type="button"
+            className="tly-button tly-button--ghost topbar__signout"
+            onClick={() => signOut(null)}
+            data-testid="logout"
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      {!snapshot.connected && snapshot.sync !== null && (
+        <p className="banner" role="status" data-testid="live-banner">
+          Live updates paused: reconnecting to the vessel node. What you see may be out of date.
+        </p>
+      )}
+      <main id="main" className="content" tabIndex={-1}>
+        {route.name === 'list' && <ContainerList api={api} live={live} params={route.params} />}
+        {route.name === 'detail' && (
+          <ContainerDetail key={route.containerId} api={api} live={live} containerId={route.containerId} />
+        )}
+        {route.name === 'sync' && <SyncPanel api={api} live={live} />}
+      </main>
+    </div>
+  )
+}

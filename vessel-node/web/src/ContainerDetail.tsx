@@ -1,0 +1,259 @@
+/**
+ * One container: quick actions, conflicts, proposals, every section (physical and reefer editable by
+ * the crew; cargo and customs read-only, owned by shore), the reefer chart and the history. The view
+ * refreshes itself when a sync or another crew member changes the container.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react'
+import type { ContainerPatch, ContainerView } from '@tally/manifest'
+import {
+  ConflictList,
+  ContainerBadges,
+  HistoryList,
+  ProposalList,
+  ProposeForm,
+  ReeferChart,
+  SectionView,
+  alarmsFromHistory,
+  formatState,
+  formatStowage,
+  lastEditorOf,
+} from '@tally/ui'
+import type { HistoryEntry } from '@tally/ui'
+import { ApiError } from './api.ts'
+import type { CrewApi } from './api.ts'
+import { lastListLocation } from './ContainerList.tsx'
+import { useContainerChanges } from './live.ts'
+import type { LiveEvents } from './live.ts'
+import { QuickActions } from './QuickActions.tsx'
+
+const ROLE = 'vessel'
+
+export interface ContainerDetailProps {
+  api: CrewApi
+  live: LiveEvents
+  containerId: string
+}
+
+export function ContainerDetail({ api, live, containerId }: ContainerDetailProps) {
+  const [view, setView] = useState<ContainerView | null>(null)
+  const [history, setHistory] = useState<HistoryEntry[] | null>(null)
+  const [error, setError] = useState<ApiError | Error | null>(null)
+  const [liveNote, setLiveNote] = useState('')
+  const [proposing, setProposing] = useState(false)
+  const headsRef = useRef<string>('')
+
+  const loadHistory = useCallback(() => {
+    api
+      .history(containerId)
+      .then(setHistory)
+      .catch(() => setHistory((h) => h ?? []))
+  }, [api, containerId])
+
+  const show = useCallback((next: ContainerView, fromLive = false) => {
+    const heads = next.heads.join(',')
+    if (fromLive && headsRef.current && heads !== headsRef.current)
+      setLiveNote(`Updated just now (${new Date().toISOString().slice(11, 16)} UTC).`)
+    headsRef.current = heads
+    setView(next)
+  }, [])
+
+  const load = useCallback(
+    (fromLive = false) => {
+      api
+        .container(containerId)
+        .then((v) => {
+          show(v, fromLive)
+          setError(null)
+        })
+        .catch((err: Error) => setError(err))
+      loadHistory()
+    },
+    [api, containerId, show, loadHistory],
+  )
+
+  useEffect(() => load(), [load])
+  useContainerChanges(live, () => load(true), { containerId })
+
+  /** Applies the answer of an edit and refreshes the history it added to. */
+  const afterEdit = useCallback(
+    (next: ContainerView) => {
+      show(next)
+      setLiveNote('')
+      loadHistory()
+    },
+    [show, loadHistory],
+  )
+  const save = useCallback(
+    async (patch: ContainerPatch) => afterEdit(await api.patch(containerId, patch)),
+    [api, containerId, afterEdit],
+  )
+
+  if (error && !view) {
+    const notFound = error instanceof ApiError && error.status === 404
+    return (
+      <div className="detail">
+        <BackLink />
+        <div className="tly-alert tly-alert--error" role="alert" data-testid="detail-error">
+          <p>{notFound ? `Container ${containerId} is not on this voyage.` : error.message}</p>
+          {!notFound && (
+            <button type="button" className="tly-button tly-button--secondary" onClick={() => load()}>
+              Try again
+            </button>
+          )}
+        </div>
+      </div>
+    )
+  }
+  if (!view)
+    return (
+      <div className="detail" aria-busy="true">
+        <BackLink />
+        <p className="tly-muted">Loading {containerId}…</p>
+      </div>
+    )
+
+  const entries = history ?? []
+  const openProposals = view.proposals.filter((p) => p.status === 'OPEN').length
+  const { physical, cargo, customs, reefer } = view
+
+  return (
+    <div className="detail" data-testid="container-detail" data-container-id={view.containerId}>
+      <BackLink />
+      <header className="detail__head">
+        <div className="detail__title">
+          <h1>
+            <span className="tly-mono" data-testid="detail-id">
+              {view.containerId}
+            </span>{' '}
+            <span className="detail__type">{view.isoType}</span>
+          </h1>
+          <ContainerBadges
+            view={view}
+            only={['damaged', 'seal-broken', 'alarm', 'dg-incident', 'held', 'inspection', 'conflict', 'dg']}
+          />
+        </div>
+        <p className="detail__facts">
+          <span>
+            Stowage <strong className="tly-mono">{formatStowage(physical.stowage)}</strong>
+          </span>
+          <span>{formatState(physical.state)}</span>
+          <span>
+            {cargo.pol ?? '—'} → {cargo.pod ?? '—'}
+          </span>
+          <span>Customs {formatState(customs.status)}</span>
+          <span className="tly-muted">
+            {view.vessel} · voyage {view.voyage}
+          </span>
+        </p>
+        <p className="tly-status" role="status" aria-live="polite" data-testid="live-note">
+          {liveNote}
+        </p>
+      </header>
+
+      <QuickActions view={view} api={api} onView={afterEdit} />
+
+      {view.conflicts.length > 0 && (
+        <section className="tly-card detail__conflicts" aria-labelledby="conflicts-h" data-testid="conflicts">
+          <h2 id="conflicts-h">Conflicts</h2>
+          <ConflictList
+            conflicts={view.conflicts}
+            role={ROLE}
+            onKeep={(field, value) => {
+              const [section, key] = field.split('.') as [string, string]
+              return save({ [section]: { [key]: value } })
+            }}
+          />
+        </section>
+      )}
+
+      <SectionView
+        view={view}
+        section="physical"
+        role={ROLE}
+        onSave={save}
+        lastEditor={lastEditorOf(entries, 'physical')}
+      />
+      <SectionView
+        view={view}
+        section="reefer"
+        role={ROLE}
+        onSave={save}
+        lastEditor={lastEditorOf(entries, 'reefer')}
+      >
+        {reefer && (
+          <ReeferChart
+            readings={reefer.readings}
+            orderedSetpointC={cargo.reeferSetpointC}
+            actualSetpointC={reefer.actualSetpointC}
+            alarms={alarmsFromHistory(entries, reefer.alarm)}
+            title={`Temperatures of ${view.containerId}`}
+          />
+        )}
+      </SectionView>
+      <div className="detail__grid">
+        <SectionView view={view} section="cargo" role={ROLE} lastEditor={lastEditorOf(entries, 'cargo')} />
+        <SectionView
+          view={view}
+          section="customs"
+          role={ROLE}
+          lastEditor={lastEditorOf(entries, 'customs')}
+        />
+      </div>
+
+      <section className="tly-card" aria-labelledby="proposals-h" data-testid="proposals">
+        <header className="tly-card__header">
+          <h2 id="proposals-h">Proposals{openProposals > 0 ? ` (${openProposals} open)` : ''}</h2>
+          <button
+            type="button"
+            className="tly-button tly-button--secondary"
+            aria-expanded={proposing}
+            onClick={() => setProposing((p) => !p)}
+            data-testid="propose-toggle"
+          >
+            {proposing ? 'Close' : 'Propose a shore change'}
+          </button>
+        </header>
+        {proposing && (
+          <ProposeForm
+            view={view}
+            role={ROLE}
+            onPropose={async (input) => afterEdit(await api.propose(containerId, input))}
+          />
+        )}
+        <ProposalList
+          proposals={view.proposals}
+          role={ROLE}
+          view={view}
+          emptyText="No proposals for this container."
+          onDecide={async (id, decision) => afterEdit(await api.decide(containerId, id, decision))}
+        />
+      </section>
+
+      <div className="detail__grid">
+        <SectionView
+          view={view}
+          section="notes"
+          role={ROLE}
+          onSave={save}
+          lastEditor={lastEditorOf(entries, 'notes')}
+        />
+        <SectionView view={view} section="identity" role={ROLE} />
+      </div>
+
+      <section className="tly-card" aria-labelledby="history-h" data-testid="history">
+        <h2 id="history-h">History</h2>
+        {history === null ? <p className="tly-muted">Loading history…</p> : <HistoryList entries={entries} />}
+      </section>
+    </div>
+  )
+}
+
+function BackLink() {
+  return (
+    <nav className="crumbs" aria-label="Breadcrumb">
+      <a href={lastListLocation()} data-testid="back-to-list">
+        ‹ Containers
+      </a>
+    </nav>
+  )
+}
