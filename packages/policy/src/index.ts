@@ -1,0 +1,5 @@
+export * from './principals.ts'
+export * from './registry.ts'
+export * from './validate.ts'
+export type { RefusalCode, Refusal } from './rules.ts'
+export * from './audit.ts'
