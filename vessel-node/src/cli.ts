@@ -1,0 +1,162 @@
+/**
+ * The vessel node's command line (design §8, a contract):
+ *
+ *   npm run vessel -- serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO --token TOKEN
+ *                       [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
+ *   npm run vessel -- add-crew --data DIR --user NAME        # last stdout line: the token
+ *
+ * Bad arguments print a clear message and the usage on stderr and exit with status 2.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
+import { createVesselNode, DATABASE_FILE } from './app.ts'
+
+const USAGE = `usage:
+  vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO9811000 --token TOKEN
+               [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
+  vessel add-crew --data DIR --user NAME      (prints the crew token on the last line)`
+
+/** Exit status for bad arguments, as the contract's callers expect. */
+const EXIT_USAGE = 2
+const CREW_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+class UsageError extends Error {}
+
+function required(values: Record<string, unknown>, name: string): string {
+  const v = values[name]
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${name} is required`)
+  return v.trim()
+}
+
+function numberArg(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  check: (n: number) => boolean,
+  rule: string,
+): number {
+  const v = values[name]
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`--${name} must be ${rule}, got "${String(v)}"`)
+  return n
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      relay: { type: 'string' },
+      vessel: { type: 'string' },
+      token: { type: 'string' },
+      'cost-per-mb': { type: 'string' },
+      'sync-interval-s': { type: 'string' },
+    },
+  })
+  const port = numberArg(
+    values,
+    'port',
+    4100,
+    (n) => Number.isInteger(n) && n >= 0 && n <= 65535,
+    'a port number 0-65535',
+  )
+  const dataDir = required(values, 'data')
+  const relayUrl = required(values, 'relay')
+  if (!/^wss?:\/\/[^/\s]+/.test(relayUrl))
+    throw new UsageError(
+      `--relay must be a ws:// or wss:// URL such as ws://127.0.0.1:4000/link, got "${relayUrl}"`,
+    )
+  const vessel = required(values, 'vessel').toUpperCase()
+  if (!/^IMO\d{7}$/.test(vessel))
+    throw new UsageError(`--vessel must be IMO followed by 7 digits, got "${vessel}"`)
+  const token = required(values, 'token')
+  const costPerMb = numberArg(values, 'cost-per-mb', 10, (n) => n >= 0, 'a number of dollars, 0 or more')
+  const intervalS = numberArg(
+    values,
+    'sync-interval-s',
+    60,
+    (n) => n >= 1 && n <= 86_400,
+    'a number of seconds from 1 to 86400',
+  )
+
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+  const node = await createVesselNode({
+    dataDir,
+    port,
+    host: values.host ?? '127.0.0.1',
+    relayUrl,
+    vessel,
+    token,
+    costPerMb,
+    syncIntervalMs: intervalS * 1000,
+    logger,
+  })
+  process.stdout.write(`vessel node ${vessel} listening on ${node.url} (relay ${relayUrl})\n`)
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    node.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+function addCrew(args: string[]): void {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { data: { type: 'string' }, user: { type: 'string' } },
+  })
+  const dataDir = required(values, 'data')
+  const user = required(values, 'user')
+  if (!CREW_NAME.test(user))
+    throw new UsageError(`--user must be 1-64 letters, digits, dots, dashes or underscores, got "${user}"`)
+  mkdirSync(dataDir, { recursive: true })
+  const db = openTallyDatabase(join(dataDir, DATABASE_FILE))
+  try {
+    const token = new TokenStore(db).issue('crew', user, 'vessel')
+    process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)
+  } finally {
+    db.close()
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv
+  try {
+    if (command === 'serve') await serve(rest)
+    else if (command === 'add-crew') addCrew(rest)
+    else if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(`${USAGE}\n`)
+      if (command === undefined) process.exitCode = EXIT_USAGE
+    } else throw new UsageError(`unknown command "${command}"`)
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    if (!usage) throw err
+    process.stderr.write(`vessel: ${(err as Error).message}\n${USAGE}\n`)
+    process.exit(EXIT_USAGE)
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`vessel: ${(err as Error)?.message ?? String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,70 @@
+/**
+ * What a failed link session means for the crew and for the sync engine: a sentence in plain words,
+ * whether trying again can help, and whether the relay was reached at all (the "link up" light).
+ */
+import { CloseCode } from '@tally/link'
+import type { SessionStats } from '@tally/link'
+
+export interface LinkFailure {
+  /** One sentence for the crew; never a stack trace. */
+  message: string
+  /** The WebSocket close code, or 1006 when no connection was made. */
+  code: number
+  /** False for a bad token or a version mismatch: retrying cannot fix those. */
+  retryable: boolean
+  /** The relay itself answered (it closed with an application code): the satellite link is up. */
+  reachedRelay: boolean
+  stats: SessionStats | undefined
+}
+
+const NOT_RETRYABLE: readonly number[] = [
+  CloseCode.Unauthorized,
+  CloseCode.Forbidden,
+  CloseCode.VersionMismatch,
+]
+
+const UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|timed out|socket hang up|link dropped/i
+
+function words(code: number, detail: string): string {
+  switch (code) {
+    case CloseCode.Unauthorized:
+      return 'The relay refused this vessel’s token (bad or revoked). Ask shore operations for a new vessel token.'
+    case CloseCode.Forbidden:
+      return `The relay refused this vessel: ${detail}`
+    case CloseCode.VersionMismatch:
+      return `The vessel node and the relay speak different protocol versions (${detail}). One of them needs an update.`
+    case CloseCode.Timeout:
+      return 'The relay closed the session because nothing arrived for too long; the link is probably very slow or blinking.'
+    case CloseCode.TooLarge:
+      return `A message was too large for the relay: ${detail}`
+    case CloseCode.DiskFull:
+      return 'The relay’s disk is full; shore operations must free space before the vessel can sync.'
+    case CloseCode.Internal:
+      return /disk full/i.test(detail)
+        ? `This vessel node’s disk is full: ${detail}`
+        : `The sync stopped on an internal error: ${detail}`
+    case CloseCode.BadFrame:
+      return `The relay and the vessel disagreed about a message: ${detail}`
+    default:
+      if (!detail || UNREACHABLE.test(detail))
+        return `Cannot reach the relay (${detail || 'connection lost'}). The satellite link may be down.`
+      return `The sync stopped: ${detail}`
+  }
+}
+
+/** Classifies whatever a session rejected with (a LinkError, or any other error). */
+export function describeLinkFailure(err: unknown): LinkFailure {
+  const e = err as { message?: unknown; closeCode?: unknown; stats?: SessionStats }
+  const detail = typeof e?.message === 'string' ? e.message.split('\n')[0]!.slice(0, 300) : String(err)
+  const code = typeof e?.closeCode === 'number' ? e.closeCode : 1006
+  // Close codes 4000-4999 are sent by the relay's application code: it was reached.
+  const reachedRelay = code >= 4000 && code < 5000
+  return {
+    message: words(code, detail),
+    code,
+    retryable: !NOT_RETRYABLE.includes(code),
+    reachedRelay,
+    stats: e?.stats,
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The crew's container endpoints (docs/api.md, "Vessel node"). Every write goes through the
+ * manifest's edit functions as the crew member's actor, with the vessel's role, so the REST API is
+ * authority check no. 1 of design §3; and through ContainerStore.edit, which commits before it
+ * returns, so an acknowledged edit survives kill -9.
+ */
+import { randomUUID } from 'node:crypto'
+import { Router } from 'express'
+import type { Response } from 'express'
+import type Database from 'better-sqlite3'
+import type * as A from '@automerge/automerge'
+import { addProposal, appendReading, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
+import type { ContainerDoc, ContainerView } from '@tally/manifest'
+import type { ContainerStore } from '@tally/replica'
+import type { ActorRegistryStore } from '@tally/storage-sqlite'
+import type { CrewActors } from './crew-actors.ts'
+import { historyOf } from './history.ts'
+import { crewOf } from './http-support.ts'
+import { parseListQuery } from './list-query.ts'
+import { ViewCache } from './view-cache.ts'
+
+export interface ContainerRoutesDeps {
+  db: Database.Database
+  store: ContainerStore
+  registry: ActorRegistryStore
+  actors: CrewActors
+  vessel: string
+  guard: <T>(operation: string, fn: () => T) => T
+}
+
+export function containerRoutes(d: ContainerRoutesDeps): Router {
+  const router = Router()
+  const views = new ViewCache(d.store)
+  // A vessel may carry a container on more than one voyage; the latest one is the one on board.
+  const byContainerId = d.db.prepare<[string, string], { doc_id: string }>(
+    `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
+  )
+
+  const docIdOf = (id: string): string => {
+    const row = byContainerId.get(d.vessel, String(id).trim().toUpperCase())
+    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${d.vessel}.`, 'containerId')
+    return row.doc_id
+  }
+
+  /** Applies an edit as the requesting crew member and answers with the new view. */
+  const edit = (
+    res: Response,
+    id: string,
+    operation: string,
+    fn: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>,
+  ): ContainerView => {
+    const docId = docIdOf(id)
+    const actor = d.guard('record the crew member’s actor', () => d.actors.actorFor(crewOf(res).user))
+    d.guard(operation, () => d.store.edit(docId, actor, fn))
+    return views.view(docId)!
+  }
+
+  router.get('/me', (_req, res) => {
+    res.json({ user: crewOf(res).user, vessel: d.vessel, role: 'vessel' })
+  })
+
+  router.get('/containers', (req, res) => {
+    res.json(views.list(parseListQuery(req.query as Record<string, unknown>, d.vessel)))
+  })
+
+  router.get('/containers/:id', (req, res) => {
+    res.json(views.view(docIdOf(req.params.id)))
+  })
+
+  router.patch('/containers/:id', (req, res) => {
+    res.json(edit(res, req.params.id, 'save the edit', (doc) => applyPatch(doc, req.body, 'vessel')))
+  })
+
+  router.post('/containers/:id/readings', (req, res) => {
+    res
+      .status(201)
+      .json(edit(res, req.params.id, 'save the reading', (doc) => appendReading(doc, req.body, 'vessel')))
+  })
+
+  router.get('/containers/:id/history', (req, res) => {
+    const docId = docIdOf(req.params.id)
+    const row = d.store.row(docId)!
+    res.json(historyOf(d.store.load(docId)!, d.store.keyOf(row), d.registry))
+  })
+
+  router.post('/containers/:id/proposals', (req, res) => {
+    const body = (req.body ?? {}) as { field?: unknown; value?: unknown; reason?: unknown }
+    const view = edit(res, req.params.id, 'save the proposal', (doc) =>
+      addProposal(
+        doc,
+        { field: body.field as string, value: body.value, reason: body.reason as string | null | undefined },
+        d.vessel,
+        'vessel',
+        new Date().toISOString(),
+        randomUUID(),
+      ),
+    )
+    res.status(201).json(view)
+  })
+
+  router.post('/containers/:id/proposals/:proposalId', (req, res) => {
+    const decision = (req.body as { decision?: unknown } | undefined)?.decision
+    if (decision !== 'ACCEPTED' && decision !== 'DECLINED')
+      throw new TallyError('INVALID', 'decision: must be ACCEPTED or DECLINED', 'decision')
+    res.json(
+      edit(res, req.params.id, 'save the decision', (doc) =>
+        resolveProposal(doc, req.params.proposalId, decision, d.vessel, 'vessel', new Date().toISOString()),
+      ),
+    )
+  })
+
+  return router
+}

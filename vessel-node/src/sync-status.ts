@@ -1,0 +1,142 @@
+/**
+ * The body of `GET /api/sync` (docs/api.md): the contract fields (state, linkUp, pendingChanges,
+ * lastSyncAt, lastError, totals) plus what the crew's sync panel shows: pending changes by priority,
+ * bytes and cost today and this voyage, a forecast of the next session, retry and breaker state.
+ */
+import { BYTES_PER_MB } from '@tally/storage-sqlite'
+import type { DeadLetterStore, SessionLog, SyncSessionRecord } from '@tally/storage-sqlite'
+import type { PriorityClass } from '@tally/manifest'
+import type { PendingEstimate, PendingEstimator } from './pending-estimate.ts'
+import type { SyncEngine, SyncSnapshot } from './sync-engine.ts'
+import { RELAY_PEER } from './sync-engine.ts'
+
+/**
+ * Wire bytes per raw Automerge change byte before any session has taught us better. The link
+ * bundles each document's changes (columnar) and brotli-compresses whole chunks; on the standard
+ * voyage day 1.0 MB of raw changes travels as roughly 100 KB.
+ */
+export const PRIOR_WIRE_RATIO = 0.1
+/** Hello, welcome, done, fin and acks: what a session costs before any change travels. */
+export const SESSION_OVERHEAD_BYTES = 600
+/** How much each completed upload moves the learned ratio (exponential moving average). */
+const RATIO_LEARNING_RATE = 0.3
+/** Recent completed sessions whose median download predicts the next download. */
+const DOWNLOAD_SAMPLE = 5
+
+/**
+ * Forecast of the next session. Upload: session overhead + pending raw change bytes × the wire ratio,
+ * which starts at {@link PRIOR_WIRE_RATIO} and is re-learned from every completed upload (bytes sent
+ * ÷ raw bytes that were pending when it started). Download: what shore sends cannot be known ahead,
+ * so it is the median download of the last few completed sessions.
+ */
+export class ForecastModel {
+  private ratio = PRIOR_WIRE_RATIO
+
+  get wireRatio(): number {
+    return this.ratio
+  }
+
+  /** Learns from a completed session that uploaded `bytesUp` while `rawBytes` were pending. */
+  observe(rawBytes: number, bytesUp: number): void {
+    if (rawBytes < 1_000 || bytesUp <= SESSION_OVERHEAD_BYTES) return
+    const sample = Math.min(1.5, Math.max(0.01, (bytesUp - SESSION_OVERHEAD_BYTES) / rawBytes))
+    this.ratio += RATIO_LEARNING_RATE * (sample - this.ratio)
+  }
+
+  forecast(pending: PendingEstimate, recent: SyncSessionRecord[], costPerMb: number) {
+    const bytesUp = Math.round(SESSION_OVERHEAD_BYTES + pending.rawBytes * this.ratio)
+    const downs = recent
+      .filter((s) => s.state === 'complete')
+      .slice(0, DOWNLOAD_SAMPLE)
+      .map((s) => s.bytesDown)
+      .sort((a, b) => a - b)
+    const bytesDown = downs.length ? downs[Math.floor(downs.length / 2)]! : 0
+    const bytes = bytesUp + bytesDown
+    return {
+      bytes,
+      costUsd: usd(bytes, costPerMb),
+      bytesUp,
+      bytesDown,
+      basis: `upload: ${SESSION_OVERHEAD_BYTES} B session overhead + ${pending.rawBytes} B of pending changes × ${this.ratio.toFixed(3)} (wire bytes per change byte, learned from past uploads); download: median of the last ${DOWNLOAD_SAMPLE} sessions`,
+    }
+  }
+}
+
+const usd = (bytes: number, costPerMb: number) =>
+  Math.round((bytes / BYTES_PER_MB) * costPerMb * 10_000) / 10_000
+
+export interface SyncStatusDeps {
+  engine: SyncEngine
+  estimator: PendingEstimator
+  forecast: ForecastModel
+  sessions: SessionLog
+  deadLetters: DeadLetterStore
+  costPerMb: number
+  now?: () => Date
+}
+
+export interface SyncStatusBody {
+  state: SyncSnapshot['state']
+  linkUp: boolean
+  pendingChanges: number
+  lastSyncAt: string | null
+  lastError: string | null
+  totals: { bytesUp: number; bytesDown: number }
+  pendingByPriority: Record<PriorityClass, number>
+  pendingDocuments: number
+  pendingComplete: boolean
+  today: { bytesUp: number; bytesDown: number; costUsd: number }
+  voyage: { bytesUp: number; bytesDown: number; costUsd: number; sessions: number; failed: number }
+  forecast: ReturnType<ForecastModel['forecast']>
+  nextRetryAt: string | null
+  attempt: number
+  breaker: SyncSnapshot['breaker']
+  deadLetters: number
+  costPerMb: number
+  phase: SyncSnapshot['phase']
+  lastErrorAt: string | null
+  lastAttemptAt: string | null
+  progress: SyncSnapshot['progress']
+}
+
+/** Builds the `/api/sync` body. "Voyage" is every session this vessel database has recorded. */
+export function buildSyncStatus(d: SyncStatusDeps): SyncStatusBody {
+  const snap = d.engine.snapshot()
+  const pending = d.estimator.current()
+  const now = (d.now ?? (() => new Date()))()
+  const today = d.sessions.totals({
+    peer: RELAY_PEER,
+    since: `${now.toISOString().slice(0, 10)}T00:00:00.000Z`,
+  })
+  const voyage = d.sessions.totals({ peer: RELAY_PEER })
+  const recent = d.sessions.list({ peer: RELAY_PEER, limit: 20 })
+  return {
+    state: snap.state,
+    linkUp: snap.linkUp,
+    pendingChanges: pending.changes,
+    lastSyncAt: d.sessions.lastComplete(RELAY_PEER)?.endedAt ?? snap.lastSuccessAt,
+    lastError: snap.lastError,
+    totals: { bytesUp: voyage.bytesUp, bytesDown: voyage.bytesDown },
+    pendingByPriority: pending.byPriority,
+    pendingDocuments: pending.documents,
+    pendingComplete: pending.complete,
+    today: { bytesUp: today.bytesUp, bytesDown: today.bytesDown, costUsd: today.costUsd },
+    voyage: {
+      bytesUp: voyage.bytesUp,
+      bytesDown: voyage.bytesDown,
+      costUsd: voyage.costUsd,
+      sessions: voyage.sessions,
+      failed: voyage.failed,
+    },
+    forecast: d.forecast.forecast(pending, recent, d.costPerMb),
+    nextRetryAt: snap.nextRetryAt,
+    attempt: snap.attempt,
+    breaker: snap.breaker,
+    deadLetters: d.deadLetters.counts().open,
+    costPerMb: d.costPerMb,
+    phase: snap.phase,
+    lastErrorAt: snap.lastErrorAt,
+    lastAttemptAt: snap.lastAttemptAt,
+    progress: snap.progress,
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The vessel's view of its replica for the link to the relay. The relay is the registry authority,
+ * so every actor binding it announces is stored; changes from shore still pass policy (design §3,
+ * check no. 2) before they enter a document.
+ *
+ * It also keeps the relay's refusals of this vessel's changes as dead letters, so the crew can read
+ * why a change never reached shore. (The link session reports those refusals through
+ * {@link VesselLinkReplica.refused}, when it acknowledges a chunk.)
+ */
+import * as A from '@automerge/automerge'
+import type { Logger } from 'pino'
+import type { Rejection } from '@tally/link'
+import { policyValidator, SqliteLinkReplica } from '@tally/replica'
+import type { ContainerStore } from '@tally/replica'
+import type { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
+import { RELAY_PEER } from './sync-engine.ts'
+
+export interface VesselLinkReplicaOptions {
+  store: ContainerStore
+  cursors: CursorStore
+  registry: ActorRegistryStore
+  deadLetters: DeadLetterStore
+  vessel: string
+  logger: Logger
+}
+
+export class VesselLinkReplica extends SqliteLinkReplica {
+  constructor(private readonly v: VesselLinkReplicaOptions) {
+    super({
+      store: v.store,
+      cursors: v.cursors,
+      registry: v.registry,
+      deadLetters: v.deadLetters,
+      peer: RELAY_PEER,
+      vessel: v.vessel,
+      peerPrincipal: 'relay',
+      trustBinding: () => true,
+      validate: policyValidator(v.registry, 'relay'),
+      logger: v.logger,
+    })
+  }
+
+  /** The relay refused some of this vessel's changes: keep each as a dead letter, with its reason. */
+  refused(rejections: readonly Rejection[]): void {
+    if (rejections.length === 0) return
+    const { store, deadLetters, vessel } = this.v
+    const byContainer = store.db.prepare<[string, string], { doc_id: string }>(
+      `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
+    )
+    store.db.transaction(() => {
+      for (const r of rejections) {
+        const docId = byContainer.get(vessel, r.c)?.doc_id ?? null
+        const doc = docId && r.h ? store.load(docId) : undefined
+        const bytes = doc ? (A.getBackend(doc).getChangeByHash(r.h) ?? null) : null
+        deadLetters.add({
+          principal: vessel,
+          docId,
+          changeHash: r.h || null,
+          reason: docId ? r.reason : `${r.c}: ${r.reason}`,
+          field: r.field ?? null,
+          bytes,
+        })
+      }
+    })()
+    this.v.logger.warn({ refused: rejections.length }, 'the relay refused changes from this vessel')
+  }
+}
