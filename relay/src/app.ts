@@ -1,0 +1,243 @@
+/**
+ * The relay (design §6): one HTTP server carrying the REST API, `/healthz`, `/metrics`, the shore UI
+ * and the WebSocket upgrades (`/link` for vessels, `/sync` for browsers), all on one SQLite file.
+ *
+ * Other parts plug in without editing this file: `extensions` run before the server listens and may
+ * add HTTP routes to `relay.routes` (mounted before the UI and the 404) and WebSocket endpoints to
+ * `relay.upgradeHandlers` (keyed by path, e.g. `/sync`), and register cleanup with `relay.onClose`.
+ */
+import http from 'node:http'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import express, { Router } from 'express'
+import type { Express } from 'express'
+import { pino } from 'pino'
+import type { Logger } from 'pino'
+import { ContainerStore, policyValidator } from '@tally/replica'
+import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
+import { RelayActors } from './actors.ts'
+import { authenticateUser, requireUser } from './auth.ts'
+import type { RelayUser } from './auth.ts'
+import type { RelayContext } from './context.ts'
+import { ContainerEditor } from './editor.ts'
+import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
+import { LinkServer } from './link-server.ts'
+import type { LinkSessionEvent } from './link-server.ts'
+import { createRelayMetrics } from './metrics.ts'
+import type { RelayMetrics } from './metrics.ts'
+import { containerRoutes } from './routes/container.ts'
+import { meRoutes } from './routes/me.ts'
+import { searchRoutes } from './routes/search.ts'
+import { vesselRoutes } from './routes/vessels.ts'
+import { shoreUiRoutes } from './static-ui.ts'
+import { openRelayStores } from './stores.ts'
+
+/** How often open vessel links are checked against revoked tokens (the CLI revokes out of process). */
+export const REVOCATION_CHECK_MS = 5_000
+
+/** Handles a WebSocket upgrade for one path. It owns the socket from then on. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+/** Plugs a feature into the relay before it listens (see the file comment). */
+export type RelayExtension = (relay: Relay) => void | Promise<void>
+
+export interface RelayOptions {
+  /** Directory of `relay.sqlite`; created if missing. */
+  dataDir: string
+  /** Default 0: any free port. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Link price in USD per MB for cost figures. Default 10. */
+  costPerMb?: number
+  logger?: Logger
+  /** The built shore UI. Default `shore-ui/dist` of this repository. */
+  shoreUiDir?: string
+  extensions?: RelayExtension[]
+}
+
+export interface Relay {
+  /** `http://host:port` */
+  url: string
+  port: number
+  server: http.Server
+  app: Express
+  /** Extra HTTP routes, consulted after `/api` and before the shore UI and the 404. */
+  routes: Router
+  /** WebSocket endpoints by path; `/link` is registered, anything unknown gets 404. */
+  upgradeHandlers: Map<string, UpgradeHandler>
+  /** Stores, document store, editor, link server and logger, as the routes use them. */
+  context: RelayContext
+  store: RelayContext['store']
+  linkServer: LinkServer
+  db: RelayContext['db']
+  metrics: RelayMetrics
+  /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
+  authenticateUser(token: string | null | undefined): RelayUser | null
+  /** Runs `fn` when the relay closes, before the database is closed (last registered runs first). */
+  onClose(fn: () => void | Promise<void>): void
+  close(): Promise<void>
+}
+
+/** Starts a relay and resolves once it listens. */
+export async function createRelay(options: RelayOptions): Promise<Relay> {
+  const logger = options.logger ?? pino({ name: 'relay' })
+  const costPerMb = options.costPerMb ?? DEFAULT_USD_PER_MB
+  const stores = openRelayStores(options.dataDir, { costPerMb, logger })
+  const closers: (() => void | Promise<void>)[] = []
+  try {
+    const store = new ContainerStore(stores.db, {
+      principalOf: (actor) => stores.registry.principalOf(actor),
+    })
+    const actors = new RelayActors(stores.registry)
+    const editor = new ContainerEditor({
+      store,
+      registry: stores.registry,
+      deadLetters: stores.deadLetters,
+      actors,
+    })
+    const linkServer = new LinkServer({
+      ...stores,
+      store,
+      // A link carries only its vessel's containers, so the sender of every change is that vessel.
+      validate: (ctx, changes) =>
+        policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
+      logger,
+    })
+    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb }
+    linkServer.on('session', (event) => recordVesselBacklog(context, event))
+    const metrics = createRelayMetrics(context)
+
+    const app = express()
+    app.disable('x-powered-by')
+    const routes = Router()
+    app.get('/healthz', (_req, res) => {
+      res.json({ ok: true })
+    })
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+    })
+    app.use('/api', requireUser(stores.tokens), express.json({ limit: MAX_BODY_BYTES }))
+    app.use('/api/me', meRoutes())
+    app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
+    app.use('/api/vessels', vesselRoutes(context))
+    app.use('/api/containers', searchRoutes(context))
+    app.use('/api', unknownRoute)
+    app.use(routes)
+    app.use(shoreUiRoutes(options.shoreUiDir))
+    app.use(unknownRoute)
+    app.use(errorHandler(logger))
+
+    const server = http.createServer(app)
+    const upgradeHandlers = new Map<string, UpgradeHandler>([
+      ['/link', (req, socket, head) => linkServer.handleUpgrade(req, socket, head)],
+    ])
+    server.on('upgrade', (req, socket, head) => routeUpgrade(upgradeHandlers, logger, req, socket, head))
+
+    const revocations = setInterval(() => disconnectRevokedVessels(context), REVOCATION_CHECK_MS)
+    revocations.unref()
+
+    let closing: Promise<void> | undefined
+    const relay: Relay = {
+      url: '',
+      port: 0,
+      server,
+      app,
+      routes,
+      upgradeHandlers,
+      context,
+      store,
+      linkServer,
+      db: stores.db,
+      metrics,
+      authenticateUser: (token) => authenticateUser(stores.tokens, token),
+      onClose: (fn) => closers.push(fn),
+      close: () =>
+        (closing ??= (async () => {
+          clearInterval(revocations)
+          for (const fn of closers.reverse()) {
+            try {
+              await fn()
+            } catch (err) {
+              logger.warn({ err }, 'relay extension failed to close')
+            }
+          }
+          metrics.close()
+          linkServer.close()
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve())
+            server.closeAllConnections()
+          })
+          stores.db.close()
+          logger.info('relay closed')
+        })()),
+    }
+    for (const extension of options.extensions ?? []) await extension(relay)
+
+    const host = options.host ?? '127.0.0.1'
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const address = server.address()
+    relay.port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
+    relay.url = `http://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
+    logger.info({ url: relay.url, dataDir: options.dataDir, costPerMb }, 'relay listening')
+    return relay
+  } catch (err) {
+    for (const fn of closers.reverse()) await Promise.resolve(fn()).catch(() => undefined)
+    stores.db.close()
+    throw err
+  }
+}
+
+function routeUpgrade(
+  handlers: Map<string, UpgradeHandler>,
+  logger: Logger,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  let pathname: string
+  try {
+    pathname = new URL(req.url ?? '/', 'http://relay').pathname
+  } catch {
+    pathname = ''
+  }
+  const handler = handlers.get(pathname)
+  if (!handler) {
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    socket.destroy()
+    return
+  }
+  try {
+    handler(req, socket, head)
+  } catch (err) {
+    logger.warn({ err, path: pathname }, 'WebSocket upgrade failed')
+    socket.destroy()
+  }
+}
+
+/** Keeps the vessel's reported backlog for the fleet view. */
+function recordVesselBacklog(ctx: RelayContext, event: LinkSessionEvent): void {
+  try {
+    if (event.state === 'started') ctx.vessels.setVesselPending(event.vessel, event.pending ?? 0)
+    // A completed session moved everything the vessel had when it said hello.
+    else if (event.state === 'complete') ctx.vessels.setVesselPending(event.vessel, 0)
+  } catch (err) {
+    ctx.logger.warn({ err, vessel: event.vessel }, 'could not record vessel backlog')
+  }
+}
+
+/** Cuts off open links of vessels that no longer hold any live token. */
+function disconnectRevokedVessels(ctx: RelayContext): void {
+  try {
+    for (const vessel of ctx.linkServer.active.keys())
+      if (ctx.tokens.list({ kind: 'vessel', subject: vessel }).length === 0) ctx.linkServer.disconnect(vessel)
+  } catch (err) {
+    ctx.logger.warn({ err }, 'revocation check failed')
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Who is calling: user tokens (roles shore, customs, ops) authenticate every REST call and the
+ * browsers' `/sync` socket. Tokens are verified against their SHA-256 hash on every request, so a
+ * token revoked from the CLI stops working at once, even while the relay runs.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { RequestHandler, Response } from 'express'
+import { TallyError } from '@tally/manifest'
+import type { ShoreRole } from '@tally/manifest'
+import type { TokenStore } from '@tally/storage-sqlite'
+
+/** The roles a user token can carry. */
+export const SHORE_ROLES: readonly ShoreRole[] = ['shore', 'customs', 'ops']
+
+/** User names: what follows `user:` in a principal ID, so no spaces or colons. */
+export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/
+
+/** An authenticated shore user. */
+export interface RelayUser {
+  /** The user name, e.g. `alice`. */
+  name: string
+  role: ShoreRole
+  /** The principal ID that actor bindings and the audit trail name: `user:<name>`. */
+  principal: string
+  tokenId: string
+}
+
+export const userPrincipal = (name: string): string => `user:${name}`
+
+export const isShoreRole = (role: unknown): role is ShoreRole => SHORE_ROLES.includes(role as ShoreRole)
+
+/** The user a token belongs to, or null for a missing, unknown, revoked or non-user token. */
+export function authenticateUser(tokens: TokenStore, token: string | undefined | null): RelayUser | null {
+  if (!token) return null
+  const record = tokens.verify(token, 'user')
+  if (!record || !isShoreRole(record.role)) return null
+  return {
+    name: record.subject,
+    role: record.role,
+    principal: userPrincipal(record.subject),
+    tokenId: record.id,
+  }
+}
+
+/** The bearer token of a request (`Authorization: Bearer …`), or `?token=` for WebSocket upgrades. */
+export function tokenOf(req: IncomingMessage, options: { allowQuery?: boolean } = {}): string | undefined {
+  const header = req.headers.authorization
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
+  if (match) return match[1]
+  if (options.allowQuery && req.url) {
+    const token = new URL(req.url, 'http://relay').searchParams.get('token')
+    if (token) return token
+  }
+  return undefined
+}
+
+/** Middleware: 401 UNAUTHORIZED unless the request carries a valid user token. */
+export function requireUser(tokens: TokenStore): RequestHandler {
+  return (req, res, next) => {
+    const user = authenticateUser(tokens, tokenOf(req))
+    if (!user)
+      return next(
+        new TallyError('UNAUTHORIZED', 'a valid user token is required (Authorization: Bearer TOKEN)'),
+      )
+    res.locals.user = user
+    next()
+  }
+}
+
+/** The user {@link requireUser} authenticated. */
+export function userOf(res: Response): RelayUser {
+  return res.locals.user as RelayUser
+}

@@ -1,0 +1,17 @@
+/** What the relay's routes share: the stores, the document store, the editor and the link server. */
+import type { Logger } from 'pino'
+import type { ContainerStore } from '@tally/replica'
+import type { LinkServer } from './link-server.ts'
+import type { RelayActors } from './actors.ts'
+import type { ContainerEditor } from './editor.ts'
+import type { RelayStores } from './stores.ts'
+
+export interface RelayContext extends RelayStores {
+  store: ContainerStore
+  actors: RelayActors
+  editor: ContainerEditor
+  linkServer: LinkServer
+  logger: Logger
+  /** The link price, for cost figures. */
+  costPerMb: number
+}

@@ -1,0 +1,82 @@
+/**
+ * Local edits made by the relay (ingest path 5 of design §3, the REST API). The manifest's edit
+ * functions refuse forbidden fields and bad values first; the change they produce then passes the
+ * same policy validator as changes arriving from vessels and browsers before it is committed, so
+ * no route can write what policy would refuse elsewhere. A refusal at that stage is kept as a dead
+ * letter, like any refused change.
+ */
+import * as A from '@automerge/automerge'
+import { ObjectIndex, TallyError } from '@tally/manifest'
+import type { ContainerDoc } from '@tally/manifest'
+import { policyValidator } from '@tally/replica'
+import type { ContainerStore } from '@tally/replica'
+import type { ActorRegistryStore, DeadLetterStore } from '@tally/storage-sqlite'
+import type { RelayActors } from './actors.ts'
+import type { RelayUser } from './auth.ts'
+
+type Edit = (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>
+
+export interface ContainerEditorDeps {
+  store: ContainerStore
+  registry: ActorRegistryStore
+  deadLetters: DeadLetterStore
+  actors: RelayActors
+}
+
+export class ContainerEditor {
+  constructor(private readonly deps: ContainerEditorDeps) {}
+
+  /** Edits a document as a shore user; the edit function checks the user's role. */
+  asUser(docId: string, user: RelayUser, edit: Edit): A.Doc<ContainerDoc> {
+    return this.run(docId, this.deps.actors.forUser(user), { id: user.principal, role: user.role }, edit)
+  }
+
+  /** Edits a document as the vessel's planning actor (initial physical values; see RelayActors). */
+  asPlanning(docId: string, vessel: string, edit: Edit): A.Doc<ContainerDoc> {
+    return this.run(docId, this.deps.actors.forPlanning(vessel), { id: vessel, role: 'vessel' }, edit)
+  }
+
+  private run(
+    docId: string,
+    actor: string,
+    sender: { id: string; role: string },
+    edit: Edit,
+  ): A.Doc<ContainerDoc> {
+    const { store, registry, deadLetters } = this.deps
+    const row = store.row(docId)
+    if (!row) throw new TallyError('NOT_FOUND', `no document ${docId}`)
+    const key = store.keyOf(row)
+    // When the cached document already carries this actor, the store hands us the cached instance
+    // itself, and Automerge outdates a document once it is changed. Were policy to refuse the
+    // change, the cache would keep an outdated document; editing a private copy avoids that.
+    const cached = store.load(docId)
+    const shared = cached !== undefined && A.getActorId(cached) === actor
+    return store.edit(docId, actor, (given) => {
+      const doc = shared ? A.clone(given, { actor: actor as A.ActorId }) : given
+      const next = edit(doc)
+      const changes = A.getChanges(doc, next).map((c) => A.decodeChange(c))
+      if (changes.length === 0) return next
+      // A fresh index, not the store's cached one: validation learns the new objects, and a refused
+      // edit must leave nothing behind in the cache.
+      const index = ObjectIndex.fromDoc(doc)
+      const decisions = policyValidator(registry, sender)(
+        { docId, key, isoType: row.iso_type, doc, index },
+        changes,
+      )
+      const refused = decisions.find((d) => !d.accepted)
+      if (refused) {
+        const change = changes.find((c) => c.hash === refused.hash)
+        deadLetters.add({
+          principal: sender.id,
+          docId,
+          changeHash: refused.hash,
+          reason: refused.reason ?? 'refused by policy',
+          field: refused.field ?? null,
+          bytes: change ? A.encodeChange(change) : null,
+        })
+        throw new TallyError('FORBIDDEN_FIELD', refused.reason ?? 'refused by policy', refused.field)
+      }
+      return next
+    })
+  }
+}

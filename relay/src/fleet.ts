@@ -1,0 +1,64 @@
+/**
+ * The fleet view (`GET /api/vessels`): per vessel, its last completed sync, the lag since, what is
+ * waiting to cross the link, today's traffic and cost, and how many containers it carries.
+ */
+import { sameHeads } from '@tally/link'
+import type { RelayContext } from './context.ts'
+
+export interface VesselSummary {
+  imo: string
+  name: string | null
+  lastSyncAt: string | null
+  /** Seconds since the last completed sync; null if the vessel never synced. */
+  lagSeconds: number | null
+  /**
+   * Changes the vessel reported waiting in its last hello (0 once a session completes), plus the
+   * documents the relay holds that the vessel has not acknowledged yet.
+   */
+  pendingChanges: number
+  /** Whether the vessel's link is open right now. */
+  linkUp: boolean
+  today: { bytesUp: number; bytesDown: number; costUsd: number }
+  containers: number
+}
+
+/** Documents of `vessel` whose heads the vessel has not acknowledged (what the next session sends). */
+export function relayPendingDocs(ctx: RelayContext, vessel: string): number {
+  const acknowledged = ctx.cursors.allHeads(vessel)
+  let pending = 0
+  for (const row of ctx.store.index.allHeads(vessel))
+    if (!sameHeads(JSON.parse(row.heads) as string[], acknowledged.get(row.doc_id) ?? [])) pending++
+  return pending
+}
+
+/** Registered vessels plus any vessel that has containers (created before it was registered). */
+function knownVessels(ctx: RelayContext): Map<string, string | null> {
+  const out = new Map<string, string | null>()
+  for (const v of ctx.vessels.list()) out.set(v.imo, v.name)
+  const rows = ctx.db.prepare('SELECT DISTINCT vessel FROM containers').all() as { vessel: string }[]
+  for (const { vessel } of rows) if (!out.has(vessel)) out.set(vessel, null)
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)))
+}
+
+export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary[] {
+  const startOfDay = now.toISOString().slice(0, 10) + 'T00:00:00.000Z'
+  return [...knownVessels(ctx)].map(([imo, name]) => {
+    const last = ctx.sessions.lastComplete(imo)
+    const lastSyncAt = last?.endedAt ?? null
+    const today = ctx.sessions.totals({ peer: imo, since: startOfDay })
+    return {
+      imo,
+      name,
+      lastSyncAt,
+      lagSeconds: lastSyncAt
+        ? Math.max(0, Math.floor((now.getTime() - Date.parse(lastSyncAt)) / 1000))
+        : null,
+      pendingChanges: (ctx.vessels.linkStatus(imo)?.vesselPending ?? 0) + relayPendingDocs(ctx, imo),
+      linkUp: ctx.linkServer.active.has(imo),
+      today: { bytesUp: today.bytesUp, bytesDown: today.bytesDown, costUsd: round(today.costUsd) },
+      containers: ctx.store.index.list({ vessel: imo, limit: 0 }).total,
+    }
+  })
+}
+
+const round = (usd: number): number => Math.round(usd * 10_000) / 10_000
