@@ -60,7 +60,7 @@ const forbidden = (field: string, reason: string): Refusal => ({ code: 'FORBIDDE
 /** The catalog field a path falls under, or the path itself (without list markers) when unknown. */
 function fieldName(t: TouchedOp): string {
   // touchedOps already names catalogued fields; only unknown keys need the path spelled out.
-  if (t.field !== undefined && t.field.includes('.')) return t.field
+  if (t.field !== undefined && (t.field.includes('.') || fieldSpec(t.field)?.path === t.field)) return t.field
   const path = t.path!
   const logical = path.filter((p) => p !== '*')
   const spec = fieldSpec(logical.join('.'))

@@ -11,6 +11,7 @@ import {
   ObjectIndex,
   priorityOfOps,
   roleMayWrite,
+  TallyError,
   toPlain,
   touchedOps,
 } from '@tally/manifest'
@@ -293,4 +294,10 @@ export function validate(
     { ...state, registry, sender, alreadyStored: options.alreadyStored ?? stored },
     changes,
   )
+}
+
+/** A refused decision as the error the HTTP contract returns (`{error: {code, field, message}}`). */
+export function decisionError(decision: Decision): TallyError | undefined {
+  if (decision.accepted) return undefined
+  return new TallyError(decision.code ?? 'FORBIDDEN', decision.reason ?? 'refused', decision.field)
 }

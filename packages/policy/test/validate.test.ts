@@ -2,6 +2,7 @@ import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
 import { addProposal, toStored } from '@tally/manifest'
 import {
+  decisionError,
   GENESIS_PRINCIPAL,
   identityFromGenesis,
   policyStateFromDoc,
@@ -69,6 +70,21 @@ describe('validate', () => {
     expect(
       validate(before, [...withDg.changes, ...fixed.changes], registry(), ALICE).map((d) => d.accepted),
     ).toEqual([true, true])
+  })
+
+  it('turns a refusal into the HTTP contract’s error', () => {
+    const before = genesis()
+    const { changes } = edit(before, ALICE_ACTOR, (d) => void (d.physical.condition = s('DAMAGED')))
+    const [decision] = validate(before, changes, registry(), ALICE)
+    expect(decisionError(decision!)!.toJSON()).toEqual({
+      error: {
+        code: 'FORBIDDEN_FIELD',
+        field: 'physical.condition',
+        message: 'physical.condition is owned by vessel; the shore role cannot write it',
+      },
+    })
+    const ok = edit(before, ALICE_ACTOR, (d) => void (d.cargo.pod = s('USLAX')))
+    expect(decisionError(validate(before, ok.changes, registry(), ALICE)[0]!)).toBeUndefined()
   })
 
   it('gives a duplicate in one batch the same decision', () => {
