@@ -31,10 +31,11 @@ export function relayPendingDocs(ctx: RelayContext, vessel: string): number {
   return pending
 }
 
-/** Registered vessels plus any vessel that has containers (created before it was registered). */
+/** Registered vessels, plus any vessel with a live token or with containers (created before it was registered). */
 function knownVessels(ctx: RelayContext): Map<string, string | null> {
   const out = new Map<string, string | null>()
   for (const v of ctx.vessels.list()) out.set(v.imo, v.name)
+  for (const t of ctx.tokens.list({ kind: 'vessel' })) if (!out.has(t.subject)) out.set(t.subject, null)
   const rows = ctx.db.prepare('SELECT DISTINCT vessel FROM containers').all() as { vessel: string }[]
   for (const { vessel } of rows) if (!out.has(vessel)) out.set(vessel, null)
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)))

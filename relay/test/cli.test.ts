@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import readline from 'node:readline'
+import { pino } from 'pino'
+import { createRelay } from '../src/app.ts'
+import { REPO_ROOT, tempDir, VESSEL } from './helpers.ts'
+
+/** npx + tsx start-up is slow on a loaded 2-core machine; every wait is bounded by this. */
+const CLI_TIMEOUT_MS = 90_000
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+function dataDir(): string {
+  const { dir, cleanup } = tempDir()
+  cleanups.push(cleanup)
+  return path.join(dir, 'relay-data') // does not exist yet: the CLI creates it
+}
+
+/** Runs `npx tsx relay/src/cli.ts ...args` to completion. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', 'relay/src/cli.ts', ...args], { cwd: REPO_ROOT })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`relay ${args[0]} did not finish in time`))
+    }, CLI_TIMEOUT_MS)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!
+
+describe(
+  'relay CLI',
+  () => {
+    it('add-vessel and add-user print the token as the last stdout line; tokens are stored hashed', async () => {
+      const data = dataDir()
+      const vessel = await cli(['add-vessel', '--data', data, '--vessel', VESSEL, '--name', 'MV Tally Test'])
+      expect(vessel.code).toBe(0)
+      const vesselToken = lastLine(vessel.stdout)
+      expect(vesselToken).toMatch(/^tly_vessel_[A-Za-z0-9_-]{43}$/)
+      const user = await cli(['add-user', '--data', data, '--user', 'alice', '--role', 'customs'])
+      expect(user.code).toBe(0)
+      const userToken = lastLine(user.stdout)
+      expect(userToken).toMatch(/^tly_user_[A-Za-z0-9_-]{43}$/)
+
+      // The plaintext appears nowhere on disk (database, WAL, anything else in the directory).
+      for (const file of fs.readdirSync(data)) {
+        const bytes = fs.readFileSync(path.join(data, file))
+        expect(bytes.includes(vesselToken), file).toBe(false)
+        expect(bytes.includes(userToken), file).toBe(false)
+      }
+      const list = await cli(['list-tokens', '--data', data])
+      expect(list.code).toBe(0)
+      expect(list.stdout).toContain('alice')
+      expect(list.stdout).not.toContain(userToken)
+      expect(list.stdout).not.toContain(vesselToken)
+
+      // The tokens work against a relay on the same data directory, and the vessel is registered.
+      const relay = await createRelay({ dataDir: data, logger: pino({ level: 'silent' }) })
+      cleanups.push(() => relay.close())
+      const me = await fetch(`${relay.url}/api/me`, { headers: { authorization: `Bearer ${userToken}` } })
+      expect(await me.json()).toMatchObject({ user: 'alice', role: 'customs' })
+      const fleet = await (
+        await fetch(`${relay.url}/api/vessels`, { headers: { authorization: `Bearer ${userToken}` } })
+      ).json()
+      expect(fleet).toContainEqual(expect.objectContaining({ imo: VESSEL, name: 'MV Tally Test' }))
+
+      // Revoking from the CLI, in another process, takes effect at once in the running relay.
+      const id = list.stdout
+        .split('\n')
+        .find((l) => l.includes('\talice\t'))!
+        .split('\t')[0]!
+      const revoked = await cli(['revoke-token', '--data', data, '--token-id', id])
+      expect(revoked.code).toBe(0)
+      const after = await fetch(`${relay.url}/api/me`, { headers: { authorization: `Bearer ${userToken}` } })
+      expect(after.status).toBe(401)
+      expect((await cli(['revoke-token', '--data', data, '--token-id', id])).code).toBe(1)
+    })
+
+    it('exits 2 with a message on stderr for bad arguments', async () => {
+      const data = dataDir()
+      const cases: [string[], RegExp][] = [
+        [['add-vessel', '--data', data, '--vessel', 'IMO123', '--name', 'X'], /--vessel/],
+        [['add-vessel', '--data', data, '--vessel', VESSEL], /--name is required/],
+        [['add-user', '--data', data, '--user', 'bob', '--role', 'captain'], /--role/],
+        [['add-user', '--data', data, '--user', 'bad name', '--role', 'shore'], /--user/],
+        [['add-user', '--user', 'bob', '--role', 'shore'], /--data is required/],
+        [['serve', '--data', data, '--port', 'eighty'], /--port/],
+        [['add-user', '--data', data, '--user', 'bob', '--role', 'shore', '--admin'], /admin/],
+        [['launch'], /unknown command/],
+      ]
+      const results = await Promise.all(cases.map(([args]) => cli(args)))
+      results.forEach((result, i) => {
+        expect(result.code, cases[i]![0].join(' ')).toBe(2)
+        expect(result.stderr).toMatch(cases[i]![1])
+        expect(result.stdout).not.toMatch(/tly_/)
+      })
+    })
+
+    it('serve starts a relay that logs its URL and answers /healthz', async () => {
+      const data = dataDir()
+      const child = spawn('npx', ['tsx', 'relay/src/cli.ts', 'serve', '--port', '0', '--data', data], {
+        cwd: REPO_ROOT,
+        detached: true, // its own process group, so npx and the relay stop together
+      })
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+      cleanups.push(async () => {
+        if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')
+        await exited
+      })
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('relay did not log its URL in time')), CLI_TIMEOUT_MS)
+        readline.createInterface({ input: child.stdout }).on('line', (line) => {
+          try {
+            const entry = JSON.parse(line) as { msg?: string; url?: string }
+            if (entry.msg === 'relay listening' && entry.url) {
+              clearTimeout(timer)
+              resolve(entry.url)
+            }
+          } catch {
+            // not a log line
+          }
+        })
+      })
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true })
+      expect(fs.existsSync(path.join(data, 'relay.sqlite'))).toBe(true)
+      process.kill(-child.pid!, 'SIGTERM')
+      const code = await Promise.race([
+        exited,
+        new Promise((r) => setTimeout(() => r('timeout'), CLI_TIMEOUT_MS)),
+      ])
+      expect(code).not.toBe('timeout')
+    })
+  },
+  CLI_TIMEOUT_MS * 3,
+)
