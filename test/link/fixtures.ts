@@ -49,7 +49,12 @@ export type Side = ReturnType<typeof openSide>
 
 export async function startRelay(dir: string, port = 0) {
   const side = openSide(path.join(dir, 'relay.sqlite'))
-  const link = new LinkServer({ ...side, validate: policyValidator(side.registry, 'relay'), logger })
+  const link = new LinkServer({
+    ...side,
+    validate: (ctx, changes) =>
+      policyValidator(side.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
+    logger,
+  })
   const server = http.createServer((_req, res) => res.writeHead(404).end())
   server.on('upgrade', (req, socket, head) => link.handleUpgrade(req, socket, head))
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r))

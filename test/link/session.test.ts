@@ -18,14 +18,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-describe('link session over loopback', () => {
+describe('link session over loopback', { timeout: 120_000 }, () => {
   it('delivers the manifest to a fresh vessel, then a day both ways, then an idle session', async () => {
     const dir = tempDir()
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }))
     const relay = await startRelay(dir)
     cleanups.push(() => relay.close())
     const vessel = vesselSide(dir)
-    cleanups.push(() => vessel.db.close())
+    cleanups.push(() => void vessel.db.close())
     const shore = randomBytes(16).toString('hex')
     seedRelay(relay, 200, shore)
 

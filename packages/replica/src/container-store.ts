@@ -102,6 +102,27 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   }
 
   /**
+   * Stores a whole document as it is (seeding a demo or a benchmark, or importing a replica): a new
+   * container gets one snapshot; an existing one gets the changes it lacks.
+   */
+  put(key: ContainerKey, doc: A.Doc<ContainerDoc>): void {
+    const docId = documentIdFor(key)
+    const row = this.row(docId)
+    if (!row) {
+      this.db.transaction(() => {
+        this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
+        this.index.update(docId, key, doc, 1, this.now())
+      })()
+      this.remember(docId, { doc })
+      this.emit('changed', { docId, key, origin: 'local' })
+      return
+    }
+    const current = this.loaded(docId)!.doc
+    const delta = A.saveSince(doc, A.getHeads(current))
+    if (delta.length > 0) this.applyRemote(docId, key, [delta])
+  }
+
+  /**
    * Applies a local edit as `actor`. `edit` returns the new document (through the manifest's edit
    * functions, which validate). The change is committed before this returns.
    */

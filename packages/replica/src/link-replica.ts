@@ -35,6 +35,8 @@ export interface ValidationContext {
   isoType: string
   doc: A.Doc<ContainerDoc>
   index: ObjectIndex
+  /** Changes refused before for this document (its dead letters): anything built on them is refused too. */
+  refused?: Iterable<string>
 }
 
 /** Policy, as the link replica calls it: one decision per change, in order. */
@@ -147,7 +149,10 @@ export class SqliteLinkReplica implements LinkReplica {
     const doc = this.o.store.load(docId)!
     const row = this.o.store.row(docId)!
     const index = this.o.store.objectIndex(docId)!
-    const decisions = this.o.validate({ docId, key, isoType: row.iso_type, doc, index }, changes)
+    const refused = this.o.deadLetters
+      .list({ docId, limit: 10_000 })
+      .flatMap((d) => (d.changeHash ? [d.changeHash] : []))
+    const decisions = this.o.validate({ docId, key, isoType: row.iso_type, doc, index, refused }, changes)
     index.settle()
     const accepted = changes.filter((_, i) => decisions[i]!.accepted)
     decisions.forEach((d, i) => {

@@ -1,14 +1,69 @@
 /**
- * Binds packages/policy to the link replica's validator interface. (Wired to @tally/policy once it
- * lands; until then every change is accepted — TEMPORARY, replaced by the integrator.)
+ * The one place where packages/policy meets the replica: the SQLite actor registry as policy's
+ * {@link ActorRegistry}, and a {@link ChangeValidator} for changes delivered by a given sender.
  */
-import type { ChangeValidator } from '@tally/replica'
+import * as A from '@automerge/automerge'
+import { toPlain } from '@tally/manifest'
+import type { Role } from '@tally/manifest'
+import { RELAY_PRINCIPAL, validateChanges } from '@tally/policy'
+import type { ActorRegistry, Principal } from '@tally/policy'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
+import type { ChangeValidator } from './link-replica.ts'
 
-/** The validator for changes arriving from `sender` (a vessel IMO, a user principal, or 'relay'). */
+/** Policy's registry view of the `actors` table. */
+export function sqliteActorRegistry(store: ActorRegistryStore): ActorRegistry {
+  return {
+    lookup(actor) {
+      const b = store.get(actor)
+      if (!b) return undefined
+      return { id: b.principal, kind: b.kind, role: (b.role ?? 'ops') as Role, name: b.name ?? b.principal }
+    },
+    bind(actor, p) {
+      store.bind({ actor, principal: p.id, kind: p.kind, role: p.role, name: p.name })
+    },
+  }
+}
+
+/** The principal behind a sender as the transports name it: a vessel IMO or `user:<name>`. */
+export function senderPrincipal(sender: { id: string; role: string }): Principal {
+  if (sender.id.startsWith('user:'))
+    return { id: sender.id, kind: 'user', role: sender.role as Role, name: sender.id.slice(5) }
+  return { id: sender.id, kind: 'vessel', role: 'vessel', name: sender.id }
+}
+
+/**
+ * Validates changes delivered by `sender`: a vessel or user must be the author of every change it
+ * sends; `'relay'` forwards changes of others, each judged by its author's role.
+ */
 export function policyValidator(
-  _registry: ActorRegistryStore,
-  _sender: { id: string; role: string } | 'relay',
+  registry: ActorRegistryStore,
+  sender: { id: string; role: string } | 'relay',
 ): ChangeValidator {
-  return (_ctx, changes) => changes.map((c) => ({ hash: c.hash, accepted: true }))
+  const actors = sqliteActorRegistry(registry)
+  const principal = sender === 'relay' ? RELAY_PRINCIPAL : senderPrincipal(sender)
+  return (ctx, changes) => {
+    const proposalField = (objId: string): string | undefined => {
+      for (const p of ctx.doc.proposals ?? []) if (A.getObjectId(p) === objId) return toPlain(p.field)
+      return undefined
+    }
+    const decisions = validateChanges(
+      {
+        index: ctx.index,
+        key: { ...ctx.key, isoType: ctx.isoType },
+        registry: actors,
+        sender: principal,
+        alreadyStored: (hash) => A.hasHeads(ctx.doc, [hash]),
+        proposalField,
+        refused: new Set(ctx.refused ?? []),
+      },
+      changes,
+    )
+    return decisions.map((d) => ({
+      hash: d.hash,
+      accepted: d.accepted,
+      ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.field ? { field: d.field } : {}),
+      ...(d.principal ? { principal: d.principal.id } : {}),
+    }))
+  }
 }
