@@ -23,7 +23,7 @@ import {
   valueAt,
 } from './fields.ts'
 import type { FieldError } from './fields.ts'
-import { formatPrincipal, formatRelative, formatTime, formatValue } from './format.ts'
+import { formatPrincipal, formatRelative, formatTime, formatValue, labelOf } from './format.ts'
 import { fieldErrorOf, problemOf } from './problems.ts'
 
 /** Who last wrote a section, from the history. */
@@ -131,7 +131,7 @@ export function SectionView({ view, section, role, lastEditor, onSave, children,
       setDrafts({})
       setErrors([])
       setGeneral(null)
-      setStatus(`Saved ${values.length === 1 ? values[0]![0].split('.').pop() : `${values.length} fields`}.`)
+      setStatus(values.length === 1 ? `Saved ${labelOf(values[0]![0])}.` : `Saved ${values.length} fields.`)
     } catch (err) {
       const problem = problemOf(err)
       const fieldError = fieldErrorOf(problem)

@@ -15,6 +15,22 @@ import { hrefOf, useRoute } from './router.ts'
 import { SyncBadge, SyncPanel } from './SyncPanel.tsx'
 
 const TOKEN_KEY = 'tally.crew.token'
+/** The stream reconnects by itself within a second or two; only a longer gap is worth a banner. */
+const PAUSED_BANNER_DELAY_MS = 3_000
+
+/** `flag`, but only once it has stayed true for `delayMs`. */
+function useSustained(flag: boolean, delayMs: number): boolean {
+  const [sustained, setSustained] = useState(false)
+  useEffect(() => {
+    if (!flag) {
+      setSustained(false)
+      return
+    }
+    const timer = setTimeout(() => setSustained(true), delayMs)
+    return () => clearTimeout(timer)
+  }, [flag, delayMs])
+  return sustained
+}
 
 const readToken = (): string | null => {
   try {
@@ -140,6 +156,7 @@ function Shell({ token, me, signOut }: ShellProps) {
   }, [live])
   const snapshot = useLive(live)
   const route = useRoute()
+  const paused = useSustained(!snapshot.connected, PAUSED_BANNER_DELAY_MS)
 
   useEffect(() => {
     const titles = {
@@ -193,7 +210,7 @@ function Shell({ token, me, signOut }: ShellProps) {
           </button>
         </div>
       </header>
-      {!snapshot.connected && snapshot.sync !== null && (
+      {paused && (
         <p className="banner" role="status" data-testid="live-banner">
           Live updates paused: reconnecting to the vessel node. What you see may be out of date.
         </p>

@@ -162,7 +162,7 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
           )}
         </section>
 
-        <section className="tly-card" aria-labelledby="traffic-h" data-testid="sync-traffic">
+        <section className="tly-card sync__traffic" aria-labelledby="traffic-h" data-testid="sync-traffic">
           <h2 id="traffic-h" className="card-kicker">
             Satellite traffic and cost
           </h2>
