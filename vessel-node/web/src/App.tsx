@@ -4,7 +4,7 @@
  * tablet stays signed in across reloads; a token revoked while in use returns the crew to sign-in
  * with a sentence saying so.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { ApiError, CrewApi } from './api.ts'
 import type { Me } from './api.ts'
 import { ContainerDetail } from './ContainerDetail.tsx'
@@ -158,18 +158,31 @@ function Shell({ token, me, signOut }: ShellProps) {
   const route = useRoute()
   const paused = useSustained(!snapshot.connected, PAUSED_BANNER_DELAY_MS)
 
+  // One key per page (not per search), so typing in the search box keeps its focus.
+  const page = route.name === 'detail' ? `detail:${route.containerId}` : route.name
+  const firstPage = useRef(true)
   useEffect(() => {
-    const titles = {
-      list: 'Containers',
-      detail: route.name === 'detail' ? route.containerId : '',
-      sync: 'Sync',
+    document.title = `${page.startsWith('detail:') ? page.slice(7) : page === 'sync' ? 'Sync' : 'Containers'} · Tally crew`
+    if (firstPage.current) {
+      firstPage.current = false
+      return
     }
-    document.title = `${titles[route.name]} · Tally crew`
-  }, [route])
+    // After navigation, move focus to the new page so keyboard and screen-reader users start there.
+    window.scrollTo({ top: 0 })
+    document.getElementById('main')?.focus({ preventScroll: true })
+  }, [page])
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          // The hash is the router's; move focus without navigating.
+          e.preventDefault()
+          document.getElementById('main')?.focus()
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">
