@@ -94,6 +94,10 @@ export function ListFilters({ params, onChange }: ListFiltersProps) {
   const active = FILTER_KEYS.filter((k) => params.get(k)).length
   const bayValid = bay === '' || /^\d{1,3}$/.test(bay)
   const set = (key: string) => (value: string) => onChange({ [key]: value })
+  const applyBay = () => {
+    const padded = bay ? bay.padStart(3, '0') : ''
+    if (bayValid && padded !== urlBay) onChange({ bay: padded })
+  }
 
   return (
     <div className="filters" role="search">
@@ -151,11 +155,14 @@ export function ListFilters({ params, onChange }: ListFiltersProps) {
             value={bay}
             aria-invalid={bayValid ? undefined : true}
             aria-describedby={bayValid ? undefined : 'filter-bay-error'}
-            onChange={(e) => setBay(e.target.value)}
-            onBlur={() => bayValid && onChange({ bay: bay ? bay.padStart(3, '0') : '' })}
-            onKeyDown={(e) =>
-              e.key === 'Enter' && bayValid && onChange({ bay: bay ? bay.padStart(3, '0') : '' })
-            }
+            onChange={(e) => {
+              const text = e.target.value.trim()
+              setBay(text)
+              // Three digits are a whole bay: filter at once; shorter input waits for Enter or blur.
+              if (/^\d{3}$/.test(text) && text !== urlBay) onChange({ bay: text }, true)
+            }}
+            onBlur={applyBay}
+            onKeyDown={(e) => e.key === 'Enter' && applyBay()}
             data-testid="filter-bay"
           />
           {!bayValid && (
@@ -217,7 +224,7 @@ export function ListFilters({ params, onChange }: ListFiltersProps) {
           <div className="filter filter--clear">
             <button
               type="button"
-              className="tly-button tly-button--ghost"
+              className="tly-button tly-button--secondary"
               onClick={() => onChange(Object.fromEntries(FILTER_KEYS.map((k) => [k, ''])))}
               data-testid="clear-filters"
             >
