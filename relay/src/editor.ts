@@ -46,23 +46,23 @@ export class ContainerEditor {
     const row = store.row(docId)
     if (!row) throw new TallyError('NOT_FOUND', `no document ${docId}`)
     const key = store.keyOf(row)
-    // When the cached document already carries this actor, the store hands us the cached instance
-    // itself, and Automerge outdates a document once it is changed. Were policy to refuse the
-    // change, the cache would keep an outdated document; editing a private copy avoids that.
-    const cached = store.load(docId)
-    const shared = cached !== undefined && A.getActorId(cached) === actor
+    // The store hands the edit either a fork of its cached document or, when the cached document
+    // already carries this actor, the cached instance itself. Automerge outdates a document once it
+    // is changed, and a changed fork shares nothing with the cache, so editing a private copy in the
+    // second case keeps the cached document pristine: it is the "before" that policy judges against
+    // (its heads answer "already stored?"), and it must survive a refusal unharmed.
+    const before = store.load(docId)
+    if (!before) throw new TallyError('NOT_FOUND', `no document ${docId}`)
+    const shared = A.getActorId(before) === actor
     return store.edit(docId, actor, (given) => {
-      const doc = shared ? A.clone(given, { actor: actor as A.ActorId }) : given
-      const next = edit(doc)
-      const changes = A.getChanges(doc, next).map((c) => A.decodeChange(c))
+      const next = edit(shared ? A.clone(given, { actor: actor as A.ActorId }) : given)
+      const changes = A.getChanges(before, next).map((c) => A.decodeChange(c))
       if (changes.length === 0) return next
       // A fresh index, not the store's cached one: validation learns the new objects, and a refused
       // edit must leave nothing behind in the cache.
-      const index = ObjectIndex.fromDoc(doc)
-      const decisions = policyValidator(registry, sender)(
-        { docId, key, isoType: row.iso_type, doc, index },
-        changes,
-      )
+      const index = ObjectIndex.fromDoc(before)
+      const validate = policyValidator(registry, sender)
+      const decisions = validate({ docId, key, isoType: row.iso_type, doc: before, index }, changes)
       const refused = decisions.find((d) => !d.accepted)
       if (refused) {
         const change = changes.find((c) => c.hash === refused.hash)
@@ -74,7 +74,10 @@ export class ContainerEditor {
           field: refused.field ?? null,
           bytes: change ? A.encodeChange(change) : null,
         })
-        throw new TallyError('FORBIDDEN_FIELD', refused.reason ?? 'refused by policy', refused.field)
+        const reason = refused.reason ?? 'refused by policy'
+        throw refused.field
+          ? new TallyError('FORBIDDEN_FIELD', reason, refused.field)
+          : new TallyError('FORBIDDEN', reason)
       }
       return next
     })

@@ -157,12 +157,12 @@ describe('container views and edits', () => {
     const hold = res.body.find(
       (e: { field: string; to: unknown }) => e.field === 'customs.status' && e.to === 'HELD',
     )
-    expect(hold).toMatchObject({ principal: 'user:carl', role: 'customs', from: 'PENDING', to: 'HELD' })
+    expect(hold).toMatchObject({ principal: 'carl', role: 'customs', from: 'PENDING', to: 'HELD' })
     expect(hold.change).toMatch(/^[0-9a-f]{64}$/)
     expect(Date.parse(hold.at)).not.toBeNaN()
     // Planned stowage was written on the vessel's behalf by the planning actor.
     const stow = res.body.find((e: { field: string }) => e.field === 'physical.stowage')
-    expect(stow).toMatchObject({ principal: VESSEL, role: 'vessel' })
+    expect(stow).toMatchObject({ principal: 'planning@relay', role: 'vessel' })
   })
 
   it('creates and declines a proposal', async () => {

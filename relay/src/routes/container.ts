@@ -9,10 +9,11 @@ import type { Request } from 'express'
 import * as A from '@automerge/automerge'
 import { addProposal, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
 import type { ContainerView } from '@tally/manifest'
+import { auditTrail } from '@tally/policy'
+import type { AuditEntry } from '@tally/policy'
+import { sqliteActorRegistry } from '@tally/replica'
 import { userOf } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
-import { historyOf } from '../history.ts'
-import type { HistoryEntry } from '../history.ts'
 import { findContainer } from '../lookup.ts'
 import { parseContainerId, parseImo, requireJsonBody } from '../query.ts'
 
@@ -23,7 +24,8 @@ type Params = { imo: string; id: string; proposalId?: string }
 
 export function containerRoutes(ctx: RelayContext): Router {
   const router = Router({ mergeParams: true })
-  const histories = new Map<string, { heads: string; entries: HistoryEntry[] }>()
+  const histories = new Map<string, { heads: string; entries: AuditEntry[] }>()
+  const actors = sqliteActorRegistry(ctx.registry)
 
   const docIdOf = (req: Request<Params>): string =>
     findContainer(ctx.store, parseImo(req.params.imo), parseContainerId(req.params.id), req.query.voyage)
@@ -53,11 +55,8 @@ export function containerRoutes(ctx: RelayContext): Router {
     const heads = A.getHeads(doc).join()
     let cached = histories.get(docId)
     if (cached?.heads !== heads) {
-      const entries = historyOf(doc, (actor) => {
-        const binding = ctx.registry.get(actor)
-        return binding ? { principal: binding.principal, role: binding.role } : undefined
-      })
-      cached = { heads, entries }
+      // Derived from the document, so it covers every path a change arrived by (REST, link, browsers).
+      cached = { heads, entries: auditTrail(doc, actors) }
     }
     histories.delete(docId)
     histories.set(docId, cached)
