@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { WebSocket, WebSocketServer } from 'ws'
 import { CloseCode, decodeFrame, encodeFrame, PROTOCOL_VERSION } from '@tally/link'
 import type { LinkFrame } from '@tally/link'
-import { createRelay } from '../src/app.ts'
+import { createRelay, REVOCATION_CHECK_MS } from '../src/app.ts'
 import { startTestRelay, tempDir, VESSEL } from './helpers.ts'
 import type { TestRelay } from './helpers.ts'
 
@@ -108,6 +108,29 @@ describe('/link upgrade', () => {
     expect(vessel.lastSyncAt).not.toBeNull()
     expect(vessel.today.bytesUp).toBeGreaterThan(0)
   })
+
+  it('cuts off an open link once its vessel token is revoked (from any process)', async () => {
+    const t = await relayUnderTest()
+    const { token, record } = t.relay.context.tokens.issueWithRecord('vessel', VESSEL, 'vessel')
+    const ws = new WebSocket(wsUrl(t, '/link'))
+    const closed = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('link was not cut off')), REVOCATION_CHECK_MS * 3)
+      ws.on('close', (code) => {
+        clearTimeout(timer)
+        resolve(code)
+      })
+    })
+    const welcomed = new Promise<void>((resolve) => ws.once('message', () => resolve()))
+    ws.on('open', () => {
+      // The vessel says it has changes to send, so the session stays open waiting for them.
+      const frame = { t: 'hello', v: PROTOCOL_VERSION, vessel: VESSEL, token, sync: null, pending: 3 }
+      ws.send(encodeFrame(frame as LinkFrame))
+    })
+    await welcomed
+    expect(t.relay.linkServer.active.has(VESSEL)).toBe(true)
+    t.relay.context.tokens.revoke(record.id)
+    expect(await closed).toBe(CloseCode.Unauthorized)
+  }, 30_000)
 
   it('refuses upgrades on unknown paths, and routes plugged-in paths', async () => {
     const t = await relayUnderTest()
