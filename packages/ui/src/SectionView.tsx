@@ -98,7 +98,7 @@ export function SectionView({ view, section, role, lastEditor, onSave, children,
   )
 
   const focusField = (path: string) => {
-    const el = formRef.current?.querySelector<HTMLElement>(`#${inputId(prefix, path)}`)
+    const el = formRef.current?.ownerDocument.getElementById(inputId(prefix, path))
     ;(el?.matches('fieldset') ? el.querySelector<HTMLElement>('input,select') : el)?.focus()
   }
 

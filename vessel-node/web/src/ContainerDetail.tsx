@@ -150,6 +150,13 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
         </p>
       </header>
 
+      {error && (
+        <p className="tly-alert tly-alert--warning" role="status" data-testid="detail-refresh-error">
+          Could not refresh this container ({error.message.replace(/\.$/, '')}). What you see may be out of
+          date.
+        </p>
+      )}
+
       <QuickActions view={view} api={api} onView={afterEdit} />
 
       {view.conflicts.length > 0 && (
