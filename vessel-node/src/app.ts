@@ -10,7 +10,6 @@ import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import express from 'express'
 import type Database from 'better-sqlite3'
 import pino from 'pino'
@@ -27,6 +26,7 @@ import {
   TokenStore,
 } from '@tally/storage-sqlite'
 import { CrewActors } from './crew-actors.ts'
+import { databasePath } from './data-dir.ts'
 import { crewAuth, diskGuard, errorHandler, JSON_BODY_LIMIT, sendError } from './http-support.ts'
 import { LiveEvents } from './live-events.ts'
 import { PendingEstimator } from './pending-estimate.ts'
@@ -38,11 +38,15 @@ import type { SyncEngineOptions } from './sync-engine.ts'
 import { buildSyncStatus, ForecastModel } from './sync-status.ts'
 import type { SyncStatusBody } from './sync-status.ts'
 import { VesselLinkReplica } from './vessel-link-replica.ts'
+import { ViewCache } from './view-cache.ts'
 
-/** The database file inside the data directory. */
-export const DATABASE_FILE = 'vessel.sqlite'
-/** Documents kept in memory; a voyage is 2,000 containers, so all of them fit once used. */
-const DOCUMENT_CACHE_SIZE = 2_500
+/**
+ * Documents kept in memory. Lists are answered from cached views, so only the documents being
+ * edited or synced need to stay loaded.
+ */
+const DOCUMENT_CACHE_SIZE = 500
+/** Views are rebuilt in the background this long after start-up, after the first requests. */
+const VIEW_WARM_DELAY_MS = 2_000
 
 export interface VesselNodeOptions {
   dataDir: string
@@ -84,7 +88,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const logger = (o.logger ?? pino({ level: 'silent' })).child({ component: 'vessel-node', vessel: o.vessel })
   const costPerMb = o.costPerMb ?? DEFAULT_USD_PER_MB
   mkdirSync(o.dataDir, { recursive: true })
-  const db = openTallyDatabase(join(o.dataDir, DATABASE_FILE), { logger })
+  const db = openTallyDatabase(databasePath(o.dataDir), { logger })
   const registry = new ActorRegistryStore(db)
   const tokens = new TokenStore(db)
   const cursors = new CursorStore(db)
@@ -112,6 +116,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
   const live = new LiveEvents(syncStatus, logger)
+  const views = new ViewCache(store, o.vessel, logger)
 
   // Learn the wire ratio: what was pending when a session started against what it sent.
   let pendingAtStart = 0
@@ -125,6 +130,8 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   })
   engine.on('session', (s) => {
     if (s.ok && s.stats.changesUp > 0) forecast.observe(pendingAtStart, s.stats.bytesUp)
+    // Shore changes arrived: rebuild their views now rather than when the crew opens the list.
+    if (s.stats.changesDown > 0) views.warm(0)
   })
   estimator.on('updated', () => live.sync('progress'))
   store.on('changed', ({ key, origin }) => {
@@ -150,6 +157,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
       registry,
       actors: new CrewActors(registry, o.vessel),
       vessel: o.vessel,
+      views,
       guard,
     }),
   )
@@ -181,6 +189,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const host = o.host ?? '127.0.0.1'
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   if (o.autoSync ?? true) engine.start()
+  views.warm(VIEW_WARM_DELAY_MS)
   logger.info({ url, relay: o.relayUrl }, 'vessel node listening')
 
   let closing: Promise<void> | null = null
@@ -188,6 +197,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     (closing ??= (async () => {
       engine.stop()
       estimator.close()
+      views.close()
       live.close()
       await new Promise<void>((resolve) => {
         server.close(() => resolve())

@@ -8,11 +8,9 @@
  * Bad arguments print a clear message and the usage on stderr and exit with status 2.
  */
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import pino from 'pino'
 import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
-import { createVesselNode, DATABASE_FILE } from './app.ts'
+import { databasePath } from './data-dir.ts'
 
 const USAGE = `usage:
   vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO9811000 --token TOKEN
@@ -88,6 +86,9 @@ async function serve(args: string[]): Promise<void> {
     'a number of seconds from 1 to 86400',
   )
 
+  // Loaded only here: Automerge and the HTTP stack take a while to import, and add-crew or a usage
+  // error should answer at once.
+  const [{ createVesselNode }, { default: pino }] = await Promise.all([import('./app.ts'), import('pino')])
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
   const node = await createVesselNode({
     dataDir,
@@ -130,7 +131,7 @@ function addCrew(args: string[]): void {
   if (!CREW_NAME.test(user))
     throw new UsageError(`--user must be 1-64 letters, digits, dots, dashes or underscores, got "${user}"`)
   mkdirSync(dataDir, { recursive: true })
-  const db = openTallyDatabase(join(dataDir, DATABASE_FILE))
+  const db = openTallyDatabase(databasePath(dataDir))
   try {
     const token = new TokenStore(db).issue('crew', user, 'vessel')
     process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)

@@ -2,7 +2,8 @@
  * @tally/vessel-node: the ship's server (design §5). `createVesselNode` starts one; the sync engine,
  * its retry policy and the status model are exported for tests, the demo and benchmarks.
  */
-export { createVesselNode, DATABASE_FILE, type VesselNode, type VesselNodeOptions } from './app.ts'
+export { createVesselNode, type VesselNode, type VesselNodeOptions } from './app.ts'
+export { DATABASE_FILE, databasePath } from './data-dir.ts'
 export {
   SyncEngine,
   RELAY_PEER,

@@ -10,16 +10,57 @@
  */
 import { EventEmitter } from 'node:events'
 import * as A from '@automerge/automerge'
-import { classifyChanges, genesisDoc, ObjectIndex } from '@tally/manifest'
-import type { PriorityClass } from '@tally/manifest'
+import {
+  classifyChanges,
+  genesisActor,
+  genesisDoc,
+  isReeferType,
+  ObjectIndex,
+  withCheckDigit,
+} from '@tally/manifest'
+import type { ContainerKey, PriorityClass } from '@tally/manifest'
 import { sameHeads } from '@tally/link'
 import type { ContainerStore } from '@tally/replica'
 import type { CursorStore } from '@tally/storage-sqlite'
 
 /** Longest a refresh works in one go before yielding to the event loop. */
 export const ESTIMATE_SLICE_MS = 25
+/** Pause between background slices, so requests are served between them. */
+export const ESTIMATE_GAP_MS = 25
 /** A refresh this soon after the last one reuses the list of pending documents. */
 const PENDING_LIST_TTL_MS = 250
+
+/** The genesis change of a dry box and of a reefer, decoded once (for any key; see genesisIndex). */
+const genesisTemplates = new Map<boolean, A.DecodedChange>()
+
+/**
+ * An object index of a container's genesis: its section objects, lists and notes. Every genesis has
+ * the same ops apart from its actor (derived from the key) and whether it has a reefer section, so
+ * one decoded template per kind, re-labelled with the key's actor, gives the object IDs without
+ * building a genesis document per container.
+ */
+export function genesisIndex(key: ContainerKey, isoType: string): ObjectIndex {
+  const reefer = isReeferType(isoType)
+  let template = genesisTemplates.get(reefer)
+  if (!template) {
+    const doc = genesisDoc(
+      { vessel: 'IMO0000000', voyage: 'X', containerId: withCheckDigit('TLLU000000') },
+      reefer ? '45R1' : '42G1',
+    )
+    template = A.decodeChange(A.getAllChanges(doc)[0]!)
+    genesisTemplates.set(reefer, template)
+  }
+  const actor = genesisActor(key)
+  const suffix = `@${template.actor}`
+  // Ops name the objects they write by `counter@actor`: re-label those too.
+  const ops = template.ops.map((op) =>
+    op.obj.endsWith(suffix) ? { ...op, obj: `${op.obj.slice(0, -suffix.length)}@${actor}` } : op,
+  )
+  const index = new ObjectIndex()
+  index.learn({ ...template, actor, ops })
+  index.settle()
+  return index
+}
 
 export interface PendingEstimate {
   /** Documents whose heads differ from what the relay is known to have. */
@@ -98,7 +139,7 @@ export class PendingEstimator extends EventEmitter<{ updated: [PendingEstimate] 
       if (this.closed) return
       const estimate = this.current()
       if (estimate.complete) this.emit('updated', estimate)
-    }, 0)
+    }, ESTIMATE_GAP_MS)
     this.background.unref()
   }
 
@@ -134,7 +175,7 @@ export class PendingEstimator extends EventEmitter<{ updated: [PendingEstimate] 
     const raw = A.getChangesSince(doc, known)
     // The section objects come from the deterministic genesis, so an index of the genesis alone
     // resolves nearly every field at a fraction of the cost of indexing the whole document.
-    const index = ObjectIndex.fromDoc(genesisDoc(d.key, d.isoType))
+    const index = genesisIndex(d.key, d.isoType)
     for (const c of classifyChanges(
       raw.map((r) => A.decodeChange(r)),
       index,

@@ -17,7 +17,7 @@ import type { CrewActors } from './crew-actors.ts'
 import { historyOf } from './history.ts'
 import { crewOf } from './http-support.ts'
 import { parseListQuery } from './list-query.ts'
-import { ViewCache } from './view-cache.ts'
+import type { ViewCache } from './view-cache.ts'
 
 export interface ContainerRoutesDeps {
   db: Database.Database
@@ -25,12 +25,13 @@ export interface ContainerRoutesDeps {
   registry: ActorRegistryStore
   actors: CrewActors
   vessel: string
+  views: ViewCache
   guard: <T>(operation: string, fn: () => T) => T
 }
 
 export function containerRoutes(d: ContainerRoutesDeps): Router {
   const router = Router()
-  const views = new ViewCache(d.store)
+  const views = d.views
   // A vessel may carry a container on more than one voyage; the latest one is the one on board.
   const byContainerId = d.db.prepare<[string, string], { doc_id: string }>(
     `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,

@@ -1,33 +1,79 @@
 /**
- * Container views kept by heads. Building a view costs about a millisecond (conflict detection asks
- * Automerge about every field), so a list of 100 would cost 100 ms on every request; the index row
- * carries the document's heads, and a view is rebuilt only when they moved.
+ * Container views kept by heads, in memory and in the vessel's SQLite file.
+ *
+ * Building a view means loading the document (a few milliseconds) and asking Automerge about every
+ * field for conflicts (about one more), so a cold list of 100 would cost hundreds of milliseconds,
+ * and the first list after a restart is what the crew waits for. The container index row carries
+ * the document's heads; a cached view is used only while its heads are the document's heads, so a
+ * stale view can never be served. Views are rebuilt in the background after a sync, in short slices,
+ * so a restart answers lists from the cache. The table is a cache: losing it loses nothing.
  */
+import type Database from 'better-sqlite3'
+import type { Logger } from 'pino'
 import type { ContainerView } from '@tally/manifest'
 import type { ContainerStore, ListQuery } from '@tally/replica'
 
-/** Views kept; a voyage is 2,000 containers. */
-const DEFAULT_MAX_VIEWS = 2_500
+/** Views kept in memory; a voyage is 2,000 containers. */
+const MAX_VIEWS_IN_MEMORY = 2_500
+/** Longest a background warm-up works before yielding to requests. */
+const WARM_SLICE_MS = 20
+/** Pause between warm-up slices, so requests are served between them. */
+const WARM_GAP_MS = 20
+/** Documents looked up per warm-up query. */
+const WARM_BATCH = 50
 
 export class ViewCache {
-  private readonly views = new Map<string, { heads: string; view: ContainerView }>()
+  private readonly memory = new Map<string, { heads: string; view: ContainerView }>()
+  private readonly toPersist = new Map<string, { heads: string; json: string }>()
+  private flushScheduled = false
+  private warming: NodeJS.Timeout | null = null
+  /** Documents a warm-up already tried; one whose view cannot be built is not tried forever. */
+  private readonly tried = new Set<string>()
+  private closed = false
+  private readonly stmts: {
+    get: Database.Statement<[string], { heads: string; view: string }>
+    put: Database.Statement<[string, string, string]>
+    stale: Database.Statement<[string, number], { doc_id: string }>
+  }
 
   constructor(
     private readonly store: ContainerStore,
-    private readonly max = DEFAULT_MAX_VIEWS,
-  ) {}
+    private readonly vessel: string,
+    private readonly logger: Logger,
+  ) {
+    const db = store.db
+    db.exec(
+      `CREATE TABLE IF NOT EXISTS vessel_view_cache (doc_id TEXT PRIMARY KEY, heads TEXT NOT NULL, view TEXT NOT NULL)`,
+    )
+    this.stmts = {
+      get: db.prepare(`SELECT heads, view FROM vessel_view_cache WHERE doc_id = ?`),
+      put: db.prepare(
+        `INSERT INTO vessel_view_cache (doc_id, heads, view) VALUES (?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET heads = excluded.heads, view = excluded.view`,
+      ),
+      stale: db.prepare(
+        `SELECT c.doc_id FROM containers c LEFT JOIN vessel_view_cache v ON v.doc_id = c.doc_id
+         WHERE c.vessel = ? AND (v.heads IS NULL OR v.heads <> c.heads) LIMIT ?`,
+      ),
+    }
+  }
 
   /** The current view of a document, or undefined if it does not exist. */
   view(docId: string): ContainerView | undefined {
     const row = this.store.row(docId)
     if (!row) return undefined
-    const hit = this.views.get(docId)
+    const hit = this.memory.get(docId)
     if (hit && hit.heads === row.heads) return hit.view
+    const stored = this.stmts.get.get(docId)
+    if (stored && stored.heads === row.heads) {
+      const view = JSON.parse(stored.view) as ContainerView
+      this.remember(docId, row.heads, view)
+      return view
+    }
     const view = this.store.view(docId)
     if (!view) return undefined
-    this.views.delete(docId)
-    this.views.set(docId, { heads: row.heads, view })
-    if (this.views.size > this.max) this.views.delete(this.views.keys().next().value!)
+    this.remember(docId, row.heads, view)
+    this.toPersist.set(docId, { heads: row.heads, json: JSON.stringify(view) })
+    this.scheduleFlush()
     return view
   }
 
@@ -40,5 +86,69 @@ export class ViewCache {
       if (view) items.push(view)
     }
     return { items, total }
+  }
+
+  /** Rebuilds stale views in the background, a slice at a time, until none is stale. */
+  warm(delayMs = 0): void {
+    if (this.warming || this.closed) return
+    this.warming = setTimeout(() => {
+      this.warming = null
+      if (this.closed) return
+      const deadline = performance.now() + WARM_SLICE_MS
+      let more = true
+      while (more && performance.now() < deadline) {
+        const stale = this.stmts.stale
+          .all(this.vessel, WARM_BATCH + this.tried.size)
+          .filter((r) => !this.tried.has(r.doc_id))
+        more = stale.length > 0
+        for (const { doc_id } of stale) {
+          this.tried.add(doc_id)
+          this.view(doc_id)
+          if (performance.now() >= deadline) {
+            more = true
+            break
+          }
+        }
+        this.flush()
+      }
+      if (more) this.warm(WARM_GAP_MS)
+      else this.tried.clear()
+    }, delayMs)
+    this.warming.unref()
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.warming) clearTimeout(this.warming)
+    this.warming = null
+    this.flush()
+  }
+
+  private remember(docId: string, heads: string, view: ContainerView): void {
+    this.memory.delete(docId)
+    this.memory.set(docId, { heads, view })
+    if (this.memory.size > MAX_VIEWS_IN_MEMORY) this.memory.delete(this.memory.keys().next().value!)
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    // After the answer is sent: one transaction (one fsync) for every view built by a request.
+    setImmediate(() => this.flush())
+  }
+
+  private flush(): void {
+    this.flushScheduled = false
+    if (this.toPersist.size === 0 || !this.store.db.open) return
+    const batch = [...this.toPersist]
+    this.toPersist.clear()
+    try {
+      this.store.db.transaction(() => {
+        for (const [docId, v] of batch) this.stmts.put.run(docId, v.heads, v.json)
+      })()
+    } catch (err) {
+      // Only a cache: a full disk or a busy file must not fail a request.
+      this.logger.warn({ err: (err as Error).message }, 'could not store cached views')
+    }
   }
 }
