@@ -23,13 +23,36 @@ export interface LoadedVoyage {
 
 const SYNC_TOKEN = 'bench-previous-window'
 
+/** Opens the two databases a loaded voyage left in `dir` (after the processes that used them stopped). */
+function reopen(dir: string): LoadedVoyage {
+  return {
+    dir,
+    relay: openSide(path.join(dir, 'relay.sqlite')),
+    vessel: openSide(path.join(dir, 'vessel.sqlite')),
+    vesselChanges: 0,
+    shoreChanges: 0,
+  }
+}
+
 export function loadVoyage(v: Voyage): LoadedVoyage {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-bench-'))
   const relay = openSide(path.join(dir, 'relay.sqlite'))
   const vessel = openSide(path.join(dir, 'vessel.sqlite'))
   for (const side of [relay, vessel]) {
-    side.registry.bind({ actor: v.vesselActor, principal: v.vessel, kind: 'vessel', role: 'vessel', name: 'crew' })
-    side.registry.bind({ actor: v.shoreActor, principal: 'user:clerk', kind: 'user', role: 'shore', name: 'clerk' })
+    side.registry.bind({
+      actor: v.vesselActor,
+      principal: v.vessel,
+      kind: 'vessel',
+      role: 'vessel',
+      name: 'crew',
+    })
+    side.registry.bind({
+      actor: v.shoreActor,
+      principal: 'user:clerk',
+      kind: 'user',
+      role: 'shore',
+      name: 'clerk',
+    })
   }
   let vesselChanges = 0
   let shoreChanges = 0
@@ -49,11 +72,14 @@ export function loadVoyage(v: Voyage): LoadedVoyage {
   return { dir, relay, vessel, vesselChanges, shoreChanges }
 }
 
+loadVoyage.reopen = reopen
+
 /** True when every container has the same heads on both sides. */
 export function converged(l: LoadedVoyage): boolean {
   for (const row of l.relay.store.index.allHeads()) {
     const other = l.vessel.store.row(row.doc_id)
-    if (!other || [...JSON.parse(row.heads)].sort().join() !== [...JSON.parse(other.heads)].sort().join()) return false
+    if (!other || [...JSON.parse(row.heads)].sort().join() !== [...JSON.parse(other.heads)].sort().join())
+      return false
   }
   return true
 }

@@ -175,6 +175,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.outbox = packChunks(entries, (a) => this.replica.bindingOf(a))
     this.setPhase('PUSHING')
     this.pump()
+    // An idle relay may finish right here: welcome, done and fin leave in one flight.
+    this.maybeFinish()
   }
 
   private pump(): void {
