@@ -29,6 +29,15 @@ export interface ContainerRoutesDeps {
   guard: <T>(operation: string, fn: () => T) => T
 }
 
+/**
+ * Workaround (remove once ContainerStore.edit does it): when the commit fails (a full disk), the
+ * store's cached document has already been advanced by Automerge and is now "outdated", so every
+ * later edit of it would fail. Dropping it makes the next use reload the committed state.
+ */
+function forgetCachedDoc(store: ContainerStore, docId: string): void {
+  ;(store as unknown as { cache?: Map<string, unknown> }).cache?.delete(docId)
+}
+
 export function containerRoutes(d: ContainerRoutesDeps): Router {
   const router = Router()
   const views = d.views
@@ -52,7 +61,14 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   ): ContainerView => {
     const docId = docIdOf(id)
     const actor = d.guard('record the crew member’s actor', () => d.actors.actorFor(crewOf(res).user))
-    d.guard(operation, () => d.store.edit(docId, actor, fn))
+    d.guard(operation, () => {
+      try {
+        return d.store.edit(docId, actor, fn)
+      } catch (err) {
+        forgetCachedDoc(d.store, docId)
+        throw err
+      }
+    })
     return views.view(docId)!
   }
 
