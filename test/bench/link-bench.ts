@@ -10,6 +10,7 @@ import { getJson, startRelayProcess, startVesselProcess, waitFor } from '../supp
 import type { Service } from '../support/processes.ts'
 import { VesselRegistry } from '../../relay/src/vessels.ts'
 import { cachedVoyage } from './voyage-cache.ts'
+import { fastVoyage } from './fast-voyage.ts'
 import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { eventsAsJson } from '@tally/voyage-sim'

@@ -20,8 +20,12 @@ const saveReplica = (docs: Replica) => [...docs].map(([id, doc]) => [id, A.save(
 const loadReplica = (entries: [string, Uint8Array][], actor: string): Replica =>
   new Map(entries.map(([id, bytes]) => [id, A.load<ContainerDoc>(bytes, { actor: actor as A.ActorId })]))
 
-export function cachedVoyage(options: BuildVoyageOptions, log: (line: string) => void = () => {}): Voyage {
-  const name = `voyage-v${FORMAT}-s${options.seed ?? 1}-c${options.containers ?? 2000}-d${options.days}-synced${options.syncedDays ?? 0}.cbor`
+export function cachedVoyage(
+  options: BuildVoyageOptions,
+  log: (line: string) => void = () => {},
+  build: (o: BuildVoyageOptions) => Voyage = buildVoyage,
+): Voyage {
+  const name = `voyage-v${FORMAT}-${build === buildVoyage ? 'js' : 'backend'}-s${options.seed ?? 1}-c${options.containers ?? 2000}-d${options.days}-synced${options.syncedDays ?? 0}.cbor`
   const file = path.join(CACHE, name)
   if (fs.existsSync(file)) {
     const raw = cbor.decode(fs.readFileSync(file)) as any
@@ -33,7 +37,7 @@ export function cachedVoyage(options: BuildVoyageOptions, log: (line: string) =>
     }
   }
   log(`building ${name} (one Automerge change per event; cached for later runs)`)
-  const v = buildVoyage(options)
+  const v = build(options)
   fs.mkdirSync(CACHE, { recursive: true })
   const { baseHeads, vesselDocs, shoreDocs, ...meta } = v
   fs.writeFileSync(
