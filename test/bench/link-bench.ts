@@ -79,7 +79,11 @@ async function backlogSession(label: string, v: Voyage, log: (l: string) => void
       token: vesselToken,
       extra: ['--sync-interval-s', '86400'],
     })
-    const first = await nextCompleteSession(vessel, crewToken, new Set())
+    const first = await nextCompleteSession(vessel, crewToken, new Set()).catch((err) => {
+      throw new Error(
+        `${(err as Error).message}\nvessel output:\n${vessel?.output().slice(-3000)}\nrelay output:\n${relay.output().slice(-3000)}`,
+      )
+    })
     const wire = link.stats()
     const wireBytes = wire.bytesUp + wire.bytesDown
     const bound = 1.2 * ((wireBytes * 8) / LINK_RATE_BPS) + 5 * RTT_S

@@ -41,6 +41,18 @@ export interface PlannedEntry {
   fromGenesis: boolean
 }
 
+/** An entry before its bundle is built: planning is cheap, bundling and compressing are not. */
+export interface EntryPlan {
+  key: ContainerKey
+  isoType: string
+  priority: Priority
+  doc: A.Doc<unknown>
+  changes: { hash: string; deps: string[]; actor: string }[]
+  /** The peer's heads for this document before this entry. */
+  fromHeads: string[]
+  fromGenesis: boolean
+}
+
 export interface PlannedChunk {
   seq: number
   priority: Priority
@@ -50,8 +62,8 @@ export interface PlannedChunk {
   changeCount: number
 }
 
-/** The causally closed entries of one document's delta, by priority class. */
-export function planDocument(out: OutgoingDoc): PlannedEntry[] {
+/** The causally closed parts of one document's delta, by priority class, in send order. */
+export function planDocument(out: OutgoingDoc): EntryPlan[] {
   const known = out.since.filter((h) => A.hasHeads(out.doc, [h]))
   const raw = A.getChangesSince(out.doc, known)
   if (raw.length === 0) return []
@@ -59,11 +71,10 @@ export function planDocument(out: OutgoingDoc): PlannedEntry[] {
   const classified = classifyChanges(decoded, ObjectIndex.fromDoc(out.doc))
   const byHash = new Map(classified.map((c) => [c.change.hash, c]))
   const assigned = new Set<string>()
-  const entries: PlannedEntry[] = []
+  const plans: EntryPlan[] = []
   let heads = known
   for (let p = 0; p < PRIORITY_ORDER.length; p++) {
-    const level = PRIORITY_ORDER[p]
-    // Closure over deps of every change at this level or above that is not sent yet.
+    // Closure over deps of every change at this level or above that is not planned yet.
     const stack = classified
       .filter((c) => PRIORITY_ORDER.indexOf(c.priority) <= p && !assigned.has(c.change.hash))
       .map((c) => c.change.hash)
@@ -75,38 +86,54 @@ export function planDocument(out: OutgoingDoc): PlannedEntry[] {
       stack.push(...byHash.get(h)!.change.deps)
     }
     if (group.size === 0) continue
-    const ordered = decoded.filter((c) => group.has(c.hash))
-    for (const part of splitBySize(out.doc, ordered)) {
-      part.forEach((c) => assigned.add(c.hash))
-      const refs = part.map((c) => ({ hash: c.hash, deps: c.deps, actor: c.actor }))
-      heads = advanceHeads(heads, refs)
-      entries.push({
-        key: out.key,
-        isoType: out.isoType,
-        priority: p as Priority,
-        changes: refs,
-        toHeads: heads,
-        bundle: A.saveBundle(
-          out.doc,
-          part.map((c) => c.hash),
-        ),
-        fromGenesis: known.length === 0 && entries.length === 0,
-      })
-    }
-    void level
+    const changes = decoded
+      .filter((c) => group.has(c.hash))
+      .map((c) => ({ hash: c.hash, deps: c.deps, actor: c.actor }))
+    changes.forEach((c) => assigned.add(c.hash))
+    plans.push({
+      key: out.key,
+      isoType: out.isoType,
+      priority: p as Priority,
+      doc: out.doc,
+      changes,
+      fromHeads: heads,
+      fromGenesis: known.length === 0 && plans.length === 0,
+    })
+    heads = advanceHeads(heads, changes)
   }
-  return entries
+  return plans
 }
 
-/** Splits a causally ordered list so that no bundle exceeds ENTRY_RAW_MAX (prefixes stay closed). */
-function splitBySize(doc: A.Doc<unknown>, ordered: A.DecodedChange[]): A.DecodedChange[][] {
-  const size = A.saveBundle(
-    doc,
-    ordered.map((c) => c.hash),
-  ).length
-  if (size <= ENTRY_RAW_MAX || ordered.length === 1) return [ordered]
-  const mid = Math.ceil(ordered.length / 2)
-  return [...splitBySize(doc, ordered.slice(0, mid)), ...splitBySize(doc, ordered.slice(mid))]
+/**
+ * Builds an entry's bundle, splitting it into causally ordered parts so that no bundle exceeds
+ * ENTRY_RAW_MAX (a prefix of a causal order is itself closed).
+ */
+function materialize(plan: EntryPlan): PlannedEntry[] {
+  const bundle = A.saveBundle(
+    plan.doc,
+    plan.changes.map((c) => c.hash),
+  )
+  if (bundle.length <= ENTRY_RAW_MAX || plan.changes.length === 1)
+    return [{ ...entryOf(plan), toHeads: advanceHeads(plan.fromHeads, plan.changes), bundle }]
+  const mid = Math.ceil(plan.changes.length / 2)
+  const first = { ...plan, changes: plan.changes.slice(0, mid) }
+  const rest = {
+    ...plan,
+    changes: plan.changes.slice(mid),
+    fromHeads: advanceHeads(plan.fromHeads, first.changes),
+    fromGenesis: false,
+  }
+  return [...materialize(first), ...materialize(rest)]
+}
+
+function entryOf(plan: EntryPlan): Omit<PlannedEntry, 'toHeads' | 'bundle'> {
+  return {
+    key: plan.key,
+    isoType: plan.isoType,
+    priority: plan.priority,
+    changes: plan.changes,
+    fromGenesis: plan.fromGenesis,
+  }
 }
 
 /** The decoded content of a chunk. */
@@ -130,29 +157,64 @@ export function sha256(data: Uint8Array): Uint8Array {
 }
 
 /**
- * Packs planned entries into chunks: all critical entries first, then normal, then routine, each
- * chunk holding entries of one priority up to {@link CHUNK_RAW_TARGET} uncompressed bytes.
+ * Cuts planned entries into chunks on demand: all critical entries first, then normal, then
+ * routine, each chunk holding entries of one priority up to {@link CHUNK_RAW_TARGET} uncompressed
+ * bytes. Bundles are built and compressed only when the next chunk is wanted, so the first chunk
+ * leaves while later ones are still being prepared.
  */
-export function packChunks(
-  entries: PlannedEntry[],
-  bindingOf: (actor: string) => ActorBinding | undefined,
-  firstSeq = 0,
-): PlannedChunk[] {
-  const sorted = [...entries].sort((a, b) => a.priority - b.priority)
-  const chunks: PlannedChunk[] = []
-  let current: PlannedEntry[] = []
-  let rawBytes = 0
-  const flush = () => {
-    if (current.length === 0) return
+export class ChunkPacker {
+  private readonly queue: EntryPlan[]
+  private ready: PlannedEntry[] = []
+  private seq: number
+
+  constructor(
+    plans: EntryPlan[],
+    private readonly bindingOf: (actor: string) => ActorBinding | undefined,
+    firstSeq = 0,
+  ) {
+    // Stable sort: within a priority, documents keep their order.
+    this.queue = plans
+      .map((p, i) => [p, i] as const)
+      .sort((a, b) => a[0].priority - b[0].priority || a[1] - b[1])
+      .map(([p]) => p)
+    this.seq = firstSeq
+  }
+
+  get done(): boolean {
+    return this.queue.length === 0 && this.ready.length === 0
+  }
+
+  /** The next chunk, or undefined when everything has been packed. */
+  next(): PlannedChunk | undefined {
+    const readyBytes = () => this.ready.reduce((n, e) => n + e.bundle.length, 0)
+    while (this.queue.length > 0 && readyBytes() < CHUNK_RAW_TARGET) {
+      if (this.ready.length > 0 && this.queue[0]!.priority !== this.ready[0]!.priority) break
+      this.ready.push(...materialize(this.queue.shift()!))
+    }
+    if (this.ready.length === 0) return undefined
+    const priority = this.ready[0]!.priority
+    const take: PlannedEntry[] = []
+    let raw = 0
+    while (this.ready.length > 0 && this.ready[0]!.priority === priority) {
+      const e = this.ready[0]!
+      if (take.length > 0 && raw + e.bundle.length > CHUNK_RAW_TARGET) break
+      take.push(this.ready.shift()!)
+      raw += e.bundle.length + 24
+    }
+    return this.build(take)
+  }
+
+  private build(entries: PlannedEntry[]): PlannedChunk {
     const actors = new Map<string, ActorBinding>()
-    for (const e of current)
+    for (const e of entries)
       for (const c of e.changes) {
-        const binding = actors.has(c.actor) ? undefined : bindingOf(c.actor)
+        if (actors.has(c.actor)) continue
+        const binding = this.bindingOf(c.actor)
         if (binding) actors.set(c.actor, binding)
       }
     const payload: ChunkPayload = {
       actors: [...actors.values()],
-      entries: current.map((e) => ({
+      entries: entries.map((e) => ({
         c: e.key.containerId,
         y: e.key.voyage,
         ...(e.fromGenesis ? { i: e.isoType } : {}),
@@ -161,26 +223,29 @@ export function packChunks(
     }
     const raw = encodeValue(payload)
     const data = compress(raw)
-    const seq = firstSeq + chunks.length
-    chunks.push({
+    const seq = this.seq++
+    const priority = entries[0]!.priority
+    return {
       seq,
-      priority: current[0]!.priority,
-      entries: current,
-      frame: { t: 'chunk', seq, p: current[0]!.priority, sha: sha256(data), data },
+      priority,
+      entries,
+      frame: { t: 'chunk', seq, p: priority, sha: sha256(data), data },
       rawBytes: raw.length,
-      changeCount: current.reduce((n, e) => n + e.changes.length, 0),
-    })
-    current = []
-    rawBytes = 0
+      changeCount: entries.reduce((n, e) => n + e.changes.length, 0),
+    }
   }
-  for (const entry of sorted) {
-    const priorityChanged = current.length > 0 && current[0]!.priority !== entry.priority
-    if (priorityChanged || (current.length > 0 && rawBytes + entry.bundle.length > CHUNK_RAW_TARGET)) flush()
-    current.push(entry)
-    rawBytes += entry.bundle.length + 24
-  }
-  flush()
-  return chunks
+}
+
+/** Every chunk at once (tests and benchmarks). */
+export function packChunks(
+  plans: EntryPlan[],
+  bindingOf: (actor: string) => ActorBinding | undefined,
+  firstSeq = 0,
+): PlannedChunk[] {
+  const packer = new ChunkPacker(plans, bindingOf, firstSeq)
+  const out: PlannedChunk[] = []
+  for (let c = packer.next(); c; c = packer.next()) out.push(c)
+  return out
 }
 
 /** A chunk that cannot be used: the receiver answers with a nack and the sender sends it again. */

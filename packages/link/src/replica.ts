@@ -29,6 +29,8 @@ export interface LinkReplica {
   heads(): DocHeads[]
   /** Resets cursors to what the peer actually has, after a backup restore or a fresh database. */
   reconcile(theirs: DocHeads[]): void
+  /** The peer refused some of our changes (policy): keep them where people can see why. */
+  refused?(rejections: Rejection[]): void
   /** The binding of a local actor, sent with the changes it authored. */
   bindingOf(actor: string): ActorBinding | undefined
 }

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
-import { packChunks, planDocument, openChunk, ChunkError } from './changeset.ts'
+import { ChunkPacker, planDocument, openChunk, ChunkError } from './changeset.ts'
 import type { PlannedChunk } from './changeset.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
 import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
@@ -50,8 +50,8 @@ interface SessionEvents {
 abstract class LinkSession extends EventEmitter<SessionEvents> {
   phase: SessionPhase = 'CHECKING'
   readonly stats: SessionStats = emptyStats()
-  protected outbox: PlannedChunk[] = []
-  private nextToSend = 0
+  private packer: ChunkPacker | undefined
+  private chunksSent = 0
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -171,8 +171,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   /** Plans everything the peer lacks and starts sending. */
   protected startSending(): void {
     this.setPhase('PREPARING')
-    const entries = this.replica.outgoing().flatMap(planDocument)
-    this.outbox = packChunks(entries, (a) => this.replica.bindingOf(a))
+    const plans = this.replica.outgoing().flatMap(planDocument)
+    this.packer = new ChunkPacker(plans, (a) => this.replica.bindingOf(a))
     this.setPhase('PUSHING')
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -180,14 +180,17 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   }
 
   private pump(): void {
-    while (this.nextToSend < this.outbox.length && this.unacked.size < SEND_WINDOW_CHUNKS) {
-      const chunk = this.outbox[this.nextToSend++]!
+    if (!this.packer) return
+    while (!this.packer.done && this.unacked.size < SEND_WINDOW_CHUNKS) {
+      const chunk = this.packer.next()
+      if (!chunk) break
+      this.chunksSent++
       this.unacked.set(chunk.seq, { chunk, attempts: 1 })
       this.send(chunk.frame)
     }
-    if (this.nextToSend >= this.outbox.length && !this.sentDone) {
+    if (this.packer.done && !this.sentDone) {
       this.sentDone = true
-      this.send({ t: 'done', chunks: this.outbox.length })
+      this.send({ t: 'done', chunks: this.chunksSent })
     }
   }
 
@@ -196,7 +199,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     if (!pending) return // a duplicate ack after a resend is harmless
     this.unacked.delete(ack.seq)
     this.replica.acknowledged(pending.chunk.entries, ack.miss)
-    this.stats.chunksUp += 0
+    if (ack.rej.length > 0) this.replica.refused?.(ack.rej)
     this.onChunkAcked(pending.chunk, ack)
     this.stats.rejected += ack.rej.length
     this.emit('progress', this.stats)

@@ -67,8 +67,9 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     }
     const parts = this.chunks.load(docId)
     if (parts.length === 0) return undefined
-    let doc = A.init<ContainerDoc>()
-    for (const part of parts) doc = A.loadIncremental(doc, part)
+    // A.load of the first chunk is about twice as fast as loadIncremental into an empty document.
+    let doc = A.load<ContainerDoc>(parts[0]!)
+    for (const part of parts.slice(1)) doc = A.loadIncremental(doc, part)
     return this.remember(docId, { doc })
   }
 
@@ -169,13 +170,19 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   ): void {
     const key = this.keyOf(row)
     let chunks = row.chunks + parts.length
-    this.db.transaction(() => {
-      if (chunks > COMPACT_AFTER_CHUNKS) {
-        this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
-        chunks = 1
-      } else for (const part of parts) this.chunks.saveIncremental(docId, part)
-      this.index.update(docId, key, doc, chunks, this.now())
-    })()
+    try {
+      this.db.transaction(() => {
+        if (chunks > COMPACT_AFTER_CHUNKS) {
+          this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
+          chunks = 1
+        } else for (const part of parts) this.chunks.saveIncremental(docId, part)
+        this.index.update(docId, key, doc, chunks, this.now())
+      })()
+    } catch (err) {
+      // Nothing was stored (a full disk, say): drop the cached copy so memory matches the database.
+      this.cache.delete(docId)
+      throw err
+    }
     // A local edit may have created objects the cached policy index does not know yet.
     this.remember(docId, { doc, index: origin === 'remote' ? index : undefined })
     this.emit('changed', { docId, key, origin })
