@@ -3,8 +3,10 @@
  * and the WebSocket upgrades (`/link` for vessels, `/sync` for browsers), all on one SQLite file.
  *
  * Other parts plug in without editing this file: `extensions` run before the server listens and may
- * add HTTP routes to `relay.routes` (mounted before the UI and the 404) and WebSocket endpoints to
- * `relay.upgradeHandlers` (keyed by path, e.g. `/sync`), and register cleanup with `relay.onClose`.
+ * add HTTP routes to `relay.routes` (mounted before the UI and the 404), authenticated JSON routes to
+ * `relay.apiRoutes` (under `/api`), WebSocket endpoints to `relay.upgradeHandlers` (keyed by path,
+ * e.g. `/sync`), a daily byte budget source with `relay.setBudgetSource`, and register cleanup with
+ * `relay.onClose`. The operator dashboard (`/ops`, relay/src/ops) is installed the same way, first.
  */
 import http from 'node:http'
 import type { IncomingMessage } from 'node:http'
@@ -29,8 +31,12 @@ import { containerRoutes } from './routes/container.ts'
 import { meRoutes } from './routes/me.ts'
 import { searchRoutes } from './routes/search.ts'
 import { vesselRoutes } from './routes/vessels.ts'
+import { installOps } from './ops/index.ts'
+import type { OpsHandle, OpsOptions } from './ops/index.ts'
 import { shoreUiRoutes } from './static-ui.ts'
 import { openRelayStores } from './stores.ts'
+import { syncEndpoint } from './sync/index.ts'
+import type { SyncServiceOptions } from './sync/index.ts'
 
 /** How often open vessel links are checked against revoked tokens (the CLI revokes out of process). */
 export const REVOCATION_CHECK_MS = 5_000
@@ -54,7 +60,14 @@ export interface RelayOptions {
   /** The built shore UI. Default `shore-ui/dist` of this repository. */
   shoreUiDir?: string
   extensions?: RelayExtension[]
+  /** Operator dashboard, alerts and budgets (relay/src/ops); installed by default. */
+  ops?: OpsOptions
+  /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
+  sync?: SyncServiceOptions | false
 }
+
+/** Bytes a vessel may still move over the link today, or null when it has no budget. */
+export type BudgetSource = (vessel: string) => number | null
 
 export interface Relay {
   /** `http://host:port` */
@@ -64,6 +77,8 @@ export interface Relay {
   app: Express
   /** Extra HTTP routes, consulted after `/api` and before the shore UI and the 404. */
   routes: Router
+  /** Extra JSON routes under `/api`, after authentication (any user token) and body parsing. */
+  apiRoutes: Router
   /** WebSocket endpoints by path; `/link` is registered, anything unknown gets 404. */
   upgradeHandlers: Map<string, UpgradeHandler>
   /** Stores, document store, editor, link server and logger, as the routes use them. */
@@ -72,12 +87,19 @@ export interface Relay {
   linkServer: LinkServer
   db: RelayContext['db']
   metrics: RelayMetrics
+  /** The operator tools: dashboard services, alerts, budgets. */
+  ops: OpsHandle
+  /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
+  setBudgetSource(source: BudgetSource): void
   /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
   authenticateUser(token: string | null | undefined): RelayUser | null
   /** Runs `fn` when the relay closes, before the database is closed (last registered runs first). */
   onClose(fn: () => void | Promise<void>): void
   close(): Promise<void>
 }
+
+/** The relay before the operator tools are installed on it. */
+export type RelayCore = Omit<Relay, 'ops'>
 
 /** Starts a relay and resolves once it listens. */
 export async function createRelay(options: RelayOptions): Promise<Relay> {
@@ -96,9 +118,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       deadLetters: stores.deadLetters,
       actors,
     })
+    let budgetSource: BudgetSource = () => null
     const linkServer = new LinkServer({
       ...stores,
       store,
+      budgetFor: (vessel) => budgetSource(vessel),
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
         policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
@@ -111,6 +135,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const app = express()
     app.disable('x-powered-by')
     const routes = Router()
+    const apiRoutes = Router()
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true })
     })
@@ -122,6 +147,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
     app.use('/api/containers', searchRoutes(context))
+    app.use('/api', apiRoutes)
     app.use('/api', unknownRoute)
     app.use(routes)
     app.use(shoreUiRoutes(options.shoreUiDir))
@@ -138,18 +164,22 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     revocations.unref()
 
     let closing: Promise<void> | undefined
-    const relay: Relay = {
+    const base: RelayCore = {
       url: '',
       port: 0,
       server,
       app,
       routes,
+      apiRoutes,
       upgradeHandlers,
       context,
       store,
       linkServer,
       db: stores.db,
       metrics,
+      setBudgetSource: (source) => {
+        budgetSource = source
+      },
       authenticateUser: (token) => authenticateUser(stores.tokens, token),
       onClose: (fn) => closers.push(fn),
       close: () =>
@@ -172,7 +202,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           logger.info('relay closed')
         })()),
     }
-    for (const extension of options.extensions ?? []) await extension(relay)
+    const relay: Relay = Object.assign(base, { ops: installOps(base, options.ops) })
+    const builtIn = options.sync === false ? [] : [syncEndpoint(options.sync)]
+    for (const extension of [...builtIn, ...(options.extensions ?? [])]) await extension(relay)
 
     const host = options.host ?? '127.0.0.1'
     await new Promise<void>((resolve, reject) => {

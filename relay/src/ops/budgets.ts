@@ -1,0 +1,44 @@
+/**
+ * Daily byte budgets (issue 6, item 5). A vessel's budget counts the bytes of both directions since
+ * 00:00 UTC, as the session log records them; what is left is what the link server puts in the
+ * welcome frame, and once it is spent the link sends only critical changes (see docs/operations.md,
+ * "Budgets", for the session-side rule).
+ */
+import type { SessionLog } from '@tally/storage-sqlite'
+import type { OpsSettingsStore } from './settings.ts'
+
+/** A vessel's budget today. */
+export interface BudgetState {
+  /** Bytes per UTC day, or null when the vessel has no budget. */
+  dailyBytes: number | null
+  /** Bytes moved today, both directions (sessions that ended or were cut short). */
+  spentBytes: number
+  /** What is left today, or null without a budget. */
+  remainingBytes: number | null
+  /** The budget is spent: only critical changes cross the link until 00:00 UTC. */
+  criticalOnly: boolean
+}
+
+/** The start of `now`'s UTC day, as the session log stores times. */
+export const startOfUtcDay = (now: Date): string => now.toISOString().slice(0, 10) + 'T00:00:00.000Z'
+
+export class VesselBudgets {
+  constructor(
+    private readonly settings: OpsSettingsStore,
+    private readonly sessions: SessionLog,
+  ) {}
+
+  state(imo: string, now = new Date()): BudgetState {
+    const dailyBytes = this.settings.get(imo).dailyBudgetBytes
+    const today = this.sessions.totals({ peer: imo, since: startOfUtcDay(now) })
+    const spentBytes = today.bytesUp + today.bytesDown
+    if (dailyBytes === null) return { dailyBytes, spentBytes, remainingBytes: null, criticalOnly: false }
+    const remainingBytes = Math.max(0, dailyBytes - spentBytes)
+    return { dailyBytes, spentBytes, remainingBytes, criticalOnly: remainingBytes === 0 }
+  }
+
+  /** What the link server sends in `welcome.budget`: bytes left today, or null for no budget. */
+  remaining(imo: string, now = new Date()): number | null {
+    return this.state(imo, now).remainingBytes
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The operator's view of each vessel (design §6): the fleet summary plus what ops needs to act on —
+ * failure rate, conflict rate, dead letters, the relay's backlog by priority, the budget and the
+ * expected sync window. The dashboard, the metrics and the alerts all read one cached snapshot, so a
+ * scrape and a page refresh in the same few seconds cost one computation.
+ */
+import type { RelayContext } from '../context.ts'
+import { fleetSummary } from '../fleet.ts'
+import type { VesselSummary } from '../fleet.ts'
+import type { BudgetState, VesselBudgets } from './budgets.ts'
+import type { ConflictTracker } from './conflicts.ts'
+import type { PendingByPriority, RelayQueue } from './queue.ts'
+import type { OpsSettingsStore } from './settings.ts'
+
+/** Sessions counted by the failure rate: those that started within this window. */
+export const FAILURE_WINDOW_MS = 24 * 3_600_000
+/** How long a snapshot is reused. */
+export const SNAPSHOT_MAX_AGE_MS = 5_000
+
+export interface VesselOps extends VesselSummary {
+  /** The vessel's expected time between syncs (its setting, or the relay default). */
+  expectedWindowS: number
+  /** Changes at the relay that the vessel has not acknowledged, by class. */
+  pendingToVessel: PendingByPriority
+  /** Documents with changes the vessel reported in its last hello (classes unknown to the relay). */
+  pendingFromVessel: number
+  /** Sessions that ended in the failure window, by outcome. */
+  sessions24h: { complete: number; failed: number }
+  /** failed / (complete + failed) in the window, or null with no ended session. */
+  failureRate: number | null
+  conflicts: { lastHour: number; last24h: number }
+  deadLetters: { open: number; retried: number; discarded: number }
+  budget: BudgetState
+}
+
+export interface FleetOpsDeps {
+  ctx: RelayContext
+  settings: OpsSettingsStore
+  budgets: VesselBudgets
+  conflicts: ConflictTracker
+  queue: RelayQueue
+  /** Expected sync window for vessels without their own setting. */
+  defaultWindowS: number
+  now?: () => Date
+}
+
+export class FleetOps {
+  private cached: { at: number; vessels: VesselOps[] } | undefined
+
+  constructor(private readonly d: FleetOpsDeps) {}
+
+  private now(): Date {
+    return this.d.now?.() ?? new Date()
+  }
+
+  /**
+   * Every known vessel's figures, at most {@link SNAPSHOT_MAX_AGE_MS} old. With `at`, the figures
+   * as of that time (not cached): alert tests and what-if checks.
+   */
+  snapshot(maxAgeMs = SNAPSHOT_MAX_AGE_MS, at?: Date): VesselOps[] {
+    if (at) return this.compute(at)
+    const now = this.now()
+    if (this.cached && now.getTime() - this.cached.at < maxAgeMs) return this.cached.vessels
+    const vessels = this.compute(now)
+    this.cached = { at: now.getTime(), vessels }
+    return vessels
+  }
+
+  /** One vessel's figures, fresh; undefined for a vessel the relay does not know. */
+  vessel(imo: string): VesselOps | undefined {
+    return this.snapshot(0).find((v) => v.imo === imo)
+  }
+
+  /** Drops the cached snapshot (a session ended, a setting changed). */
+  invalidate(): void {
+    this.cached = undefined
+  }
+
+  private compute(now: Date): VesselOps[] {
+    const { ctx, settings, budgets, conflicts, queue } = this.d
+    const outcomes = this.sessionOutcomes(new Date(now.getTime() - FAILURE_WINDOW_MS).toISOString())
+    const lastHour = conflicts.countsSince(new Date(now.getTime() - 3_600_000).toISOString())
+    const lastDay = conflicts.countsSince(new Date(now.getTime() - 86_400_000).toISOString())
+    const letters = this.deadLettersByVessel()
+    const configured = settings.all()
+    return fleetSummary(ctx, now).map((summary) => {
+      const o = outcomes.get(summary.imo) ?? { complete: 0, failed: 0 }
+      const ended = o.complete + o.failed
+      return {
+        ...summary,
+        expectedWindowS: configured.get(summary.imo)?.expectedWindowS ?? this.d.defaultWindowS,
+        pendingToVessel: queue.toVessel(summary.imo),
+        pendingFromVessel: ctx.vessels.linkStatus(summary.imo)?.vesselPending ?? 0,
+        sessions24h: o,
+        failureRate: ended === 0 ? null : o.failed / ended,
+        conflicts: { lastHour: lastHour.get(summary.imo) ?? 0, last24h: lastDay.get(summary.imo) ?? 0 },
+        deadLetters: letters.get(summary.imo) ?? { open: 0, retried: 0, discarded: 0 },
+        budget: budgets.state(summary.imo, now),
+      }
+    })
+  }
+
+  private sessionOutcomes(since: string): Map<string, { complete: number; failed: number }> {
+    const rows = this.d.ctx.db
+      .prepare<[string], { peer: string; state: string; n: number }>(
+        `SELECT peer, state, COUNT(*) AS n FROM sync_sessions
+         WHERE started_at >= ? AND state IN ('complete', 'failed', 'aborted') GROUP BY peer, state`,
+      )
+      .all(since)
+    const out = new Map<string, { complete: number; failed: number }>()
+    for (const r of rows) {
+      const entry = out.get(r.peer) ?? { complete: 0, failed: 0 }
+      if (r.state === 'complete') entry.complete += r.n
+      else entry.failed += r.n
+      out.set(r.peer, entry)
+    }
+    return out
+  }
+
+  /** Dead letters by the vessel whose container they concern (or that sent them), by status. */
+  private deadLettersByVessel(): Map<string, VesselOps['deadLetters']> {
+    const rows = this.d.ctx.db
+      .prepare<[], { vessel: string; status: 'open' | 'retried' | 'discarded'; n: number }>(
+        `SELECT COALESCE(c.vessel, d.principal) AS vessel, d.status AS status, COUNT(*) AS n
+         FROM dead_letters d LEFT JOIN containers c ON c.doc_id = d.doc_id GROUP BY 1, 2`,
+      )
+      .all()
+    const out = new Map<string, VesselOps['deadLetters']>()
+    for (const r of rows) {
+      const entry = out.get(r.vessel) ?? { open: 0, retried: 0, discarded: 0 }
+      entry[r.status] += r.n
+      out.set(r.vessel, entry)
+    }
+    return out
+  }
+}

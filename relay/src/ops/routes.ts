@@ -1,0 +1,177 @@
+/**
+ * `/api/ops/...`: the JSON behind the operator dashboard, for ops tokens only (docs/operations.md
+ * lists every endpoint). Errors leave in the contract's shape through the relay's error handler.
+ */
+import { Router } from 'express'
+import type { RequestHandler } from 'express'
+import { TallyError } from '@tally/manifest'
+import type { DeadLetterStatus } from '@tally/storage-sqlite'
+import { userOf } from '../auth.ts'
+import { parseImo } from '../query.ts'
+import type { OpsServices } from './services.ts'
+import type { VesselOpsSettingsPatch } from './settings.ts'
+
+/** Largest daily budget accepted (1 TB): anything above is a typo, not a budget. */
+const MAX_BUDGET_BYTES = 1e12
+/** Longest expected window accepted (60 days). */
+const MAX_WINDOW_S = 60 * 86_400
+const STATUSES: DeadLetterStatus[] = ['open', 'retried', 'discarded']
+
+const requireOps: RequestHandler = (_req, res, next) => {
+  const user = userOf(res)
+  if (user.role !== 'ops')
+    return next(
+      new TallyError('FORBIDDEN', `the operator tools need an ops token; ${user.name} has role ${user.role}`),
+    )
+  next()
+}
+
+function intParam(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new TallyError('INVALID', `${name}: an integer from 0 to ${max}`, name)
+  return n
+}
+
+function nullableNumber(
+  body: Record<string, unknown>,
+  name: string,
+  max: number,
+  min = 0,
+): number | null | undefined {
+  const v = body[name]
+  if (v === undefined || v === null) return v
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new TallyError('INVALID', `${name}: an integer from ${min} to ${max}, or null to clear it`, name)
+  return v
+}
+
+function parseSettings(body: unknown): VesselOpsSettingsPatch {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new TallyError('INVALID', 'body: an object such as {"dailyBudgetBytes": 2000000}', 'body')
+  const b = body as Record<string, unknown>
+  const unknown = Object.keys(b).filter((k) => k !== 'dailyBudgetBytes' && k !== 'expectedWindowS')
+  if (unknown.length > 0) throw new TallyError('INVALID', `${unknown[0]}: not a vessel setting`, unknown[0])
+  const patch: VesselOpsSettingsPatch = {}
+  const budget = nullableNumber(b, 'dailyBudgetBytes', MAX_BUDGET_BYTES)
+  const window = nullableNumber(b, 'expectedWindowS', MAX_WINDOW_S, 60)
+  if (budget !== undefined) patch.dailyBudgetBytes = budget
+  if (window !== undefined) patch.expectedWindowS = window
+  return patch
+}
+
+function letterId(value: string): number {
+  const id = Number(value)
+  if (!Number.isSafeInteger(id) || id <= 0) throw new TallyError('INVALID', 'id: a dead letter number', 'id')
+  return id
+}
+
+export function opsRoutes(ops: OpsServices): Router {
+  const router = Router()
+  router.use(requireOps)
+
+  router.get('/overview', (_req, res) => {
+    res.json({
+      generatedAt: new Date().toISOString(),
+      vessels: ops.fleet.snapshot().map((v) => ({ ...v, alerts: ops.alertsOf(v.imo) })),
+      alerts: {
+        active: ops.alerts.active(),
+        thresholds: ops.alerts.thresholds,
+        webhook: ops.alerts.webhookConfigured,
+      },
+      deadLetters: ops.deadLetters.counts(),
+      costPerMb: ops.ctx.costPerMb,
+    })
+  })
+
+  router.get('/vessels/:imo', (req, res) => {
+    const imo = parseImo(req.params.imo)
+    const vessel = ops.fleet.vessel(imo)
+    if (!vessel) throw new TallyError('NOT_FOUND', `the relay does not know vessel ${imo}`)
+    const limit = intParam(req.query.limit, 'limit', 200, 2000)
+    const since = new Date(Date.now() - 30 * 86_400_000).toISOString()
+    res.json({
+      ...vessel,
+      alerts: ops.alertsOf(imo),
+      settings: ops.settings.get(imo),
+      sessions: ops.ctx.sessions.list({ peer: imo, limit }),
+      perDay: ops.ctx.sessions.perDay({ peer: imo, since }),
+      recentConflicts: ops.conflicts.recent(imo, 20),
+    })
+  })
+
+  router.put('/vessels/:imo/settings', (req, res) => {
+    const imo = parseImo(req.params.imo)
+    const user = userOf(res)
+    const settings = ops.settings.update(imo, parseSettings(req.body), user.principal)
+    ops.fleet.invalidate()
+    ops.ctx.logger.info({ vessel: imo, user: user.principal, settings }, 'vessel ops settings changed')
+    res.json(settings)
+  })
+
+  router.get('/dead-letters', (req, res) => {
+    const status = req.query.status as DeadLetterStatus | undefined
+    if (status !== undefined && !STATUSES.includes(status))
+      throw new TallyError('INVALID', `status: one of ${STATUSES.join(', ')}`, 'status')
+    const principal =
+      typeof req.query.principal === 'string' && req.query.principal ? req.query.principal : undefined
+    res.json({
+      items: ops.deadLetters.list({
+        status,
+        principal,
+        limit: intParam(req.query.limit, 'limit', 100, 1000),
+        offset: intParam(req.query.offset, 'offset', 0, 1e9),
+      }),
+      counts: ops.deadLetters.counts(),
+    })
+  })
+
+  router.get('/dead-letters/:id', (req, res) => {
+    res.json(ops.deadLetters.inspect(letterId(req.params.id)))
+  })
+
+  router.post('/dead-letters/:id/retry', (req, res) => {
+    const result = ops.deadLetters.retry(letterId(req.params.id), userOf(res))
+    ops.fleet.invalidate()
+    res.json(result)
+  })
+
+  router.post('/dead-letters/:id/discard', (req, res) => {
+    const reason = (req.body as { reason?: unknown } | undefined)?.reason
+    const letter = ops.deadLetters.discard(letterId(req.params.id), userOf(res), reason)
+    ops.fleet.invalidate()
+    res.json(letter)
+  })
+
+  router.get('/tokens', (req, res) => {
+    res.json(ops.tokens.list(req.query.all === '1' || req.query.all === 'true'))
+  })
+
+  router.post('/tokens', (req, res) => {
+    res.status(201).json(ops.tokens.create(req.body, userOf(res)))
+  })
+
+  router.post('/tokens/:id/revoke', (req, res) => {
+    res.json(ops.tokens.revoke(req.params.id, userOf(res)))
+  })
+
+  router.get('/alerts', (_req, res) => {
+    res.json({
+      active: ops.alerts.active(),
+      recent: ops.alerts.recent(100),
+      thresholds: ops.alerts.thresholds,
+      webhook: ops.alerts.webhookConfigured,
+    })
+  })
+
+  router.post('/alerts/evaluate', (_req, res) => {
+    res.json(ops.evaluateAlerts())
+  })
+
+  router.get('/audit', (req, res) => {
+    res.json(ops.auditTrail(intParam(req.query.limit, 'limit', 100, 1000)))
+  })
+
+  return router
+}

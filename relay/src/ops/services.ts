@@ -1,0 +1,145 @@
+/**
+ * The operator services of one relay, wired together: settings, budgets, conflict tracking, the
+ * relay-side queue, the fleet snapshot, alerts (with the optional webhook), dead letters, tokens and
+ * user sockets. {@link installOps} builds one and plugs it into the relay.
+ */
+import type { Logger } from 'pino'
+import type { RelayContext } from '../context.ts'
+import { AlertEngine, DEFAULT_THRESHOLDS } from './alerts.ts'
+import type { Alert, AlertKind, AlertThresholds } from './alerts.ts'
+import { VesselBudgets } from './budgets.ts'
+import { ConflictTracker } from './conflicts.ts'
+import { UserSockets } from './connections.ts'
+import { DeadLetterOps } from './dead-letters.ts'
+import { FleetOps } from './fleet-ops.ts'
+import { RelayQueue } from './queue.ts'
+import { OpsSettingsStore } from './settings.ts'
+import { TokenOps } from './tokens.ts'
+import { WebhookNotifier } from './webhook.ts'
+import type http from 'node:http'
+
+/** Default time a vessel is expected to go between syncs: one link window a day. */
+export const DEFAULT_EXPECTED_WINDOW_S = 24 * 3_600
+/** How often the alert rules run. */
+export const ALERT_INTERVAL_MS = 30_000
+/** How often user sockets are checked against tokens revoked out of process (as vessel links are). */
+export const USER_SOCKET_CHECK_MS = 5_000
+
+/** Options of the operator tools (`createRelay({ops})`). */
+export interface OpsOptions {
+  /** POST alert notifications (JSON) to this URL: the relay CLI's `--alert-webhook`. */
+  alertWebhook?: string
+  /** Expected time between a vessel's syncs unless set per vessel. Default 24 h. */
+  expectedWindowS?: number
+  /** Alert thresholds; see {@link DEFAULT_THRESHOLDS}. */
+  thresholds?: Partial<AlertThresholds>
+  /** Default {@link ALERT_INTERVAL_MS}. */
+  alertIntervalMs?: number
+  /** First webhook retry delay (tests shorten it). */
+  webhookRetryBaseMs?: number
+  /** How often sockets of tokens revoked elsewhere (the CLI) are looked for. */
+  revocationCheckMs?: number
+}
+
+export class OpsServices {
+  readonly settings: OpsSettingsStore
+  readonly budgets: VesselBudgets
+  readonly conflicts: ConflictTracker
+  readonly queue: RelayQueue
+  readonly fleet: FleetOps
+  readonly webhook: WebhookNotifier | null
+  readonly alerts: AlertEngine
+  readonly deadLetters: DeadLetterOps
+  readonly sockets: UserSockets
+  readonly tokens: TokenOps
+  readonly logger: Logger
+
+  constructor(
+    readonly ctx: RelayContext,
+    server: http.Server,
+    relayUrl: () => string,
+    options: OpsOptions & { revocationCheckMs: number },
+  ) {
+    this.logger = ctx.logger.child({ component: 'ops' })
+    this.settings = new OpsSettingsStore(ctx.db)
+    this.budgets = new VesselBudgets(this.settings, ctx.sessions)
+    this.conflicts = new ConflictTracker(ctx.db, ctx.store, this.logger)
+    this.queue = new RelayQueue(ctx)
+    this.fleet = new FleetOps({
+      ctx,
+      settings: this.settings,
+      budgets: this.budgets,
+      conflicts: this.conflicts,
+      queue: this.queue,
+      defaultWindowS: options.expectedWindowS ?? DEFAULT_EXPECTED_WINDOW_S,
+    })
+    this.webhook = options.alertWebhook
+      ? new WebhookNotifier(options.alertWebhook, this.logger, options.webhookRetryBaseMs)
+      : null
+    this.alerts = new AlertEngine(
+      ctx.db,
+      this.fleet,
+      { ...DEFAULT_THRESHOLDS, ...options.thresholds },
+      this.logger,
+      this.webhook,
+      relayUrl,
+    )
+    this.deadLetters = new DeadLetterOps(ctx)
+    this.sockets = new UserSockets(server, ctx.tokens, this.logger, options.revocationCheckMs)
+    this.tokens = new TokenOps(ctx, this.sockets)
+  }
+
+  /** Kinds of the alerts firing for one vessel. */
+  alertsOf(imo: string): AlertKind[] {
+    return this.alerts
+      .active()
+      .filter((a) => a.vessel === imo)
+      .map((a) => a.kind)
+  }
+
+  /** Runs the alert rules now; a failure is logged, never thrown into a timer. */
+  evaluateAlerts(now = new Date()): { fired: Alert[]; resolved: Alert[] } {
+    try {
+      return this.alerts.evaluate(now)
+    } catch (err) {
+      this.logger.error({ err }, 'alert evaluation failed')
+      return { fired: [], resolved: [] }
+    }
+  }
+
+  /** What operators did: token and dead-letter actions, newest first. */
+  auditTrail(
+    limit: number,
+  ): { at: string; principal: string; action: string; subject: string; from: unknown; to: unknown }[] {
+    const rows = this.ctx.db
+      .prepare<
+        [number],
+        {
+          at: string
+          principal: string
+          doc_id: string
+          field: string | null
+          from_value: string | null
+          to_value: string | null
+        }
+      >(
+        `SELECT at, principal, doc_id, field, from_value, to_value FROM audit
+         WHERE doc_id LIKE 'ops:%' ORDER BY at DESC, id DESC LIMIT ?`,
+      )
+      .all(limit)
+    return rows.map((r) => ({
+      at: r.at,
+      principal: r.principal,
+      action: r.field ?? '',
+      subject: r.doc_id.slice('ops:'.length),
+      from: r.from_value === null ? null : JSON.parse(r.from_value),
+      to: r.to_value === null ? null : JSON.parse(r.to_value),
+    }))
+  }
+
+  close(): void {
+    this.webhook?.close()
+    this.conflicts.close()
+    this.sockets.close()
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Per-vessel operator settings: the daily byte budget and the expected sync window that the lag
+ * alert measures against. They live in the relay's SQLite file, so a restart keeps them, and the CLI
+ * and the dashboard share them.
+ */
+import type Database from 'better-sqlite3'
+
+/** What an operator configured for one vessel; null means "use the default" (no budget, default window). */
+export interface VesselOpsSettings {
+  imo: string
+  /** Bytes per UTC day (both directions) after which only critical changes are sent; null: no budget. */
+  dailyBudgetBytes: number | null
+  /** How long this vessel normally goes between syncs; null: the relay's default window. */
+  expectedWindowS: number | null
+  updatedAt: string | null
+  updatedBy: string | null
+}
+
+/** A change to a vessel's settings: a field left out stays as it is, null clears it. */
+export type VesselOpsSettingsPatch = Partial<Pick<VesselOpsSettings, 'dailyBudgetBytes' | 'expectedWindowS'>>
+
+interface Row {
+  imo: string
+  daily_budget_bytes: number | null
+  expected_window_s: number | null
+  updated_at: string
+  updated_by: string | null
+}
+
+const toSettings = (row: Row): VesselOpsSettings => ({
+  imo: row.imo,
+  dailyBudgetBytes: row.daily_budget_bytes,
+  expectedWindowS: row.expected_window_s,
+  updatedAt: row.updated_at,
+  updatedBy: row.updated_by,
+})
+
+/** Table `ops_vessel_settings`, created on first use. */
+export class OpsSettingsStore {
+  private readonly stmts: ReturnType<typeof prepare>
+
+  constructor(db: Database.Database) {
+    db.exec(`CREATE TABLE IF NOT EXISTS ops_vessel_settings (
+      imo TEXT PRIMARY KEY, daily_budget_bytes INTEGER, expected_window_s INTEGER,
+      updated_at TEXT NOT NULL, updated_by TEXT)`)
+    this.stmts = prepare(db)
+  }
+
+  /** The vessel's settings; defaults (all null) when none were ever set. */
+  get(imo: string): VesselOpsSettings {
+    const row = this.stmts.get.get(imo)
+    return row
+      ? toSettings(row)
+      : { imo, dailyBudgetBytes: null, expectedWindowS: null, updatedAt: null, updatedBy: null }
+  }
+
+  /** Every vessel with settings, by IMO. */
+  all(): Map<string, VesselOpsSettings> {
+    return new Map(this.stmts.all.all().map((row) => [row.imo, toSettings(row)]))
+  }
+
+  /** Applies a patch and returns the new settings. */
+  update(
+    imo: string,
+    patch: VesselOpsSettingsPatch,
+    by: string,
+    now = new Date().toISOString(),
+  ): VesselOpsSettings {
+    const current = this.get(imo)
+    const next = {
+      dailyBudgetBytes:
+        patch.dailyBudgetBytes === undefined ? current.dailyBudgetBytes : patch.dailyBudgetBytes,
+      expectedWindowS: patch.expectedWindowS === undefined ? current.expectedWindowS : patch.expectedWindowS,
+    }
+    this.stmts.upsert.run(imo, next.dailyBudgetBytes, next.expectedWindowS, now, by)
+    return this.get(imo)
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    get: db.prepare<[string], Row>('SELECT * FROM ops_vessel_settings WHERE imo = ?'),
+    all: db.prepare<[], Row>('SELECT * FROM ops_vessel_settings ORDER BY imo'),
+    upsert: db.prepare<[string, number | null, number | null, string, string]>(
+      `INSERT INTO ops_vessel_settings (imo, daily_budget_bytes, expected_window_s, updated_at, updated_by)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(imo) DO UPDATE SET daily_budget_bytes = excluded.daily_budget_bytes,
+         expected_window_s = excluded.expected_window_s, updated_at = excluded.updated_at,
+         updated_by = excluded.updated_by`,
+    ),
+  }
+}

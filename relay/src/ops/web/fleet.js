@@ -1,0 +1,310 @@
+// @ts-check
+/* global FormData */
+/**
+ * The fleet table and a vessel's page: last sync, lag, pending changes by priority, bytes and cost
+ * per day, failure and conflict rates, dead letters, the budget, the expected window, the session
+ * history with charts, and the vessel's settings form.
+ */
+import { api, badge, bytes, duration, figure, h, pct, time, usd } from './dom.js'
+import { perDayChart, sessionBytesChart, sessionDurationChart } from './charts.js'
+
+const ALERT_NAMES = { lag: 'lag', failure_rate: 'failure rate', conflicts: 'conflicts' }
+
+/** @param {any} v */
+function lagBadge(v) {
+  if (v.lagSeconds === null) return badge('never synced', 'warn')
+  const late = v.lagSeconds > v.expectedWindowS
+  return badge(duration(v.lagSeconds), v.alerts.includes('lag') ? 'bad' : late ? 'warn' : 'ok')
+}
+
+/** @param {any} p */
+const pending = (p) =>
+  h(
+    'span',
+    { title: `${p.docs} documents${p.partial ? ' (first ones classified)' : ''}` },
+    h('span', { class: p.critical ? 'badge bad' : 'badge' }, `${p.critical} crit`),
+    ' ',
+    `${p.normal} norm · ${p.routine} rout`,
+    p.partial ? '+' : '',
+  )
+
+/** @param {any} b */
+function budgetCell(b) {
+  if (b.dailyBytes === null) return h('span', { class: 'muted' }, 'none')
+  if (b.criticalOnly) return badge('spent: critical only', 'bad')
+  return h('span', null, `${bytes(b.remainingBytes)} left of ${bytes(b.dailyBytes)}`)
+}
+
+/** Active alerts above the table. @param {any[]} alerts @param {boolean} webhook */
+export function alertBanner(alerts, webhook) {
+  if (alerts.length === 0)
+    return h(
+      'div',
+      { class: 'banner ok', role: 'status' },
+      'No alerts firing.',
+      webhook ? ' Webhook configured.' : '',
+    )
+  return h(
+    'div',
+    { class: 'banner bad', role: 'alert' },
+    h('strong', null, `${alerts.length} alert${alerts.length > 1 ? 's' : ''} firing`),
+    h(
+      'ul',
+      null,
+      alerts.map((a) =>
+        h(
+          'li',
+          null,
+          `${ALERT_NAMES[/** @type {keyof ALERT_NAMES} */ (a.kind)] ?? a.kind}: ${a.message} (since ${time(a.startedAt)})`,
+        ),
+      ),
+    ),
+  )
+}
+
+/** The fleet page. */
+export async function fleetView() {
+  const o = await api('GET', '/ops/overview')
+  const rows = o.vessels.map((/** @type {any} */ v) =>
+    h(
+      'tr',
+      { class: v.alerts.length ? 'alerting' : null },
+      h(
+        'td',
+        null,
+        h('a', { href: `#/vessels/${v.imo}` }, v.imo),
+        h('div', { class: 'muted' }, v.name ?? ''),
+      ),
+      h('td', null, v.linkUp ? badge('up', 'ok') : badge('down')),
+      h('td', null, time(v.lastSyncAt)),
+      h('td', null, lagBadge(v), h('div', { class: 'muted' }, `window ${duration(v.expectedWindowS)}`)),
+      h('td', null, pending(v.pendingToVessel)),
+      h('td', { class: 'num' }, v.pendingFromVessel),
+      h('td', { class: 'num' }, `↑ ${bytes(v.today.bytesUp)}`, h('br'), `↓ ${bytes(v.today.bytesDown)}`),
+      h('td', { class: 'num' }, usd(v.today.costUsd)),
+      h('td', null, budgetCell(v.budget)),
+      h(
+        'td',
+        { class: 'num' },
+        v.failureRate === null
+          ? '—'
+          : badge(
+              pct(v.failureRate),
+              v.alerts.includes('failure_rate') ? 'bad' : v.failureRate > 0 ? 'warn' : 'ok',
+            ),
+        h(
+          'div',
+          { class: 'muted' },
+          `${v.sessions24h.failed}/${v.sessions24h.complete + v.sessions24h.failed}`,
+        ),
+      ),
+      h(
+        'td',
+        { class: 'num' },
+        badge(
+          `${v.conflicts.lastHour}/h`,
+          v.alerts.includes('conflicts') ? 'bad' : v.conflicts.lastHour ? 'warn' : '',
+        ),
+        h('div', { class: 'muted' }, `${v.conflicts.last24h} in 24 h`),
+      ),
+      h(
+        'td',
+        { class: 'num' },
+        v.deadLetters.open
+          ? h('a', { href: '#/dead-letters' }, badge(`${v.deadLetters.open} open`, 'bad'))
+          : '0',
+      ),
+    ),
+  )
+  return [
+    alertBanner(o.alerts.active, o.alerts.webhook),
+    h('h2', null, `Fleet · ${o.vessels.length} vessels`),
+    h(
+      'table',
+      { 'aria-label': 'Vessels' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          [
+            'Vessel',
+            'Link',
+            'Last sync (UTC)',
+            'Lag',
+            'Pending to vessel',
+            'From vessel (docs)',
+            'Today',
+            'Today $',
+            'Budget',
+            'Failure rate 24 h',
+            'Conflicts',
+            'Dead letters',
+          ].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        rows.length ? rows : h('tr', null, h('td', { colspan: 12, class: 'muted' }, 'No vessels yet.')),
+      ),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      `Link price $${o.costPerMb}/MB. Figures as of ${time(o.generatedAt)}; the page refreshes every 15 s.`,
+    ),
+  ]
+}
+
+/** One vessel's page. @param {string} imo @param {(msg: string) => void} flash */
+export async function vesselView(imo, flash) {
+  const v = await api('GET', `/ops/vessels/${encodeURIComponent(imo)}`)
+  const settingsForm = h(
+    'form',
+    {
+      class: 'inline',
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault()
+        const form = /** @type {HTMLFormElement} */ (e.target)
+        const data = new FormData(form)
+        const mb = String(data.get('budget') ?? '').trim()
+        const hours = String(data.get('window') ?? '').trim()
+        try {
+          await api('PUT', `/ops/vessels/${imo}/settings`, {
+            dailyBudgetBytes: mb === '' ? null : Math.round(Number(mb) * 1e6),
+            expectedWindowS: hours === '' ? null : Math.round(Number(hours) * 3600),
+          })
+          flash('Settings saved.')
+        } catch (err) {
+          flash(`Not saved: ${/** @type {Error} */ (err).message}`)
+        }
+      },
+    },
+    h(
+      'label',
+      null,
+      'Daily budget (MB, empty = none)',
+      h('input', {
+        name: 'budget',
+        inputmode: 'decimal',
+        value: v.settings.dailyBudgetBytes === null ? '' : v.settings.dailyBudgetBytes / 1e6,
+      }),
+    ),
+    h(
+      'label',
+      null,
+      'Expected sync window (hours, empty = default)',
+      h('input', {
+        name: 'window',
+        inputmode: 'decimal',
+        value: v.settings.expectedWindowS === null ? '' : v.settings.expectedWindowS / 3600,
+      }),
+    ),
+    h('button', { class: 'primary', type: 'submit' }, 'Save settings'),
+  )
+  const sessions = v.sessions
+    .slice(0, 50)
+    .map((/** @type {any} */ x) =>
+      h(
+        'tr',
+        null,
+        h('td', null, time(x.startedAt)),
+        h(
+          'td',
+          null,
+          x.state === 'complete'
+            ? badge('complete', 'ok')
+            : x.state === 'running'
+              ? badge('running', 'warn')
+              : badge(x.state, 'bad'),
+        ),
+        h('td', { class: 'num' }, x.durationMs === null ? '—' : duration(x.durationMs / 1000)),
+        h('td', { class: 'num' }, bytes(x.bytesUp)),
+        h('td', { class: 'num' }, bytes(x.bytesDown)),
+        h('td', { class: 'num' }, `${x.changesUp} / ${x.changesDown}`),
+        h('td', { class: 'num' }, x.rejected),
+        h('td', { class: 'num' }, usd(x.costUsd)),
+        h('td', { class: 'muted' }, x.error ?? ''),
+      ),
+    )
+  return [
+    h('p', null, h('a', { href: '#/' }, '← Fleet')),
+    h('h2', null, `${v.imo} ${v.name ? `· ${v.name}` : ''}`),
+    v.alerts.length
+      ? h('div', { class: 'banner bad', role: 'alert' }, `Alerts firing: ${v.alerts.join(', ')}`)
+      : null,
+    h(
+      'div',
+      { class: 'cards' },
+      figure('Link', v.linkUp ? badge('up', 'ok') : badge('down')),
+      figure('Last sync (UTC)', time(v.lastSyncAt)),
+      figure('Lag', v.lagSeconds === null ? 'never' : duration(v.lagSeconds)),
+      figure('Expected window', duration(v.expectedWindowS)),
+      figure(
+        'Pending to vessel',
+        `${v.pendingToVessel.critical} / ${v.pendingToVessel.normal} / ${v.pendingToVessel.routine}`,
+      ),
+      figure('From vessel (docs)', v.pendingFromVessel),
+      figure('Today', `${bytes(v.today.bytesUp + v.today.bytesDown)} · ${usd(v.today.costUsd)}`),
+      figure('Budget', budgetCell(v.budget)),
+      figure('Failure rate 24 h', pct(v.failureRate)),
+      figure('Conflicts (1 h / 24 h)', `${v.conflicts.lastHour} / ${v.conflicts.last24h}`),
+      figure('Dead letters open', v.deadLetters.open),
+      figure('Containers', v.containers),
+    ),
+    h(
+      'div',
+      { class: 'charts' },
+      sessionBytesChart(v.sessions),
+      sessionDurationChart(v.sessions),
+      perDayChart(v.perDay),
+    ),
+    h('h3', null, 'Settings'),
+    h('div', { class: 'card' }, settingsForm),
+    h('h3', null, 'Recent sessions'),
+    h(
+      'table',
+      { 'aria-label': 'Sessions' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          [
+            'Started (UTC)',
+            'Outcome',
+            'Duration',
+            'Up',
+            'Down',
+            'Changes up/down',
+            'Refused',
+            'Cost',
+            'Error',
+          ].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        sessions.length
+          ? sessions
+          : h('tr', null, h('td', { colspan: 9, class: 'muted' }, 'No sessions yet.')),
+      ),
+    ),
+    v.recentConflicts.length
+      ? [
+          h('h3', null, 'Recent conflicts'),
+          h(
+            'ul',
+            null,
+            v.recentConflicts.map((/** @type {any} */ c) =>
+              h('li', null, `${time(c.at)} ${c.containerId} ${c.field}`),
+            ),
+          ),
+        ]
+      : null,
+  ]
+}
