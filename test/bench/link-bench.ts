@@ -96,6 +96,10 @@ async function backlogSession(label: string, v: Voyage, log: (l: string) => void
     })
     const idle = await nextCompleteSession(vessel, crewToken, new Set([first.id]))
     const idleWire = link.stats()
+    if (process.env.BENCH_DEBUG)
+      console.error(
+        JSON.stringify(await getJson(`${vessel.url}/api/sync/sessions?limit=5`, crewToken), null, 1),
+      )
     const rows: BenchRow[] = [
       {
         section,

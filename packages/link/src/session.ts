@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events'
 import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
 import { ChunkPacker, planDocument, openChunk, ChunkError } from './changeset.ts'
-import type { PlannedChunk } from './changeset.ts'
+import type { EntryPlan, PlannedChunk } from './changeset.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
 import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
 import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame } from './messages.ts'
@@ -168,11 +168,12 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
 
   // ---- outbox ----
 
-  /** Plans everything the peer lacks and starts sending. */
-  protected startSending(): void {
+  /** Plans everything the peer lacks (unless planned already) and starts sending. */
+  protected startSending(plans?: EntryPlan[]): void {
     this.setPhase('PREPARING')
-    const plans = this.replica.outgoing().flatMap(planDocument)
-    this.packer = new ChunkPacker(plans, (a) => this.replica.bindingOf(a))
+    this.packer = new ChunkPacker(plans ?? this.replica.outgoing().flatMap(planDocument), (a) =>
+      this.replica.bindingOf(a),
+    )
     this.setPhase('PUSHING')
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -278,11 +279,16 @@ export class VesselLinkSession extends LinkSession {
     this.stats.changesDown += changes
   }
 
+  /** Plans made while the hello was in flight, used unless the relay asks to reconcile. */
+  private early: EntryPlan[] | undefined
+
   /** Call once the socket is open. */
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
     this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
+    // Planning is CPU work; doing it while the hello crosses the link hides a round trip.
+    if (pending > 0) this.early = this.replica.outgoing().flatMap(planDocument)
   }
 
   protected handle(frame: LinkFrame): void {
@@ -296,7 +302,8 @@ export class VesselLinkSession extends LinkSession {
         this.reconciling = true
         this.setPhase('RECONCILING')
         this.sendHeads()
-      } else this.startSending()
+      } else this.startSending(this.early)
+      this.early = undefined
       return
     }
     if (frame.t === 'fin') {

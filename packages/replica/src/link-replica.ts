@@ -183,7 +183,16 @@ export class SqliteLinkReplica implements LinkReplica {
 
   acknowledged(entries: PlannedEntry[], missing: string[]): void {
     this.o.store.db.transaction(() => {
-      for (const e of entries) this.o.cursors.setHeads(this.o.peer, documentIdFor(e.key), e.toHeads)
+      // Advance from the cursor as it is now, not to the entry's planned heads: changes received
+      // from the peer during this session advanced it too, and overwriting would forget them.
+      for (const e of entries) {
+        const docId = documentIdFor(e.key)
+        this.o.cursors.setHeads(
+          this.o.peer,
+          docId,
+          advanceHeads(this.o.cursors.getHeads(this.o.peer, docId) ?? [], e.changes),
+        )
+      }
       for (const c of missing) {
         const entry = entries.find((e) => e.key.containerId === c)
         if (entry) this.o.cursors.deleteHeads(this.o.peer, documentIdFor(entry.key))
