@@ -5,8 +5,8 @@
  */
 import { useState } from 'react'
 import { ownerOfSection, roleMayWrite, sectionOf } from '@tally/manifest'
-import type { Conflict, Role } from '@tally/manifest'
-import { formatPrincipal, formatTime, formatValue, labelOf } from './format.ts'
+import type { Conflict, ConflictValue, Role } from '@tally/manifest'
+import { formatTime, formatValue, formatWriter, labelOf } from './format.ts'
 import { problemOf } from './problems.ts'
 
 export interface ConflictListProps {
@@ -16,9 +16,14 @@ export interface ConflictListProps {
   onKeep?: (field: string, value: unknown) => Promise<unknown>
   /** Shown when there are no conflicts; nothing is rendered when omitted. */
   emptyText?: string
+  /**
+   * The person who wrote a value, when known (see {@link writerNamesFromHistory}): a conflict's
+   * principal alone cannot tell two crew members of one vessel apart.
+   */
+  nameOf?: (field: string, value: ConflictValue) => string | null | undefined
 }
 
-export function ConflictList({ conflicts, role, onKeep, emptyText }: ConflictListProps) {
+export function ConflictList({ conflicts, role, onKeep, emptyText, nameOf }: ConflictListProps) {
   const [busy, setBusy] = useState<string | null>(null)
   const [error, setError] = useState<{ field: string; message: string } | null>(null)
   const [status, setStatus] = useState('')
@@ -74,7 +79,7 @@ export function ConflictList({ conflicts, role, onKeep, emptyText }: ConflictLis
                   >
                     <span className="tly-conflict__what">{formatValue(v.value, conflict.field)}</span>
                     <span className="tly-muted">
-                      by {formatPrincipal(v.principal)}
+                      by {formatWriter(v.principal, nameOf?.(conflict.field, v))}
                       {v.at ? `, ${formatTime(v.at)}` : ''}
                     </span>
                     {v.winner && (
@@ -113,4 +118,22 @@ export function ConflictList({ conflicts, role, onKeep, emptyText }: ConflictLis
       </p>
     </div>
   )
+}
+
+/**
+ * Names the writer of each conflicting value from the history (whose entries carry the person's
+ * name): the latest entry of that field by that principal that wrote that value.
+ */
+export function writerNamesFromHistory(
+  history: readonly { field: string; principal: string; to: unknown; name?: string | null }[],
+): (field: string, value: ConflictValue) => string | null {
+  return (field, value) => {
+    const text = JSON.stringify(value.value)
+    for (let i = history.length - 1; i >= 0; i--) {
+      const e = history[i]!
+      if (e.field === field && e.principal === value.principal && JSON.stringify(e.to) === text)
+        return e.name ?? null
+    }
+    return null
+  }
 }

@@ -3,7 +3,7 @@
  * which. Newest first, filterable by field, shown in pages so a voyage of readings stays quick.
  */
 import { useId, useState } from 'react'
-import { formatPrincipal, formatTime, formatValue, labelOf } from './format.ts'
+import { formatTime, formatWriter, formatValue, labelOf } from './format.ts'
 import type { HistoryEntry } from './history.ts'
 
 export interface HistoryListProps {
@@ -71,8 +71,11 @@ export function HistoryList({ entries, initialField = ALL_BUT_READINGS, pageSize
               <tr key={`${e.change ?? ''}-${e.field}-${i}`} data-testid="history-entry">
                 <td data-label="When">{formatTime(e.at)}</td>
                 <td data-label="Who">
-                  {formatPrincipal(e.principal)}
-                  {e.role && <span className="tly-muted"> ({e.role})</span>}
+                  {formatWriter(e.principal, e.name)}
+                  {/* A vessel's principal already says its role. */}
+                  {e.role && !/^IMO\d{7}$/.test(e.principal) && (
+                    <span className="tly-muted"> ({e.role})</span>
+                  )}
                 </td>
                 <td data-label="Field">{labelOf(e.field)}</td>
                 <td data-label="From" className="tly-history__from">

@@ -166,8 +166,11 @@ export function ReeferChart(props: ReeferChartProps) {
             ))}
           </g>
           {alarms.map((a) => {
-            const at = x(Date.parse(a.at))
-            const end = a.clearedAt ? x(Date.parse(a.clearedAt)) : width - MARGIN.right
+            // An alarm cleared after the last reading (or raised before the first) would otherwise
+            // paint past the plot's edge.
+            const clamp = (px: number) => Math.min(width - MARGIN.right, Math.max(MARGIN.left, px))
+            const at = clamp(x(Date.parse(a.at)))
+            const end = a.clearedAt ? clamp(x(Date.parse(a.clearedAt))) : width - MARGIN.right
             return (
               <g key={`${a.at}-${a.code}`} className="tly-chart__alarm" data-testid="reefer-chart-alarm">
                 <title>{`Alarm ${a.code} at ${formatTime(a.at)}${a.note ? `: ${a.note}` : ''}`}</title>

@@ -23,7 +23,7 @@ import {
   valueAt,
 } from './fields.ts'
 import type { FieldError } from './fields.ts'
-import { formatPrincipal, formatRelative, formatTime, formatValue, labelOf } from './format.ts'
+import { formatRelative, formatTime, formatValue, formatWriter, labelOf } from './format.ts'
 import { fieldErrorOf, problemOf } from './problems.ts'
 
 /** Who last wrote a section, from the history. */
@@ -31,6 +31,8 @@ export interface LastEditor {
   principal: string
   at: string
   role?: string
+  /** The person behind the principal, when known. */
+  name?: string | null
 }
 
 export interface SectionViewProps {
@@ -158,7 +160,8 @@ export function SectionView({ view, section, role, lastEditor, onSave, children,
           </span>
           {lastEditor && !notApplicable && (
             <span className="tly-muted" title={formatTime(lastEditor.at)}>
-              Last edited by {formatPrincipal(lastEditor.principal)} {formatRelative(lastEditor.at)}
+              Last edited by {formatWriter(lastEditor.principal, lastEditor.name)}{' '}
+              {formatRelative(lastEditor.at)}
             </span>
           )}
         </p>

@@ -72,6 +72,16 @@ export function formatPrincipal(principal: string | null | undefined): string {
   return principal
 }
 
+/**
+ * Who wrote something, naming the person when known: every crew member writes as the vessel's
+ * principal, so "vessel IMO9811000" alone would not tell the bosun's edit from the mate's.
+ */
+export function formatWriter(principal: string | null | undefined, name?: string | null): string {
+  if (!name || !principal || principal === `user:${name}`) return formatPrincipal(principal)
+  if (/^IMO\d{7}$/.test(principal)) return `${name} (vessel ${principal})`
+  return `${name} (${formatPrincipal(principal)})`
+}
+
 /** The catalog label of a dotted path, falling back to the path itself. */
 export function labelOf(path: string): string {
   const spec = fieldSpec(path)

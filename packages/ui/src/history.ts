@@ -10,6 +10,8 @@ export interface HistoryEntry {
   at: string
   principal: string
   role?: string
+  /** The person behind the principal (a crew member of a vessel), when the server knows it. */
+  name?: string | null
   field: string
   from: unknown
   to: unknown
@@ -32,7 +34,13 @@ const inSection = (field: string, section: Section): boolean =>
 export function lastEditorOf(history: readonly HistoryEntry[], section: Section): LastEditor | null {
   for (let i = history.length - 1; i >= 0; i--) {
     const entry = history[i]!
-    if (inSection(entry.field, section)) return { principal: entry.principal, at: entry.at, role: entry.role }
+    if (inSection(entry.field, section))
+      return {
+        principal: entry.principal,
+        at: entry.at,
+        role: entry.role,
+        ...(entry.name ? { name: entry.name } : {}),
+      }
   }
   return null
 }

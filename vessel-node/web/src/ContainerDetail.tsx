@@ -17,6 +17,7 @@ import {
   formatState,
   formatStowage,
   lastEditorOf,
+  writerNamesFromHistory,
 } from '@tally/ui'
 import type { HistoryEntry } from '@tally/ui'
 import { ApiError } from './api.ts'
@@ -165,6 +166,7 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
           <ConflictList
             conflicts={view.conflicts}
             role={ROLE}
+            nameOf={writerNamesFromHistory(entries)}
             onKeep={(field, value) => {
               const [section, key] = field.split('.') as [string, string]
               return save({ [section]: { [key]: value } })
