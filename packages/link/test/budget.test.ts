@@ -15,19 +15,8 @@ function plan() {
   const entries = []
   for (let i = 0; i < 60; i++) {
     const base = createContainerDoc(key(i), '45R1', crew)
-    let doc = base
-    for (let h = 0; h < 24; h++)
-      doc = appendReading(
-        doc,
-        {
-          at: `2026-11-01T${String(h).padStart(2, '0')}:00:00Z`,
-          supplyC: 4 + ((i * h) % 7) / 10,
-          returnC: 5 + (h % 3) / 10,
-        },
-        'vessel',
-      )
-    doc = applyPatch(
-      doc,
+    let doc = applyPatch(
+      base,
       {
         physical: {
           stowage: `0${String(10 + (i % 40)).padStart(2, '0')}0${i % 2}82`,
@@ -38,6 +27,17 @@ function plan() {
     )
     if (i % 20 === 0)
       doc = applyPatch(doc, { physical: { condition: 'DAMAGED', damage: `dent ${i}` } }, 'vessel')
+    // Readings last, so they are routine entries of their own (not dependencies of a normal change).
+    for (let h = 0; h < 24; h++)
+      doc = appendReading(
+        doc,
+        {
+          at: `2026-11-01T${String(h).padStart(2, '0')}:00:00Z`,
+          supplyC: 4 + ((i * h) % 7) / 10,
+          returnC: 5 + (h % 3) / 10,
+        },
+        'vessel',
+      )
     entries.push(...planDocument({ key: key(i), isoType: '45R1', doc, since: [] }))
   }
   return packChunks(entries, () => undefined)
