@@ -79,3 +79,45 @@ export function withinBudget(chunks: PlannedChunk[], budget: number | null): Bud
   for (const c of deferred) deferredChanges[c.priority] += c.changeCount
   return { send, deferred, sendBytes, deferredChanges, limited: true }
 }
+
+/**
+ * The same rule for a sender that packs chunks one at a time (`ChunkPacker.next()`): ask
+ * {@link BudgetGate.admit} before sending each chunk; once it answers false the sender stops packing
+ * and sends `done` with the chunks sent so far. Chunks come out of the packer critical first, so the
+ * gate closes only on a normal or routine chunk and never holds back a critical one.
+ */
+export class BudgetGate {
+  private left: number
+  private closed = false
+  /** Wire bytes admitted so far. */
+  sentBytes = 0
+  /** Changes of the first chunk refused (the rest were never packed, so their count is unknown). */
+  heldBack = 0
+
+  constructor(readonly budget: number | null) {
+    this.left = budget === null ? Infinity : Math.max(0, budget)
+  }
+
+  /** True when the budget held something back in this session. */
+  get limited(): boolean {
+    return this.closed
+  }
+
+  /** Whether to send this chunk; false closes the gate for the rest of the session. */
+  admit(chunk: PlannedChunk): boolean {
+    const size = chunkWireBytes(chunk)
+    if (chunk.priority === 0) {
+      this.left -= size
+      this.sentBytes += size
+      return true
+    }
+    if (this.closed || size > this.left) {
+      if (!this.closed) this.heldBack = chunk.changeCount
+      this.closed = true
+      return false
+    }
+    this.left -= size
+    this.sentBytes += size
+    return true
+  }
+}

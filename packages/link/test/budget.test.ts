@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { applyPatch, appendReading, createContainerDoc, withCheckDigit } from '@tally/manifest'
 import { packChunks, planDocument } from '../src/index.ts'
-import { chunkWireBytes, withinBudget } from '../src/budget.ts'
+import { BudgetGate, chunkWireBytes, withinBudget } from '../src/budget.ts'
 
 const crew = 'c1'.repeat(16)
 const key = (i: number) => ({
@@ -77,5 +77,24 @@ describe('withinBudget', () => {
   it('refuses a plan whose critical chunks do not come first', () => {
     const shuffled = [...chunks].reverse()
     expect(() => withinBudget(shuffled, 0)).toThrow(/critical chunks first/)
+  })
+})
+
+describe('BudgetGate', () => {
+  const chunks = plan()
+
+  it('admits what withinBudget sends, chunk by chunk, and stays closed after the first refusal', () => {
+    for (const budget of [null, 0, 20_000, 60_000, 10_000_000]) {
+      const gate = new BudgetGate(budget)
+      const admitted: number[] = []
+      for (const c of chunks) {
+        if (!gate.admit(c)) break
+        admitted.push(c.seq)
+      }
+      const split = withinBudget(chunks, budget)
+      expect(admitted).toEqual(split.send.map((c) => c.seq))
+      expect(gate.limited).toBe(split.limited)
+      if (gate.limited) expect(gate.admit(chunks.at(-1)!)).toBe(false)
+    }
   })
 })
