@@ -5,7 +5,7 @@
  * documents are unavailable, and bad input gets a named close code while the relay keeps serving.
  */
 import * as A from '@automerge/automerge'
-import { cbor } from '@automerge/automerge-repo'
+import { cbor, Presence } from '@automerge/automerge-repo'
 import type { DocHandle } from '@automerge/automerge-repo'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toPlain } from '@tally/manifest'
@@ -127,6 +127,29 @@ describe('/sync with stock automerge-repo clients', () => {
     expect(letter!.principal).toBe('user:alice')
     expect(letter!.reason).toMatch(/bound to carl/)
     expect(r.relay.store.view(docIdOf(4))!.notes).toBe('')
+  })
+
+  it('relays presence between the viewers of a document, named by the relay, not by the client', async () => {
+    type State = { user: { name: string; role: string }; editing: string | null }
+    const start = (handle: DocHandle<unknown>, claimed: string) => {
+      const presence = new Presence<State>({ handle })
+      presence.start({
+        initialState: { user: { name: claimed, role: 'ops' }, editing: null },
+        heartbeatMs: 300,
+      })
+      return presence
+    }
+    const a = start(await client(r.tokens.shore).find(6), 'mallory')
+    const b = start(await client(r.tokens.customs).find(6), 'mallory')
+    const seen = (p: Presence<State>) => Object.values(p.getPeerStates().value).map((s) => s.value.user)
+    // Each side sees the other (clients echo presence back to the relay; that must not cost the socket).
+    await waitFor(() => seen(a).length > 0 && seen(b).length > 0, 5_000, 'presence both ways')
+    expect(seen(a)).toEqual([{ name: 'carl', role: 'customs' }])
+    expect(seen(b)).toEqual([{ name: 'alice', role: 'shore' }])
+    b.broadcast('editing', 'notes')
+    await waitFor(() => Object.values(a.getPeerStates().value)[0]?.value.editing === 'notes', 5_000, 'update')
+    a.stop()
+    b.stop()
   })
 
   it('answers documents that are not container documents with doc-unavailable', async () => {

@@ -142,8 +142,10 @@ export class SyncServerAdapter extends NetworkAdapter {
       }
       if (!session.peerId)
         throw new SyncProtocolError(SyncCloseCode.BadMessage, `expected join, got ${message.type}`)
-      if (message.senderId !== session.peerId)
-        throw new SyncProtocolError(SyncCloseCode.BadMessage, 'senderId is not the peer that joined')
+      // Regression: a stock client passes every ephemeral message it receives on to its other peers,
+      // and in a star that includes the relay, with the original sender's ID. Like the stock server,
+      // drop what a socket relays for someone else; it never reaches the Repo under a borrowed name.
+      if (message.senderId !== session.peerId) return
       // The relay does not gossip remote heads; a client that asks simply gets none.
       if (message.type === 'remote-heads-changed' || message.type === 'remote-subscription-change') return
       if (message.targetId !== this.peerId)
