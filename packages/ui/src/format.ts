@@ -107,6 +107,7 @@ export function formatValue(value: unknown, path?: string): string {
   }
   if (typeof value === 'string') {
     if (path && TIME_PATHS.has(path)) return formatTime(value)
+    if (path === 'physical.stowage') return formatStowage(value)
     return path && STATE_PATHS.has(path) ? formatState(value) : value
   }
   if (Array.isArray(value)) return value.length === 0 ? '—' : value.map((v) => formatValue(v)).join(', ')

@@ -81,6 +81,7 @@ describe('words', () => {
     expect(formatState('OK')).toBe('OK')
     expect(formatValue(false, 'physical.sealIntact')).toBe('Broken')
     expect(formatValue('HELD', 'customs.status')).toBe('Held')
+    expect(formatValue('0120482', 'physical.stowage')).toBe('012 04 82')
     expect(formatValue(-18, 'cargo.reeferSetpointC')).toBe('-18.0 °C')
     expect(formatValue({ unNumber: '1203', imoClass: '3', packingGroup: '2' }, 'cargo.dg')).toBe(
       'UN 1203, class 3, PG 2',

@@ -228,7 +228,7 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
         ) : sessions.length === 0 ? (
           <p className="tly-muted">No sync sessions yet.</p>
         ) : (
-          <table className="tly-table tly-table--stack">
+          <table className="tly-table tly-table--stack sync__sessions">
             <thead>
               <tr>
                 <th scope="col">Started</th>
@@ -244,7 +244,7 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
                 <tr key={s.id}>
                   <td data-label="Started">{formatTime(s.startedAt)}</td>
                   <td data-label="Result">
-                    {describeState(s.state).label}
+                    {sessionWords(s.state)}
                     {s.error && <span className="tly-muted"> — {s.error.split('\n')[0]}</span>}
                   </td>
                   <td data-label="Up">{formatBytes(s.bytesUp)}</td>
@@ -262,6 +262,13 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
       </section>
     </div>
   )
+}
+
+/** The session log says `running`, `complete`, `failed` or `aborted`. */
+function sessionWords(state: string): string {
+  if (state === 'running') return 'In progress'
+  if (state === 'aborted') return 'Stopped'
+  return describeState(state.toUpperCase()).label
 }
 
 function Priority({ name, hint, count, tone }: { name: string; hint: string; count: number; tone: string }) {
