@@ -113,6 +113,27 @@ describe('/sync with stock automerge-repo clients', () => {
     await waitFor(() => r.relay.store.view(docIdOf(3))!.notes === 'Seal photo requested')
   })
 
+  it('judges each change of a burst that Automerge packs into one chunk', async () => {
+    const handle = await client(r.tokens.shore).find(5)
+    // Many changes between two sync rounds travel as one packed chunk, not as single changes.
+    for (let i = 0; i < 8; i++) handle.change((d) => A.splice(d, ['notes'], i * 2, 0, `${i} `))
+    handle.change((d) => {
+      d.physical.sealIntact = false
+    })
+    handle.change((d) => A.splice(d, ['notes'], 0, 0, 'after: '))
+    const letters = await waitFor(() => {
+      const found = r.relay.context.deadLetters.list({ docId: docIdOf(5) })
+      return found.length === 2 && found
+    })
+    // The seal change is refused, and so is the edit after it, which builds on it.
+    expect(letters.find((l) => l.field === 'physical.sealIntact')).toMatchObject({ principal: 'user:alice' })
+    expect(letters.find((l) => l.field === null)?.reason).toMatch(/depends on refused change/)
+    await waitFor(() => r.relay.store.view(docIdOf(5))!.notes.startsWith('0 1 2'), 5_000, 'notes stored')
+    const stored = r.relay.store.view(docIdOf(5))!
+    expect(stored.notes).toBe('0 1 2 3 4 5 6 7 ')
+    expect(stored.physical.sealIntact).toBe(true)
+  })
+
   it('refuses changes made with an actor bound to another user (forged)', async () => {
     // Bound to carl by his customs edit in the test above.
     const carlActor = r.relay.context.registry.forPrincipal('user:carl')[0]!.actor

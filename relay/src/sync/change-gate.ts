@@ -73,7 +73,7 @@ export class ChangeGate {
     if (!row || !stored) throw new Error(`no document ${docId}`)
     const key = store.keyOf(row)
 
-    const incoming = expand(message.changes).filter((c) => !A.hasHeads(stored, [c.change.hash]))
+    const incoming = expand(message.changes, stored).filter((c) => !A.hasHeads(stored, [c.change.hash]))
     if (incoming.length === 0) return { data, accepted: 0, refused: [] }
     const { ready, deferred } = causalOrder(incoming, (hash) => A.hasHeads(stored, [hash]))
 
@@ -151,26 +151,37 @@ export class ChangeGate {
 }
 
 /**
- * The changes of a sync message. An entry is usually one change; a peer that believes the other
- * side has nothing may send its whole document as one chunk instead.
+ * The changes of a sync message. An entry is usually one change. Automerge may also pack several
+ * changes into one chunk (a document chunk that continues the receiver's history, or a whole
+ * document for a peer believed to have nothing); those are unpacked against a scratch copy of the
+ * stored document, which yields exactly the changes the relay does not have, in causal order.
+ * Changes whose dependencies are missing stay queued in the scratch copy: they are not judged now.
  */
-function expand(entries: Uint8Array[]): Incoming[] {
+function expand(entries: Uint8Array[], stored: A.Doc<unknown>): Incoming[] {
   const out = new Map<string, Incoming>()
+  const packed: Uint8Array[] = []
   for (const raw of entries) {
-    let decoded: Incoming[]
     try {
-      decoded = [{ change: A.decodeChange(raw), raw }]
+      const change = A.decodeChange(raw)
+      out.set(change.hash, { change, raw })
     } catch {
-      try {
-        decoded = A.getAllChanges(A.load(raw)).map((bytes) => ({ change: A.decodeChange(bytes), raw: bytes }))
-      } catch (err) {
-        throw new SyncProtocolError(
-          SyncCloseCode.BadMessage,
-          `malformed change in sync message: ${(err as Error).message}`.slice(0, 120),
-        )
-      }
+      packed.push(raw)
     }
-    for (const c of decoded) out.set(c.change.hash, c)
+  }
+  if (packed.length === 0) return [...out.values()]
+  try {
+    // Every entry goes through the scratch copy: a packed chunk may build on a change sent beside it.
+    let scratch = A.clone(stored)
+    for (const raw of entries) scratch = A.loadIncremental(scratch, raw)
+    for (const raw of A.getChanges(stored, scratch)) {
+      const change = A.decodeChange(raw)
+      if (!out.has(change.hash)) out.set(change.hash, { change, raw })
+    }
+  } catch (err) {
+    throw new SyncProtocolError(
+      SyncCloseCode.BadMessage,
+      `malformed change in sync message: ${(err as Error).message}`.slice(0, 120),
+    )
   }
   return [...out.values()]
 }
