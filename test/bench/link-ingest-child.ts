@@ -49,6 +49,9 @@ if (mode === 'prepare') {
   })
   const chunks = packChunks(replica.outgoing().flatMap(planDocument), (a) => replica.bindingOf(a))
   fs.writeFileSync(path.join(dir!, 'chunks.cbor'), cbor.encode(chunks.map((c) => c.frame)))
+  // Closing checkpoints the WAL, so each database is one self-contained file to copy.
+  loaded.relay.db.close()
+  loaded.vessel.db.close()
   for (const f of fs.readdirSync(loaded.dir))
     if (f.startsWith('relay.sqlite') || f.startsWith('vessel.sqlite'))
       fs.renameSync(path.join(loaded.dir, f), path.join(dir!, f))

@@ -45,6 +45,24 @@ export class ObjectIndex {
     return index
   }
 
+  /**
+   * A compact form to keep beside the document, so changes can be validated without loading it.
+   * Reading entries are left out: they are append-only, so an op on a stored reading is refused
+   * whether its object is known or not, and a reefer holds hundreds of them.
+   */
+  toJSON(): [string, LogicalPath][] {
+    const out: [string, LogicalPath][] = []
+    for (const [id, path] of this.paths)
+      if (!(path[0] === 'reefer' && path[1] === 'readings' && path.length > 2)) out.push([id, path])
+    return out
+  }
+
+  static fromJSON(entries: [string, LogicalPath][]): ObjectIndex {
+    const index = new ObjectIndex()
+    for (const [id, path] of entries) index.paths.set(id, path)
+    return index
+  }
+
   resolve(objId: string): LogicalPath | undefined {
     return this.paths.get(objId)
   }

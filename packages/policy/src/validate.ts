@@ -102,7 +102,9 @@ export function validateChanges(ctx: ValidateContext, changes: A.DecodedChange[]
  * and a closure per change is measurable garbage (and, under esbuild's keepNames, a defineProperty).
  */
 class Batch {
-  private readonly genesis: { actor: string; hash: string }
+  /** The genesis actor is cheap to derive; its hash means building the genesis, so it waits until asked. */
+  private readonly genesisActor: string
+  private genesisHashValue: string | undefined
   private readonly refused: Set<string>
   private readonly proposals: Map<string, string>
   private readonly proposalField: (id: string) => string | undefined
@@ -110,12 +112,16 @@ class Batch {
   private readonly roleRules = new Map<Role, OpRules>()
 
   constructor(private readonly ctx: ValidateContext) {
-    this.genesis = genesisOf(ctx.key)
+    this.genesisActor = genesisActor(ctx.key)
     this.refused = ctx.refused ?? new Set<string>()
     this.proposals = ctx.proposals ?? new Map<string, string>()
     const proposals = this.proposals
     this.proposalField = (id) => proposals.get(id) ?? ctx.proposalField?.(id)
     this.initialRules = { mayWrite: (s) => INITIAL_SECTIONS.has(s), proposalField: this.proposalField }
+  }
+
+  private get genesisHash(): string {
+    return (this.genesisHashValue ??= genesisOf(this.ctx.key).hash)
   }
 
   decide(change: A.DecodedChange): Decision {
@@ -130,8 +136,8 @@ class Batch {
     const touched = touchedOps(change, index)
     const priority = priorityOfOps(touched)
 
-    if (change.actor === this.genesis.actor) {
-      if (change.hash === this.genesis.hash) return accepted(change, GENESIS_PRINCIPAL, priority)
+    if (change.actor === this.genesisActor) {
+      if (change.hash === this.genesisHash) return accepted(change, GENESIS_PRINCIPAL, priority)
       return this.refuse(change, wasLearned, priority, {
         code: 'FORBIDDEN',
         reason: `the genesis actor ${short(change.actor)} writes only the genesis change`,
@@ -144,7 +150,10 @@ class Batch {
           reason: `depends on refused change ${short(dep)}`,
         })
     const bound = registry.lookup(change.actor)
-    if (this.ctx.alreadyStored?.(change.hash)) return accepted(change, bound, priority)
+    // A change the replica already stores is a replay, harmless whoever sends it. Asked only when
+    // the binding fails, because answering may mean loading the document.
+    const misbound = !bound || (sender.kind !== 'system' && bound.id !== sender.id)
+    if (misbound && this.ctx.alreadyStored?.(change.hash)) return accepted(change, bound, priority)
     if (!bound)
       return this.refuse(change, wasLearned, priority, {
         code: 'FORBIDDEN',
@@ -166,7 +175,7 @@ class Batch {
     if (bound.kind === 'system') {
       // Tally itself writes a container's initial values (planned stowage, booking data) right after
       // the genesis, and nothing else.
-      if (change.deps.length !== 1 || change.deps[0] !== this.genesis.hash)
+      if (change.deps.length !== 1 || change.deps[0] !== this.genesisHash)
         return this.refuse(
           change,
           wasLearned,

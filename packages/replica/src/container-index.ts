@@ -15,6 +15,21 @@ export interface ContainerRow {
   iso_type: string
   heads: string
   chunks: number
+  objects: string | null
+  dirty: number
+  conflict: number
+}
+
+/** Summary columns a change can set directly (field path → column). */
+export const SUMMARY_COLUMNS: Record<string, string> = {
+  'cargo.booking': 'booking',
+  'physical.stowage': 'stowage',
+  'physical.state': 'state',
+  'physical.condition': 'condition',
+  'customs.status': 'customs',
+  'physical.sealIntact': 'seal_broken',
+  'cargo.dg': 'dg',
+  'reefer.alarm': 'alarm',
 }
 
 export interface ListQuery {
@@ -53,12 +68,20 @@ export class ContainerIndex {
       booking TEXT, stowage TEXT, bay TEXT, state TEXT, condition TEXT, customs TEXT,
       reefer INTEGER, dg INTEGER, alarm INTEGER, seal_broken INTEGER, conflict INTEGER, updated_at TEXT)`)
     db.exec(`CREATE INDEX IF NOT EXISTS containers_vessel ON containers (vessel, container_id)`)
+    // Added after the first release of the table: the policy's object index (so changes can be
+    // validated without loading the document) and a flag for rows whose summary needs the document.
+    const columns = new Set(
+      (db.prepare(`PRAGMA table_info(containers)`).all() as { name: string }[]).map((c) => c.name),
+    )
+    if (!columns.has('objects')) db.exec(`ALTER TABLE containers ADD COLUMN objects TEXT`)
+    if (!columns.has('dirty')) db.exec(`ALTER TABLE containers ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0`)
     this.upsert = db.prepare(`INSERT INTO containers
-      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at)
-      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at)
+      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects)
+      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects)
       ON CONFLICT(doc_id) DO UPDATE SET heads=excluded.heads, chunks=excluded.chunks, booking=excluded.booking, stowage=excluded.stowage,
       bay=excluded.bay, state=excluded.state, condition=excluded.condition, customs=excluded.customs, reefer=excluded.reefer,
-      dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at`)
+      dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at,
+      dirty=0, objects=excluded.objects`)
     this.byId = db.prepare(`SELECT * FROM containers WHERE doc_id = ?`)
   }
 
@@ -67,7 +90,14 @@ export class ContainerIndex {
   }
 
   /** Rewrites a container's row from its document. */
-  update(docId: string, key: ContainerKey, doc: A.Doc<ContainerDoc>, chunks: number, now: string): void {
+  update(
+    docId: string,
+    key: ContainerKey,
+    doc: A.Doc<ContainerDoc>,
+    chunks: number,
+    now: string,
+    objects: string | null = null,
+  ): void {
     const physical = toPlain(doc.physical) ?? {}
     const cargo = toPlain(doc.cargo) ?? {}
     const stowage: string | null = physical.stowage ?? null
@@ -91,7 +121,56 @@ export class ContainerIndex {
       seal_broken: physical.sealIntact === false ? 1 : 0,
       conflict: conflictsOf(doc).length > 0 ? 1 : 0,
       updated_at: now,
+      objects,
     })
+  }
+
+  /**
+   * Records changes stored without loading the document: new heads, chunk count and object index,
+   * plus summary columns the changes set (or the dirty flag when the summary needs the document).
+   */
+  advance(
+    docId: string,
+    u: {
+      heads: string[]
+      chunks: number
+      objects: string
+      columns: Record<string, unknown>
+      dirty: boolean
+      now: string
+    },
+  ): void {
+    const sets = [
+      'heads = @heads',
+      'chunks = @chunks',
+      'objects = @objects',
+      'updated_at = @now',
+      'dirty = MAX(dirty, @dirty)',
+    ]
+    const args: Record<string, unknown> = {
+      docId,
+      heads: JSON.stringify(u.heads),
+      chunks: u.chunks,
+      objects: u.objects,
+      now: u.now,
+      dirty: u.dirty ? 1 : 0,
+    }
+    for (const [column, value] of Object.entries(u.columns)) {
+      sets.push(`${column} = @c_${column}`)
+      args[`c_${column}`] = value
+    }
+    if (u.columns.stowage !== undefined) {
+      sets.push('bay = @c_bay')
+      args.c_bay = typeof u.columns.stowage === 'string' ? u.columns.stowage.slice(0, 3) : null
+    }
+    this.db.prepare(`UPDATE containers SET ${sets.join(', ')} WHERE doc_id = @docId`).run(args)
+  }
+
+  /** Rows whose summary waits for the document to be loaded. */
+  dirtyIds(): string[] {
+    return (
+      this.db.prepare(`SELECT doc_id FROM containers WHERE dirty = 1`).all() as { doc_id: string }[]
+    ).map((r) => r.doc_id)
   }
 
   /** Filters, sorts and pages the index. Unknown filter values simply match nothing. */

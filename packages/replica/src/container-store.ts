@@ -7,11 +7,15 @@
 import type Database from 'better-sqlite3'
 import * as A from '@automerge/automerge'
 import { EventEmitter } from 'node:events'
-import { documentIdFor, genesisDoc, ObjectIndex, toView } from '@tally/manifest'
+import { documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, ContainerView, PrincipalOf } from '@tally/manifest'
 import { ChunkTable } from './chunks.ts'
-import { ContainerIndex } from './container-index.ts'
+import { ContainerIndex, SUMMARY_COLUMNS } from './container-index.ts'
+import { advanceHeads } from '@tally/link'
 import type { ContainerRow, ListQuery } from './container-index.ts'
+
+/** The policy's object index of a document, as its summary row keeps it. */
+const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.fromDoc(doc).toJSON())
 
 /** Incremental chunks per document before they are folded into one snapshot. */
 const COMPACT_AFTER_CHUNKS = 64
@@ -24,6 +28,8 @@ interface Loaded {
 export interface ContainerStoreEvents {
   /** A document changed: a local edit or changes that arrived by sync. */
   changed: [{ docId: string; key: ContainerKey; origin: 'local' | 'remote' }]
+  /** A stored document's history has a gap (changes waiting for dependencies it lacks). */
+  gap: [{ docId: string; missing: string[] }]
 }
 
 export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
@@ -70,6 +76,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     // A.load of the first chunk is about twice as fast as loadIncremental into an empty document.
     let doc = A.load<ContainerDoc>(parts[0]!)
     for (const part of parts.slice(1)) doc = A.loadIncremental(doc, part)
+    const row = this.row(docId)
+    if (row && (row.dirty || row.chunks > COMPACT_AFTER_CHUNKS)) this.refresh(docId, row, doc)
     return this.remember(docId, { doc })
   }
 
@@ -80,12 +88,96 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     return entry
   }
 
-  /** The policy's object index for a document, built once and kept with the cached document. */
+  /**
+   * Rewrites a row from its document: after changes were stored without loading it (dirty), or
+   * when its incremental chunks are due to be folded into one snapshot.
+   */
+  private refresh(docId: string, row: ContainerRow, doc: A.Doc<ContainerDoc>): void {
+    const missing = A.getMissingDeps(doc, [])
+    // Defence in depth: cursors should make this impossible. Automerge keeps the changes queued
+    // until their dependencies arrive, so nothing is lost; an operator should know.
+    if (missing.length > 0) this.emit('gap', { docId, missing })
+    this.db.transaction(() => {
+      let chunks = row.chunks
+      if (chunks > COMPACT_AFTER_CHUNKS) {
+        this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
+        chunks = 1
+      }
+      this.index.update(docId, this.keyOf(row), doc, chunks, this.now(), objectsOf(doc))
+    })()
+  }
+
+  /** Loads every document whose summary row is waiting for it, so lists filter on true values. */
+  refreshDirty(): void {
+    for (const docId of this.index.dirtyIds()) this.load(docId)
+  }
+
+  /**
+   * The policy's object index for a document: kept with the cached document, or read from its row,
+   * so a change can be validated without loading the document.
+   */
   objectIndex(docId: string): ObjectIndex | undefined {
-    const entry = this.loaded(docId)
-    if (!entry) return undefined
-    entry.index ??= ObjectIndex.fromDoc(entry.doc)
-    return entry.index
+    const cached = this.cache.get(docId)
+    if (cached) return (cached.index ??= ObjectIndex.fromDoc(cached.doc))
+    const row = this.row(docId)
+    if (!row) return undefined
+    if (row.objects) return ObjectIndex.fromJSON(JSON.parse(row.objects))
+    const entry = this.loaded(docId)!
+    return (entry.index ??= ObjectIndex.fromDoc(entry.doc))
+  }
+
+  /**
+   * Stores validated changes from elsewhere without loading the document: its heads come from the
+   * changes' dependencies and, when the history stays a straight line, its summary row from the
+   * values they write (otherwise the row is refreshed from the document when next needed). Any cached
+   * copy is dropped and reloads on next use. Call inside the caller's transaction.
+   */
+  ingest(
+    docId: string,
+    key: ContainerKey,
+    changes: A.DecodedChange[],
+    parts: Uint8Array[],
+    index: ObjectIndex,
+  ): string[] {
+    const row = this.row(docId)
+    if (!row) throw new Error(`no document ${docId}`)
+    const heads: string[] = JSON.parse(row.heads)
+    // Dependencies outside the batch are in this replica's history: the sender planned from a
+    // cursor that only ever holds heads we acknowledged. (Loading the document checks it; see refresh.)
+    const next = advanceHeads(heads, changes)
+    // One head before and after: a straight line, so the last write in the batch is the value.
+    const linear = heads.length === 1 && next.length === 1 && !row.conflict
+    const columns: Record<string, unknown> = {}
+    if (linear)
+      for (const change of changes)
+        for (const op of touchedOps(change, index)) {
+          if (op.kind !== 'field' || !op.field) continue
+          const column = SUMMARY_COLUMNS[op.field]
+          if (!column) continue
+          const value = op.action === 'del' ? null : op.value
+          columns[column] =
+            column === 'seal_broken'
+              ? value === false
+                ? 1
+                : 0
+              : column === 'dg' || column === 'alarm'
+                ? value === null || value === undefined
+                  ? 0
+                  : 1
+                : (value ?? null)
+        }
+    for (const part of parts) this.chunks.saveIncremental(docId, part)
+    this.index.advance(docId, {
+      heads: next,
+      chunks: row.chunks + parts.length,
+      objects: JSON.stringify(index.toJSON()),
+      columns,
+      dirty: !linear,
+      now: this.now(),
+    })
+    this.cache.delete(docId)
+    this.emit('changed', { docId, key, origin: 'remote' })
+    return []
   }
 
   /** Creates a container's document from its deterministic genesis; returns false if it exists. */
@@ -95,7 +187,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const doc = genesisDoc(key, isoType)
     this.db.transaction(() => {
       this.chunks.saveIncremental(docId, A.save(doc))
-      this.index.update(docId, key, doc, 1, this.now())
+      this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc))
     })()
     this.remember(docId, { doc })
     this.emit('changed', { docId, key, origin: 'local' })
@@ -112,7 +204,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     if (!row) {
       this.db.transaction(() => {
         this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
-        this.index.update(docId, key, doc, 1, this.now())
+        this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc))
       })()
       this.remember(docId, { doc })
       this.emit('changed', { docId, key, origin: 'local' })
@@ -176,7 +268,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
           this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
           chunks = 1
         } else for (const part of parts) this.chunks.saveIncremental(docId, part)
-        this.index.update(docId, key, doc, chunks, this.now())
+        this.index.update(docId, key, doc, chunks, this.now(), objectsOf(doc))
       })()
     } catch (err) {
       // Nothing was stored (a full disk, say): drop the cached copy so memory matches the database.
@@ -194,6 +286,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   }
 
   list(query: ListQuery): { items: ContainerView[]; total: number } {
+    this.refreshDirty()
     const { ids, total } = this.index.list(query)
     return { items: ids.map((id) => this.view(id)!).filter(Boolean), total }
   }

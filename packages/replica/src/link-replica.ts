@@ -33,7 +33,8 @@ export interface ValidationContext {
   docId: string
   key: ContainerKey
   isoType: string
-  doc: A.Doc<ContainerDoc>
+  /** The document, or a function that loads it on demand (validation rarely needs it). */
+  doc: A.Doc<ContainerDoc> | (() => A.Doc<ContainerDoc>)
   index: ObjectIndex
   /** Changes refused before for this document (its dead letters): anything built on them is refused too. */
   refused?: Iterable<string>
@@ -146,7 +147,8 @@ export class SqliteLinkReplica implements LinkReplica {
         )
       }
     }
-    const doc = this.o.store.load(docId)!
+    // The document itself is loaded only if policy needs it (a replay by an unbound actor, say).
+    const doc = () => this.o.store.load(docId)!
     const row = this.o.store.row(docId)!
     const index = this.o.store.objectIndex(docId)!
     const refused = this.o.deadLetters
@@ -175,7 +177,7 @@ export class SqliteLinkReplica implements LinkReplica {
     result.accepted += accepted.length
     if (accepted.length === 0) return
     const parts = accepted.length === changes.length ? [entry.b] : accepted.map((c) => A.encodeChange(c))
-    const missing = this.o.store.applyRemote(docId, key, parts)
+    const missing = this.o.store.ingest(docId, key, accepted, parts, index)
     if (missing.length > 0) result.missing.push(entry.c)
     const cursor = this.o.cursors.getHeads(this.o.peer, docId) ?? []
     this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(cursor, accepted))

@@ -42,8 +42,9 @@ export function policyValidator(
   const actors = sqliteActorRegistry(registry)
   const principal = sender === 'relay' ? RELAY_PRINCIPAL : senderPrincipal(sender)
   return (ctx, changes) => {
+    const doc = () => (typeof ctx.doc === 'function' ? ctx.doc() : ctx.doc)
     const proposalField = (objId: string): string | undefined => {
-      for (const p of ctx.doc.proposals ?? []) if (A.getObjectId(p) === objId) return toPlain(p.field)
+      for (const p of doc().proposals ?? []) if (A.getObjectId(p) === objId) return toPlain(p.field)
       return undefined
     }
     const decisions = validateChanges(
@@ -52,7 +53,7 @@ export function policyValidator(
         key: { ...ctx.key, isoType: ctx.isoType },
         registry: actors,
         sender: principal,
-        alreadyStored: (hash) => A.hasHeads(ctx.doc, [hash]),
+        alreadyStored: (hash) => A.hasHeads(doc(), [hash]),
         proposalField,
         refused: new Set(ctx.refused ?? []),
       },
