@@ -10,6 +10,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runBaselines } from './baseline.ts'
+import { runLinkBenchmarks } from './link-bench.ts'
+import { runIngestBenchmarks } from './link-ingest.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
@@ -18,7 +20,11 @@ interface Section {
   run: (opts: BenchOptions) => Promise<BenchRow[]>
 }
 
-const SECTIONS: Section[] = [{ name: 'baseline', run: runBaselines }]
+const SECTIONS: Section[] = [
+  { name: 'baseline', run: runBaselines },
+  { name: 'link', run: runLinkBenchmarks },
+  { name: 'ingest', run: runIngestBenchmarks },
+]
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench-results/latest.json')
 
