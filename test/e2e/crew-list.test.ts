@@ -13,6 +13,12 @@ import { startCrewWorld, VESSEL } from './crew-fixture.ts'
 import type { CrewWorld } from './crew-fixture.ts'
 
 /** The standard workload; `TALLY_E2E_CONTAINERS` shrinks it for a quick local run. */
+
+/** The UI may take a while to follow a request on a loaded machine; expect.poll waits 1 s by default. */
+const UI_TIMEOUT_MS = 20_000
+const eventually = <T>(fn: () => T | Promise<T>, options: { timeout?: number; message?: string } = {}) =>
+  expect.poll(fn, { timeout: UI_TIMEOUT_MS, interval: 100, ...options })
+
 const CONTAINERS = Number(process.env.TALLY_E2E_CONTAINERS ?? 2_000)
 const SETUP_TIMEOUT_MS = 5 * 60_000
 const HOUR_MS = 3_600_000
@@ -125,9 +131,9 @@ describe(
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.getByTestId('container-row').first().waitFor()
       expect(await page.getByTestId('current-user').textContent()).toBe('bosun')
-      await expect
-        .poll(() => page.getByTestId('result-count').textContent())
-        .toBe(`1–100 of ${formatCount(CONTAINERS)} containers`)
+      await eventually(() => page.getByTestId('result-count').textContent()).toBe(
+        `1–100 of ${formatCount(CONTAINERS)} containers`,
+      )
       expect(await page.getByTestId('container-row').count()).toBe(100)
       // The token survives a reload: the tablet stays signed in.
       await page.reload()
@@ -137,13 +143,13 @@ describe(
 
     it('pages and sorts', async () => {
       await page.getByTestId('page-next').click()
-      await expect.poll(() => page.getByTestId('result-count').textContent()).toMatch(/^101–200 of/)
+      await eventually(() => page.getByTestId('result-count').textContent()).toMatch(/^101–200 of/)
       await page.getByTestId('sort').selectOption('containerId')
-      await expect.poll(() => page.getByTestId('result-count').textContent()).toMatch(/^1–100 of/)
+      await eventually(() => page.getByTestId('result-count').textContent()).toMatch(/^1–100 of/)
       const smallest = world.manifest.map((e) => e.containerId).sort()[0]
-      await expect
-        .poll(() => page.getByTestId('container-row').first().getAttribute('data-container-id'))
-        .toBe(smallest)
+      await eventually(() =>
+        page.getByTestId('container-row').first().getAttribute('data-container-id'),
+      ).toBe(smallest)
       await page.getByTestId('sort').selectOption('stowage')
     })
 
@@ -159,9 +165,9 @@ describe(
       for (const q of cases) {
         const expected = world.manifest.filter((e) => matches(e, q))
         await search.fill(q)
-        await expect
-          .poll(() => page.getByTestId('result-count').textContent(), { message: `search ${q}` })
-          .toMatch(new RegExp(`of ${formatCount(expected.length)} containers$`))
+        await eventually(() => page.getByTestId('result-count').textContent(), {
+          message: `search ${q}`,
+        }).toMatch(new RegExp(`of ${formatCount(expected.length)} containers$`))
         const ids = await page
           .getByTestId('container-row')
           .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-container-id')!))
@@ -171,22 +177,22 @@ describe(
       }
       // Lower case finds the same boxes: crews type on tablets.
       await search.fill(target.containerId.toLowerCase())
-      await expect.poll(() => page.getByTestId('result-count').textContent()).toMatch(/of 1 containers?$/)
+      await eventually(() => page.getByTestId('result-count').textContent()).toMatch(/of 1 containers?$/)
       await search.fill('ZZZZ9999')
       await page.getByTestId('list-empty').waitFor()
       await search.fill('')
-      await expect
-        .poll(() => page.getByTestId('result-count').textContent())
-        .toMatch(new RegExp(`of ${formatCount(CONTAINERS)} containers$`))
+      await eventually(() => page.getByTestId('result-count').textContent()).toMatch(
+        new RegExp(`of ${formatCount(CONTAINERS)} containers$`),
+      )
     })
 
     it('filters by reefer, DG, bay and customs status, alone and together', async () => {
       // At 1024 px the filters are always shown (the toggle is for phones).
       const count = () => page.getByTestId('result-count').textContent()
       const expectTotal = async (n: number, what: string) =>
-        expect
-          .poll(count, { message: what })
-          .toMatch(n === 0 ? /No containers match/ : new RegExp(`of ${formatCount(n)} containers$`))
+        eventually(count, { message: what }).toMatch(
+          n === 0 ? /No containers match/ : new RegExp(`of ${formatCount(n)} containers$`),
+        )
 
       const reefers = world.manifest.filter((e) => e.isoType === '45R1')
       await page.getByTestId('filter-reefer').selectOption('true')
@@ -230,9 +236,9 @@ describe(
       await page.getByTestId('clear-filters').click()
       await expectTotal(CONTAINERS, 'no filters')
       await page.getByTestId('sort').selectOption('-updated')
-      await expect
-        .poll(() => page.getByTestId('container-row').first().getAttribute('data-container-id'))
-        .toBe(held.containerId)
+      await eventually(() =>
+        page.getByTestId('container-row').first().getAttribute('data-container-id'),
+      ).toBe(held.containerId)
       await screenshot(page, 'list')
       await page.getByTestId('sort').selectOption('stowage')
     })
@@ -269,7 +275,7 @@ describe(
       // One move and a line to every later reading.
       expect(supply?.match(/L/g)?.length).toBe(READINGS - 1)
       expect(await page.getByTestId('reefer-chart-setpoint').count()).toBe(1)
-      await expect.poll(() => page.getByTestId('reefer-chart-alarm').count()).toBe(1)
+      await eventually(() => page.getByTestId('reefer-chart-alarm').count()).toBe(1)
       const box = await page.getByTestId('reefer-chart-svg').boundingBox()
       expect(box!.width).toBeGreaterThan(500)
       expect(box!.height).toBeGreaterThan(150)
