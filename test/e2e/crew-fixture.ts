@@ -90,7 +90,12 @@ function restClient(base: string, defaultToken: string) {
 
 /** Issues tokens, starts relay, link and vessel, books the voyage and waits for the first sync. */
 export async function startCrewWorld(o: CrewWorldOptions): Promise<CrewWorld> {
-  const log = o.log ?? (() => undefined)
+  // TALLY_E2E_VERBOSE=1 prints where the set-up time goes.
+  const log =
+    o.log ??
+    (process.env.TALLY_E2E_VERBOSE
+      ? (l: string) => process.stderr.write(`[crew-world] ${l}\n`)
+      : () => undefined)
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-crew-e2e-'))
   const relayDir = path.join(root, 'relay')
   const vesselDir = path.join(root, 'vessel')
@@ -103,25 +108,28 @@ export async function startCrewWorld(o: CrewWorldOptions): Promise<CrewWorld> {
   }
   try {
     const t0 = performance.now()
-    // CLI runs against one data directory are serialized (each opens and migrates the same file);
-    // the relay's and the vessel's run side by side.
+    // The first CLI run against a data directory creates and migrates its database; the runs after
+    // it only insert tokens, so they go side by side (each run is a process start, seconds on a
+    // busy machine).
     const relayCli = (args: string[]) => cli('relay/src/cli.ts', [...args, '--data', relayDir])
     const vesselCli = (args: string[]) => cli('vessel-node/src/cli.ts', [...args, '--data', vesselDir])
-    const [relayTokens, crewTokens] = await Promise.all([
-      (async () => ({
-        vessel: await relayCli(['add-vessel', '--vessel', VESSEL, '--name', 'MV Tally Express']),
-        shore: await relayCli(['add-user', '--user', 'dana', '--role', 'shore']),
-        customs: await relayCli(['add-user', '--user', 'carlos', '--role', 'customs']),
-      }))(),
-      (async () => ({
-        crew: await vesselCli(['add-crew', '--user', 'bosun']),
+    const [[relayTokens, relay], crewTokens] = await Promise.all([
+      relayCli(['add-vessel', '--vessel', VESSEL, '--name', 'MV Tally Express']).then(async (vessel) => {
+        const [shore, customs] = await Promise.all([
+          relayCli(['add-user', '--user', 'dana', '--role', 'shore']),
+          relayCli(['add-user', '--user', 'carlos', '--role', 'customs']),
+        ])
+        // The relay starts while the vessel's crew tokens are still being issued.
+        const service = (started.relay = await startRelayProcess(relayDir))
+        log(`relay ready after ${Math.round(performance.now() - t0)} ms`)
+        return [{ vessel, shore, customs }, service] as const
+      }),
+      vesselCli(['add-crew', '--user', 'bosun']).then(async (crew) => ({
+        crew,
         mate: await vesselCli(['add-crew', '--user', 'mate']),
-      }))(),
+      })),
     ])
     const tokens: CrewTokens = { ...relayTokens, ...crewTokens }
-    log(`tokens issued in ${Math.round(performance.now() - t0)} ms`)
-
-    const relay = (started.relay = await startRelayProcess(relayDir))
     const relayApi = restClient(relay.url, tokens.shore)
     const manifest = seedManifest({
       seed: o.seed ?? 1,
@@ -154,6 +162,7 @@ export async function startCrewWorld(o: CrewWorldOptions): Promise<CrewWorld> {
       extra: ['--sync-interval-s', '3600', ...(o.vesselArgs ?? [])],
     }))
     const vesselApi = restClient(vessel.url, tokens.crew)
+    log(`vessel node ready after ${Math.round(performance.now() - t0)} ms`)
 
     const status = async (): Promise<SyncStatus> => {
       const res = await vesselApi('/api/sync')
