@@ -10,6 +10,7 @@ describe('runBaselines (50 containers)', () => {
       containers: 50,
       day: 1,
       sqliteRuns: 1,
+      reserveHeapMb: 0,
       wsTimeoutMs: 60_000,
       log: () => {},
     })

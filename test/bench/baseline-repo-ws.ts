@@ -29,6 +29,7 @@ const POLL_MS = 50
 /** The wire counts as settled once nothing has moved for this long after the heads matched. */
 const QUIET_MS = 500
 const QUIET_LIMIT_MS = 10_000
+const YIELD_EVERY = 50
 
 interface Traffic {
   bytes: number
@@ -39,10 +40,18 @@ interface Traffic {
 const byteLength = (data: unknown): number =>
   data instanceof ArrayBuffer ? data.byteLength : ArrayBuffer.isView(data) ? data.byteLength : 0
 
-/** A TCP proxy that counts the bytes in each direction. */
-async function countingProxy(target: number, up: Traffic, down: Traffic): Promise<net.Server> {
+const portOf = (server: { address(): unknown }): number => (server.address() as { port: number }).port
+
+/** A TCP proxy that counts the bytes in each direction; `close` also drops open connections. */
+async function countingProxy(
+  target: number,
+  up: Traffic,
+  down: Traffic,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>()
   const server = net.createServer((client) => {
     const upstream = net.connect(target, '127.0.0.1')
+    sockets.add(client).add(upstream)
     client.on('data', (d) => (up.bytes += d.length))
     upstream.on('data', (d) => (down.bytes += d.length))
     client.pipe(upstream)
@@ -57,35 +66,35 @@ async function countingProxy(target: number, up: Traffic, down: Traffic): Promis
     upstream.on('close', end)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return server
-}
-
-const portOf = (server: { address(): unknown }): number => (server.address() as { port: number }).port
-
-/** Every document's common state (where the sides parted), saved once for both repos. */
-function commonStates(w: DayWorkload): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>()
-  for (const [containerId, doc] of w.docs.shore) {
-    const base = A.clone(A.view(doc, w.voyage.baseHeads.get(containerId)!))
-    out.set(containerId, A.save(base))
-    A.free(base)
+  return {
+    port: portOf(server),
+    close: () => {
+      for (const socket of sockets) socket.destroy()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
-  return out
 }
 
-/** Loads every document's common state into a repo, then applies the side's own day. */
-function preload(
+/**
+ * Loads every document's common state into a repo, then applies the side's own day. Yields to the
+ * event loop every few documents: each handle schedules timers and promises, and thousands of them
+ * queued behind one synchronous loop make every later import slower (200 ms each instead of 10).
+ */
+async function preload(
   repo: Repo,
   w: DayWorkload,
-  common: Map<string, Uint8Array>,
   side: Direction,
-): Map<DocumentId, DocHandle<unknown>> {
+): Promise<Map<DocumentId, DocHandle<unknown>>> {
   const handles = new Map<DocumentId, DocHandle<unknown>>()
-  for (const [containerId, bytes] of common) {
-    const docId = documentIdFor({ vessel: w.voyage.vessel, voyage: w.voyage.voyage, containerId })
-    const handle = repo.import<unknown>(bytes, { docId })
-    const changes = w.changes[side].get(containerId)
-    if (changes) handle.update((d) => A.applyChanges(d, changes)[0])
+  for (const [i, c] of w.containers.entries()) {
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
+    const docId = documentIdFor({
+      vessel: w.voyage.vessel,
+      voyage: w.voyage.voyage,
+      containerId: c.containerId,
+    })
+    const handle = repo.import<unknown>(c.common, { docId })
+    if (c.changes[side].length > 0) handle.update((d) => A.applyChanges(d, c.changes[side])[0])
     // import() with a document ID leaves the handle loading; a preloaded document is ready.
     handle.doneLoading()
     handles.set(docId, handle)
@@ -131,9 +140,8 @@ export async function repoWebSocketBaseline(
   try {
     opts.log('automerge-repo: preloading both repos')
     const loadStart = performance.now()
-    const common = commonStates(w)
-    const relayHandles = preload(relay, w, common, 'shore')
-    const vesselHandles = preload(vessel, w, common, 'vessel')
+    const relayHandles = await preload(relay, w, 'shore')
+    const vesselHandles = await preload(vessel, w, 'vessel')
     opts.log(`automerge-repo: preloaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`)
     const pending = new Set(relayHandles.keys())
 
@@ -141,7 +149,7 @@ export async function repoWebSocketBaseline(
       `automerge-repo: syncing ${pending.size} documents over ws://127.0.0.1 (timeout ${opts.timeoutMs / 1000} s)`,
     )
     const start = performance.now()
-    vessel.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(`ws://127.0.0.1:${portOf(proxy)}`))
+    vessel.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(`ws://127.0.0.1:${proxy.port}`))
     const deadline = start + opts.timeoutMs
     while (pending.size > 0 && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS))
@@ -204,7 +212,7 @@ export async function repoWebSocketBaseline(
   } finally {
     await vessel.shutdown()
     await relay.shutdown()
-    await new Promise<void>((resolve) => proxy.close(() => resolve()))
+    await proxy.close()
     for (const client of wss.clients) client.terminate()
     await new Promise<void>((resolve) => wss.close(() => resolve()))
   }

@@ -15,6 +15,7 @@ export {
   type SeedManifestOptions,
 } from './manifest.ts'
 export { parseStowage } from './stowage.ts'
+export { reserveWasmHeap } from './wasm-heap.ts'
 export {
   eventsAsJson,
   eventsOfSide,

@@ -26,7 +26,6 @@ export const STANDARD_DAY = {
   holds: [2, 4],
   /** Boxes confirmed loaded (LOADED then ON_BOARD) on day 0, before sailing. */
   loadedOnDay0: 100,
-  readingsPerHour: 1,
 } as const
 
 const HOUR_MS = 3_600_000
