@@ -8,9 +8,10 @@ import * as A from '@automerge/automerge'
 import { cbor, Presence } from '@automerge/automerge-repo'
 import type { DocHandle } from '@automerge/automerge-repo'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { toPlain } from '@tally/manifest'
+import { toPlain, toView } from '@tally/manifest'
 import type { ContainerDoc } from '@tally/manifest'
 import { MAX_SYNC_MESSAGE_BYTES, SyncCloseCode } from '../../relay/src/sync/index.ts'
+import { keepConflictValue } from '../../shore-ui/src/edits.ts'
 import {
   containerNo,
   docIdOf,
@@ -171,6 +172,30 @@ describe('/sync with stock automerge-repo clients', () => {
     await waitFor(() => Object.values(a.getPeerStates().value)[0]?.value.editing === 'notes', 5_000, 'update')
     a.stop()
     b.stop()
+  })
+
+  it('takes a conflict resolved as the shore UI resolves it, even in favour of the value shown', async () => {
+    const a = await client(r.tokens.shore).find(6)
+    const b = await client(r.tokens.customs).find(6)
+    // Written in one tick: neither client can have seen the other's change, so they conflict.
+    a.change((d) => {
+      d.customs.status = s('HELD')
+    })
+    b.change((d) => {
+      d.customs.status = s('INSPECTION')
+    })
+    const conflict = await waitFor(() => r.relay.store.view(docIdOf(6))!.conflicts[0], 5_000, 'conflict')
+    await waitFor(() => toView(b.doc()).conflicts.length === 1, 5_000, 'conflict reaches the client')
+    const winner = conflict.values.find((v) => v.winner)!.value
+    keepConflictValue(b, 'customs.status', winner, 'customs')
+    await waitFor(
+      () => r.relay.store.view(docIdOf(6))!.conflicts.length === 0,
+      5_000,
+      'resolved on the relay',
+    )
+    await waitFor(() => toView(a.doc()).conflicts.length === 0, 5_000, 'resolution reaches the other client')
+    expect(toPlain(a.doc().customs.status)).toBe(winner)
+    expect(r.relay.context.deadLetters.list({ docId: docIdOf(6) })).toEqual([])
   })
 
   it('answers documents that are not container documents with doc-unavailable', async () => {
