@@ -56,6 +56,7 @@ export async function startOpsRelay(
   let vessel: ReturnType<typeof vesselSide> | undefined
   const vesselDir = path.join(dir, 'vessel')
   fs.mkdirSync(vesselDir)
+  const vesselReplica = () => (vessel ??= vesselSide(vesselDir))
   return {
     relay,
     dir,
@@ -80,13 +81,8 @@ export async function startOpsRelay(
       }
       return { status: res.status, body }
     },
-    vessel() {
-      vessel ??= vesselSide(vesselDir)
-      return vessel
-    },
-    sync() {
-      return syncOnce(this.vessel(), linkUrl, tokens.vessel)
-    },
+    vessel: vesselReplica,
+    sync: () => syncOnce(vesselReplica(), linkUrl, tokens.vessel),
     async close() {
       await relay.close()
       vessel?.db.close()

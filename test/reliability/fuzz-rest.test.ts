@@ -51,7 +51,7 @@ const plausible = fc.constantFrom<unknown>(
   20_000,
   -5,
   4.5,
-  1e309,
+  1e308,
   true,
   false,
   null,
