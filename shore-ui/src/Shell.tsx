@@ -1,0 +1,165 @@
+/**
+ * The signed-in app: top bar (navigation, the relay connection, the user), an offline banner, and
+ * the page for the route. One Repo per signed-in user lives as long as the shell.
+ */
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { ActorDirectory } from './actors.ts'
+import { ShoreApi } from './api.ts'
+import type { Me } from './api.ts'
+import { RelayConnection } from './connection.ts'
+import type { ConnectionSnapshot } from './connection.ts'
+import { ContainerPage } from './ContainerPage.tsx'
+import { FleetView } from './FleetView.tsx'
+import { hrefOf, useRoute } from './router.ts'
+import type { Route } from './router.ts'
+import { SearchView } from './SearchView.tsx'
+
+export interface ShellProps {
+  token: string
+  me: Me
+  signOut: (notice: string | null) => void
+}
+
+const ROLE_WORDS: Record<string, string> = { shore: 'Documentation', customs: 'Customs', ops: 'Operations' }
+
+export function Shell({ token, me, signOut }: ShellProps) {
+  const signOutRef = useRef(signOut)
+  signOutRef.current = signOut
+  const api = useMemo(
+    () =>
+      new ShoreApi(token, () =>
+        signOutRef.current(
+          'Your token was revoked or has expired, so you were signed out. Sign in with a new token.',
+        ),
+      ),
+    [token],
+  )
+  const [conn, setConn] = useState<RelayConnection | null>(null)
+  useEffect(() => {
+    const connection = new RelayConnection(token, me.user, (message) => signOutRef.current(message))
+    setConn(connection)
+    return () => void connection.close()
+  }, [token, me.user])
+  const actors = useMemo(() => new ActorDirectory(`tally.shore.actors.${me.user}`), [me.user])
+  const route = useRoute()
+
+  const page = route.name === 'container' ? `c:${route.key.containerId}` : route.name
+  useEffect(() => {
+    if (route.name !== 'container')
+      document.title = `${route.name === 'fleet' ? 'Fleet' : 'Containers'} · Tally shore`
+    window.scrollTo({ top: 0 })
+    // Keyboard and screen-reader users start on the new page.
+    document.getElementById('main')?.focus({ preventScroll: true })
+  }, [page])
+
+  if (!conn) return null
+  return <Signed conn={conn} api={api} actors={actors} me={me} route={route} signOut={signOut} />
+}
+
+function Signed({
+  conn,
+  api,
+  actors,
+  me,
+  route,
+  signOut,
+}: {
+  conn: RelayConnection
+  api: ShoreApi
+  actors: ActorDirectory
+  me: Me
+  route: Route
+  signOut: (notice: string | null) => void
+}) {
+  const link = useSyncExternalStore(conn.subscribe, conn.getSnapshot)
+  return (
+    <div className="shell">
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault()
+          document.getElementById('main')?.focus()
+        }}
+      >
+        Skip to content
+      </a>
+      <header className="topbar">
+        <a className="topbar__brand" href={hrefOf.fleet()}>
+          <span className="brand-mark" aria-hidden="true" />
+          <span>
+            Tally <span className="topbar__app">Shore</span>
+          </span>
+        </a>
+        <nav className="topbar__nav" aria-label="Main">
+          <a
+            href={hrefOf.fleet()}
+            aria-current={route.name === 'fleet' ? 'page' : undefined}
+            data-testid="nav-fleet"
+          >
+            Fleet
+          </a>
+          <a
+            href={hrefOf.search()}
+            aria-current={route.name !== 'fleet' ? 'page' : undefined}
+            data-testid="nav-search"
+          >
+            Containers
+          </a>
+        </nav>
+        <ConnectionBadge link={link} />
+        <div className="topbar__user">
+          <span className="topbar__name" data-testid="current-user">
+            {me.user} <span className="topbar__role">{ROLE_WORDS[me.role] ?? me.role}</span>
+          </span>
+          <button
+            type="button"
+            className="tly-button tly-button--ghost topbar__signout"
+            onClick={() => signOut(null)}
+            data-testid="logout"
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      {link.state === 'offline' && (
+        <p className="banner" role="status" data-testid="offline-banner">
+          The relay is unreachable. You can keep working: your edits are saved in this browser and sync when
+          it is back.
+        </p>
+      )}
+      <main id="main" className="content" tabIndex={-1}>
+        {route.name === 'fleet' && <FleetView api={api} />}
+        {route.name === 'search' && <SearchView api={api} user={me.user} params={route.params} />}
+        {route.name === 'container' && (
+          <ContainerPage
+            key={`${route.key.vessel}/${route.key.voyage}/${route.key.containerId}`}
+            api={api}
+            conn={conn}
+            actors={actors}
+            me={me}
+            containerKey={route.key}
+          />
+        )}
+      </main>
+    </div>
+  )
+}
+
+function ConnectionBadge({ link }: { link: ConnectionSnapshot }) {
+  const words = { online: 'Online', offline: 'Offline', connecting: 'Connecting…' }[link.state]
+  return (
+    <span
+      className={`connbadge connbadge--${link.state}`}
+      role="status"
+      data-testid="connection"
+      data-state={link.state}
+      title={
+        link.state === 'online' ? 'Connected to the relay; edits sync live' : 'Edits are kept in this browser'
+      }
+    >
+      <span className={`dot dot--${link.state === 'online' ? 'up' : 'down'}`} aria-hidden="true" />
+      {words}
+    </span>
+  )
+}

@@ -1,0 +1,131 @@
+/**
+ * The relay's REST API (docs/api.md) as the shore UI calls it: who the token belongs to, the fleet,
+ * search across vessels and a container's history. Documents themselves come over `/sync`, not
+ * REST. Every failure becomes an {@link ApiError} with the server's words, or a sentence for a
+ * network failure, so no screen shows a stack trace.
+ */
+import type { ContainerView, ShoreRole } from '@tally/manifest'
+import type { HistoryEntry } from '@tally/ui'
+
+export interface Me {
+  user: string
+  role: ShoreRole
+  principal: string
+}
+
+export interface VesselSummary {
+  imo: string
+  name: string | null
+  lastSyncAt: string | null
+  lagSeconds: number | null
+  pendingChanges: number
+  linkUp?: boolean
+  today: { bytesUp: number; bytesDown: number; costUsd: number }
+  containers: number
+}
+
+export interface ContainerPage {
+  items: ContainerView[]
+  total: number
+}
+
+export interface SearchQuery {
+  q?: string
+  vessel?: string
+  customs?: string
+  state?: string
+  reefer?: string
+  dg?: string
+  conflict?: string
+  limit?: number
+  offset?: number
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+/** Said when the relay cannot be reached; the app keeps working from the browser's copy. */
+export const OFFLINE_MESSAGE = 'Cannot reach the relay. You are working offline; edits sync when it is back.'
+
+async function errorFrom(res: Response): Promise<ApiError> {
+  let body: { error?: { code?: unknown; message?: unknown; field?: unknown } } | null = null
+  try {
+    body = await res.json()
+  } catch {
+    // Not JSON: a proxy page. Its text is not for the user.
+  }
+  const err = body?.error
+  if (err && typeof err.message === 'string')
+    return new ApiError(
+      res.status,
+      typeof err.code === 'string' ? err.code : 'ERROR',
+      err.message.split('\n')[0]!,
+      typeof err.field === 'string' ? err.field : undefined,
+    )
+  return new ApiError(
+    res.status,
+    res.status === 401 ? 'UNAUTHORIZED' : 'HTTP_ERROR',
+    res.status === 401
+      ? 'Your token was not accepted.'
+      : `The relay answered with an error (HTTP ${res.status}).`,
+  )
+}
+
+export class ShoreApi {
+  constructor(
+    readonly token: string,
+    private readonly onUnauthorized: () => void = () => {},
+  ) {}
+
+  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    let res: Response
+    try {
+      res = await fetch(path, {
+        signal,
+        headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
+      })
+    } catch (err) {
+      if ((err as Error)?.name === 'AbortError') throw err
+      throw new ApiError(0, 'NETWORK', OFFLINE_MESSAGE)
+    }
+    if (!res.ok) {
+      const err = await errorFrom(res)
+      if (res.status === 401) this.onUnauthorized()
+      throw err
+    }
+    return (await res.json()) as T
+  }
+
+  me(): Promise<Me> {
+    return this.get('api/me')
+  }
+
+  vessels(signal?: AbortSignal): Promise<VesselSummary[]> {
+    return this.get('api/vessels', signal)
+  }
+
+  search(query: SearchQuery, signal?: AbortSignal): Promise<ContainerPage> {
+    const params = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v))
+    return this.get(`api/containers?${params}`, signal)
+  }
+
+  history(
+    vessel: string,
+    containerId: string,
+    voyage: string,
+    signal?: AbortSignal,
+  ): Promise<HistoryEntry[]> {
+    const path = `api/vessels/${encodeURIComponent(vessel)}/containers/${encodeURIComponent(containerId)}/history`
+    return this.get(`${path}?voyage=${encodeURIComponent(voyage)}`, signal)
+  }
+}
