@@ -94,9 +94,14 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
   await page.getByTestId('container-row').first().waitFor({ timeout: 30_000 })
 }
 
-/** Saves a screenshot of the viewport to docs/screenshots/crew-NAME.png. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a screenshot of the viewport to docs/screenshots/crew-NAME.png. The pointer is parked on
+ * the top bar and focus dropped first (unless `keepFocus`), so no row shows a stray hover or ring.
+ */
+export async function screenshot(page: Page, name: string, o: { keepFocus?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.mouse.move(2, 2)
+  if (!o.keepFocus) await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
   const file = path.join(SCREENSHOTS, `crew-${name}.png`)
   // Caret and focus rings blink; animations would make each run's picture differ.
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' })

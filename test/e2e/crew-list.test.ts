@@ -117,7 +117,7 @@ describe(
     it('refuses a bad crew token with a message that says what to do', async () => {
       await page.goto(`${world.vessel.url}/`)
       await page.getByTestId('login-screen').waitFor()
-      await screenshot(page, 'login')
+      await screenshot(page, 'login', { keepFocus: true })
       await page.getByLabel('Crew token').fill('tly_crew_not-a-real-token')
       await page.getByRole('button', { name: 'Sign in' }).click()
       const error = page.getByTestId('login-error')
