@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { runBaselines } from './baseline.ts'
 import { runLinkBenchmarks } from './link-bench.ts'
 import { runIngestBenchmarks } from './link-ingest.ts'
+import { runCrewBenchmarks } from './crew-bench.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
@@ -24,6 +25,7 @@ const SECTIONS: Section[] = [
   { name: 'baseline', run: runBaselines },
   { name: 'link', run: runLinkBenchmarks },
   { name: 'ingest', run: runIngestBenchmarks },
+  { name: 'crew', run: runCrewBenchmarks },
 ]
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench-results/latest.json')

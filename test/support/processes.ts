@@ -75,7 +75,8 @@ export function startService(script: string, args: string[], env: NodeJS.Process
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
+      out += `\n[process exited with code ${code} signal ${signal}]\n`
       if (!ready) {
         clearTimeout(timer)
         reject(new Error(`${script} exited with ${code} before it was ready:\n${out}`))
@@ -120,7 +121,18 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = await probe()
+    // A busy server may reset a request (its event loop blocked while it applies a big window).
+    const value = await Promise.resolve()
+      .then(probe)
+      .catch((err: Error) => {
+        if (
+          /fetch failed|ECONNRESET|ECONNREFUSED|socket/i.test(
+            String(err.message) + String((err as any).cause?.code),
+          )
+        )
+          return undefined
+        throw err
+      })
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, everyMs))

@@ -96,6 +96,9 @@ function writePlan(d: ContainerDoc, plan: { writes: FieldWrite[]; notes?: string
     const target = (d as any)[w.section]
     const hasConflict = A.getConflicts(target, w.key) !== undefined
     if (!hasConflict && sameValue(toPlain(target[w.key]), w.value)) continue
+    // Regression: rewriting a conflicted field with the value that currently wins leaves both values
+    // standing (Automerge 3.5); deleting the key first supersedes every concurrent value.
+    if (hasConflict) delete target[w.key]
     target[w.key] = toStored(w.value)
   }
   if (plan.notes !== undefined && plan.notes !== d.notes) A.updateText(d, ['notes'], plan.notes)
