@@ -24,7 +24,9 @@ function dataDir(): string {
 /** Runs `npx tsx relay/src/cli.ts ...args` to completion. */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'relay/src/cli.ts', ...args], { cwd: REPO_ROOT })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'relay/src/cli.ts', ...args], {
+      cwd: REPO_ROOT,
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -113,10 +115,14 @@ describe(
 
     it('serve starts a relay that logs its URL and answers /healthz', async () => {
       const data = dataDir()
-      const child = spawn(process.execPath, ['--import', 'tsx', 'relay/src/cli.ts', 'serve', '--port', '0', '--data', data], {
-        cwd: REPO_ROOT,
-        detached: true, // its own process group, so npx and the relay stop together
-      })
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'relay/src/cli.ts', 'serve', '--port', '0', '--data', data],
+        {
+          cwd: REPO_ROOT,
+          detached: true, // its own process group, so npx and the relay stop together
+        },
+      )
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
       cleanups.push(async () => {
         if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL')

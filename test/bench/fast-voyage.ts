@@ -7,7 +7,15 @@
  */
 import * as A from '@automerge/automerge'
 import type { ContainerDoc } from '@tally/manifest'
-import { bookedDocs, headsOf, seedManifest, simActor, voyageDay, DEFAULT_VESSEL, DEFAULT_VOYAGE } from '@tally/voyage-sim'
+import {
+  bookedDocs,
+  headsOf,
+  seedManifest,
+  simActor,
+  voyageDay,
+  DEFAULT_VESSEL,
+  DEFAULT_VOYAGE,
+} from '@tally/voyage-sim'
 import type { Replica, Voyage, VoyageEvent } from '@tally/voyage-sim'
 
 type Backend = ReturnType<typeof A.getBackend>
@@ -15,7 +23,10 @@ type Backend = ReturnType<typeof A.getBackend>
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000)
 
 function scalar(b: Backend, obj: A.ObjID, key: string | number, value: unknown, insert: boolean): void {
-  const put = (v: unknown, t?: string) => (insert ? b.insert(obj, key as number, v as never, t as never) : b.put(obj, key as never, v as never, t as never))
+  const put = (v: unknown, t?: string) =>
+    insert
+      ? b.insert(obj, key as number, v as never, t as never)
+      : b.put(obj, key as never, v as never, t as never)
   if (value === null || value === undefined) put(null, 'null')
   else if (typeof value === 'string') put(value, 'str')
   else if (typeof value === 'boolean') put(value, 'boolean')
@@ -36,7 +47,13 @@ function write(b: Backend, obj: A.ObjID, key: string | number, value: unknown, i
 
 function applyFast(b: Backend, ids: Record<string, A.ObjID>, event: VoyageEvent): void {
   if (event.kind === 'reading') {
-    write(b, ids.readings!, b.length(ids.readings!), { at: event.at, supplyC: event.supplyC, returnC: event.returnC }, true)
+    write(
+      b,
+      ids.readings!,
+      b.length(ids.readings!),
+      { at: event.at, supplyC: event.supplyC, returnC: event.returnC },
+      true,
+    )
   } else if (event.kind === 'notes') {
     b.splice(ids.notes!, b.length(ids.notes!), 0, event.insert)
   } else {
@@ -85,7 +102,10 @@ export function fastVoyage(o: { seed?: number; containers?: number; days: number
   const events = Array.from({ length: o.days }, (_, d) => voyageDay(manifest, d, seed))
   const bySide = (side: 'vessel' | 'shore') => {
     const map = new Map<string, VoyageEvent[]>()
-    for (const day of events) for (const e of day) if (e.side === side) (map.get(e.containerId) ?? map.set(e.containerId, []).get(e.containerId)!).push(e)
+    for (const day of events)
+      for (const e of day)
+        if (e.side === side)
+          (map.get(e.containerId) ?? map.set(e.containerId, []).get(e.containerId)!).push(e)
     return map
   }
   return {
