@@ -40,7 +40,7 @@ async function midSession(): Promise<void> {
       25,
     )
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last sync status: ${JSON.stringify(last)}`)
+    throw new Error(`${(err as Error).message}; last sync status: ${JSON.stringify(last)}`, { cause: err })
   }
 }
 
