@@ -24,6 +24,8 @@ export interface SyncStatus {
   lastSyncAt: string | null
   lastAttemptAt: string | null
   lastError: string | null
+  /** Changes the relay refused (kept as dead letters on the vessel). */
+  deadLetters: number
   progress?: { bytesUp: number; chunksUp: number; changesUp: number } | null
 }
 
@@ -137,6 +139,7 @@ async function buildWorld(o: WorldOptions, root: string, procs: Procs) {
   // The booking list crosses a fast link; a test may switch to a slow one afterwards (useLink).
   let { link, port: linkPort } = await openLink(FAST_LINK)
   procs.link = link
+  let vesselEnv = o.vesselEnv
   const startVessel = (port = 0) =>
     startService(
       'vessel-node/src/cli.ts',
@@ -155,7 +158,7 @@ async function buildWorld(o: WorldOptions, root: string, procs: Procs) {
         '--sync-interval-s',
         '3600',
       ],
-      o.vesselEnv,
+      vesselEnv,
     )
   procs.vessel = await startVessel()
   const vesselApi = rest(() => procs.vessel!.url, crew)
@@ -189,7 +192,10 @@ async function buildWorld(o: WorldOptions, root: string, procs: Procs) {
       return poll(
         async () => {
           const s = await status()
-          if (s.lastSyncAt && s.lastSyncAt >= since && s.pendingChanges === 0) return s
+          // The vessel stamps its sessions with its own clock, which a test may have skewed.
+          const skew = Number(vesselEnv?.TALLY_CLOCK_SKEW_MS ?? 0)
+          const vesselSince = new Date(Date.parse(since) + skew).toISOString()
+          if (s.lastSyncAt && s.lastSyncAt >= vesselSince && s.pendingChanges === 0) return s
           if (!RUNNING.has(s.state)) await vesselApi('POST', '/api/sync')
           return undefined
         },
@@ -215,7 +221,9 @@ async function buildWorld(o: WorldOptions, root: string, procs: Procs) {
     async stopVessel(signal: NodeJS.Signals): Promise<void> {
       await procs.vessel!.stop(signal)
     },
-    async startVessel(): Promise<void> {
+    /** Starts the vessel node again, with a new environment if given (e.g. another clock skew). */
+    async startVessel(env?: NodeJS.ProcessEnv): Promise<void> {
+      if (env) vesselEnv = env
       procs.vessel = await startVessel()
     },
     /** Crew edits, `concurrency` at a time; resolves with those the vessel node acknowledged. */
