@@ -1,3 +1,4 @@
+/* global process */
 // Preload (`--import`) that moves this process's wall clock by TALLY_CLOCK_SKEW_MS milliseconds:
 // the reliability suite runs a vessel node whose clock is a day ahead or behind. Timers are not
 // affected (they run on the monotonic clock); only Date is.
