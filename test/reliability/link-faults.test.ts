@@ -29,7 +29,7 @@ import {
 import { LINK_DROPS } from './support/config.ts'
 import { ManglingProxy } from './support/mangling-proxy.ts'
 
-const N = 200
+const N = 120
 const cleanups: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
@@ -85,7 +85,7 @@ function plannedUpBytes(vessel: ReturnType<typeof vesselSide>): number {
 
 describe('link faults', { timeout: 300_000 }, () => {
   it('converges when chunks are duplicated and reordered both ways', async () => {
-    const { ctx, vessel, token, url, changesUp, changesDown } = await setup(3)
+    const { ctx, vessel, token, url, changesUp, changesDown } = await setup(2)
     const proxy = new ManglingProxy(url, { duplicateEvery: 3, delayEvery: 2 })
     const viaProxy = await proxy.start()
     cleanups.push(() => proxy.stop())
@@ -120,7 +120,7 @@ describe('link faults', { timeout: 300_000 }, () => {
   })
 
   it(`resumes after the link drops mid-chunk ${LINK_DROPS} times in a row, moving each change once`, async () => {
-    const { relay, ctx, vessel, token, changesUp } = await setup(4)
+    const { relay, ctx, vessel, token, changesUp } = await setup(3)
     const link = new SatelliteLink({
       listenPort: 0,
       target: { host: '127.0.0.1', port: relay.port },

@@ -24,7 +24,7 @@ import {
   vesselSide,
 } from '../link/fixtures.ts'
 
-const N = 120
+const N = 60
 const cleanups: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
@@ -43,8 +43,8 @@ async function setup() {
     () => relay.db.close(),
     () => vessel.db.close(),
   )
-  // Three days: a critical chunk (damage), a normal one and routine readings, in several chunks.
-  for (let day = 0; day < 3; day++) vesselDay(vessel, N, day)
+  // Two days: a critical chunk (damage), a normal one (lashing checks) and routine readings.
+  for (let day = 0; day < 2; day++) vesselDay(vessel, N, day)
   const relayReplica = new SqliteLinkReplica({
     ...relay,
     peer: VESSEL,
