@@ -7,7 +7,7 @@ import { bytes, duration, h, s, usd } from './dom.js'
 
 const W = 640
 const H = 180
-const PAD = { left: 56, right: 10, top: 10, bottom: 28 }
+const PAD = { left: 70, right: 12, top: 14, bottom: 30 }
 
 /** A "nice" upper bound for an axis. @param {number} max */
 function niceMax(max) {

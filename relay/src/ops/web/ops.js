@@ -51,11 +51,8 @@ function login(message) {
     h('p', null, h('button', { class: 'primary', type: 'submit' }, 'Sign in')),
     error,
   )
-  app
-    .replaceChildren(h('main', { id: 'main' }, form))(
-      /** @type {HTMLInputElement} */ document.getElementById('token'),
-    )
-    .focus()
+  app.replaceChildren(h('main', { id: 'main' }, form))
+  document.getElementById('token')?.focus()
 }
 
 function logout() {

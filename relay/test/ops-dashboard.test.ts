@@ -1,0 +1,151 @@
+/**
+ * The `/ops` dashboard in real Chromium against a real relay: token login (wrong token, non-ops
+ * token, ops token kept in localStorage), the fleet table with alerts, a vessel's charts and
+ * settings, a dead letter inspected and discarded with a reason, a token created and revoked, the
+ * alert list — loading nothing from outside the relay. With OPS_SCREENSHOTS=1 the screenshots go to
+ * docs/screenshots/ops-*.png (otherwise to test-results/).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import fs from 'node:fs'
+import path from 'node:path'
+import { chromium } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { buildScene } from './ops-scene.ts'
+import { startOpsRelay, VESSEL } from './ops-fixtures.ts'
+import type { OpsRelay } from './ops-fixtures.ts'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+const SHOTS =
+  process.env.OPS_SCREENSHOTS === '1' ? path.join(ROOT, 'docs/screenshots') : path.join(ROOT, 'test-results')
+const UI_TIMEOUT_MS = 15_000
+
+let t: OpsRelay
+let browser: Browser
+let page: Page
+const outside: string[] = []
+const pageErrors: string[] = []
+
+beforeAll(async () => {
+  t = await startOpsRelay({ containers: 30 })
+  await buildScene(t)
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  page = await context.newPage()
+  page.on('request', (r) => {
+    if (!r.url().startsWith(t.relay.url) && !r.url().startsWith('data:')) outside.push(r.url())
+  })
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+  fs.mkdirSync(SHOTS, { recursive: true })
+}, 120_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await t?.close()
+})
+
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `ops-${name}.png`), fullPage: true })
+
+describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
+  it('refuses a wrong token and a non-ops token, then signs in with an ops token', async () => {
+    await page.goto(`${t.relay.url}/ops`)
+    await page.getByLabel('Token').fill('tly_user_not-a-token')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expectText('#login-error', /Unknown or revoked token/)
+    await page.getByLabel('Token').fill(t.tokens.shore)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await expectText('#login-error', /role is shore.*needs an ops token/)
+    await shot('login')
+    await page.getByLabel('Token').fill(t.tokens.ops)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('table', { name: 'Vessels' }).waitFor({ timeout: UI_TIMEOUT_MS })
+    expect(await page.evaluate(() => localStorage.getItem('tally.ops.token'))).toBe(t.tokens.ops)
+  })
+
+  it('shows the fleet with lag, pending, traffic, failure and conflict rates, dead letters and alerts', async () => {
+    const rows = page.getByRole('table', { name: 'Vessels' }).locator('tbody tr')
+    await expect.poll(() => rows.count()).toBe(6)
+    const banner = await page.getByRole('alert').textContent()
+    expect(banner).toMatch(/lag: IMO9811002/)
+    expect(banner).toMatch(/failure rate: IMO9811003/)
+    expect(banner).toMatch(/conflicts: IMO9811000: 12 new conflicts/)
+    const mine = await rows.filter({ hasText: VESSEL }).textContent()
+    expect(mine).toMatch(/2 open/)
+    expect(await rows.filter({ hasText: 'IMO9811004' }).textContent()).toMatch(/spent: critical only/)
+    expect(await rows.filter({ hasText: 'IMO9811005' }).textContent()).toMatch(/never synced/)
+    await shot('fleet')
+  })
+
+  it('shows a vessel’s session history as charts and saves its settings', async () => {
+    await page.getByRole('link', { name: 'IMO9811003' }).click()
+    await page.locator('svg.chart').first().waitFor({ timeout: UI_TIMEOUT_MS })
+    expect(await page.locator('svg.chart').count()).toBe(3)
+    expect(await page.locator('svg.chart rect.failed').count()).toBeGreaterThan(0)
+    await shot('vessel')
+    await page.getByLabel('Daily budget (MB, empty = none)').fill('5')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await expectText('#flash', /Settings saved/)
+    expect((await t.api('GET', '/api/ops/vessels/IMO9811003')).body.settings.dailyBudgetBytes).toBe(5_000_000)
+  })
+
+  it('inspects a dead letter with its decoded change, then discards it with a reason', async () => {
+    await page.getByRole('link', { name: 'Dead letters' }).click()
+    const table = page.getByRole('table', { name: 'Dead letters' })
+    await table.waitFor({ timeout: UI_TIMEOUT_MS })
+    await table.getByRole('link').filter({ hasText: '#' }).first().waitFor()
+    const unbound = table.locator('tr', { hasText: 'not bound' }).getByRole('link')
+    await unbound.click()
+    await page.getByText('Fields touched').waitFor({ timeout: UI_TIMEOUT_MS })
+    expect(await page.locator('dl.facts').first().textContent()).toMatch(/actor not bound/)
+    expect(await page.locator('main').textContent()).toMatch(/physical\.condition/)
+    await shot('dead-letter')
+    await page
+      .getByLabel('Reason for discarding (audited)')
+      .fill('duplicate of the report the bosun re-entered')
+    await page.getByRole('button', { name: 'Discard' }).click()
+    await expectText('#flash', /discarded/)
+    const audit = (await t.api('GET', '/api/ops/audit')).body
+    expect(audit[0]).toMatchObject({ action: 'dead_letter.discard', principal: 'user:olga' })
+  })
+
+  it('creates a token, shows it once, and revokes it', async () => {
+    await page.getByRole('link', { name: 'Tokens' }).click()
+    await page.getByLabel('User name or vessel IMO').fill('nina')
+    await page.getByLabel('Role (users)').selectOption('customs')
+    await page.getByRole('button', { name: 'Create token' }).click()
+    await expectText('#new-token', /^tly_user_/)
+    await shot('tokens')
+    const token = (await page.locator('#new-token').textContent())!
+    expect((await t.api('GET', '/api/me', { token })).status).toBe(200)
+    const row = page.getByRole('table', { name: 'Tokens' }).locator('tr', { hasText: 'nina' })
+    await page.reload()
+    await row.getByRole('button', { name: 'Revoke' }).click()
+    await expectText('#flash', /revoked/)
+    expect((await t.api('GET', '/api/me', { token })).status).toBe(401)
+  })
+
+  it('lists alerts with their rules, and loads nothing from outside the relay', async () => {
+    await page.getByRole('link', { name: 'Alerts' }).click()
+    const table = page.getByRole('table', { name: 'Alerts' })
+    await table.waitFor({ timeout: UI_TIMEOUT_MS })
+    expect(await table.locator('tbody tr').count()).toBeGreaterThanOrEqual(3)
+    await shot('alerts')
+    expect(outside).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+})
+
+async function expectText(selector: string, pattern: RegExp): Promise<void> {
+  await expect
+    .poll(async () => (await page.locator(selector).textContent({ timeout: UI_TIMEOUT_MS })) ?? '')
+    .toMatch(pattern)
+}
