@@ -185,6 +185,51 @@ describe('shore UI in Chromium', () => {
     expect(aboard.customs.status).toBe('INSPECTION')
     expect(aboard.notes).toContain('X-ray booked by carl.')
     expect(aboard.notes).toContain('Docs checked by alice.')
+  })
+
+  it('updates an open container live when the vessel reports in a link window', async () => {
+    await alice.goto(`${world.baseUrl}#/c/${VESSEL}/024E/${containerNo(SHARED)}`)
+    await alice.getByTestId('container-detail').waitFor({ timeout: UI_TIMEOUT_MS })
+    const crew = world.vessel.tokens.issue('crew', 'bosun', 'vessel')
+    const res = await fetch(`${world.vessel.url}/api/containers/${containerNo(SHARED)}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${crew}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ physical: { condition: 'DAMAGED', damage: 'Dent in the left side panel' } }),
+    })
+    expect(res.status).toBe(200)
+    await world.linkWindow()
+    const condition = alice.getByTestId('section-physical').getByTestId('value-physical.condition')
+    await expect.poll(() => condition.textContent(), { timeout: UI_TIMEOUT_MS }).toMatch(/Damaged/)
+    await alice.getByTestId('badge-damaged').waitFor()
+  })
+
+  it('shows a change the relay refused and recovers by reloading the document from the relay', async () => {
+    // A browser that believes carl (customs) may edit cargo: its own role check lets the edit through,
+    // and the relay, which knows better, refuses it.
+    const { page } = await world.signedIn(world.users.carl)
+    await page.route('**/api/me', (route) =>
+      route.fulfill({ json: { user: 'carl', role: 'shore', principal: 'user:carl' } }),
+    )
+    await page.addInitScript(() =>
+      localStorage.setItem('tally.shore.me', JSON.stringify({ user: 'carl', role: 'shore', principal: 'user:carl' })),
+    )
+    await page.goto(`${world.baseUrl}#/c/${VESSEL}/024E/${containerNo(4)}`)
+    const cargo = page.getByTestId('section-cargo')
+    await cargo.getByTestId('input-cargo.consignee').fill('Someone Else Inc')
+    await cargo.getByTestId('save-cargo').click()
+    const banner = page.getByTestId('refused-banner')
+    await banner.waitFor({ timeout: UI_TIMEOUT_MS })
+    expect(await banner.textContent()).toMatch(/cargo\.consignee/)
+    expect(world.relay.context.deadLetters.list({ docId: docIdOf(4) })[0]).toMatchObject({
+      principal: 'user:carl',
+      field: 'cargo.consignee',
+    })
+    await shot(page, 'refused')
+    await banner.getByRole('button', { name: 'Reload from the relay' }).click()
+    await banner.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS })
+    await expect
+      .poll(() => cargo.getByTestId('input-cargo.consignee').inputValue(), { timeout: UI_TIMEOUT_MS })
+      .toBe(world.relay.store.view(docIdOf(4))!.cargo.consignee)
     expect(errors).toEqual([])
   })
 })

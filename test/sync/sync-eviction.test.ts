@@ -19,7 +19,7 @@ describe('/sync handle eviction', () => {
   let client: SyncClient
 
   beforeAll(async () => {
-    r = await startSyncRelay(DOCS, { sync: { maxOpen: 3, idleMs: 300, sweepMs: 50 } })
+    r = await startSyncRelay(DOCS, { sync: { maxOpen: 3, idleMs: 300, sweepMs: 50, minResidencyMs: 0 } })
     service = syncServiceOf(r.relay)!
     client = syncClient(r.syncUrl, r.tokens.shore)
   })

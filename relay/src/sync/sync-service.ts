@@ -153,6 +153,7 @@ export class SyncService {
       return null
     }
     this.keeper.touch(docId as DocumentId, message.senderId)
+    this.keeper.open(docId as DocumentId)
     switch (message.type) {
       case 'sync':
       case 'request': {
