@@ -84,9 +84,11 @@ export class OpsServices {
       this.webhook,
       relayUrl,
     )
-    this.deadLetters = new DeadLetterOps(ctx)
+    // Operator actions log under component "ops", like everything else here.
+    const opsCtx: RelayContext = { ...ctx, logger: this.logger }
+    this.deadLetters = new DeadLetterOps(opsCtx)
     this.sockets = new UserSockets(server, ctx.tokens, this.logger, options.revocationCheckMs)
-    this.tokens = new TokenOps(ctx, this.sockets)
+    this.tokens = new TokenOps(opsCtx, this.sockets)
   }
 
   /** Kinds of the alerts firing for one vessel. */
