@@ -15,7 +15,7 @@ import type { OpsSettingsStore } from './settings.ts'
 /** Sessions counted by the failure rate: those that started within this window. */
 export const FAILURE_WINDOW_MS = 24 * 3_600_000
 /** How long a snapshot is reused. */
-export const SNAPSHOT_MAX_AGE_MS = 5_000
+export const SNAPSHOT_MAX_AGE_MS = 10_000
 
 export interface VesselOps extends VesselSummary {
   /** The vessel's expected time between syncs (its setting, or the relay default). */

@@ -18,10 +18,14 @@ export interface PendingByPriority {
   partial: boolean
 }
 
-/** Documents classified per vessel and refresh; beyond this the figure is a lower bound. */
-export const MAX_CLASSIFIED_DOCS = 300
-/** How long a vessel's figure is reused. */
-export const QUEUE_CACHE_MS = 15_000
+/**
+ * Documents classified per vessel and refresh; beyond this the figure is a lower bound. A fresh
+ * manifest leaves thousands of documents pending per vessel: classifying them all on every scrape
+ * would load the whole fleet into memory, for a figure that only needs to say "a lot".
+ */
+export const MAX_CLASSIFIED_DOCS = 100
+/** How long a vessel's figure is reused (a session ending invalidates it sooner). */
+export const QUEUE_CACHE_MS = 60_000
 
 export class RelayQueue {
   private readonly cache = new Map<string, { at: number; value: PendingByPriority }>()
