@@ -11,15 +11,16 @@ import { ContainerBadges, formatState, formatStowage } from '@tally/ui'
 import type { HistoryEntry } from '@tally/ui'
 import type { ActorDirectory } from './actors.ts'
 import type { Me, ShoreApi } from './api.ts'
-import { rememberOpened } from './cached.ts'
+import { rememberOpened, useCached } from './cached.ts'
 import type { RelayConnection } from './connection.ts'
 import { ContainerSections } from './ContainerSections.tsx'
+import { FLEET_REFRESH_MS } from './FleetView.tsx'
 import { patchDocument } from './edits.ts'
 import { PresenceBar } from './PresenceBar.tsx'
 import { usePresence } from './presence.ts'
 import { hrefOf } from './router.ts'
 import { useContainerDoc } from './use-container.ts'
-import type { ContainerDocState } from './use-container.ts'
+import type { ContainerDocState, RefusedChange } from './use-container.ts'
 
 /** The history is fetched again this long after the document stops changing. */
 const HISTORY_DEBOUNCE_MS = 800
@@ -39,6 +40,7 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
   const link = useSyncExternalStore(conn.subscribe, conn.getSnapshot)
   const presence = usePresence(doc.handle, self, link.state === 'online')
   const history = useHistory(api, conn, containerKey, doc.view?.heads.join(','))
+  const fleet = useCached('fleet', (signal) => api.vessels(signal), FLEET_REFRESH_MS)
   const { view, handle } = doc
 
   useEffect(() => {
@@ -91,7 +93,12 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
           </span>
           <span>Customs {formatState(customs.status)}</span>
         </p>
-        <PresenceBar viewers={presence.viewers} unsynced={doc.unsynced} conn={conn} />
+        <PresenceBar
+          viewers={presence.viewers}
+          unsynced={doc.unsynced}
+          refused={doc.refused.length > 0}
+          conn={conn}
+        />
       </header>
 
       {doc.refused.length > 0 && (
@@ -100,8 +107,8 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
             <strong>
               The relay refused {doc.refused.length === 1 ? 'a change' : `${doc.refused.length} changes`}
             </strong>{' '}
-            made in this browser: {doc.refused[0]!.field ? `${doc.refused[0]!.field}: ` : ''}
-            {doc.refused[0]!.reason}. It is not on the relay and will not reach the vessel.
+            made in this browser: {refusalWords(doc.refused[0]!)}. It is not on the relay and will not reach
+            the vessel.
           </p>
           <button type="button" className="tly-button tly-button--secondary" onClick={doc.reload}>
             Reload from the relay
@@ -115,6 +122,8 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
         role={role}
         me={me}
         history={history}
+        online={link.state === 'online'}
+        fleet={fleet.data}
         presence={presence}
         save={save}
       />
@@ -175,4 +184,11 @@ function useHistory(
     }
   }, [api, key, heads, link.state])
   return entries
+}
+
+/** A refusal in words: the relay's reason, which usually names the field already. */
+function refusalWords(refused: RefusedChange): string {
+  return refused.field && !refused.reason.startsWith(refused.field)
+    ? `${refused.field}: ${refused.reason}`
+    : refused.reason
 }

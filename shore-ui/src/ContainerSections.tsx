@@ -21,7 +21,6 @@ import {
 } from '@tally/ui'
 import type { HistoryEntry } from '@tally/ui'
 import type { Me, VesselSummary } from './api.ts'
-import { recall } from './cached.ts'
 import { decideProposal, keepConflictValue, proposeChange } from './edits.ts'
 import { NotesEditor } from './NotesEditor.tsx'
 import type { PresenceControl } from './presence.ts'
@@ -32,6 +31,10 @@ export interface ContainerSectionsProps {
   role: Role
   me: Me
   history: HistoryEntry[] | null
+  /** Whether the relay is reachable (the history comes from it). */
+  online: boolean
+  /** The fleet as last fetched: the vessel's name and last report. */
+  fleet: VesselSummary[] | null
   presence: PresenceControl
   save: (patch: ContainerPatch) => Promise<void>
 }
@@ -42,9 +45,12 @@ export function ContainerSections({
   role,
   me,
   history,
+  online,
+  fleet,
   presence,
   save,
 }: ContainerSectionsProps) {
+  const vessel = fleet?.find((v) => v.imo === view.vessel)
   const [proposing, setProposing] = useState(false)
   const entries = history ?? []
   const openProposals = view.proposals.filter((p) => p.status === 'OPEN').length
@@ -102,12 +108,12 @@ export function ContainerSections({
           role={role}
           lastEditor={lastEditorOf(entries, 'physical')}
         >
-          <VesselReport vessel={view.vessel} />
+          <VesselReport vessel={view.vessel} summary={vessel} />
         </SectionView>
         <SectionView view={view} section="reefer" role={role} lastEditor={lastEditorOf(entries, 'reefer')}>
           {view.reefer && (
             <>
-              <VesselReport vessel={view.vessel} />
+              <VesselReport vessel={view.vessel} summary={vessel} />
               <ReeferChart
                 readings={view.reefer.readings}
                 orderedSetpointC={view.cargo.reeferSetpointC}
@@ -155,7 +161,11 @@ export function ContainerSections({
       <section className="tly-card" aria-labelledby="history-h" data-testid="history">
         <h2 id="history-h">History</h2>
         {history === null ? (
-          <p className="tly-muted">The history comes from the relay; it shows once the relay is reachable.</p>
+          <p className="tly-muted">
+            {online
+              ? 'Loading the history…'
+              : 'The history comes from the relay; it shows once the relay is back.'}
+          </p>
         ) : (
           <HistoryList entries={entries} />
         )}
@@ -195,8 +205,7 @@ function Editing({
 }
 
 /** Why a vessel section is read-only here, and when the vessel last reported. */
-function VesselReport({ vessel }: { vessel: string }) {
-  const summary = recall<VesselSummary[]>('fleet')?.data.find((v) => v.imo === vessel)
+function VesselReport({ vessel, summary }: { vessel: string; summary: VesselSummary | undefined }) {
   const last = summary?.lastSyncAt ?? null
   return (
     <p className="vessel-report" data-testid="vessel-report">

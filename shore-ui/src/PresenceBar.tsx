@@ -24,15 +24,19 @@ function hueOf(name: string): number {
 export function PresenceBar({
   viewers,
   unsynced,
+  refused,
   conn,
 }: {
   viewers: Viewer[]
   unsynced: boolean
+  /** This browser's copy holds changes the relay refused. */
+  refused: boolean
   conn: RelayConnection
 }) {
   const link = useSyncExternalStore(conn.subscribe, conn.getSnapshot)
-  const state =
-    link.state !== 'online'
+  const state = refused
+    ? { tone: 'error', text: 'Not in step with the relay: it refused a change made here' }
+    : link.state !== 'online'
       ? { tone: 'warning', text: 'Offline: changes are kept in this browser and sync when the relay is back' }
       : unsynced
         ? { tone: 'info', text: 'Syncing with the relay…' }

@@ -3,13 +3,15 @@
  * (ephemeral messages on the document, relayed by `/sync`). The relay stamps the `user` channel with
  * the authenticated user, so a name shown here is the name of whoever holds that token.
  */
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import { Presence } from '@automerge/automerge-repo'
 import type { DocHandle, PeerId } from '@automerge/automerge-repo'
 
 /** A heartbeat every few seconds; a viewer silent for three of them is gone. */
 const HEARTBEAT_MS = 4_000
 const PEER_TTL_MS = 12_000
+/** After a reconnection, this browser's presence is announced again this much later. */
+const REANNOUNCE_DELAY_MS = 1_000
 
 export interface PresenceUser {
   name: string
@@ -45,7 +47,7 @@ export function usePresence(
 ): PresenceControl {
   const [viewers, setViewers] = useState<Viewer[]>([])
   const presence = useMemo(() => (handle ? new Presence<PresenceState>({ handle }) : null), [handle])
-  const [wasOnline, setWasOnline] = useState(online)
+  const wasOnline = useRef(online)
 
   useEffect(() => {
     if (!presence) return
@@ -76,13 +78,19 @@ export function usePresence(
   }, [presence, me])
 
   useEffect(() => {
-    if (online === wasOnline) return
-    setWasOnline(online)
-    if (!online || !presence?.running) return
-    const state = presence.getLocalState()
-    presence.stop()
-    presence.start({ initialState: state, heartbeatMs: HEARTBEAT_MS, peerTtlMs: PEER_TTL_MS })
-  }, [online, wasOnline, presence])
+    if (online === wasOnline.current) return
+    wasOnline.current = online
+    if (!online || !presence) return
+    // The document syncs with the relay again a moment after the socket is back; an announcement
+    // made before that reaches nobody.
+    const timer = setTimeout(() => {
+      if (!presence.running) return
+      const state = presence.getLocalState()
+      presence.stop()
+      presence.start({ initialState: state, heartbeatMs: HEARTBEAT_MS, peerTtlMs: PEER_TTL_MS })
+    }, REANNOUNCE_DELAY_MS)
+    return () => clearTimeout(timer)
+  }, [online, presence])
 
   return {
     viewers: online ? viewers : [],

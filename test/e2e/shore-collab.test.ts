@@ -24,6 +24,8 @@ const SHARED = 13 // the container both users work on
 
 async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true })
+  // Full-page shots are taken from the top, or the sticky top bar lands mid-page.
+  await page.evaluate('window.scrollTo(0, 0)')
   await page.screenshot({ path: path.join(SCREENSHOTS, `shore-${name}.png`), fullPage: name !== 'fleet' })
 }
 
@@ -144,7 +146,12 @@ describe('shore UI in Chromium', () => {
         .poll(() => conflict.textContent(), { timeout: UI_TIMEOUT_MS })
         .toMatch(/alice[\s\S]*carl|carl[\s\S]*alice/)
     }
-    await alice.getByTestId('conflicts').scrollIntoViewIfNeeded()
+    // After the reconnection carl announces himself again: no longer in the notes he left while offline.
+    await expect
+      .poll(() => alice.locator('[data-testid=viewer][data-user=carl]').textContent(), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toMatch(/viewing/)
     await shot(alice, 'conflict')
 
     // carl keeps INSPECTION; the conflict is gone everywhere.
@@ -211,7 +218,10 @@ describe('shore UI in Chromium', () => {
       route.fulfill({ json: { user: 'carl', role: 'shore', principal: 'user:carl' } }),
     )
     await page.addInitScript(() =>
-      localStorage.setItem('tally.shore.me', JSON.stringify({ user: 'carl', role: 'shore', principal: 'user:carl' })),
+      localStorage.setItem(
+        'tally.shore.me',
+        JSON.stringify({ user: 'carl', role: 'shore', principal: 'user:carl' }),
+      ),
     )
     await page.goto(`${world.baseUrl}#/c/${VESSEL}/024E/${containerNo(4)}`)
     const cargo = page.getByTestId('section-cargo')
