@@ -13,6 +13,7 @@ import { runBaselines } from './baseline.ts'
 import { runLinkBenchmarks } from './link-bench.ts'
 import { runIngestBenchmarks } from './link-ingest.ts'
 import { runCrewBenchmarks } from './crew-bench.ts'
+import { runShoreBenchmarks } from './shore-bench.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
@@ -26,6 +27,7 @@ const SECTIONS: Section[] = [
   { name: 'link', run: runLinkBenchmarks },
   { name: 'ingest', run: runIngestBenchmarks },
   { name: 'crew', run: runCrewBenchmarks },
+  { name: 'shore', run: runShoreBenchmarks },
 ]
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench-results/latest.json')

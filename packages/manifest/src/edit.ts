@@ -97,8 +97,14 @@ function writePlan(d: ContainerDoc, plan: { writes: FieldWrite[]; notes?: string
     const hasConflict = A.getConflicts(target, w.key) !== undefined
     if (!hasConflict && sameValue(toPlain(target[w.key]), w.value)) continue
     // Regression: rewriting a conflicted field with the value that currently wins leaves both values
-    // standing (Automerge 3.5); deleting the key first supersedes every concurrent value.
-    if (hasConflict) delete target[w.key]
+    // standing (Automerge 3.5). Writing a different one of the conflicting values first, then the
+    // chosen one, supersedes them all; a delete would too, but policy rightly refuses deletes.
+    if (hasConflict && sameValue(toPlain(target[w.key]), w.value)) {
+      const other = Object.values(A.getConflicts(target, w.key) ?? {}).find(
+        (v) => !sameValue(toPlain(v), w.value),
+      )
+      if (other !== undefined) target[w.key] = toStored(toPlain(other))
+    }
     target[w.key] = toStored(w.value)
   }
   if (plan.notes !== undefined && plan.notes !== d.notes) A.updateText(d, ['notes'], plan.notes)
