@@ -8,6 +8,7 @@ import { createRoot } from 'react-dom/client'
 import { initializeWasm } from '@automerge/automerge/slim'
 import wasmUrl from '@automerge/automerge/automerge.wasm?url'
 import '@tally/ui/styles.css'
+import '@tally/ui/app.css'
 import './app.css'
 import { App } from './App.tsx'
 

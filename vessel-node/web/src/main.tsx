@@ -5,6 +5,7 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import '@tally/ui/styles.css'
+import '@tally/ui/app.css'
 import './app.css'
 import { App } from './App.tsx'
 
