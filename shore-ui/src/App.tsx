@@ -4,13 +4,21 @@
  * relay is unreachable, starts the app offline on the documents already in this browser.
  */
 import { useCallback, useEffect, useState } from 'react'
+import { Splash, TokenLogin } from '@tally/ui'
 import { ApiError, ShoreApi } from './api.ts'
 import type { Me } from './api.ts'
-import { LoginScreen } from './LoginScreen.tsx'
 import { Shell } from './Shell.tsx'
 
 const TOKEN_KEY = 'tally.shore.token'
 const ME_KEY = 'tally.shore.me'
+/** The sign-in screen's words (a user token is issued with `npm run relay -- add-user --role shore|customs|ops`). */
+const LOGIN_WORDS = {
+  subtitle: 'Shore · manifests of the fleet',
+  tokenLabel: 'User token',
+  help: 'Documentation, customs and operations staff each have their own token.',
+  badTokenMessage:
+    'This token was not accepted. It may be mistyped, or it was revoked. Ask a relay operator for a new one.',
+}
 
 function readSession(): { token: string; me: Me | null } | null {
   try {
@@ -84,7 +92,9 @@ export function App() {
   switch (phase.name) {
     case 'login':
       return (
-        <LoginScreen
+        <TokenLogin
+          {...LOGIN_WORDS}
+          check={(token) => new ShoreApi(token).me()}
           notice={phase.notice}
           onLogin={(token, me) => {
             writeSession({ token, me })
@@ -94,9 +104,9 @@ export function App() {
       )
     case 'checking':
       return (
-        <main className="splash" aria-busy="true">
+        <Splash busy>
           <p>Connecting to the relay…</p>
-        </main>
+        </Splash>
       )
     case 'ready':
       return <Shell key={phase.token} token={phase.token} me={phase.me} signOut={signOut} />

@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react'
 import { documentUrlFor } from '@tally/manifest'
 import type { ContainerKey, ContainerPatch, Role } from '@tally/manifest'
-import { ContainerBadges, formatState, formatStowage } from '@tally/ui'
+import { ContainerFacts, ContainerTitle } from '@tally/ui'
 import type { HistoryEntry } from '@tally/ui'
 import type { ActorDirectory } from './actors.ts'
 import type { Me, ShoreApi } from './api.ts'
@@ -61,7 +61,6 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
 
   const role = me.role as Role
   const save = async (patch: ContainerPatch) => patchDocument(handle, patch, role)
-  const { physical, cargo, customs } = view
 
   return (
     <div className="detail" data-testid="container-detail" data-container-id={view.containerId}>
@@ -71,28 +70,15 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
         </a>
       </nav>
       <header className="detail__head">
-        <div className="detail__title">
-          <h1>
-            <span className="tly-mono" data-testid="detail-id">
-              {view.containerId}
-            </span>{' '}
-            <span className="detail__type">{view.isoType}</span>
-          </h1>
-          <ContainerBadges view={view} />
-        </div>
-        <p className="detail__facts">
-          <span>
-            <strong>{view.vessel}</strong> · voyage {view.voyage}
-          </span>
-          <span>
-            Stowage <strong className="tly-mono">{formatStowage(physical.stowage)}</strong>
-          </span>
-          <span>{formatState(physical.state)}</span>
-          <span>
-            {cargo.pol ?? '—'} → {cargo.pod ?? '—'}
-          </span>
-          <span>Customs {formatState(customs.status)}</span>
-        </p>
+        <ContainerTitle view={view} />
+        <ContainerFacts
+          view={view}
+          before={
+            <span>
+              <strong>{view.vessel}</strong> · voyage {view.voyage}
+            </span>
+          }
+        />
         <PresenceBar
           viewers={presence.viewers}
           unsynced={doc.unsynced}

@@ -3,20 +3,17 @@
  * uses): conflicts, cargo and customs (editable by their owning roles), notes, physical and reefer
  * (read-only: the vessel owns them), proposals to the vessel, history and the fixed identity.
  */
-import { useState } from 'react'
 import type { FocusEvent, ReactNode } from 'react'
 import type { DocHandle } from '@automerge/automerge-repo'
 import type { ContainerDoc, ContainerPatch, ContainerView, Role } from '@tally/manifest'
 import {
-  alarmsFromHistory,
-  ConflictList,
+  ConflictsCard,
+  ContainerReeferChart,
   formatRelative,
   formatTime,
-  HistoryList,
+  HistoryCard,
   lastEditorOf,
-  ProposalList,
-  ProposeForm,
-  ReeferChart,
+  ProposalsCard,
   SectionView,
 } from '@tally/ui'
 import type { HistoryEntry } from '@tally/ui'
@@ -51,27 +48,17 @@ export function ContainerSections({
   save,
 }: ContainerSectionsProps) {
   const vessel = fleet?.find((v) => v.imo === view.vessel)
-  const [proposing, setProposing] = useState(false)
   const entries = history ?? []
-  const openProposals = view.proposals.filter((p) => p.status === 'OPEN').length
   const editorsOf = (section: string) => presence.viewers.filter((v) => v.editing === section)
 
   return (
     <>
-      {view.conflicts.length > 0 && (
-        <section className="tly-card detail__conflicts" aria-labelledby="conflicts-h" data-testid="conflicts">
-          <h2 id="conflicts-h">Conflicts</h2>
-          <p className="tly-muted">
-            These fields were written at the same time by different people. Every value is kept; the document
-            shows the winner until someone who owns the field keeps one.
-          </p>
-          <ConflictList
-            conflicts={view.conflicts}
-            role={role}
-            onKeep={async (field, value) => keepConflictValue(handle, field, value, role)}
-          />
-        </section>
-      )}
+      <ConflictsCard
+        conflicts={view.conflicts}
+        role={role}
+        intro="These fields were written at the same time by different people. Every value is kept; the document shows the winner until someone who owns the field keeps one."
+        onKeep={async (field, value) => keepConflictValue(handle, field, value, role)}
+      />
 
       <div className="detail__grid">
         <Editing section="cargo" presence={presence} editors={editorsOf('cargo')}>
@@ -114,62 +101,29 @@ export function ContainerSections({
           {view.reefer && (
             <>
               <VesselReport vessel={view.vessel} summary={vessel} />
-              <ReeferChart
-                readings={view.reefer.readings}
-                orderedSetpointC={view.cargo.reeferSetpointC}
-                actualSetpointC={view.reefer.actualSetpointC}
-                alarms={alarmsFromHistory(entries, view.reefer.alarm)}
-                title={`Temperatures of ${view.containerId}`}
-              />
+              <ContainerReeferChart view={view} history={entries} />
             </>
           )}
         </SectionView>
       </div>
 
-      <section className="tly-card" aria-labelledby="proposals-h" data-testid="proposals">
-        <header className="tly-card__header">
-          <h2 id="proposals-h">Proposals{openProposals > 0 ? ` (${openProposals} open)` : ''}</h2>
-          <button
-            type="button"
-            className="tly-button tly-button--secondary"
-            aria-expanded={proposing}
-            onClick={() => setProposing((p) => !p)}
-            data-testid="propose-toggle"
-          >
-            {proposing ? 'Close' : 'Propose a change to the vessel'}
-          </button>
-        </header>
-        {proposing && (
-          <ProposeForm
-            view={view}
-            role={role}
-            onPropose={async (input) => {
-              proposeChange(handle, input, me.principal, role)
-              setProposing(false)
-            }}
-          />
-        )}
-        <ProposalList
-          proposals={view.proposals}
-          role={role}
-          view={view}
-          emptyText="No proposals for this container."
-          onDecide={async (id, decision) => decideProposal(handle, id, decision, me.principal, role)}
-        />
-      </section>
+      <ProposalsCard
+        view={view}
+        role={role}
+        proposeLabel="Propose a change to the vessel"
+        closeOnSent
+        onPropose={async (input) => proposeChange(handle, input, me.principal, role)}
+        onDecide={async (id, decision) => decideProposal(handle, id, decision, me.principal, role)}
+      />
 
-      <section className="tly-card" aria-labelledby="history-h" data-testid="history">
-        <h2 id="history-h">History</h2>
-        {history === null ? (
-          <p className="tly-muted">
-            {online
-              ? 'Loading the history…'
-              : 'The history comes from the relay; it shows once the relay is back.'}
-          </p>
-        ) : (
-          <HistoryList entries={entries} />
-        )}
-      </section>
+      <HistoryCard
+        entries={history}
+        pending={
+          online
+            ? 'Loading the history…'
+            : 'The history comes from the relay; it shows once the relay is back.'
+        }
+      />
 
       <SectionView view={view} section="identity" role={role} />
     </>

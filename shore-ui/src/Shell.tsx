@@ -3,6 +3,7 @@
  * the page for the route. One Repo per signed-in user lives as long as the shell.
  */
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
+import { AppShell } from '@tally/ui'
 import { ActorDirectory } from './actors.ts'
 import { ShoreApi } from './api.ts'
 import type { Me } from './api.ts'
@@ -73,76 +74,42 @@ function Signed({
 }) {
   const link = useSyncExternalStore(conn.subscribe, conn.getSnapshot)
   return (
-    <div className="shell">
-      <a
-        className="skip-link"
-        href="#main"
-        onClick={(e) => {
-          e.preventDefault()
-          document.getElementById('main')?.focus()
-        }}
-      >
-        Skip to content
-      </a>
-      <header className="topbar">
-        <a className="topbar__brand" href={hrefOf.fleet()}>
-          <span className="brand-mark" aria-hidden="true" />
-          <span>
-            Tally <span className="topbar__app">Shore</span>
-          </span>
-        </a>
-        <nav className="topbar__nav" aria-label="Main">
-          <a
-            href={hrefOf.fleet()}
-            aria-current={route.name === 'fleet' ? 'page' : undefined}
-            data-testid="nav-fleet"
-          >
-            Fleet
-          </a>
-          <a
-            href={hrefOf.search()}
-            aria-current={route.name !== 'fleet' ? 'page' : undefined}
-            data-testid="nav-search"
-          >
-            Containers
-          </a>
-        </nav>
-        <ConnectionBadge link={link} />
-        <div className="topbar__user">
-          <span className="topbar__name" data-testid="current-user">
-            {me.user} <span className="topbar__role">{ROLE_WORDS[me.role] ?? me.role}</span>
-          </span>
-          <button
-            type="button"
-            className="tly-button tly-button--ghost topbar__signout"
-            onClick={() => signOut(null)}
-            data-testid="logout"
-          >
-            Sign out
-          </button>
-        </div>
-      </header>
-      {link.state === 'offline' && (
-        <p className="banner" role="status" data-testid="offline-banner">
-          The relay is unreachable. You can keep working: your edits are saved in this browser and sync when
-          it is back.
-        </p>
+    <AppShell
+      homeHref={hrefOf.fleet()}
+      brandSuffix={<span className="topbar__app">Shore</span>}
+      nav={[
+        { href: hrefOf.fleet(), label: 'Fleet', current: route.name === 'fleet', testId: 'nav-fleet' },
+        { href: hrefOf.search(), label: 'Containers', current: route.name !== 'fleet', testId: 'nav-search' },
+      ]}
+      status={<ConnectionBadge link={link} />}
+      user={
+        <>
+          {me.user} <span className="topbar__role">{ROLE_WORDS[me.role] ?? me.role}</span>
+        </>
+      }
+      onSignOut={() => signOut(null)}
+      banner={
+        link.state === 'offline'
+          ? {
+              testId: 'offline-banner',
+              text: 'The relay is unreachable. You can keep working: your edits are saved in this browser and sync when it is back.',
+            }
+          : null
+      }
+    >
+      {route.name === 'fleet' && <FleetView api={api} />}
+      {route.name === 'search' && <SearchView api={api} user={me.user} params={route.params} />}
+      {route.name === 'container' && (
+        <ContainerPage
+          key={`${route.key.vessel}/${route.key.voyage}/${route.key.containerId}`}
+          api={api}
+          conn={conn}
+          actors={actors}
+          me={me}
+          containerKey={route.key}
+        />
       )}
-      <main id="main" className="content" tabIndex={-1}>
-        {route.name === 'fleet' && <FleetView api={api} />}
-        {route.name === 'search' && <SearchView api={api} user={me.user} params={route.params} />}
-        {route.name === 'container' && (
-          <ContainerPage
-            key={`${route.key.vessel}/${route.key.voyage}/${route.key.containerId}`}
-            api={api}
-            conn={conn}
-            actors={actors}
-            me={me}
-            containerKey={route.key}
-          />
-        )}
-      </main>
-    </div>
+    </AppShell>
   )
 }
 

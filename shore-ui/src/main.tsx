@@ -7,6 +7,7 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { initializeWasm } from '@automerge/automerge/slim'
 import wasmUrl from '@automerge/automerge/automerge.wasm?url'
+import { Splash } from '@tally/ui'
 import '@tally/ui/styles.css'
 import '@tally/ui/app.css'
 import './app.css'
@@ -22,10 +23,10 @@ initializeWasm(wasmUrl).then(
     ),
   (err: unknown) =>
     root.render(
-      <main className="splash">
+      <Splash>
         <p role="alert">
           The app could not start ({String((err as Error)?.message ?? err)}). Reload the page.
         </p>
-      </main>,
+      </Splash>,
     ),
 )

@@ -1,6 +1,7 @@
 /**
  * @tally/ui: React components shared by the crew UI (vessel node) and the shore UI, written against
- * the container view of @tally/manifest. Import the stylesheet once: `import '@tally/ui/styles.css'`.
+ * the container view of @tally/manifest. Import the stylesheet once: `import '@tally/ui/styles.css'`;
+ * an app using the frame (AppShell, TokenLogin, Splash, the container page) also `@tally/ui/app.css`.
  */
 export * from './format.ts'
 export * from './fields.ts'
@@ -15,3 +16,6 @@ export * from './ConflictList.tsx'
 export * from './ProposalList.tsx'
 export * from './HistoryList.tsx'
 export * from './Dialog.tsx'
+export * from './ContainerCards.tsx'
+export * from './AppShell.tsx'
+export * from './LoginScreen.tsx'

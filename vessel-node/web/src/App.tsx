@@ -5,16 +5,24 @@
  * with a sentence saying so.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { AppShell, Splash, TokenLogin } from '@tally/ui'
 import { ApiError, CrewApi } from './api.ts'
 import type { Me } from './api.ts'
 import { ContainerDetail } from './ContainerDetail.tsx'
 import { ContainerList } from './ContainerList.tsx'
 import { LiveEvents, useLive } from './live.ts'
-import { LoginScreen } from './LoginScreen.tsx'
 import { hrefOf, useRoute } from './router.ts'
 import { SyncBadge, SyncPanel } from './SyncPanel.tsx'
 
 const TOKEN_KEY = 'tally.crew.token'
+/** The sign-in screen's words (a crew token is issued with `npm run vessel -- add-crew`). */
+const LOGIN_WORDS = {
+  subtitle: 'Crew manifest · vessel node',
+  tokenLabel: 'Crew token',
+  help: 'The officer on watch issues crew tokens on the vessel node.',
+  badTokenMessage:
+    'This crew token was not accepted. It may be mistyped, or it was revoked. Ask the officer on watch for a new token.',
+}
 /** The stream reconnects by itself within a second or two; only a longer gap is worth a banner. */
 const PAUSED_BANNER_DELAY_MS = 3_000
 
@@ -87,7 +95,9 @@ export function App() {
   switch (phase.name) {
     case 'login':
       return (
-        <LoginScreen
+        <TokenLogin
+          {...LOGIN_WORDS}
+          check={(token) => new CrewApi(token).me()}
           notice={phase.notice}
           onLogin={(token, me) => {
             writeToken(token)
@@ -97,13 +107,13 @@ export function App() {
       )
     case 'checking':
       return (
-        <main className="splash" aria-busy="true">
+        <Splash busy>
           <p>Connecting to the vessel node…</p>
-        </main>
+        </Splash>
       )
     case 'unreachable':
       return (
-        <main className="splash">
+        <Splash>
           <div className="tly-card splash__card">
             <h1>Cannot reach the vessel node</h1>
             <p className="tly-alert tly-alert--error" role="alert">
@@ -126,7 +136,7 @@ export function App() {
               </button>
             </div>
           </div>
-        </main>
+        </Splash>
       )
     case 'ready':
       return <Shell token={phase.token} me={phase.me} signOut={signOut} />
@@ -173,68 +183,35 @@ function Shell({ token, me, signOut }: ShellProps) {
   }, [page])
 
   return (
-    <div className="shell">
-      <a
-        className="skip-link"
-        href="#main"
-        onClick={(e) => {
-          // The hash is the router's; move focus without navigating.
-          e.preventDefault()
-          document.getElementById('main')?.focus()
-        }}
-      >
-        Skip to content
-      </a>
-      <header className="topbar">
-        <a className="topbar__brand" href={hrefOf.list()}>
-          <span className="brand-mark" aria-hidden="true" />
-          <span>
-            Tally <span className="topbar__vessel">{me.vessel}</span>
-          </span>
-        </a>
-        <nav className="topbar__nav" aria-label="Main">
-          <a
-            href={hrefOf.list()}
-            aria-current={route.name !== 'sync' ? 'page' : undefined}
-            data-testid="nav-containers"
-          >
-            Containers
-          </a>
-          <a
-            href={hrefOf.sync()}
-            aria-current={route.name === 'sync' ? 'page' : undefined}
-            data-testid="nav-sync"
-          >
-            Sync
-          </a>
-        </nav>
-        <SyncBadge sync={snapshot.sync} live={snapshot.connected} />
-        <div className="topbar__user">
-          <span className="topbar__name" data-testid="current-user">
-            {me.user}
-          </span>
-          <button
-            type="button"
-            className="tly-button tly-button--ghost topbar__signout"
-            onClick={() => signOut(null)}
-            data-testid="logout"
-          >
-            Sign out
-          </button>
-        </div>
-      </header>
-      {paused && (
-        <p className="banner" role="status" data-testid="live-banner">
-          Live updates paused: reconnecting to the vessel node. What you see may be out of date.
-        </p>
+    <AppShell
+      homeHref={hrefOf.list()}
+      brandSuffix={<span className="topbar__vessel">{me.vessel}</span>}
+      nav={[
+        {
+          href: hrefOf.list(),
+          label: 'Containers',
+          current: route.name !== 'sync',
+          testId: 'nav-containers',
+        },
+        { href: hrefOf.sync(), label: 'Sync', current: route.name === 'sync', testId: 'nav-sync' },
+      ]}
+      status={<SyncBadge sync={snapshot.sync} live={snapshot.connected} />}
+      user={me.user}
+      onSignOut={() => signOut(null)}
+      banner={
+        paused
+          ? {
+              testId: 'live-banner',
+              text: 'Live updates paused: reconnecting to the vessel node. What you see may be out of date.',
+            }
+          : null
+      }
+    >
+      {route.name === 'list' && <ContainerList api={api} live={live} params={route.params} />}
+      {route.name === 'detail' && (
+        <ContainerDetail key={route.containerId} api={api} live={live} containerId={route.containerId} />
       )}
-      <main id="main" className="content" tabIndex={-1}>
-        {route.name === 'list' && <ContainerList api={api} live={live} params={route.params} />}
-        {route.name === 'detail' && (
-          <ContainerDetail key={route.containerId} api={api} live={live} containerId={route.containerId} />
-        )}
-        {route.name === 'sync' && <SyncPanel api={api} live={live} />}
-      </main>
-    </div>
+      {route.name === 'sync' && <SyncPanel api={api} live={live} />}
+    </AppShell>
   )
 }

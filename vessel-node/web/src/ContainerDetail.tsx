@@ -6,16 +6,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import type { ContainerPatch, ContainerView } from '@tally/manifest'
 import {
-  ConflictList,
-  ContainerBadges,
-  HistoryList,
-  ProposalList,
-  ProposeForm,
-  ReeferChart,
+  ConflictsCard,
+  ContainerFacts,
+  ContainerReeferChart,
+  ContainerTitle,
+  HistoryCard,
+  ProposalsCard,
   SectionView,
-  alarmsFromHistory,
-  formatState,
-  formatStowage,
   lastEditorOf,
   writerNamesFromHistory,
 } from '@tally/ui'
@@ -40,7 +37,6 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
   const [history, setHistory] = useState<HistoryEntry[] | null>(null)
   const [error, setError] = useState<ApiError | Error | null>(null)
   const [liveNote, setLiveNote] = useState('')
-  const [proposing, setProposing] = useState(false)
   const headsRef = useRef<string>('')
 
   const loadHistory = useCallback(() => {
@@ -114,38 +110,23 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
     )
 
   const entries = history ?? []
-  const openProposals = view.proposals.filter((p) => p.status === 'OPEN').length
-  const { physical, cargo, customs, reefer } = view
 
   return (
     <div className="detail" data-testid="container-detail" data-container-id={view.containerId}>
       <BackLink />
       <header className="detail__head">
-        <div className="detail__title">
-          <h1>
-            <span className="tly-mono" data-testid="detail-id">
-              {view.containerId}
-            </span>{' '}
-            <span className="detail__type">{view.isoType}</span>
-          </h1>
-          <ContainerBadges
-            view={view}
-            only={['damaged', 'seal-broken', 'alarm', 'dg-incident', 'held', 'inspection', 'conflict', 'dg']}
-          />
-        </div>
-        <p className="detail__facts">
-          <span>
-            Stowage <strong className="tly-mono">{formatStowage(physical.stowage)}</strong>
-          </span>
-          <span>{formatState(physical.state)}</span>
-          <span>
-            {cargo.pol ?? '—'} → {cargo.pod ?? '—'}
-          </span>
-          <span>Customs {formatState(customs.status)}</span>
-          <span className="tly-muted">
-            {view.vessel} · voyage {view.voyage}
-          </span>
-        </p>
+        <ContainerTitle
+          view={view}
+          only={['damaged', 'seal-broken', 'alarm', 'dg-incident', 'held', 'inspection', 'conflict', 'dg']}
+        />
+        <ContainerFacts
+          view={view}
+          after={
+            <span className="tly-muted">
+              {view.vessel} · voyage {view.voyage}
+            </span>
+          }
+        />
         <p className="tly-status" role="status" aria-live="polite" data-testid="live-note">
           {liveNote}
         </p>
@@ -160,20 +141,15 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
 
       <QuickActions view={view} api={api} onView={afterEdit} />
 
-      {view.conflicts.length > 0 && (
-        <section className="tly-card detail__conflicts" aria-labelledby="conflicts-h" data-testid="conflicts">
-          <h2 id="conflicts-h">Conflicts</h2>
-          <ConflictList
-            conflicts={view.conflicts}
-            role={ROLE}
-            nameOf={writerNamesFromHistory(entries)}
-            onKeep={(field, value) => {
-              const [section, key] = field.split('.') as [string, string]
-              return save({ [section]: { [key]: value } })
-            }}
-          />
-        </section>
-      )}
+      <ConflictsCard
+        conflicts={view.conflicts}
+        role={ROLE}
+        nameOf={writerNamesFromHistory(entries)}
+        onKeep={(field, value) => {
+          const [section, key] = field.split('.') as [string, string]
+          return save({ [section]: { [key]: value } })
+        }}
+      />
 
       <SectionView
         view={view}
@@ -189,15 +165,7 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
         onSave={save}
         lastEditor={lastEditorOf(entries, 'reefer')}
       >
-        {reefer && (
-          <ReeferChart
-            readings={reefer.readings}
-            orderedSetpointC={cargo.reeferSetpointC}
-            actualSetpointC={reefer.actualSetpointC}
-            alarms={alarmsFromHistory(entries, reefer.alarm)}
-            title={`Temperatures of ${view.containerId}`}
-          />
-        )}
+        <ContainerReeferChart view={view} history={entries} />
       </SectionView>
       <div className="detail__grid">
         <SectionView view={view} section="cargo" role={ROLE} lastEditor={lastEditorOf(entries, 'cargo')} />
@@ -209,34 +177,13 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
         />
       </div>
 
-      <section className="tly-card" aria-labelledby="proposals-h" data-testid="proposals">
-        <header className="tly-card__header">
-          <h2 id="proposals-h">Proposals{openProposals > 0 ? ` (${openProposals} open)` : ''}</h2>
-          <button
-            type="button"
-            className="tly-button tly-button--secondary"
-            aria-expanded={proposing}
-            onClick={() => setProposing((p) => !p)}
-            data-testid="propose-toggle"
-          >
-            {proposing ? 'Close' : 'Propose a shore change'}
-          </button>
-        </header>
-        {proposing && (
-          <ProposeForm
-            view={view}
-            role={ROLE}
-            onPropose={async (input) => afterEdit(await api.propose(containerId, input))}
-          />
-        )}
-        <ProposalList
-          proposals={view.proposals}
-          role={ROLE}
-          view={view}
-          emptyText="No proposals for this container."
-          onDecide={async (id, decision) => afterEdit(await api.decide(containerId, id, decision))}
-        />
-      </section>
+      <ProposalsCard
+        view={view}
+        role={ROLE}
+        proposeLabel="Propose a shore change"
+        onPropose={async (input) => afterEdit(await api.propose(containerId, input))}
+        onDecide={async (id, decision) => afterEdit(await api.decide(containerId, id, decision))}
+      />
 
       <div className="detail__grid">
         <SectionView
@@ -249,10 +196,7 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
         <SectionView view={view} section="identity" role={ROLE} />
       </div>
 
-      <section className="tly-card" aria-labelledby="history-h" data-testid="history">
-        <h2 id="history-h">History</h2>
-        {history === null ? <p className="tly-muted">Loading history…</p> : <HistoryList entries={entries} />}
-      </section>
+      <HistoryCard entries={history} pending="Loading history…" />
     </div>
   )
 }

@@ -1,23 +1,39 @@
 /**
- * Sign-in with a user token (issued with `npm run relay -- add-user --role shore|customs|ops`). The
- * token is checked with `GET /api/me` before it is kept; a bad or revoked one gets a sentence
- * saying what to do.
+ * Sign-in with a token, the same screen in both apps: the token is checked (`GET /api/me`) before
+ * the app keeps it; a refused one (an error with `status` 401) gets the app's sentence saying what to
+ * do, any other failure its own message. Styled by `@tally/ui/app.css` (`.login`).
  */
 import { useState } from 'react'
 import type { FormEvent } from 'react'
-import { ApiError, ShoreApi } from './api.ts'
-import type { Me } from './api.ts'
 
-export const BAD_TOKEN_MESSAGE =
-  'This token was not accepted. It may be mistyped, or it was revoked. Ask a relay operator for a new one.'
+export interface TokenLoginProps<Me> {
+  /** Under the name: which app this is. */
+  subtitle: string
+  /** The input's label ("Crew token"); also in "Enter your crew token." */
+  tokenLabel: string
+  /** Under the input: who issues tokens. */
+  help: string
+  /** Shown when the check fails with HTTP 401: mistyped or revoked, and whom to ask. */
+  badTokenMessage: string
+  /** Checks a token; resolves with who it belongs to. */
+  check: (token: string) => Promise<Me>
+  /** Called with a verified token and who it belongs to. */
+  onLogin: (token: string, me: Me) => void
+  /** Why the user is here again (a revoked token, signed out). */
+  notice?: string | null
+}
 
-export function LoginScreen({
+const refused = (err: unknown): boolean => (err as { status?: unknown } | null)?.status === 401
+
+export function TokenLogin<Me>({
+  subtitle,
+  tokenLabel,
+  help,
+  badTokenMessage,
+  check,
   onLogin,
   notice,
-}: {
-  onLogin: (token: string, me: Me) => void
-  notice?: string | null
-}) {
+}: TokenLoginProps<Me>) {
   const [token, setToken] = useState('')
   const [show, setShow] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -26,13 +42,13 @@ export function LoginScreen({
   async function submit(e: FormEvent) {
     e.preventDefault()
     const value = token.trim()
-    if (!value) return setError('Enter your user token.')
+    if (!value) return setError(`Enter your ${tokenLabel.toLowerCase()}.`)
     setBusy(true)
     setError(null)
     try {
-      onLogin(value, await new ShoreApi(value).me())
+      onLogin(value, await check(value))
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? BAD_TOKEN_MESSAGE : (err as Error).message)
+      setError(refused(err) ? badTokenMessage : (err as Error).message)
     } finally {
       setBusy(false)
     }
@@ -45,7 +61,7 @@ export function LoginScreen({
           <span className="brand-mark" aria-hidden="true" />
           <div>
             <h1>Tally</h1>
-            <p className="tly-muted">Shore · manifests of the fleet</p>
+            <p className="tly-muted">{subtitle}</p>
           </div>
         </div>
         {notice && !error && (
@@ -54,7 +70,7 @@ export function LoginScreen({
           </p>
         )}
         <div className="tly-field">
-          <label htmlFor="login-token">User token</label>
+          <label htmlFor="login-token">{tokenLabel}</label>
           <span className="tly-input-group">
             <input
               id="login-token"
@@ -80,7 +96,7 @@ export function LoginScreen({
             </button>
           </span>
           <p id="login-help" className="tly-muted login__help">
-            Documentation, customs and operations staff each have their own token.
+            {help}
           </p>
         </div>
         {error && (
