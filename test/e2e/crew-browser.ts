@@ -1,7 +1,8 @@
 /**
  * Chromium for the crew UI's end-to-end tests and benchmark: Debian's `chromium` driven by
  * playwright-core, the crew UI built where the vessel node serves it (vessel-node/web/dist) when the
- * build is missing or older than its sources, sign-in, and screenshots for docs/screenshots.
+ * build is missing or older than its sources, sign-in, and screenshots for docs/screenshots
+ * (with UPDATE_SCREENSHOTS=1).
  */
 import fs from 'node:fs'
 import os from 'node:os'
@@ -10,6 +11,7 @@ import { build } from 'vite'
 import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { ROOT } from '../support/processes.ts'
+import { saveScreenshot } from './screenshots.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [
@@ -23,7 +25,6 @@ export const CHROMIUM_ARGS = [
 ]
 /** The screens the issue asks for are documented at the tablet size. */
 export const TABLET = { width: 1024, height: 768 }
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots')
 /** Debian's chromium may still be installing when the suite starts. */
 const CHROMIUM_WAIT_MS = 5 * 60_000
 const UI_DIST = path.join(ROOT, 'vessel-node/web/dist')
@@ -95,17 +96,20 @@ export async function signIn(page: Page, baseUrl: string, token: string): Promis
 }
 
 /**
- * Saves a screenshot of the viewport to docs/screenshots/crew-NAME.png. The pointer is parked on
- * the top bar and focus dropped first (unless `keepFocus`), so no row shows a stray hover or ring.
+ * Saves a screenshot of the viewport to docs/screenshots/crew-NAME.png, with UPDATE_SCREENSHOTS=1
+ * only (see screenshots.ts). The pointer is parked on the top bar and focus dropped first (unless
+ * `keepFocus`), so no row shows a stray hover or ring; that happens in every run, so the test takes
+ * the same path with and without pictures.
  */
-export async function screenshot(page: Page, name: string, o: { keepFocus?: boolean } = {}): Promise<string> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true })
+export async function screenshot(
+  page: Page,
+  name: string,
+  o: { keepFocus?: boolean } = {},
+): Promise<string | null> {
   await page.mouse.move(2, 2)
   if (!o.keepFocus) await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
-  const file = path.join(SCREENSHOTS, `crew-${name}.png`)
   // Caret and focus rings blink; animations would make each run's picture differ.
-  await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' })
-  return file
+  return saveScreenshot(page, `crew-${name}`, { animations: 'disabled', caret: 'hide' })
 }
 
 /** Collects page errors and requests that leave the vessel node, for an end-of-test assertion. */

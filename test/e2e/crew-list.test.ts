@@ -3,7 +3,7 @@
  * containers booked through the relay's REST API and received by the vessel in its first link
  * window: sign-in (bad and good token), search and filters (counts checked against the booking
  * list), a customs field the crew cannot edit, and the reefer chart. Screenshots of the sign-in,
- * list and detail screens go to docs/screenshots.
+ * list and detail screens go to docs/screenshots with UPDATE_SCREENSHOTS=1.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -3,30 +3,23 @@
  * two people in two browser contexts on the same container (presence, notes merging live); edits
  * made while the relay is down, which sync when it returns and leave a customs conflict that is
  * shown with both values and resolved; physical fields read-only for shore; and the customs edit
- * reaching the vessel node in the next link window. Screenshots go to docs/screenshots/shore-*.png.
+ * reaching the vessel node in the next link window. Screenshots go to docs/screenshots/shore-*.png
+ * with UPDATE_SCREENSHOTS=1.
  */
-import fs from 'node:fs'
-import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  CHROMIUM_WAIT_MS,
-  containerNo,
-  docIdOf,
-  SCREENSHOTS,
-  startShoreWorld,
-  VESSEL,
-} from './shore-fixture.ts'
+import { saveScreenshot } from './screenshots.ts'
+import { CHROMIUM_WAIT_MS, containerNo, docIdOf, startShoreWorld, VESSEL } from './shore-fixture.ts'
 import type { ShoreWorld } from './shore-fixture.ts'
 
 const UI_TIMEOUT_MS = 15_000
 const SHARED = 13 // the container both users work on
 
+/** docs/screenshots/shore-NAME.png, with UPDATE_SCREENSHOTS=1 only (see screenshots.ts). */
 async function shot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true })
   // Full-page shots are taken from the top, or the sticky top bar lands mid-page.
   await page.evaluate('window.scrollTo(0, 0)')
-  await page.screenshot({ path: path.join(SCREENSHOTS, `shore-${name}.png`), fullPage: name !== 'fleet' })
+  await saveScreenshot(page, `shore-${name}`, { fullPage: name !== 'fleet' })
 }
 
 const connection = (page: Page) => page.getByTestId('connection')

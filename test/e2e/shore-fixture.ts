@@ -21,7 +21,6 @@ import type { VesselNode } from '../../vessel-node/src/app.ts'
 export const ROOT = path.resolve(import.meta.dirname, '../..')
 export const VESSEL = 'IMO9811000'
 export const VOYAGE = '024E'
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots')
 export const CHROMIUM = '/usr/bin/chromium'
 export const CHROMIUM_ARGS = [
   '--headless',
