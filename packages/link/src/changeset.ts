@@ -15,6 +15,8 @@ import { advanceHeads } from './heads.ts'
 import { decodeValue, encodeValue } from './codec.ts'
 import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
 import type { ActorBinding, ChunkFrame, Priority } from './messages.ts'
+import { ActorTable, compactEntry, CompactError, expandEntry, isCompactEntry } from './compact.ts'
+import type { CompactChange } from './compact.ts'
 
 /** Uncompressed bytes packed into one chunk; with brotli this is roughly 20–40 KB on the wire. */
 export const CHUNK_RAW_TARGET = 96 * 1024
@@ -36,7 +38,10 @@ export interface PlannedEntry {
   changes: { hash: string; deps: string[]; actor: string }[]
   /** The peer's heads for this document once this entry is acknowledged. */
   toHeads: string[]
-  bundle: Uint8Array
+  /** What goes on the wire: a bundle, or compact changes (absolute times; deltas are taken per chunk). */
+  body: { b: Uint8Array } | { k: CompactChange[] }
+  /** Uncompressed size of the body, for cutting chunks. */
+  rawBytes: number
   /** True when the entry starts from an empty history (the receiver may not have the document). */
   fromGenesis: boolean
 }
@@ -105,16 +110,14 @@ export function planDocument(out: OutgoingDoc): EntryPlan[] {
 }
 
 /**
- * Builds an entry's bundle, splitting it into causally ordered parts so that no bundle exceeds
- * ENTRY_RAW_MAX (a prefix of a causal order is itself closed).
+ * Builds an entry's body, splitting it into causally ordered parts so that no body exceeds
+ * ENTRY_RAW_MAX (a prefix of a causal order is itself closed). `actors` is set for the compact
+ * encoding.
  */
-function materialize(plan: EntryPlan): PlannedEntry[] {
-  const bundle = A.saveBundle(
-    plan.doc,
-    plan.changes.map((c) => c.hash),
-  )
-  if (bundle.length <= ENTRY_RAW_MAX || plan.changes.length === 1)
-    return [{ ...entryOf(plan), toHeads: advanceHeads(plan.fromHeads, plan.changes), bundle }]
+function materialize(plan: EntryPlan, actors: ActorTable | undefined): PlannedEntry[] {
+  const body = bodyOf(plan, actors)
+  if (body.rawBytes <= ENTRY_RAW_MAX || plan.changes.length === 1)
+    return [{ ...entryOf(plan), toHeads: advanceHeads(plan.fromHeads, plan.changes), ...body }]
   const mid = Math.ceil(plan.changes.length / 2)
   const first = { ...plan, changes: plan.changes.slice(0, mid) }
   const rest = {
@@ -123,10 +126,21 @@ function materialize(plan: EntryPlan): PlannedEntry[] {
     fromHeads: advanceHeads(plan.fromHeads, first.changes),
     fromGenesis: false,
   }
-  return [...materialize(first), ...materialize(rest)]
+  return [...materialize(first, actors), ...materialize(rest, actors)]
 }
 
-function entryOf(plan: EntryPlan): Omit<PlannedEntry, 'toHeads' | 'bundle'> {
+function bodyOf(plan: EntryPlan, actors: ActorTable | undefined): Pick<PlannedEntry, 'body' | 'rawBytes'> {
+  const hashes = plan.changes.map((c) => c.hash)
+  if (actors) {
+    const decoded = hashes.map((h) => A.inspectChange(plan.doc, h)!)
+    const k = compactEntry(plan.key, decoded, actors)
+    if (k) return { body: { k }, rawBytes: encodeValue(k).length }
+  }
+  const b = A.saveBundle(plan.doc, hashes)
+  return { body: { b }, rawBytes: b.length }
+}
+
+function entryOf(plan: EntryPlan): Omit<PlannedEntry, 'toHeads' | 'body' | 'rawBytes'> {
   return {
     key: plan.key,
     isoType: plan.isoType,
@@ -139,7 +153,18 @@ function entryOf(plan: EntryPlan): Omit<PlannedEntry, 'toHeads' | 'bundle'> {
 /** The decoded content of a chunk. */
 export interface ChunkPayload {
   actors: ActorBinding[]
-  entries: { c: string; y: string; i?: string; b: Uint8Array }[]
+  /** The actor table of compact entries (protocol v2). */
+  ax?: string[]
+  entries: PayloadEntry[]
+}
+
+/** One document's part of a chunk: `b` a bundle, or `k` compact changes (times absolute once opened). */
+export interface PayloadEntry {
+  c: string
+  y: string
+  i?: string
+  b?: Uint8Array
+  k?: CompactChange[]
 }
 
 function compress(data: Uint8Array): Uint8Array {
@@ -166,12 +191,16 @@ export class ChunkPacker {
   private readonly queue: EntryPlan[]
   private ready: PlannedEntry[] = []
   private seq: number
+  /** Set when the peer reads compact entries (protocol v2). */
+  private readonly actors: ActorTable | undefined
 
   constructor(
     plans: EntryPlan[],
     private readonly bindingOf: (actor: string) => ActorBinding | undefined,
     firstSeq = 0,
+    { compact = true }: { compact?: boolean } = {},
   ) {
+    this.actors = compact ? new ActorTable() : undefined
     // Stable sort: within a priority, documents keep their order.
     this.queue = plans
       .map((p, i) => [p, i] as const)
@@ -186,10 +215,10 @@ export class ChunkPacker {
 
   /** The next chunk, or undefined when everything has been packed. */
   next(): PlannedChunk | undefined {
-    const readyBytes = () => this.ready.reduce((n, e) => n + e.bundle.length, 0)
+    const readyBytes = () => this.ready.reduce((n, e) => n + e.rawBytes, 0)
     while (this.queue.length > 0 && readyBytes() < CHUNK_RAW_TARGET) {
       if (this.ready.length > 0 && this.queue[0]!.priority !== this.ready[0]!.priority) break
-      this.ready.push(...materialize(this.queue.shift()!))
+      this.ready.push(...materialize(this.queue.shift()!, this.actors))
     }
     if (this.ready.length === 0) return undefined
     const priority = this.ready[0]!.priority
@@ -197,9 +226,9 @@ export class ChunkPacker {
     let raw = 0
     while (this.ready.length > 0 && this.ready[0]!.priority === priority) {
       const e = this.ready[0]!
-      if (take.length > 0 && raw + e.bundle.length > CHUNK_RAW_TARGET) break
+      if (take.length > 0 && raw + e.rawBytes > CHUNK_RAW_TARGET) break
       take.push(this.ready.shift()!)
-      raw += e.bundle.length + 24
+      raw += e.rawBytes + 24
     }
     return this.build(take)
   }
@@ -212,13 +241,24 @@ export class ChunkPacker {
         const binding = this.bindingOf(c.actor)
         if (binding) actors.set(c.actor, binding)
       }
+    // Times go as deltas along the chunk: edits cluster in time, so most deltas are small numbers.
+    let time = 0
     const payload: ChunkPayload = {
       actors: [...actors.values()],
+      ...(this.actors ? { ax: this.actors.actors } : {}),
       entries: entries.map((e) => ({
         c: e.key.containerId,
         y: e.key.voyage,
         ...(e.fromGenesis ? { i: e.isoType } : {}),
-        b: e.bundle,
+        ...('b' in e.body
+          ? { b: e.body.b }
+          : {
+              k: e.body.k.map((c): CompactChange => {
+                const delta = c[3] - time
+                time = c[3]
+                return [c[0], c[1], c[2], delta, c[4], c[5], c[6]]
+              }),
+            }),
       })),
     }
     const raw = encodeValue(payload)
@@ -241,8 +281,9 @@ export function packChunks(
   plans: EntryPlan[],
   bindingOf: (actor: string) => ActorBinding | undefined,
   firstSeq = 0,
+  options: { compact?: boolean } = {},
 ): PlannedChunk[] {
-  const packer = new ChunkPacker(plans, bindingOf, firstSeq)
+  const packer = new ChunkPacker(plans, bindingOf, firstSeq, options)
   const out: PlannedChunk[] = []
   for (let c = packer.next(); c; c = packer.next()) out.push(c)
   return out
@@ -272,8 +313,11 @@ export function openChunk(frame: ChunkFrame): ChunkPayload {
   } catch (err) {
     throw new ChunkError(`cannot decode chunk: ${(err as Error).message}`)
   }
+  const ax: unknown = payload?.ax ?? []
+  const axOk = Array.isArray(ax) && ax.length <= 10_000 && ax.every((a) => typeof a === 'string' && ACTOR_HEX.test(a))
   const ok =
     payload &&
+    axOk &&
     Array.isArray(payload.actors) &&
     Array.isArray(payload.entries) &&
     payload.actors.every(
@@ -291,18 +335,48 @@ export function openChunk(frame: ChunkFrame): ChunkPayload {
         typeof e.y === 'string' &&
         e.y.length <= 20 &&
         (e.i === undefined || typeof e.i === 'string') &&
-        e.b instanceof Uint8Array,
+        (e.b instanceof Uint8Array ? e.k === undefined : isCompactEntry(e.k, (ax as string[]).length)),
     )
   if (!ok) throw new ChunkError('malformed chunk payload')
+  // Undo the time deltas (see ChunkPacker.build): entries leave here with absolute times.
+  let time = 0
+  for (const e of payload.entries as PayloadEntry[])
+    for (const c of e.k ?? []) {
+      time += c[3]
+      c[3] = time
+    }
   return payload as ChunkPayload
 }
 
-/** Reads the changes of an entry's bundle; throws ChunkError on a corrupt bundle. */
-export function readEntry(bundle: Uint8Array): { changes: A.DecodedChange[] } {
+const ACTOR_HEX = /^(?:[0-9a-f]{2}){1,32}$/
+
+/**
+ * The changes of one entry and the bytes to store for them. A compact entry's outside dependencies
+ * are found with `resolve` (hash prefix → full hash of a change this replica holds). Throws
+ * ChunkError on a corrupt entry, and CompactError with `missing` when a dependency is not here.
+ */
+export function readEntry(
+  entry: PayloadEntry,
+  key: ContainerKey,
+  actors: string[] = [],
+  resolve: (prefixHex: string) => string | undefined = () => undefined,
+): { changes: A.DecodedChange[]; bytes: Uint8Array[] } {
+  if (entry.b) return { changes: readBundle(entry.b), bytes: [entry.b] }
+  try {
+    const rebuilt = expandEntry(key, entry.k ?? [], actors, resolve)
+    return { changes: rebuilt.map((r) => r.change), bytes: rebuilt.map((r) => r.bytes) }
+  } catch (err) {
+    if (err instanceof CompactError && err.missing) throw err
+    throw new ChunkError(`corrupt entry: ${(err as Error).message}`)
+  }
+}
+
+/** Reads the changes of a bundle; throws ChunkError on a corrupt bundle. */
+export function readBundle(bundle: Uint8Array): A.DecodedChange[] {
   try {
     const { changes } = A.readBundle(bundle)
     for (const c of changes) if (!HEX64.test(c.hash)) throw new Error('bad hash')
-    return { changes }
+    return changes
   } catch (err) {
     throw new ChunkError(`corrupt bundle: ${(err as Error).message}`)
   }

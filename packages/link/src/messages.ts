@@ -4,8 +4,12 @@
  * checks each field's type and size before anything else sees it.
  */
 
-/** Bumped on any incompatible change; a mismatch closes the socket with {@link CloseCode.VersionMismatch}. */
-export const PROTOCOL_VERSION = 1
+/**
+ * Bumped on any incompatible change. Version 2 added compact entries to chunks (compact.ts); a peer
+ * speaking 1 still syncs, with bundles. Anything else closes with {@link CloseCode.VersionMismatch}.
+ */
+export const PROTOCOL_VERSION = 2
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2]
 
 /** Named close codes (4000–4999 are the application's range in RFC 6455). */
 export const CloseCode = {

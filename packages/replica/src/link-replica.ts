@@ -7,7 +7,7 @@ import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
 import { documentIdFor, isValidContainerId, ObjectIndex } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey } from '@tally/manifest'
-import { advanceHeads, ChunkError, readEntry, sameHeads } from '@tally/link'
+import { advanceHeads, ChunkError, CompactError, encodeValue, readEntry, sameHeads } from '@tally/link'
 import type {
   ActorBinding,
   ChunkPayload,
@@ -15,6 +15,7 @@ import type {
   IngestResult,
   LinkReplica,
   OutgoingDoc,
+  PayloadEntry,
   PlannedEntry,
   Rejection,
 } from '@tally/link'
@@ -92,7 +93,7 @@ export class SqliteLinkReplica implements LinkReplica {
     const { store } = this.o
     store.db.transaction(() => {
       this.bindActors(payload.actors)
-      for (const entry of payload.entries) this.ingestEntry(entry, result)
+      for (const entry of payload.entries) this.ingestEntry(entry, payload.ax ?? [], result)
     })()
     return result
   }
@@ -114,24 +115,33 @@ export class SqliteLinkReplica implements LinkReplica {
     }
   }
 
-  private ingestEntry(entry: ChunkPayload['entries'][number], result: IngestResult): void {
+  private ingestEntry(entry: PayloadEntry, actors: string[], result: IngestResult): void {
     const key: ContainerKey = { vessel: this.o.vessel, voyage: entry.y, containerId: entry.c }
     const refuseAll = (reason: string, hashes: string[] = ['']) => {
       for (const h of hashes) result.rejected.push({ c: entry.c, h, reason })
       this.o.deadLetters.add({
         principal: this.o.peerPrincipal,
         reason: `${entry.c}: ${reason}`,
-        bytes: entry.b,
+        bytes: entry.b ?? encodeValue(entry.k),
       })
     }
     if (!isValidContainerId(entry.c)) return refuseAll('invalid container number')
-    let changes: A.DecodedChange[]
-    try {
-      changes = readEntry(entry.b).changes
-    } catch (err) {
-      return refuseAll((err as Error).message)
-    }
     const docId = documentIdFor(key)
+    let changes: A.DecodedChange[]
+    let bytes: Uint8Array[]
+    try {
+      ;({ changes, bytes } = readEntry(entry, key, actors, this.resolver(docId)))
+    } catch (err) {
+      if (!(err instanceof CompactError)) return refuseAll((err as Error).message)
+      if (!this.o.store.row(docId)) return refuseAll('unknown container: its genesis was not sent')
+      // The sender thought we hold a change we do not (a restored backup, say): say so, and the
+      // sender starts this document over from its genesis in the next session.
+      this.o.logger.warn({ containerId: entry.c, err: err.message }, 'entry depends on a change this replica lacks')
+      result.missing.push(entry.c)
+      return
+    }
+    // A compact entry brings each change's bytes; a bundle's changes are encoded one by one if needed.
+    const changeBytes = (i: number) => (entry.k ? bytes[i]! : A.encodeChange(changes[i]!))
     if (!this.o.store.row(docId)) {
       if (!entry.i)
         return refuseAll(
@@ -171,16 +181,39 @@ export class SqliteLinkReplica implements LinkReplica {
         changeHash: d.hash,
         reason: d.reason ?? 'refused',
         field: d.field,
-        bytes: A.encodeChange(changes[i]!),
+        bytes: changeBytes(i),
       })
     })
     result.accepted += accepted.length
     if (accepted.length === 0) return
-    const parts = accepted.length === changes.length ? [entry.b] : accepted.map((c) => A.encodeChange(c))
+    const parts =
+      accepted.length === changes.length
+        ? [Buffer.concat(bytes)]
+        : [Buffer.concat(changes.flatMap((_, i) => (decisions[i]!.accepted ? [changeBytes(i)] : [])))]
     const missing = this.o.store.ingest(docId, key, accepted, parts, index)
     if (missing.length > 0) result.missing.push(entry.c)
     const cursor = this.o.cursors.getHeads(this.o.peer, docId) ?? []
     this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(cursor, accepted))
+  }
+
+  /**
+   * Finds the full hash of a change this replica holds from the prefix a compact entry names. The
+   * dependency is nearly always a current head or a head the peer was known to have; otherwise the
+   * document is loaded once (both sides edited the container since they last met).
+   */
+  private resolver(docId: string): (prefixHex: string) => string | undefined {
+    let history: Map<string, string> | undefined
+    return (prefix) => {
+      const row = this.o.store.row(docId)
+      if (!row) return undefined
+      const near: string[] = [...JSON.parse(row.heads), ...(this.o.cursors.getHeads(this.o.peer, docId) ?? [])]
+      const hit = near.find((h) => h.startsWith(prefix))
+      if (hit) return hit
+      history ??= new Map(
+        A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => [m.hash.slice(0, prefix.length), m.hash]),
+      )
+      return history.get(prefix)
+    }
   }
 
   acknowledged(entries: PlannedEntry[], missing: string[]): void {

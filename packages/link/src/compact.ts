@@ -1,0 +1,207 @@
+/**
+ * The compact change encoding (protocol v2). An Automerge bundle carries, per document, bytes that
+ * brotli cannot shrink: the 32-byte hash of every dependency outside the bundle and every actor ID
+ * in full. Over a day of small edits to hundreds of containers those bytes are most of the link's
+ * cost. A compact entry carries each change's decoded fields instead, with
+ * - actors as small numbers: -1 for the document's genesis actor (derived from the container key,
+ *   so never sent) and otherwise an index into the chunk's actor table;
+ * - dependencies inside the entry as the index of the earlier change, and outside it as the first
+ *   {@link DEP_PREFIX_BYTES} bytes of the hash, which the receiver resolves in its own history;
+ * - times as deltas along the chunk (see openChunk), since edits cluster in time.
+ * The receiver rebuilds each change with `A.encodeChange` and recomputes its hash. The sender proves
+ * the round trip before it relies on it: an entry that does not rebuild byte for byte goes as a
+ * bundle instead, so the encoding can never alter a change.
+ */
+import * as A from '@automerge/automerge'
+import { createHash } from 'node:crypto'
+import { genesisActor } from '@tally/manifest'
+import type { ContainerKey } from '@tally/manifest'
+import { decodeValue, encodeValue } from './codec.ts'
+
+/** 64 bits of a hash: a collision inside one document's history is out of reach. */
+export const DEP_PREFIX_BYTES = 8
+
+/** An object or element ID: a fixed name, or [counter, actor ref]. */
+type IdRef = string | [number, number]
+export type CompactOp = Record<string, unknown>
+/** [actor ref, seq, startOp, time, message, deps, ops] */
+export type CompactChange = [number, number, number, number, string | null, (number | Uint8Array)[], CompactOp[]]
+
+const GENESIS = -1
+
+/** Actor IDs to small numbers for the whole send session (each chunk carries the table). */
+export class ActorTable {
+  readonly actors: string[] = []
+  private readonly index = new Map<string, number>()
+
+  ref(actor: string, genesis: string): number {
+    if (actor === genesis) return GENESIS
+    let i = this.index.get(actor)
+    if (i === undefined) {
+      i = this.actors.length
+      this.actors.push(actor)
+      this.index.set(actor, i)
+    }
+    return i
+  }
+}
+
+const hexOf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+
+/** An Automerge change hash: SHA-256 of the chunk after its magic bytes and checksum. */
+export const changeHash = (bytes: Uint8Array): string =>
+  createHash('sha256').update(bytes.subarray(8)).digest('hex')
+
+/**
+ * Compacts one entry's changes (in causal order), or returns undefined when they would not rebuild
+ * exactly; the caller then sends a bundle.
+ */
+export function compactEntry(
+  key: ContainerKey,
+  changes: A.DecodedChange[],
+  actors: ActorTable,
+): CompactChange[] | undefined {
+  const genesis = genesisActor(key)
+  const position = new Map(changes.map((c, i) => [c.hash, i]))
+  const idRef = (id: string): IdRef => {
+    const at = id.indexOf('@')
+    if (at < 0) return id
+    return [Number(id.slice(0, at)), actors.ref(id.slice(at + 1), genesis)]
+  }
+  const compact = changes.map(
+    (c): CompactChange => [
+      actors.ref(c.actor, genesis),
+      c.seq,
+      c.startOp,
+      c.time,
+      c.message ?? null,
+      c.deps.map((h) => position.get(h) ?? Buffer.from(h.slice(0, DEP_PREFIX_BYTES * 2), 'hex')),
+      c.ops.map((op) => {
+        const out: CompactOp = {}
+        for (const [k, v] of Object.entries(op))
+          out[k] =
+            k === 'obj' || k === 'elemId'
+              ? idRef(v as string)
+              : k === 'pred'
+                ? (v as string[]).map(idRef)
+                : v
+        return out
+      }),
+    ],
+  )
+  // Prove the round trip through CBOR, as the receiver will see it.
+  const back = decodeValue(encodeValue(compact)) as CompactChange[]
+  const byPrefix = new Map(changes.flatMap((c) => c.deps.map((h) => [h.slice(0, DEP_PREFIX_BYTES * 2), h])))
+  try {
+    const rebuilt = expandEntry(key, back, actors.actors, (p) => byPrefix.get(p))
+    if (rebuilt.every((r, i) => r.change.hash === changes[i]!.hash)) return compact
+  } catch (err) {
+    if (process.env.COMPACT_DEBUG) console.error('compact round trip failed', err)
+  }
+  return undefined
+}
+
+/** Thrown when an entry cannot be rebuilt; `missing` means a dependency is not in this replica. */
+export class CompactError extends Error {
+  constructor(
+    message: string,
+    readonly missing = false,
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * Rebuilds an entry's changes. `resolve` maps a hash prefix (hex) to the full hash of a change this
+ * replica holds. Throws CompactError.
+ */
+export function expandEntry(
+  key: ContainerKey,
+  compact: CompactChange[],
+  actors: string[],
+  resolve: (prefixHex: string) => string | undefined,
+): { change: A.DecodedChange; bytes: Uint8Array }[] {
+  const genesis = genesisActor(key)
+  const actorOf = (ref: unknown): string => {
+    if (ref === GENESIS) return genesis
+    const a = Number.isInteger(ref) ? actors[ref as number] : undefined
+    if (a === undefined) throw new CompactError(`unknown actor ref ${String(ref)}`)
+    return a
+  }
+  const idOf = (ref: unknown): string => {
+    if (typeof ref === 'string') return ref
+    if (Array.isArray(ref) && ref.length === 2 && Number.isSafeInteger(ref[0]))
+      return `${ref[0]}@${actorOf(ref[1])}`
+    throw new CompactError('malformed object ID')
+  }
+  const out: { change: A.DecodedChange; bytes: Uint8Array }[] = []
+  for (const c of compact) {
+    const [actorRef, seq, startOp, time, message, deps, ops] = c
+    const depHashes = deps.map((d) => {
+      if (typeof d === 'number') {
+        const earlier = out[d]
+        if (!Number.isInteger(d) || !earlier) throw new CompactError(`dependency ${d} is not earlier in the entry`)
+        return earlier.change.hash
+      }
+      const prefix = hexOf(d)
+      const full = resolve(prefix)
+      if (!full) throw new CompactError(`dependency ${prefix}… is not in this replica`, true)
+      return full
+    })
+    const decoded = {
+      actor: actorOf(actorRef),
+      seq,
+      startOp,
+      time,
+      message,
+      deps: depHashes,
+      ops: ops.map((op) => {
+        if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new CompactError('malformed op')
+        const o: Record<string, unknown> = { ...op }
+        if ('obj' in o) o.obj = idOf(o.obj)
+        if ('elemId' in o) o.elemId = idOf(o.elemId)
+        if ('pred' in o) {
+          if (!Array.isArray(o.pred)) throw new CompactError('malformed pred')
+          o.pred = o.pred.map(idOf)
+        }
+        return o
+      }),
+    } as unknown as A.DecodedChange
+    let bytes: Uint8Array
+    try {
+      bytes = A.encodeChange(decoded)
+    } catch (err) {
+      throw new CompactError(`cannot rebuild change: ${(err as Error).message}`)
+    }
+    decoded.hash = changeHash(bytes)
+    out.push({ change: decoded, bytes })
+  }
+  return out
+}
+
+/** Checks the shape of a compact entry from the wire (types only; expandEntry checks the rest). */
+export function isCompactEntry(v: unknown, actorCount: number): v is CompactChange[] {
+  const int = (x: unknown) => Number.isSafeInteger(x)
+  return (
+    Array.isArray(v) &&
+    v.length <= 100_000 &&
+    v.every(
+      (c) =>
+        Array.isArray(c) &&
+        c.length === 7 &&
+        int(c[0]) &&
+        c[0] >= GENESIS &&
+        c[0] < actorCount &&
+        int(c[1]) &&
+        c[1] > 0 &&
+        int(c[2]) &&
+        c[2] > 0 &&
+        int(c[3]) &&
+        (c[4] === null || typeof c[4] === 'string') &&
+        Array.isArray(c[5]) &&
+        c[5].every((d: unknown) => (int(d) && (d as number) >= 0) || (d instanceof Uint8Array && d.length === DEP_PREFIX_BYTES)) &&
+        Array.isArray(c[6]) &&
+        c[6].every((op: unknown) => typeof op === 'object' && op !== null && !Array.isArray(op)),
+    )
+  )
+}
