@@ -20,7 +20,7 @@ import {
   RelayLinkSession,
   SessionError,
 } from '@tally/link'
-import type { HelloFrame, SessionStats } from '@tally/link'
+import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
 import { SqliteLinkReplica } from '@tally/replica'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
 import type {
@@ -45,7 +45,7 @@ export interface LinkServerDeps {
   sessions: SessionLog
   validate: ChangeValidator
   logger: Logger
-  /** Bytes a vessel may still receive today, or null for no budget (issue: budgets). */
+  /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
 }
 
@@ -56,6 +56,11 @@ export interface LinkSessionEvent {
   stats: SessionStats
   error?: string
   pending?: number
+  /**
+   * The relay's side of the budget once the session ended: whether its sender held shore changes
+   * back. (Whether the vessel held its own changes back is not on the wire.)
+   */
+  budget?: SessionBudget
 }
 
 export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
@@ -160,10 +165,18 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       this.finishers.delete(onShutdown)
       clearTimeout(idle)
       if (this.active.get(vessel) === ws) this.active.delete(vessel)
+      const budget = session.budget
       d.sessions.add(id, session.stats)
-      d.sessions.finish(id, { state, ...(error ? { error } : {}) })
-      log.info({ state, error, ...session.stats }, 'link session ended')
-      this.emit('session', { vessel, session: id, state, stats: session.stats, ...(error ? { error } : {}) })
+      d.sessions.finish(id, { state, budgetLimited: budget.budgetLimited, ...(error ? { error } : {}) })
+      log.info({ state, error, ...session.stats, budgetLimited: budget.budgetLimited }, 'link session ended')
+      this.emit('session', {
+        vessel,
+        session: id,
+        state,
+        stats: session.stats,
+        budget,
+        ...(error ? { error } : {}),
+      })
     }
     const onShutdown = () => finish('failed', 'relay shutting down')
     this.finishers.add(onShutdown)

@@ -5,7 +5,8 @@
  *
  * Per vessel (label `vessel`, issue 6): `sync_lag_seconds`, `sync_failure_rate`, `conflict_rate`,
  * `queue_depth`, `payload_size_bytes`, `sync_duration_seconds`, `dead_letters`,
- * `refused_changes_total`, `sync_sessions_total`, `budget_remaining_bytes` and `alerts_firing`. The
+ * `refused_changes_total`, `sync_sessions_total`, `budget_remaining_bytes`,
+ * `budget_limited_sessions_total` and `alerts_firing`. The
  * gauges read a {@link VesselFiguresSource} (the operator tools' fleet snapshot).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
@@ -115,6 +116,12 @@ function vesselSessionMetrics(registry: Registry) {
     labelNames: ['vessel', 'outcome'],
     registers: [registry],
   })
+  const limited = new Counter({
+    name: 'budget_limited_sessions_total',
+    help: "Link sessions in which the vessel's daily budget held the relay's normal or routine changes back",
+    labelNames: ['vessel'],
+    registers: [registry],
+  })
   return {
     observe(event: LinkSessionEvent, durationMs: number | null) {
       const vessel = event.vessel
@@ -123,6 +130,8 @@ function vesselSessionMetrics(registry: Registry) {
       if (durationMs !== null) duration.observe({ vessel, outcome: event.state }, durationMs / 1000)
       refused.inc({ vessel }, event.stats.rejected)
       outcomes.inc({ vessel, outcome: event.state })
+      // Created at 0 for every vessel that synced, so a rate over it needs no special case.
+      limited.inc({ vessel }, event.budget?.budgetLimited ? 1 : 0)
     },
   }
 }

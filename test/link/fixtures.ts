@@ -47,10 +47,15 @@ export function openSide(file: string) {
 }
 export type Side = ReturnType<typeof openSide>
 
-export async function startRelay(dir: string, port = 0) {
+export async function startRelay(
+  dir: string,
+  port = 0,
+  options: { budgetFor?: (vessel: string) => number | null } = {},
+) {
   const side = openSide(path.join(dir, 'relay.sqlite'))
   const link = new LinkServer({
     ...side,
+    budgetFor: options.budgetFor,
     validate: (ctx, changes) =>
       policyValidator(side.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
     logger,

@@ -13,7 +13,7 @@ import {
   VesselLinkSession,
   SessionError,
 } from '@tally/link'
-import type { LinkReplica, SessionPhase, SessionStats } from '@tally/link'
+import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
 
 /** Nothing heard from the relay for this long: the link is gone even if TCP has not noticed. */
 export const LINK_IDLE_TIMEOUT_MS = 60_000
@@ -27,6 +27,15 @@ export interface LinkAttempt {
   logger: Logger
   onPhase?: (phase: SessionPhase) => void
   onProgress?: (stats: SessionStats) => void
+  /** The relay's welcome told the day's budget, or the budget held changes back. */
+  onBudget?: (budget: SessionBudget) => void
+}
+
+/** What a completed session hands back. */
+export interface LinkResult {
+  sync: string
+  stats: SessionStats
+  budget: SessionBudget
 }
 
 /** Why a session ended early; `retryable` is false for a bad token or a version mismatch. */
@@ -45,8 +54,8 @@ export class LinkError extends Error {
   }
 }
 
-/** Runs one session. Resolves with the new sync token and the counters; rejects with LinkError. */
-export function runLinkSession(a: LinkAttempt): Promise<{ sync: string; stats: SessionStats }> {
+/** Runs one session. Resolves with the new sync token, the counters and the budget; rejects with LinkError. */
+export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(a.url, {
       perMessageDeflate: false,
@@ -70,7 +79,8 @@ export function runLinkSession(a: LinkAttempt): Promise<{ sync: string; stats: S
     let idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
     session.on('phase', (p) => a.onPhase?.(p))
     session.on('progress', (s) => a.onProgress?.(s))
-    session.on('complete', ({ sync, stats }) => settle(() => resolve({ sync, stats })))
+    session.on('budget', (b) => a.onBudget?.(b))
+    session.on('complete', (result) => settle(() => resolve(result)))
     session.on('failed', (err: SessionError) =>
       settle(() => reject(new LinkError(err.message, err.closeCode, session.stats))),
     )

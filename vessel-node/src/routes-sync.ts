@@ -81,6 +81,7 @@ export function syncRoutes(d: SyncRoutesDeps): Router {
         rejected: s.rejected,
         costUsd: s.costUsd,
         error: s.error,
+        budgetLimited: s.budgetLimited,
       })),
     )
   })

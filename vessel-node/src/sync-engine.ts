@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import type { LinkReplica, SessionPhase, SessionStats } from '@tally/link'
+import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
 import type { CursorStore, SessionLog, SyncSessionCounters } from '@tally/storage-sqlite'
 import { runLinkSession } from './link-client.ts'
 import type { LinkAttempt } from './link-client.ts'
@@ -50,7 +50,21 @@ export interface SyncTimers {
   clearTimeout(handle: unknown): void
 }
 
-export type SessionRunner = (attempt: LinkAttempt) => Promise<{ sync: string; stats: SessionStats }>
+export type SessionRunner = (
+  attempt: LinkAttempt,
+) => Promise<{ sync: string; stats: SessionStats; budget?: SessionBudget }>
+
+/** The daily byte budget as the last session saw it (issue 6: both sides show it). */
+export interface BudgetSnapshot {
+  /** When the relay's welcome told it (the budget resets at 00:00 UTC). */
+  at: string
+  /** Bytes left today: the welcome's figure less what that session has moved since. */
+  remainingBytes: number
+  /** That session held normal or routine changes back: only critical ones go until midnight. */
+  limited: boolean
+  /** Changes it held back, by class; they wait in the pending count for a later session. */
+  heldBack: { normal: number; routine: number }
+}
 
 export interface SyncEngineOptions {
   relayUrl: string
@@ -94,6 +108,8 @@ export interface SyncSnapshot {
   lastSuccessAt: string | null
   /** Counters of the running session, or of the last one. */
   progress: SessionStats | null
+  /** The daily byte budget from the last session, or null without one (or before any session). */
+  budget: BudgetSnapshot | null
 }
 
 export type SyncChangeKind = 'state' | 'progress'
@@ -140,6 +156,8 @@ export class SyncEngine extends EventEmitter<Events> {
   private lastAttemptAt: number | null = null
   private lastSuccessAt: number | null = null
   private progress: SessionStats | null = null
+  /** The last session's budget and the bytes that session moved after its welcome told it. */
+  private budget: { at: number; told: SessionBudget; moved: number } | null = null
   private dirtySince: number | null = null
   private stopped = true
   private readonly timers: SyncTimers
@@ -205,6 +223,18 @@ export class SyncEngine extends EventEmitter<Events> {
       lastAttemptAt: iso(this.lastAttemptAt),
       lastSuccessAt: iso(this.lastSuccessAt),
       progress: this.progress ? { ...this.progress } : null,
+      budget: this.budgetSnapshot(),
+    }
+  }
+
+  private budgetSnapshot(): BudgetSnapshot | null {
+    const b = this.budget
+    if (!b || b.told.remainingBytes === null) return null
+    return {
+      at: new Date(b.at).toISOString(),
+      remainingBytes: Math.max(0, b.told.remainingBytes - b.moved),
+      limited: b.told.budgetLimited,
+      heldBack: { normal: b.told.heldBack[1], routine: b.told.heldBack[2] },
     }
   }
 
@@ -306,6 +336,15 @@ export class SyncEngine extends EventEmitter<Events> {
       rejected: 0,
     }
     let id: string | null = null
+    /** This session's budget, once the welcome told it. */
+    let budget: SessionBudget | undefined
+    let budgetAt: number | undefined
+    // The welcome's figure was counted before this session: what the session moves comes off it.
+    const noteBudget = (told: SessionBudget, stats: SessionStats | null) => {
+      budgetAt ??= this.now()
+      budget = told
+      this.budget = { at: budgetAt, told, moved: stats ? stats.bytesUp + stats.bytesDown : 0 }
+    }
     const record = (stats: SessionStats | undefined) => {
       if (!stats || !id || this.stopped) return
       const delta: Partial<SyncSessionCounters> = {}
@@ -322,7 +361,7 @@ export class SyncEngine extends EventEmitter<Events> {
     }
     try {
       id = guard('start a sync session', () => o.sessions.start(RELAY_PEER))
-      const { sync, stats } = await (o.runSession ?? runLinkSession)({
+      const result = await (o.runSession ?? runLinkSession)({
         url: o.relayUrl,
         vessel: o.vessel,
         token: o.token,
@@ -339,15 +378,23 @@ export class SyncEngine extends EventEmitter<Events> {
           if (this.stopped) return
           this.linkUp = true
           this.progress = { ...stats }
+          if (budget) noteBudget(budget, stats)
           record(stats)
+          this.emit('status', this.snapshot(), 'progress')
+        },
+        onBudget: (told) => {
+          if (this.stopped) return
+          noteBudget(told, this.progress)
           this.emit('status', this.snapshot(), 'progress')
         },
       })
       if (this.stopped) return
+      const { sync, stats } = result
       record(stats)
+      if (result.budget) noteBudget(result.budget, stats)
       guard('store the sync token', () => {
         o.cursors.setSyncToken(RELAY_PEER, sync)
-        o.sessions.finish(id!, { state: 'complete' })
+        o.sessions.finish(id!, { state: 'complete', budgetLimited: budget?.budgetLimited ?? false })
       })
       this.onSuccess(stats)
       this.emit('session', { id, ok: true, stats })
@@ -358,7 +405,11 @@ export class SyncEngine extends EventEmitter<Events> {
         record(failure.stats)
         if (id)
           guard('record a failed sync session', () =>
-            o.sessions.finish(id!, { state: 'failed', error: failure.message }),
+            o.sessions.finish(id!, {
+              state: 'failed',
+              error: failure.message,
+              budgetLimited: budget?.budgetLimited ?? false,
+            }),
           )
       } catch (logErr) {
         o.logger.error({ err: (logErr as Error).message }, 'could not record the failed sync session')

@@ -7,7 +7,7 @@ import { BYTES_PER_MB } from '@tally/storage-sqlite'
 import type { DeadLetterStore, SessionLog, SyncSessionRecord } from '@tally/storage-sqlite'
 import type { PriorityClass } from '@tally/manifest'
 import type { PendingEstimate, PendingEstimator } from './pending-estimate.ts'
-import type { SyncEngine, SyncSnapshot } from './sync-engine.ts'
+import type { BudgetSnapshot, SyncEngine, SyncSnapshot } from './sync-engine.ts'
 import { RELAY_PEER } from './sync-engine.ts'
 
 /**
@@ -97,6 +97,35 @@ export interface SyncStatusBody {
   lastErrorAt: string | null
   lastAttemptAt: string | null
   progress: SyncSnapshot['progress']
+  /** The daily byte budget, or null without one (or when today's is not known yet). */
+  budget: BudgetView | null
+}
+
+/** The budget as the crew's sync panel shows it. */
+export interface BudgetView {
+  /** Bytes left today, as the relay counted them when the last session opened, less that session. */
+  remainingBytes: number
+  /** Only critical changes are sent until {@link resetsAt}: a session held changes back, or none is left. */
+  limited: boolean
+  /** Changes the last session held back, by class. */
+  heldBack: BudgetSnapshot['heldBack']
+  /** 00:00 UTC tomorrow, when the relay starts a new day's budget. */
+  resetsAt: string
+}
+
+const utcDay = (d: Date) => d.toISOString().slice(0, 10)
+
+/** The engine's budget snapshot as of `now`; what a session told yesterday no longer holds. */
+export function budgetView(b: BudgetSnapshot | null, now: Date): BudgetView | null {
+  if (!b || utcDay(new Date(b.at)) !== utcDay(now)) return null
+  const tomorrow = new Date(`${utcDay(now)}T00:00:00.000Z`)
+  tomorrow.setUTCDate(tomorrow.getUTCDate() + 1)
+  return {
+    remainingBytes: b.remainingBytes,
+    limited: b.limited || b.remainingBytes === 0,
+    heldBack: b.heldBack,
+    resetsAt: tomorrow.toISOString(),
+  }
 }
 
 /** Builds the `/api/sync` body. "Voyage" is every session this vessel database has recorded. */
@@ -138,5 +167,6 @@ export function buildSyncStatus(d: SyncStatusDeps): SyncStatusBody {
     lastErrorAt: snap.lastErrorAt,
     lastAttemptAt: snap.lastAttemptAt,
     progress: snap.progress,
+    budget: budgetView(snap.budget, now),
   }
 }

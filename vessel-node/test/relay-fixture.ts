@@ -46,7 +46,11 @@ async function listen(server: Server, port: number): Promise<number> {
   return (server.address() as { port: number }).port
 }
 
-export async function startRelay(port = 0): Promise<RelayFixture> {
+/** `budgetFor`: the daily byte budget left for the vessel, as the relay's ops tools would say it. */
+export async function startRelay(
+  port = 0,
+  options: { budgetFor?: (vessel: string) => number | null } = {},
+): Promise<RelayFixture> {
   const tmp = tempDir('tally-relay-')
   const db = openTallyDatabase(`${tmp.dir}/relay.sqlite`, { synchronous: 'NORMAL' })
   const registry = new ActorRegistryStore(db)
@@ -61,6 +65,7 @@ export async function startRelay(port = 0): Promise<RelayFixture> {
     sessions: new SessionLog(db),
     validate: policyValidator(registry, { id: VESSEL, role: 'vessel' }),
     logger: pino({ level: 'silent' }),
+    budgetFor: options.budgetFor,
   })
   const vesselToken = tokens.issue('vessel', VESSEL)
   let server: Server

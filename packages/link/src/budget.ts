@@ -1,7 +1,8 @@
 /**
  * Daily byte budgets on the sender's side (issue 6: "once it is spent, only critical changes are
- * sent"). The relay puts the bytes a vessel may still move today in `welcome.budget`; each side
- * passes its planned outbox through {@link withinBudget} before sending:
+ * sent"). The relay puts the bytes a vessel may still move today (both ways) in `welcome.budget`;
+ * each side's session passes every chunk it packs through a {@link BudgetGate} (the lazy form of
+ * {@link withinBudget}, which does the same for a planned list):
  * - critical chunks always go, whatever the budget (damage, broken seal, reefer alarm, DG, hold);
  * - then normal and routine chunks, in their order, while the running total fits the budget;
  * - the first chunk that does not fit ends the send list: nothing of a lower class overtakes it.
@@ -103,6 +104,16 @@ export class BudgetGate {
     return this.closed
   }
 
+  /**
+   * Counts bytes that crossed the link without passing the gate: frames this side received (the
+   * peer's chunks and acks) and its own small frames. The budget covers both directions, and both
+   * sides send at once, so each sender charges what it sees of the other's traffic as it arrives;
+   * the two can still overshoot together by what is in flight (a window of chunks each way).
+   */
+  spend(bytes: number): void {
+    this.left -= bytes
+  }
+
   /** Whether to send this chunk; false closes the gate for the rest of the session. */
   admit(chunk: PlannedChunk): boolean {
     const size = chunkWireBytes(chunk)
@@ -120,4 +131,14 @@ export class BudgetGate {
     this.sentBytes += size
     return true
   }
+}
+
+/** What a session reports about the budget, on either side (sync status, session log, metrics). */
+export interface SessionBudget {
+  /** `welcome.budget`: bytes left today when the session opened, or null without a budget. */
+  remainingBytes: number | null
+  /** This side held back normal or routine changes because the budget was spent. */
+  budgetLimited: boolean
+  /** Changes this side held back, by priority (critical is always 0); they go in a later session. */
+  heldBack: Record<Priority, number>
 }

@@ -11,9 +11,11 @@ import { EventEmitter } from 'node:events'
 import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
 import { ChunkPacker, planDocument, openChunk, ChunkError } from './changeset.ts'
 import type { EntryPlan, PlannedChunk } from './changeset.ts'
+import { BudgetGate } from './budget.ts'
+import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
 import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
-import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame } from './messages.ts'
+import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
 
@@ -42,7 +44,9 @@ export class SessionError extends Error {
 interface SessionEvents {
   phase: [SessionPhase]
   progress: [SessionStats]
-  complete: [{ sync: string; stats: SessionStats }]
+  /** The budget became known (vessel: the welcome) or held changes back (either side). */
+  budget: [SessionBudget]
+  complete: [{ sync: string; stats: SessionStats; budget: SessionBudget }]
   failed: [SessionError]
 }
 
@@ -57,6 +61,12 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   protected peerDone: number | null = null
   protected received = 0
   protected theirHeads: DocHeads[] | null = null
+  /** Today's byte budget (issue 6): no limit until the relay's welcome says otherwise. */
+  protected gate = new BudgetGate(null)
+  protected remainingBytes: number | null = null
+  /** Changes planned and changes sent, by priority: what the budget held back is the difference. */
+  private readonly plannedChanges: Record<Priority, number> = { 0: 0, 1: 0, 2: 0 }
+  private readonly sentChanges: Record<Priority, number> = { 0: 0, 1: 0, 2: 0 }
 
   constructor(
     protected readonly replica: LinkReplica,
@@ -77,15 +87,33 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.emit('phase', phase)
   }
 
-  protected send(frame: LinkFrame): void {
+  /** What the budget did in this session so far. */
+  get budget(): SessionBudget {
+    const held = (p: Priority) => (this.gate.limited ? this.plannedChanges[p] - this.sentChanges[p] : 0)
+    return {
+      remainingBytes: this.remainingBytes,
+      budgetLimited: this.gate.limited,
+      heldBack: { 0: 0, 1: held(1), 2: held(2) },
+    }
+  }
+
+  protected setBudget(budget: number | null): void {
+    this.remainingBytes = budget
+    this.gate = new BudgetGate(budget)
+  }
+
+  /** `admitted`: a chunk the budget gate already charged; everything else sent counts here. */
+  protected send(frame: LinkFrame, admitted = false): void {
     const bytes = encodeFrame(frame)
     this.countSent(bytes.length)
+    if (!admitted) this.gate.spend(bytes.length)
     this.sink.send(bytes)
   }
 
   /** Feeds one decoded inbound frame. Errors close the session with the right code. */
   receive(frame: LinkFrame, wireBytes: number): void {
     this.countReceived(wireBytes)
+    this.gate.spend(wireBytes)
     try {
       this.handle(frame)
     } catch (err) {
@@ -171,9 +199,9 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   /** Plans everything the peer lacks (unless planned already) and starts sending. */
   protected startSending(plans?: EntryPlan[]): void {
     this.setPhase('PREPARING')
-    this.packer = new ChunkPacker(plans ?? this.replica.outgoing().flatMap(planDocument), (a) =>
-      this.replica.bindingOf(a),
-    )
+    const planned = plans ?? this.replica.outgoing().flatMap(planDocument)
+    for (const p of planned) this.plannedChanges[p.priority] += p.changes.length
+    this.packer = new ChunkPacker(planned, (a) => this.replica.bindingOf(a))
     this.setPhase('PUSHING')
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -182,14 +210,24 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
 
   private pump(): void {
     if (!this.packer) return
-    while (!this.packer.done && this.unacked.size < SEND_WINDOW_CHUNKS) {
+    while (!this.packer.done && !this.gate.limited && this.unacked.size < SEND_WINDOW_CHUNKS) {
       const chunk = this.packer.next()
       if (!chunk) break
+      if (!this.gate.admit(chunk)) {
+        // Today's budget is spent. The packer yields critical chunks first and the gate always
+        // admits those, so what stays behind is normal and routine only. It is simply not sent:
+        // its entries are never acked, cursors keep them pending and a later session plans them
+        // again. The refused chunk's seq is never used, so `done` below still counts every chunk
+        // the peer will receive, and the rest is not even packed.
+        this.emit('budget', this.budget)
+        break
+      }
+      this.sentChanges[chunk.priority] += chunk.changeCount
       this.chunksSent++
       this.unacked.set(chunk.seq, { chunk, attempts: 1 })
-      this.send(chunk.frame)
+      this.send(chunk.frame, true)
     }
-    if (this.packer.done && !this.sentDone) {
+    if ((this.packer.done || this.gate.limited) && !this.sentDone) {
       this.sentDone = true
       this.send({ t: 'done', chunks: this.chunksSent })
     }
@@ -298,6 +336,8 @@ export class VesselLinkSession extends LinkSession {
           CloseCode.VersionMismatch,
           `relay speaks version ${frame.v}, vessel ${PROTOCOL_VERSION}`,
         )
+      this.setBudget(frame.budget)
+      this.emit('budget', this.budget)
       if (frame.reconcile) {
         this.reconciling = true
         this.setPhase('RECONCILING')
@@ -310,7 +350,7 @@ export class VesselLinkSession extends LinkSession {
       if (!this.allAcked)
         throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
       this.setPhase('COMPLETE')
-      this.emit('complete', { sync: frame.sync, stats: this.stats })
+      this.emit('complete', { sync: frame.sync, stats: this.stats, budget: this.budget })
       this.sink.close(CloseCode.Normal, 'session complete')
       return
     }
@@ -353,6 +393,7 @@ export class RelayLinkSession extends LinkSession {
     private readonly options: RelaySessionOptions,
   ) {
     super(replica, sink)
+    this.setBudget(options.budget)
   }
 
   protected countSent(bytes: number) {
@@ -400,6 +441,6 @@ export class RelayLinkSession extends LinkSession {
     const sync = this.options.newSyncToken()
     this.setPhase('COMPLETE')
     this.send({ t: 'fin', sync })
-    this.emit('complete', { sync, stats: this.stats })
+    this.emit('complete', { sync, stats: this.stats, budget: this.budget })
   }
 }

@@ -106,6 +106,11 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX tokens_subject ON tokens (kind, subject);
       `),
   },
+  {
+    version: 2,
+    description: 'sync sessions: whether the daily byte budget held changes back',
+    up: (db) => db.exec(`ALTER TABLE sync_sessions ADD COLUMN budget_limited INTEGER NOT NULL DEFAULT 0`),
+  },
 ]
 
 /** The schema version this code writes. */

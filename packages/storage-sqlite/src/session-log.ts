@@ -35,6 +35,8 @@ export interface SyncSessionRecord extends SyncSessionCounters {
   /** (bytesUp + bytesDown) at the log's $/MB, kept current as counters grow. */
   costUsd: number
   error: string | null
+  /** The daily byte budget held normal or routine changes back (only critical ones went). */
+  budgetLimited: boolean
 }
 
 /** Sums over many sessions. */
@@ -42,6 +44,8 @@ export interface SyncTotals extends SyncSessionCounters {
   sessions: number
   failed: number
   costUsd: number
+  /** Sessions in which the daily byte budget held changes back. */
+  budgetLimited: number
 }
 
 /** {@link SyncTotals} for one UTC day (`YYYY-MM-DD`). */
@@ -70,6 +74,7 @@ interface SessionRow {
   rejected: number
   cost_usd: number
   error: string | null
+  budget_limited: number
 }
 
 type TotalsRow = Omit<SessionRow, 'id' | 'peer' | 'started_at' | 'ended_at' | 'state' | 'error'> & {
@@ -81,7 +86,8 @@ const TOTALS_COLUMNS = `COUNT(*) AS sessions, COALESCE(SUM(state = 'failed'), 0)
   COALESCE(SUM(bytes_up), 0) AS bytes_up, COALESCE(SUM(bytes_down), 0) AS bytes_down,
   COALESCE(SUM(chunks_up), 0) AS chunks_up, COALESCE(SUM(chunks_down), 0) AS chunks_down,
   COALESCE(SUM(changes_up), 0) AS changes_up, COALESCE(SUM(changes_down), 0) AS changes_down,
-  COALESCE(SUM(rejected), 0) AS rejected, COALESCE(SUM(cost_usd), 0) AS cost_usd`
+  COALESCE(SUM(rejected), 0) AS rejected, COALESCE(SUM(cost_usd), 0) AS cost_usd,
+  COALESCE(SUM(budget_limited), 0) AS budget_limited`
 
 /**
  * Accounting of link sessions (design §4 "Accounting"): bytes, chunks, changes and rejections each
@@ -124,12 +130,21 @@ export class SessionLog {
     if (result.changes === 0) throw new Error(`unknown sync session ${id}`)
   }
 
-  /** Ends the session with an outcome (and the error, for a failure) and returns the final row. */
+  /**
+   * Ends the session with an outcome (the error, for a failure; whether the budget held changes
+   * back) and returns the final row.
+   */
   finish(
     id: string,
-    outcome: { state: Exclude<SyncSessionState, 'running'>; error?: string },
+    outcome: { state: Exclude<SyncSessionState, 'running'>; error?: string; budgetLimited?: boolean },
   ): SyncSessionRecord {
-    const result = this.stmts.finish.run(outcome.state, isoNow(this.clock), outcome.error ?? null, id)
+    const result = this.stmts.finish.run(
+      outcome.state,
+      isoNow(this.clock),
+      outcome.error ?? null,
+      outcome.budgetLimited ? 1 : 0,
+      id,
+    )
     if (result.changes === 0) throw new Error(`unknown sync session ${id}`)
     return this.get(id)!
   }
@@ -181,8 +196,8 @@ function prepareStatements(db: Database.Database) {
          cost_usd = (bytes_up + @bytes_up + bytes_down + @bytes_down) * @rate
        WHERE id = @id`,
     ),
-    finish: db.prepare<[string, string, string | null, string]>(
-      `UPDATE sync_sessions SET state = ?, ended_at = ?, error = ? WHERE id = ?`,
+    finish: db.prepare<[string, string, string | null, number, string]>(
+      `UPDATE sync_sessions SET state = ?, ended_at = ?, error = ?, budget_limited = ? WHERE id = ?`,
     ),
     get: db.prepare<[string], SessionRow>('SELECT * FROM sync_sessions WHERE id = ?'),
     list: db.prepare<[{ peer: string | null; before: string | null; limit: number }], SessionRow>(
@@ -214,10 +229,13 @@ function toRecord(row: SessionRow): SyncSessionRecord {
     ...toCounters(row),
     costUsd: row.cost_usd,
     error: row.error,
+    budgetLimited: row.budget_limited === 1,
   }
 }
 
-function toCounters(row: Omit<TotalsRow, 'sessions' | 'failed' | 'cost_usd'>): SyncSessionCounters {
+function toCounters(
+  row: Omit<TotalsRow, 'sessions' | 'failed' | 'cost_usd' | 'budget_limited'>,
+): SyncSessionCounters {
   return {
     bytesUp: row.bytes_up,
     bytesDown: row.bytes_down,
@@ -230,5 +248,11 @@ function toCounters(row: Omit<TotalsRow, 'sessions' | 'failed' | 'cost_usd'>): S
 }
 
 function toTotals(row: TotalsRow): SyncTotals {
-  return { sessions: row.sessions, failed: row.failed, ...toCounters(row), costUsd: row.cost_usd }
+  return {
+    sessions: row.sessions,
+    failed: row.failed,
+    ...toCounters(row),
+    costUsd: row.cost_usd,
+    budgetLimited: row.budget_limited,
+  }
 }

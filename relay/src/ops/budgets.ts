@@ -15,8 +15,14 @@ export interface BudgetState {
   spentBytes: number
   /** What is left today, or null without a budget. */
   remainingBytes: number | null
-  /** The budget is spent: only critical changes cross the link until 00:00 UTC. */
+  /**
+   * Only critical changes cross the link until 00:00 UTC: the budget is spent, or a session today
+   * already held shore changes back (what is left is smaller than the next chunk) and the budget
+   * has not been changed since.
+   */
   criticalOnly: boolean
+  /** Sessions today in which the relay held changes for the vessel back. */
+  limitedSessions: number
 }
 
 /** The start of `now`'s UTC day, as the session log stores times. */
@@ -29,12 +35,28 @@ export class VesselBudgets {
   ) {}
 
   state(imo: string, now = new Date()): BudgetState {
-    const dailyBytes = this.settings.get(imo).dailyBudgetBytes
-    const today = this.sessions.totals({ peer: imo, since: startOfUtcDay(now) })
+    const settings = this.settings.get(imo)
+    const dailyBytes = settings.dailyBudgetBytes
+    const since = startOfUtcDay(now)
+    const today = this.sessions.totals({ peer: imo, since })
     const spentBytes = today.bytesUp + today.bytesDown
-    if (dailyBytes === null) return { dailyBytes, spentBytes, remainingBytes: null, criticalOnly: false }
+    const limitedSessions = today.budgetLimited
+    if (dailyBytes === null)
+      return { dailyBytes, spentBytes, remainingBytes: null, criticalOnly: false, limitedSessions }
     const remainingBytes = Math.max(0, dailyBytes - spentBytes)
-    return { dailyBytes, spentBytes, remainingBytes, criticalOnly: remainingBytes === 0 }
+    // A session cut short by the budget leaves less than a chunk, rarely exactly 0; it still means
+    // "critical only" until midnight, unless an operator changed the settings after that session.
+    const changedAt = settings.updatedAt ?? since
+    const heldBackSinceChange =
+      limitedSessions > 0 &&
+      (changedAt <= since || this.sessions.totals({ peer: imo, since: changedAt }).budgetLimited > 0)
+    return {
+      dailyBytes,
+      spentBytes,
+      remainingBytes,
+      criticalOnly: remainingBytes === 0 || heldBackSinceChange,
+      limitedSessions,
+    }
   }
 
   /** What the link server sends in `welcome.budget`: bytes left today, or null for no budget. */

@@ -1,7 +1,7 @@
 /**
  * What has reached shore and what has not: the link, the live sync state, pending changes by
  * priority, the last sync and error, bytes and cost (today, this voyage, forecast of the next sync),
- * "Sync now", recent sessions and the changes the relay refused, in words.
+ * the daily byte budget, "Sync now", recent sessions and the changes the relay refused, in words.
  */
 import { useEffect, useState } from 'react'
 import { formatBytes, formatCount, formatRelative, formatTime, formatUsd, problemOf } from '@tally/ui'
@@ -9,7 +9,14 @@ import type { CrewApi, DeadLetter, SyncSession, SyncStatus } from './api.ts'
 import { useLive } from './live.ts'
 import type { LiveEvents } from './live.ts'
 import { hrefOf } from './router.ts'
-import { deadLetterWords, describeState, errorWords, isSyncing, retryWords } from './syncWords.ts'
+import {
+  budgetWords,
+  deadLetterWords,
+  describeState,
+  errorWords,
+  isSyncing,
+  retryWords,
+} from './syncWords.ts'
 
 /** The compact status in the top bar, linking to the panel. */
 export function SyncBadge({ sync, live }: { sync: SyncStatus | null; live: boolean }) {
@@ -32,6 +39,11 @@ export function SyncBadge({ sync, live }: { sync: SyncStatus | null; live: boole
       <span className="syncbadge__state">{state.label}</span>
       {sync.pendingChanges > 0 && (
         <span className="syncbadge__pending">{formatCount(sync.pendingChanges)} pending</span>
+      )}
+      {sync.budget?.limited && (
+        <span className="syncbadge__pending" data-testid="sync-badge-budget">
+          Critical only
+        </span>
       )}
     </a>
   )
@@ -79,6 +91,7 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
   const retry = retryWords(sync)
   const busy = isSyncing(sync.state) || requested
   const pending = sync.pendingByPriority
+  const budget = budgetWords(sync.budget)
 
   return (
     <div className="sync" data-testid="sync-panel">
@@ -98,6 +111,12 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
         <p className="tly-alert tly-alert--error" role="alert" data-testid="sync-error">
           {error}
         </p>
+      )}
+      {budget?.limited && (
+        <div className="tly-alert tly-alert--warning" role="status" data-testid="sync-budget">
+          <strong>{budget.headline}</strong>
+          <p>{budget.detail}</p>
+        </div>
       )}
 
       <div className="sync__grid">
@@ -200,6 +219,11 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
           {sync.costPerMb !== undefined && (
             <p className="tly-muted">At {formatUsd(sync.costPerMb)} per MB.</p>
           )}
+          {budget && !budget.limited && (
+            <p className="tly-muted" data-testid="sync-budget">
+              {budget.headline}
+            </p>
+          )}
         </section>
       </div>
 
@@ -245,6 +269,7 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
                   <td data-label="Started">{formatTime(s.startedAt)}</td>
                   <td data-label="Result">
                     {sessionWords(s.state)}
+                    {s.budgetLimited && <span className="tly-muted"> — budget: critical only</span>}
                     {s.error && <span className="tly-muted"> — {s.error.split('\n')[0]}</span>}
                   </td>
                   <td data-label="Up">{formatBytes(s.bytesUp)}</td>

@@ -34,6 +34,16 @@ export interface SyncStatus {
   breaker?: 'closed' | 'open' | 'half-open'
   deadLetters?: number
   costPerMb?: number
+  /** The daily byte budget; null without one (or before today's first session). */
+  budget?: SyncBudget | null
+}
+
+export interface SyncBudget {
+  remainingBytes: number
+  /** Only critical changes are sent until `resetsAt`. */
+  limited: boolean
+  heldBack: { normal: number; routine: number }
+  resetsAt: string
 }
 
 export interface SyncSession {
@@ -50,6 +60,7 @@ export interface SyncSession {
   rejected?: number
   costUsd?: number
   error?: string | null
+  budgetLimited?: boolean
 }
 
 export interface DeadLetter {

@@ -2,7 +2,7 @@
  * The sync engine's states and refusals in the crew's words (design §5: IDLE → CHECKING →
  * PREPARING → PUSHING → PROCESSING → COMPLETE, with RETRYING and FAILED).
  */
-import { formatTime, labelOf } from '@tally/ui'
+import { formatBytes, formatCount, formatTime, labelOf } from '@tally/ui'
 import type { DeadLetter, SyncStatus } from './api.ts'
 
 export type Tone = 'ok' | 'busy' | 'warning' | 'critical' | 'idle'
@@ -49,4 +49,31 @@ export function deadLetterWords(letter: DeadLetter): string {
 export function retryWords(sync: SyncStatus): string | null {
   if (sync.state !== 'RETRYING' || !sync.nextRetryAt) return null
   return `Attempt ${sync.attempt ?? '?'} failed; next try ${formatTime(sync.nextRetryAt)}.`
+}
+
+/**
+ * The daily byte budget in words, or null without one. Once it is spent the link still carries
+ * critical changes (damage, seals, alarms, DG, holds); everything else waits for 00:00 UTC.
+ */
+export function budgetWords(
+  budget: SyncStatus['budget'],
+): { headline: string; detail: string; limited: boolean } | null {
+  if (!budget) return null
+  const left =
+    budget.remainingBytes > 0 ? `${formatBytes(budget.remainingBytes)} left today.` : 'Nothing left today.'
+  if (!budget.limited) return { headline: `Daily budget: ${left}`, detail: '', limited: false }
+  const { normal, routine } = budget.heldBack
+  const held = [
+    normal > 0 ? `${formatCount(normal)} normal` : '',
+    routine > 0 ? `${formatCount(routine)} routine` : '',
+  ].filter(Boolean)
+  const heldWords =
+    held.length > 0
+      ? ` The last sync held back ${held.join(' and ')} change${normal + routine === 1 ? '' : 's'}; they go after 00:00 UTC (or when shore raises the budget).`
+      : ''
+  return {
+    headline: 'Daily budget spent — only critical changes are sent until 00:00 UTC',
+    detail: `${left}${heldWords}`,
+    limited: true,
+  }
 }

@@ -31,8 +31,16 @@ const pending = (p) =>
 /** @param {any} b */
 function budgetCell(b) {
   if (b.dailyBytes === null) return h('span', { class: 'muted' }, 'none')
-  if (b.criticalOnly) return badge('spent: critical only', 'bad')
-  return h('span', null, `${bytes(b.remainingBytes)} left of ${bytes(b.dailyBytes)}`)
+  const left = `${bytes(b.remainingBytes)} left of ${bytes(b.dailyBytes)}`
+  // Spent, or a session today already held changes back: the rest waits for 00:00 UTC.
+  if (b.criticalOnly)
+    return h(
+      'span',
+      { title: 'Only critical changes cross the link until 00:00 UTC' },
+      badge(b.remainingBytes === 0 ? 'spent: critical only' : 'critical only', 'bad'),
+      b.remainingBytes === 0 ? '' : ` ${left}`,
+    )
+  return h('span', null, left)
 }
 
 /** Active alerts above the table. @param {any[]} alerts @param {boolean} webhook */
@@ -226,7 +234,13 @@ export async function vesselView(imo, flash) {
         h('td', { class: 'num' }, `${x.changesUp} / ${x.changesDown}`),
         h('td', { class: 'num' }, x.rejected),
         h('td', { class: 'num' }, usd(x.costUsd)),
-        h('td', { class: 'muted' }, x.error ?? ''),
+        h(
+          'td',
+          { class: 'muted' },
+          x.budgetLimited ? badge('budget: critical only', 'warn') : '',
+          x.budgetLimited && x.error ? ' ' : '',
+          x.error ?? '',
+        ),
       ),
     )
   return [
@@ -282,7 +296,7 @@ export async function vesselView(imo, flash) {
             'Changes up/down',
             'Refused',
             'Cost',
-            'Error',
+            'Notes',
           ].map((t) => h('th', { scope: 'col' }, t)),
         ),
       ),
