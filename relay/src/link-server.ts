@@ -16,7 +16,7 @@ import {
   decodeFrame,
   FrameError,
   MAX_FRAME_BYTES,
-  PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
   RelayLinkSession,
   SessionError,
 } from '@tally/link'
@@ -114,10 +114,10 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
 
   private startSession(ws: WebSocket, hello: HelloFrame, helloBytes: number, baseLog: Logger): void {
     const d = this.deps
-    if (hello.v !== PROTOCOL_VERSION)
+    if (!SUPPORTED_VERSIONS.includes(hello.v))
       throw new FrameError(
         CloseCode.VersionMismatch,
-        `protocol version ${hello.v} not supported; the relay speaks ${PROTOCOL_VERSION}`,
+        `protocol version ${hello.v} not supported; the relay speaks ${SUPPORTED_VERSIONS.join(' and ')}`,
       )
     const token = d.tokens.verify(hello.token, 'vessel')
     if (!token || token.subject !== hello.vessel)

@@ -206,7 +206,10 @@ describe('fuzz: chunk opener and bundle reader', () => {
     data,
   })
 
-  const id = fc.oneof(fc.constantFrom('_root', '_head'), fc.tuple(fc.nat(50), fc.integer({ min: -2, max: 3 })))
+  const id = fc.oneof(
+    fc.constantFrom('_root', '_head'),
+    fc.tuple(fc.nat(50), fc.integer({ min: -2, max: 3 })),
+  )
   const compactChange = fc.tuple(
     fc.integer({ min: -2, max: 3 }),
     fc.integer({ min: 0, max: 4 }),
@@ -215,18 +218,23 @@ describe('fuzz: chunk opener and bundle reader', () => {
     fc.constantFrom(null, 'm'),
     fc.array(fc.oneof(fc.nat(3), fc.uint8Array({ minLength: 8, maxLength: 8 })), { maxLength: 2 }),
     fc.array(
-      fc.record(
-        {
-          action: fc.constantFrom('set', 'makeMap', 'makeList', 'makeText', 'del', 'inc', 'mark', 'nope'),
-          obj: id,
-          key: fc.string({ maxLength: 8 }),
-          elemId: id,
-          insert: fc.boolean(),
-          datatype: fc.constantFrom('int', 'uint', 'float64', 'counter', 'timestamp', 'bytes', 'str', 'x'),
-          value: fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null)),
-          pred: fc.array(id, { maxLength: 2 }),
-        },
-        { requiredKeys: [] },
+      // Ops are positional: action, obj, key, elemId, insert, datatype, value, pred.
+      fc.tuple(
+        fc.constantFrom('set', 'makeMap', 'makeList', 'makeText', 'del', 'inc', 'mark', 'nope', undefined),
+        fc.oneof(id, fc.constant(undefined)),
+        fc.oneof(fc.string({ maxLength: 8 }), fc.constant(undefined)),
+        fc.oneof(id, fc.constant(undefined)),
+        fc.oneof(fc.boolean(), fc.constant(undefined)),
+        fc.constantFrom('int', 'uint', 'float64', 'counter', 'timestamp', 'bytes', 'str', 'x', undefined),
+        fc.oneof(
+          fc.string(),
+          fc.integer(),
+          fc.double(),
+          fc.boolean(),
+          fc.constant(null),
+          fc.constant(undefined),
+        ),
+        fc.oneof(fc.array(id, { maxLength: 2 }), fc.constant('x')),
       ),
       { maxLength: 4 },
     ),

@@ -23,9 +23,24 @@ export const DEP_PREFIX_BYTES = 8
 
 /** An object or element ID: a fixed name, or [counter, actor ref]. */
 type IdRef = string | [number, number]
-export type CompactOp = Record<string, unknown>
+/**
+ * An operation as a positional array: the fields of Automerge's decoded op in OP_FIELDS order, a
+ * field the op lacks as undefined, trailing ones dropped. Positions instead of names keep the
+ * uncompressed payload small, which is what brotli's slowest setting spends its time on.
+ */
+export type CompactOp = unknown[]
+const OP_FIELDS = ['action', 'obj', 'key', 'elemId', 'insert', 'datatype', 'value', 'pred'] as const
+const ID_FIELDS = new Set(['obj', 'elemId'])
 /** [actor ref, seq, startOp, time, message, deps, ops] */
-export type CompactChange = [number, number, number, number, string | null, (number | Uint8Array)[], CompactOp[]]
+export type CompactChange = [
+  number,
+  number,
+  number,
+  number,
+  string | null,
+  (number | Uint8Array)[],
+  CompactOp[],
+]
 
 const GENESIS = -1
 
@@ -68,27 +83,25 @@ export function compactEntry(
     if (at < 0) return id
     return [Number(id.slice(0, at)), actors.ref(id.slice(at + 1), genesis)]
   }
-  const compact = changes.map(
-    (c): CompactChange => [
-      actors.ref(c.actor, genesis),
-      c.seq,
-      c.startOp,
-      c.time,
-      c.message ?? null,
-      c.deps.map((h) => position.get(h) ?? Buffer.from(h.slice(0, DEP_PREFIX_BYTES * 2), 'hex')),
-      c.ops.map((op) => {
-        const out: CompactOp = {}
-        for (const [k, v] of Object.entries(op))
-          out[k] =
-            k === 'obj' || k === 'elemId'
-              ? idRef(v as string)
-              : k === 'pred'
-                ? (v as string[]).map(idRef)
-                : v
-        return out
-      }),
-    ],
-  )
+  const compact = changes.map((c): CompactChange => [
+    actors.ref(c.actor, genesis),
+    c.seq,
+    c.startOp,
+    c.time,
+    c.message ?? null,
+    c.deps.map((h) => position.get(h) ?? Buffer.from(h.slice(0, DEP_PREFIX_BYTES * 2), 'hex')),
+    c.ops.map((op) => {
+      const fields = op as Record<string, unknown>
+      // A field this encoding does not know (a newer Automerge) fails the round trip below.
+      const out: CompactOp = OP_FIELDS.map((k) => {
+        const v = fields[k]
+        if (v === undefined) return undefined
+        return ID_FIELDS.has(k) ? idRef(v as string) : k === 'pred' ? (v as string[]).map(idRef) : v
+      })
+      while (out.length > 0 && out[out.length - 1] === undefined) out.pop()
+      return out
+    }),
+  ])
   // Prove the round trip through CBOR, as the receiver will see it.
   const back = decodeValue(encodeValue(compact)) as CompactChange[]
   const byPrefix = new Map(changes.flatMap((c) => c.deps.map((h) => [h.slice(0, DEP_PREFIX_BYTES * 2), h])))
@@ -140,7 +153,8 @@ export function expandEntry(
     const depHashes = deps.map((d) => {
       if (typeof d === 'number') {
         const earlier = out[d]
-        if (!Number.isInteger(d) || !earlier) throw new CompactError(`dependency ${d} is not earlier in the entry`)
+        if (!Number.isInteger(d) || !earlier)
+          throw new CompactError(`dependency ${d} is not earlier in the entry`)
         return earlier.change.hash
       }
       const prefix = hexOf(d)
@@ -156,14 +170,17 @@ export function expandEntry(
       message,
       deps: depHashes,
       ops: ops.map((op) => {
-        if (typeof op !== 'object' || op === null || Array.isArray(op)) throw new CompactError('malformed op')
-        const o: Record<string, unknown> = { ...op }
-        if ('obj' in o) o.obj = idOf(o.obj)
-        if ('elemId' in o) o.elemId = idOf(o.elemId)
-        if ('pred' in o) {
-          if (!Array.isArray(o.pred)) throw new CompactError('malformed pred')
-          o.pred = o.pred.map(idOf)
-        }
+        if (!Array.isArray(op) || op.length > OP_FIELDS.length) throw new CompactError('malformed op')
+        const o: Record<string, unknown> = {}
+        op.forEach((v, i) => {
+          if (v === undefined) return
+          const k = OP_FIELDS[i]!
+          if (ID_FIELDS.has(k)) o[k] = idOf(v)
+          else if (k === 'pred') {
+            if (!Array.isArray(v)) throw new CompactError('malformed pred')
+            o[k] = v.map(idOf)
+          } else o[k] = v
+        })
         return o
       }),
     } as unknown as A.DecodedChange
@@ -199,9 +216,12 @@ export function isCompactEntry(v: unknown, actorCount: number): v is CompactChan
         int(c[3]) &&
         (c[4] === null || typeof c[4] === 'string') &&
         Array.isArray(c[5]) &&
-        c[5].every((d: unknown) => (int(d) && (d as number) >= 0) || (d instanceof Uint8Array && d.length === DEP_PREFIX_BYTES)) &&
+        c[5].every(
+          (d: unknown) =>
+            (int(d) && (d as number) >= 0) || (d instanceof Uint8Array && d.length === DEP_PREFIX_BYTES),
+        ) &&
         Array.isArray(c[6]) &&
-        c[6].every((op: unknown) => typeof op === 'object' && op !== null && !Array.isArray(op)),
+        c[6].every((op: unknown) => Array.isArray(op) && op.length <= OP_FIELDS.length),
     )
   )
 }

@@ -9,12 +9,12 @@
  */
 import { EventEmitter } from 'node:events'
 import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
-import { ChunkPacker, planDocument, openChunk, ChunkError } from './changeset.ts'
+import { ChunkPacker, planOutbox, openChunk, ChunkError } from './changeset.ts'
 import type { EntryPlan, PlannedChunk } from './changeset.ts'
 import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
-import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
+import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES, SUPPORTED_VERSIONS } from './messages.ts'
 import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
@@ -55,11 +55,14 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   phase: SessionPhase = 'CHECKING'
   readonly stats: SessionStats = emptyStats()
   private packer: ChunkPacker | undefined
+  /** The protocol version of this session: ours until the peer's is known. */
+  protected version = PROTOCOL_VERSION
   private chunksSent = 0
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
-  protected received = 0
+  /** Distinct chunk seqs received: a duplicate must not count towards the peer's `done`. */
+  protected readonly received = new Set<number>()
   protected theirHeads: DocHeads[] | null = null
   /** Today's byte budget (issue 6): no limit until the relay's welcome says otherwise. */
   protected gate = new BudgetGate(null)
@@ -196,12 +199,32 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
 
   // ---- outbox ----
 
-  /** Plans everything the peer lacks (unless planned already) and starts sending. */
-  protected startSending(plans?: EntryPlan[]): void {
+  /**
+   * Plans everything the peer lacks (unless planned already) and starts sending. Plans at hand are
+   * sent at once; planning yields to the event loop, and frames that arrive meanwhile are handled.
+   */
+  protected startSending(plans?: EntryPlan[] | Promise<EntryPlan[]>): void {
     this.setPhase('PREPARING')
-    const planned = plans ?? this.replica.outgoing().flatMap(planDocument)
+    const planned = plans ?? this.planOutbox()
+    if (Array.isArray(planned)) return this.sendPlanned(planned)
+    planned.then(
+      (p) => {
+        if (this.phase === 'PREPARING') this.sendPlanned(p) // else it failed while planning
+      },
+      (err: Error) => this.fail(new SessionError(CloseCode.Internal, `planning failed: ${err.message}`)),
+    )
+  }
+
+  /** Plans the outbox in slices; stops early once the session has ended. */
+  protected planOutbox(): Promise<EntryPlan[]> {
+    return planOutbox(this.replica.outgoing(), () => this.phase === 'FAILED' || this.phase === 'COMPLETE')
+  }
+
+  private sendPlanned(planned: EntryPlan[]): void {
     for (const p of planned) this.plannedChanges[p.priority] += p.changes.length
-    this.packer = new ChunkPacker(planned, (a) => this.replica.bindingOf(a))
+    this.packer = new ChunkPacker(planned, (a) => this.replica.bindingOf(a), 0, {
+      compact: this.version >= 2,
+    })
     this.setPhase('PUSHING')
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -277,7 +300,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
       throw err
     }
     const result = this.replica.ingest(payload)
-    this.received++
+    this.received.add(frame.seq)
     this.onChunkIngested(result.accepted + result.rejected.length)
     this.send({ t: 'ack', seq: frame.seq, ok: result.accepted, rej: result.rejected, miss: result.missing })
     this.emit('progress', this.stats)
@@ -287,7 +310,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   protected abstract onChunkIngested(changes: number): void
 
   protected get peerFinished(): boolean {
-    return this.peerDone !== null && this.received >= this.peerDone
+    return this.peerDone !== null && this.received.size >= this.peerDone
   }
 }
 
@@ -318,7 +341,7 @@ export class VesselLinkSession extends LinkSession {
   }
 
   /** Plans made while the hello was in flight, used unless the relay asks to reconcile. */
-  private early: EntryPlan[] | undefined
+  private early: EntryPlan[] | Promise<EntryPlan[]> | undefined
 
   /** Call once the socket is open. */
   open(): void {
@@ -326,16 +349,19 @@ export class VesselLinkSession extends LinkSession {
     const pending = this.replica.pendingCount()
     this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip.
-    if (pending > 0) this.early = this.replica.outgoing().flatMap(planDocument)
+    // With nothing pending the relay counts this side as done at once, so `done` must not wait for
+    // a planning pass: an empty plan resolves before the next frame is read.
+    this.early = pending > 0 ? this.planOutbox() : []
   }
 
   protected handle(frame: LinkFrame): void {
     if (frame.t === 'welcome') {
-      if (frame.v !== PROTOCOL_VERSION)
+      if (!SUPPORTED_VERSIONS.includes(frame.v))
         throw new SessionError(
           CloseCode.VersionMismatch,
-          `relay speaks version ${frame.v}, vessel ${PROTOCOL_VERSION}`,
+          `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
+      this.version = frame.v
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
       if (frame.reconcile) {
@@ -414,9 +440,11 @@ export class RelayLinkSession extends LinkSession {
   /** Starts the session after the hello was authenticated by the application. */
   start(hello: HelloFrame): void {
     const reconcile = !this.options.cursorsTrusted
+    // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
+    this.version = hello.v
     this.send({
       t: 'welcome',
-      v: PROTOCOL_VERSION,
+      v: this.version,
       session: this.options.session,
       reconcile,
       budget: this.options.budget,

@@ -149,8 +149,8 @@ describe('change sets', () => {
     expect(() => openChunk({ ...chunk!.frame, data: wrongShape, sha: sha256(wrongShape) })).toThrow(
       /malformed/,
     )
-    expect(() => readEntry({ c: 'x', y: 'y', b: new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]) }, key(4))).toThrow(
-      ChunkError,
-    )
+    expect(() =>
+      readEntry({ c: 'x', y: 'y', b: new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]) }, key(4)),
+    ).toThrow(ChunkError)
   })
 })

@@ -79,12 +79,16 @@ export class SqliteLinkReplica implements LinkReplica {
     return this.changedDocs().length
   }
 
+  /** Documents load as the planner reaches them, not all at once. */
   outgoing(): OutgoingDoc[] {
+    const store = this.o.store
     return this.changedDocs().map((d) => ({
       key: d.key,
       isoType: d.isoType,
       since: d.since,
-      doc: this.o.store.load(d.docId)!,
+      get doc() {
+        return store.load(d.docId)!
+      },
     }))
   }
 
@@ -136,7 +140,10 @@ export class SqliteLinkReplica implements LinkReplica {
       if (!this.o.store.row(docId)) return refuseAll('unknown container: its genesis was not sent')
       // The sender thought we hold a change we do not (a restored backup, say): say so, and the
       // sender starts this document over from its genesis in the next session.
-      this.o.logger.warn({ containerId: entry.c, err: err.message }, 'entry depends on a change this replica lacks')
+      this.o.logger.warn(
+        { containerId: entry.c, err: err.message },
+        'entry depends on a change this replica lacks',
+      )
       result.missing.push(entry.c)
       return
     }
@@ -206,11 +213,17 @@ export class SqliteLinkReplica implements LinkReplica {
     return (prefix) => {
       const row = this.o.store.row(docId)
       if (!row) return undefined
-      const near: string[] = [...JSON.parse(row.heads), ...(this.o.cursors.getHeads(this.o.peer, docId) ?? [])]
+      const near: string[] = [
+        ...JSON.parse(row.heads),
+        ...(this.o.cursors.getHeads(this.o.peer, docId) ?? []),
+      ]
       const hit = near.find((h) => h.startsWith(prefix))
       if (hit) return hit
       history ??= new Map(
-        A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => [m.hash.slice(0, prefix.length), m.hash]),
+        A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => [
+          m.hash.slice(0, prefix.length),
+          m.hash,
+        ]),
       )
       return history.get(prefix)
     }

@@ -39,9 +39,22 @@ export function policyValidator(
   registry: ActorRegistryStore,
   sender: { id: string; role: string } | 'relay',
 ): ChangeValidator {
-  const actors = sqliteActorRegistry(registry)
+  const stored = sqliteActorRegistry(registry)
   const principal = sender === 'relay' ? RELAY_PRINCIPAL : senderPrincipal(sender)
   return (ctx, changes) => {
+    // One document's changes come from a handful of actors: look each up once per call, not once
+    // per change (a cache that lives no longer than the call cannot go stale).
+    const seen = new Map<string, ReturnType<ActorRegistry['lookup']>>()
+    const actors: ActorRegistry = {
+      lookup: (actor) => {
+        if (!seen.has(actor)) seen.set(actor, stored.lookup(actor))
+        return seen.get(actor)
+      },
+      bind: (actor, p) => {
+        seen.delete(actor)
+        stored.bind(actor, p)
+      },
+    }
     const doc = () => (typeof ctx.doc === 'function' ? ctx.doc() : ctx.doc)
     const proposalField = (objId: string): string | undefined => {
       for (const p of doc().proposals ?? []) if (A.getObjectId(p) === objId) return toPlain(p.field)
