@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { decodeFrame, RelayLinkSession, VesselLinkSession } from '@tally/link'
+import { decodeFrame, openChunk, RelayLinkSession, VesselLinkSession } from '@tally/link'
 import type { LinkFrame } from '@tally/link'
 import { policyValidator, SqliteLinkReplica } from '@tally/replica'
 import {
@@ -57,12 +57,18 @@ async function setup() {
 }
 
 type Order = (frames: LinkFrame[]) => LinkFrame[]
+/** The vessel's frames of the last session, as the relay received them. */
+const seen: LinkFrame[] = []
 
 /**
  * One session where the vessel's chunk frames reach the relay in the order `order` gives them
  * (everything else flows in order). Resolves with the vessel's outcome.
  */
-async function session(s: Awaited<ReturnType<typeof setup>>, order: Order): Promise<'complete' | string> {
+async function session(
+  s: Awaited<ReturnType<typeof setup>>,
+  order: Order,
+  helloVersion?: number,
+): Promise<'complete' | string> {
   const toRelay: Uint8Array[] = []
   const toVessel: Uint8Array[] = []
   const relay = new RelayLinkSession(
@@ -76,11 +82,13 @@ async function session(s: Awaited<ReturnType<typeof setup>>, order: Order): Prom
     { vessel: VESSEL, token: 'unused', sync: 'test-sync' },
   )
   let outcome: string | undefined
+  seen.length = 0
   vessel.on('complete', () => (outcome ??= 'complete'))
   vessel.on('failed', (e) => (outcome ??= e.message))
   vessel.open()
   const hello = decodeFrame(toRelay.shift()!)
   if (hello.t !== 'hello') throw new Error('expected hello')
+  if (helloVersion !== undefined) hello.v = helloVersion
   relay.start(hello)
   // Bounded: each round delivers everything queued, vessel's chunks in the order under test.
   // Planning yields to the event loop, so an empty round waits a little before calling it stalled.
@@ -93,6 +101,7 @@ async function session(s: Awaited<ReturnType<typeof setup>>, order: Order): Prom
     }
     quiet = 0
     const up = toRelay.splice(0).map((b) => decodeFrame(b))
+    seen.push(...up)
     const chunks = order(up.filter((f) => f.t === 'chunk'))
     const others = up.filter((f) => f.t !== 'chunk')
     // A `done` travels after the chunks unless the order function moved chunks past it on purpose.
@@ -113,6 +122,15 @@ describe('chunk delivery order', { timeout: 120_000 }, () => {
     expect(s.relay.deadLetters.counts().open).toBe(0)
     console.log('[reliability] reversed: ' + JSON.stringify(outcomes))
     expect(outcomes.length).toBeLessThanOrEqual(3)
+  })
+
+  it('syncs a vessel that speaks protocol version 1 with bundles', async () => {
+    const s = await setup()
+    expect(await session(s, (c) => c, 1)).toBe('complete')
+    const chunks = seen.filter((f) => f.t === 'chunk')
+    expect(chunks.length).toBeGreaterThan(0)
+    for (const c of chunks) for (const e of openChunk(c).entries) expect(e.b).toBeInstanceOf(Uint8Array)
+    expect(headsEqual(s.relay, s.vessel, N)).toBe(true)
   })
 
   it('converges when every chunk arrives twice', async () => {
