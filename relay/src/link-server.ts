@@ -182,6 +182,11 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     this.finishers.add(onShutdown)
     session.on('complete', () => finish('complete'))
     session.on('failed', (err) => finish('failed', err.message))
+    // A vessel planning a long backlog pings (see link-client.ts): alive, just busy.
+    ws.on('ping', () => {
+      clearTimeout(idle)
+      idle = setTimeout(timeout, IDLE_TIMEOUT_MS)
+    })
     ws.on('message', (data, isBinary) => {
       clearTimeout(idle)
       idle = setTimeout(timeout, IDLE_TIMEOUT_MS)

@@ -84,7 +84,8 @@ export async function buildScene(t: OpsRelay): Promise<void> {
     ['IMO9811001', 'Nordic Tally', { days: 7, everyH: 4, endAgoH: 1, bytes: 120_000 }],
     ['IMO9811002', 'Cape Reliance', { days: 7, everyH: 8, endAgoH: 31, bytes: 150_000 }],
     ['IMO9811003', 'Harbour Star', { days: 3, everyH: 2, endAgoH: 0.5, failEvery: 4, bytes: 60_000 }],
-    ['IMO9811004', 'Pacific Ledger', { days: 7, everyH: 3, endAgoH: 0.3, bytes: 400_000 }],
+    // Its last session a minute ago spent more than its whole budget, whatever the time of day.
+    ['IMO9811004', 'Pacific Ledger', { days: 7, everyH: 3, endAgoH: 0.02, bytes: 400_000 }],
     ['IMO9811005', 'Southern Manifest', null],
   ]
   for (const [imo, name, h] of fleet) {
@@ -93,7 +94,7 @@ export async function buildScene(t: OpsRelay): Promise<void> {
     if (h) history(t, imo, h)
   }
   ctx.vessels.setVesselPending('IMO9811002', 212)
-  await t.api('PUT', '/api/ops/vessels/IMO9811004/settings', { body: { dailyBudgetBytes: 2_000_000 } })
+  await t.api('PUT', '/api/ops/vessels/IMO9811004/settings', { body: { dailyBudgetBytes: 300_000 } })
   await t.api('PUT', '/api/ops/vessels/IMO9811001/settings', { body: { expectedWindowS: 6 * 3600 } })
   t.relay.ops.fleet.invalidate()
   t.relay.ops.evaluateAlerts()

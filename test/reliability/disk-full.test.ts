@@ -145,12 +145,8 @@ describe('vessel database full during a sync', { timeout: 180_000 }, () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
   })
 
-  // Known gap (reported): the link's ingest is not wrapped in the disk-full recovery the REST API
-  // uses, so a sync that fills the disk neither prunes old sync logs nor says "disk full" in the
-  // crew's words (SQLite's "database or disk is full" arrives as an internal error). Fix: run the
-  // vessel's ingest through withDiskFullRecovery, map SQLITE_FULL to CloseCode.DiskFull, and let
-  // link-failure.ts recognise "disk is full". Turn this into `it` once fixed.
-  it.fails('on the sync path, prunes old sync logs and tells the crew the disk is full', () => {
+  // The link's ingest runs through the same disk-full recovery as the REST API.
+  it('on the sync path, prunes old sync logs and tells the crew the disk is full', () => {
     expect(observed.oldLogsLeft).toBe(0)
     expect(observed.lastError).toMatch(/disk is full|disk full/i)
     expect(observed.lastError).not.toMatch(/internal error/i)

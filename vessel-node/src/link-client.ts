@@ -17,6 +17,8 @@ import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@ta
 
 /** Nothing heard from the relay for this long: the link is gone even if TCP has not noticed. */
 export const LINK_IDLE_TIMEOUT_MS = 60_000
+/** How often a session that is busy planning pings the relay (a few bytes each). */
+const KEEPALIVE_MS = 20_000
 
 export interface LinkAttempt {
   url: string
@@ -74,9 +76,18 @@ export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
       if (settled) return
       settled = true
       clearTimeout(idle)
+      clearInterval(keepalive)
       fn()
     }
     let idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
+    // While this side plans a long backlog (tens of seconds for three weeks at sea) nothing crosses
+    // the link: a ping now and then keeps the relay's idle timer, and ours, from calling it dead.
+    const keepalive = setInterval(() => {
+      if (session.phase !== 'PREPARING' || ws.readyState !== WebSocket.OPEN) return
+      ws.ping()
+      clearTimeout(idle)
+      idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
+    }, KEEPALIVE_MS)
     session.on('phase', (p) => a.onPhase?.(p))
     session.on('progress', (s) => a.onProgress?.(s))
     session.on('budget', (b) => a.onBudget?.(b))

@@ -39,7 +39,9 @@ function words(code: number, detail: string): string {
     case CloseCode.TooLarge:
       return `A message was too large for the relay: ${detail}`
     case CloseCode.DiskFull:
-      return 'The relay’s disk is full; shore operations must free space before the vessel can sync.'
+      return /vessel node/i.test(detail)
+        ? 'This vessel node’s disk is full: the sync stopped and will resume once there is room (old sync logs are pruned first; free space on the vessel server).'
+        : 'The relay’s disk is full; shore operations must free space before the vessel can sync.'
     case CloseCode.Internal:
       return /disk full/i.test(detail)
         ? `This vessel node’s disk is full: ${detail}`

@@ -9,10 +9,13 @@
  */
 import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
-import type { Rejection } from '@tally/link'
+import { CloseCode, SessionError } from '@tally/link'
+import type { ChunkPayload, IngestResult, Rejection } from '@tally/link'
 import { policyValidator, SqliteLinkReplica } from '@tally/replica'
 import type { ContainerStore } from '@tally/replica'
+import { DiskFullError, withDiskFullRecovery } from '@tally/storage-sqlite'
 import type { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
+import { PRUNE_SYNC_LOGS_OLDER_THAN_DAYS } from './http-support.ts'
 import { RELAY_PEER } from './sync-engine.ts'
 
 export interface VesselLinkReplicaOptions {
@@ -38,6 +41,24 @@ export class VesselLinkReplica extends SqliteLinkReplica {
       validate: policyValidator(v.registry, 'relay'),
       logger: v.logger,
     })
+  }
+
+  /**
+   * A chunk from the relay, committed as the crew's own edits are: when the disk is full, old sync
+   * logs make room and the chunk is tried once more; if it still does not fit, the session ends
+   * with DiskFull (the relay keeps the chunk for the next session) and the crew are told in words.
+   */
+  override ingest(payload: ChunkPayload): IngestResult {
+    try {
+      return withDiskFullRecovery(this.v.store.db, 'sync', () => super.ingest(payload), {
+        keepDays: PRUNE_SYNC_LOGS_OLDER_THAN_DAYS,
+        logger: this.v.logger,
+      })
+    } catch (err) {
+      if (err instanceof DiskFullError)
+        throw new SessionError(CloseCode.DiskFull, `this vessel node’s disk is full (${err.message})`)
+      throw err
+    }
   }
 
   /** The relay refused some of this vessel's changes: keep each as a dead letter, with its reason. */

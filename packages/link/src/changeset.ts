@@ -34,6 +34,8 @@ export interface OutgoingDoc {
   doc: A.Doc<unknown>
   /** Heads the peer is known to have (the cursor). */
   since: string[]
+  /** The document's object index if the replica keeps one (cheaper than walking the document). */
+  index?: ObjectIndex
 }
 
 export interface PlannedEntry {
@@ -81,7 +83,7 @@ export function planDocument(out: OutgoingDoc): EntryPlan[] {
   if (raw.length === 0) return []
   const decoded = raw.map((c) => A.decodeChange(c))
   const bytesOf = new Map(decoded.map((c, i) => [c.hash, raw[i]!]))
-  const classified = classifyChanges(decoded, ObjectIndex.fromDoc(doc))
+  const classified = classifyChanges(decoded, out.index ?? ObjectIndex.fromDoc(doc))
   const byHash = new Map(classified.map((c) => [c.change.hash, c]))
   const assigned = new Set<string>()
   const plans: EntryPlan[] = []

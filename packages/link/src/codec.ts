@@ -83,7 +83,9 @@ export function decodeFrame(data: Uint8Array): LinkFrame {
   if (typeof value !== 'object' || value === null)
     throw new FrameError(CloseCode.BadFrame, 'malformed frame: not a map')
   const type = (value as { t?: unknown }).t
-  const check = typeof type === 'string' ? SHAPES[type as LinkFrame['t']] : undefined
+  // Own keys only: `valueOf` or `constructor` must not find Object.prototype's members.
+  const check =
+    typeof type === 'string' && Object.hasOwn(SHAPES, type) ? SHAPES[type as LinkFrame['t']] : undefined
   if (!check)
     throw new FrameError(CloseCode.BadFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 40)}`)
   if (!check(value)) throw new FrameError(CloseCode.BadFrame, `malformed ${type} frame`)

@@ -113,6 +113,16 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   }
 
   /**
+   * The object index kept in the document's row (current after every write, without reading
+   * entries): enough to classify outgoing changes by priority, and far cheaper than walking the
+   * document (a third of the time to plan a 21-day backlog went there).
+   */
+  storedObjectIndex(docId: string): ObjectIndex | undefined {
+    const objects = this.row(docId)?.objects
+    return objects ? ObjectIndex.fromJSON(JSON.parse(objects)) : undefined
+  }
+
+  /**
    * The policy's object index for a document: kept with the cached document, or read from its row,
    * so a change can be validated without loading the document.
    */

@@ -62,6 +62,9 @@ export interface SqliteLinkReplicaOptions {
 }
 
 export class SqliteLinkReplica implements LinkReplica {
+  /** Cursor heads replaced by acks in this session: what the peer's in-flight changes build on. */
+  private readonly formerCursors = new Map<string, string[]>()
+
   constructor(private readonly o: SqliteLinkReplicaOptions) {}
 
   private changedDocs(): { docId: string; key: ContainerKey; isoType: string; since: string[] }[] {
@@ -88,6 +91,9 @@ export class SqliteLinkReplica implements LinkReplica {
       since: d.since,
       get doc() {
         return store.load(d.docId)!
+      },
+      get index() {
+        return store.storedObjectIndex(d.docId)
       },
     }))
   }
@@ -205,8 +211,8 @@ export class SqliteLinkReplica implements LinkReplica {
 
   /**
    * Finds the full hash of a change this replica holds from the prefix a compact entry names. The
-   * dependency is nearly always a current head or a head the peer was known to have; otherwise the
-   * document is loaded once (both sides edited the container since they last met).
+   * dependency is nearly always a current head or a head the peer was known to have (now, or before
+   * this session's acks); otherwise the document is loaded once.
    */
   private resolver(docId: string): (prefixHex: string) => string | undefined {
     let history: Map<string, string> | undefined
@@ -216,6 +222,7 @@ export class SqliteLinkReplica implements LinkReplica {
       const near: string[] = [
         ...JSON.parse(row.heads),
         ...(this.o.cursors.getHeads(this.o.peer, docId) ?? []),
+        ...(this.formerCursors.get(docId) ?? []),
       ]
       const hit = near.find((h) => h.startsWith(prefix))
       if (hit) return hit
@@ -235,11 +242,10 @@ export class SqliteLinkReplica implements LinkReplica {
       // from the peer during this session advanced it too, and overwriting would forget them.
       for (const e of entries) {
         const docId = documentIdFor(e.key)
-        this.o.cursors.setHeads(
-          this.o.peer,
-          docId,
-          advanceHeads(this.o.cursors.getHeads(this.o.peer, docId) ?? [], e.changes),
-        )
+        const before = this.o.cursors.getHeads(this.o.peer, docId) ?? []
+        // The peer may still send changes built on these (it planned before this ack reached it).
+        this.formerCursors.set(docId, before)
+        this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(before, e.changes))
       }
       for (const c of missing) {
         const entry = entries.find((e) => e.key.containerId === c)
