@@ -7,7 +7,15 @@ import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
 import { documentIdFor, isValidContainerId, ObjectIndex } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey } from '@tally/manifest'
-import { advanceHeads, ChunkError, CompactError, encodeValue, readEntry, sameHeads } from '@tally/link'
+import {
+  advanceHeads,
+  ChunkError,
+  CompactError,
+  DEP_PREFIX_BYTES,
+  encodeValue,
+  readEntry,
+  sameHeads,
+} from '@tally/link'
 import type {
   ActorBinding,
   ChunkPayload,
@@ -64,6 +72,12 @@ export interface SqliteLinkReplicaOptions {
 export class SqliteLinkReplica implements LinkReplica {
   /** Cursor heads replaced by acks in this session: what the peer's in-flight changes build on. */
   private readonly formerCursors = new Map<string, string[]>()
+  /**
+   * Changes received lately, by document and hash prefix: a later entry of the same document (the
+   * next priority class, the second half of a long delta) builds on them, often not on a head.
+   */
+  private readonly received = new Map<string, Map<string, string>>()
+  private receivedCount = 0
 
   constructor(private readonly o: SqliteLinkReplicaOptions) {}
 
@@ -203,6 +217,7 @@ export class SqliteLinkReplica implements LinkReplica {
       accepted.length === changes.length
         ? [Buffer.concat(bytes)]
         : [Buffer.concat(changes.flatMap((_, i) => (decisions[i]!.accepted ? [changeBytes(i)] : [])))]
+    this.remember(docId, accepted)
     const missing = this.o.store.ingest(docId, key, accepted, parts, index)
     if (missing.length > 0) result.missing.push(entry.c)
     const cursor = this.o.cursors.getHeads(this.o.peer, docId) ?? []
@@ -224,7 +239,7 @@ export class SqliteLinkReplica implements LinkReplica {
         ...(this.o.cursors.getHeads(this.o.peer, docId) ?? []),
         ...(this.formerCursors.get(docId) ?? []),
       ]
-      const hit = near.find((h) => h.startsWith(prefix))
+      const hit = near.find((h) => h.startsWith(prefix)) ?? this.received.get(docId)?.get(prefix)
       if (hit) return hit
       history ??= new Map(
         A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => [
@@ -234,6 +249,18 @@ export class SqliteLinkReplica implements LinkReplica {
       )
       return history.get(prefix)
     }
+  }
+
+  private remember(docId: string, changes: A.DecodedChange[]): void {
+    // Bounded: a three-week backlog is about 120,000 changes; past that, start over.
+    if (this.receivedCount > 250_000) {
+      this.received.clear()
+      this.receivedCount = 0
+    }
+    let byPrefix = this.received.get(docId)
+    if (!byPrefix) this.received.set(docId, (byPrefix = new Map()))
+    for (const c of changes) byPrefix.set(c.hash.slice(0, DEP_PREFIX_BYTES * 2), c.hash)
+    this.receivedCount += changes.length
   }
 
   acknowledged(entries: PlannedEntry[], missing: string[]): void {
