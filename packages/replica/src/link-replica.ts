@@ -98,11 +98,15 @@ export class SqliteLinkReplica implements LinkReplica {
 
   /** Documents load as the planner reaches them, not all at once. */
   outgoing(): OutgoingDoc[] {
-    const store = this.o.store
+    const { store, cursors, peer } = this.o
     return this.changedDocs().map((d) => ({
       key: d.key,
       isoType: d.isoType,
-      since: d.since,
+      // Read when the planner reaches the document: planning yields, and a chunk ingested meanwhile
+      // moves the cursor; a stale one would send the peer's own changes back to it.
+      get since() {
+        return cursors.getHeads(peer, d.docId) ?? d.since
+      },
       get doc() {
         return store.load(d.docId)!
       },
