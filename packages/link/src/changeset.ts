@@ -175,8 +175,8 @@ function bodyOf(plan: EntryPlan, actors: ActorTable | undefined): Pick<PlannedEn
   const hashes = plan.changes.map((c) => c.hash)
   if (actors && plan.changes.length <= COMPACT_MAX_CHANGES) {
     const decoded = plan.changes.map((c) => A.decodeChange(c.bytes))
-    const k = compactEntry(plan.key, decoded, actors)
-    if (k) return { body: { k }, weight: encodeValue(k).length * COMPACT_WEIGHT }
+    const compact = compactEntry(plan.key, decoded, actors)
+    if (compact) return { body: { k: compact.k }, weight: compact.rawBytes * COMPACT_WEIGHT }
   }
   const b = A.saveBundle(plan.doc, hashes)
   return { body: { b }, weight: b.length }

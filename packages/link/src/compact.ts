@@ -68,14 +68,14 @@ export const changeHash = (bytes: Uint8Array): string =>
   createHash('sha256').update(bytes.subarray(8)).digest('hex')
 
 /**
- * Compacts one entry's changes (in causal order), or returns undefined when they would not rebuild
- * exactly; the caller then sends a bundle.
+ * Compacts one entry's changes (in causal order), with the size of their CBOR, or returns undefined
+ * when they would not rebuild exactly; the caller then sends a bundle.
  */
 export function compactEntry(
   key: ContainerKey,
   changes: A.DecodedChange[],
   actors: ActorTable,
-): CompactChange[] | undefined {
+): { k: CompactChange[]; rawBytes: number } | undefined {
   const genesis = genesisActor(key)
   const position = new Map(changes.map((c, i) => [c.hash, i]))
   const idRef = (id: string): IdRef => {
@@ -103,11 +103,13 @@ export function compactEntry(
     }),
   ])
   // Prove the round trip through CBOR, as the receiver will see it.
-  const back = decodeValue(encodeValue(compact)) as CompactChange[]
+  const encoded = encodeValue(compact)
+  const back = decodeValue(encoded) as CompactChange[]
   const byPrefix = new Map(changes.flatMap((c) => c.deps.map((h) => [h.slice(0, DEP_PREFIX_BYTES * 2), h])))
   try {
     const rebuilt = expandEntry(key, back, actors.actors, (p) => byPrefix.get(p))
-    if (rebuilt.every((r, i) => r.change.hash === changes[i]!.hash)) return compact
+    if (rebuilt.every((r, i) => r.change.hash === changes[i]!.hash))
+      return { k: compact, rawBytes: encoded.length }
   } catch (err) {
     if (process.env.COMPACT_DEBUG) console.error('compact round trip failed', err)
   }
