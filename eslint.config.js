@@ -20,4 +20,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // Plain Node scripts (the build and the server launcher run before any TypeScript tooling).
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
 )

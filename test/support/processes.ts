@@ -1,6 +1,7 @@
 /**
  * Real Tally processes for cross-process tests and benchmarks: the relay and the vessel node started
- * through their CLIs (`node --import tsx`), each ready once it logs the URL it listens on.
+ * through their CLIs as `npm run relay` and `npm run vessel` start them (scripts/launch.mjs: the
+ * compiled bundle when fresh, else the sources through tsx), each ready once it logs its URL.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -19,13 +20,22 @@ export interface Service {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
 }
 
+/** Node's arguments for a script: the two server CLIs go through their launcher, the rest through tsx. */
+function nodeArgs(script: string, args: string[]): string[] {
+  const app = /^(relay|vessel-node)\/src\/cli\.ts$/.exec(script)?.[1]
+  const entry = app
+    ? [path.join(ROOT, 'scripts/launch.mjs'), app]
+    : ['--import', 'tsx', path.join(ROOT, script)]
+  return [...entry, ...args]
+}
+
 /** Runs a Tally CLI (`relay/src/cli.ts` or `vessel-node/src/cli.ts`) to completion; returns stdout. */
 export function runCli(
   script: string,
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+    const child = spawn(process.execPath, nodeArgs(script, args), {
       cwd: ROOT,
     })
     let stdout = ''
@@ -42,7 +52,7 @@ export const lastLine = (stdout: string): string => stdout.trim().split('\n').at
 /** Starts a long-running CLI command and waits until it logs its URL. */
 export function startService(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), ...args], {
+    const child = spawn(process.execPath, nodeArgs(script, args), {
       cwd: ROOT,
       env: { ...process.env, ...env },
     })

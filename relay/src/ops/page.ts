@@ -4,11 +4,12 @@
  * ops token the operator typed, kept in localStorage like the other Tally apps. Nothing is loaded
  * from elsewhere, and the content security policy says so.
  */
-import { fileURLToPath } from 'node:url'
+import path from 'node:path'
 import express, { Router } from 'express'
 import type { Response } from 'express'
+import { RELAY_DIR } from '../package-dir.ts'
 
-const WEB_DIR = fileURLToPath(new URL('./web', import.meta.url))
+const WEB_DIR = path.join(RELAY_DIR, 'src/ops/web')
 
 /** Only this origin; no inline script or style, no frames. */
 const CSP =
