@@ -43,6 +43,11 @@ export interface OutgoingDoc {
   since: string[]
   /** The document's object index if the replica keeps one (cheaper than walking the document). */
   index?: ObjectIndex
+  /**
+   * False when the replica knows the document holds no critical change the peer lacks (its writes
+   * since the peer last caught up were classified). Such documents come after those that may.
+   */
+  mayBeCritical?: boolean
 }
 
 export interface PlannedEntry {
@@ -129,23 +134,54 @@ export function planDocument(out: OutgoingDoc): EntryPlan[] {
 /** Longest stretch of planning before the event loop gets a turn. */
 const PLAN_SLICE_MS = 20
 
+/** Where planning delivers its entries, and says which priority classes it has finished. */
+export interface PlanSink {
+  add(plans: EntryPlan[]): void
+  /** No entry of a priority below `priority` will be added any more. */
+  complete(priority: number): void
+}
+
 /**
- * Plans the outbox a few documents at a time, yielding between slices: a 21-day backlog takes tens
- * of seconds to plan, and meanwhile the socket's timers, its pings and the node's API must run.
+ * Plans the outbox a few documents at a time, yielding between slices: a 21-day backlog takes
+ * seconds to plan, and meanwhile the socket's timers, its pings and the node's API must run, and the
+ * first chunks can already be on the link.
+ *
+ * Documents that may hold a critical change come first (`mayBeCritical`). Once they are planned the
+ * critical class is complete, and chunks can go while the rest is planned. Without such hints
+ * (`hinted` false: after a reconciliation, say) the critical class completes only at the end.
  */
 export async function planOutbox(
   docs: Iterable<OutgoingDoc>,
-  cancelled: () => boolean = () => false,
-): Promise<EntryPlan[]> {
-  const plans: EntryPlan[] = []
+  sink: PlanSink,
+  { hinted = false, cancelled = () => false }: { hinted?: boolean; cancelled?: () => boolean } = {},
+): Promise<void> {
   let slice = performance.now()
+  let batch: EntryPlan[] = []
+  let criticalDone = false
   for (const out of docs) {
-    if (cancelled()) return []
-    plans.push(...planDocument(out))
+    if (cancelled()) return
+    if (hinted && !criticalDone && !out.mayBeCritical) {
+      sink.add(batch)
+      batch = []
+      sink.complete(1)
+      criticalDone = true
+    }
+    batch.push(...planDocument(out))
     if (performance.now() - slice < PLAN_SLICE_MS) continue
+    sink.add(batch)
+    batch = []
     await new Promise((resolve) => setImmediate(resolve))
     slice = performance.now()
   }
+  if (cancelled()) return
+  sink.add(batch)
+  sink.complete(PRIORITY_ORDER.length)
+}
+
+/** Every entry of the outbox at once (tests and benchmarks). */
+export async function planAll(docs: Iterable<OutgoingDoc>): Promise<EntryPlan[]> {
+  const plans: EntryPlan[] = []
+  await planOutbox(docs, { add: (p) => plans.push(...p), complete: () => {} })
   return plans
 }
 
@@ -230,45 +266,71 @@ export function sha256(data: Uint8Array): Uint8Array {
  * routine, each chunk holding entries of one priority up to {@link CHUNK_RAW_TARGET} uncompressed
  * bytes. Bundles are built and compressed only when the next chunk is wanted, so the first chunk
  * leaves while later ones are still being prepared.
+ *
+ * Entries may arrive while chunks are already going ({@link add}, from {@link planOutbox}). A chunk of
+ * a priority goes only once every higher priority is complete, so nothing critical can turn up
+ * behind a normal chunk, and a chunk that is not full waits until its own priority is complete.
  */
-export class ChunkPacker {
-  private readonly queue: EntryPlan[]
+export class ChunkPacker implements PlanSink {
+  /** Planned entries by priority, each in planning order. */
+  private readonly queues: EntryPlan[][] = PRIORITY_ORDER.map(() => [])
   private ready: PlannedEntry[] = []
   private seq: number
+  /** Priorities below this are complete. */
+  private completeBelow = 0
   /** Set when the peer reads compact entries (protocol v2). */
-  private readonly actors: ActorTable | undefined
+  private actors: ActorTable | undefined
 
   constructor(
     plans: EntryPlan[],
     private readonly bindingOf: (actor: string) => ActorBinding | undefined,
     firstSeq = 0,
-    { compact = true }: { compact?: boolean } = {},
+    { compact = true, complete = true }: { compact?: boolean; complete?: boolean } = {},
   ) {
-    this.actors = compact ? new ActorTable() : undefined
-    // Stable sort: within a priority, documents keep their order.
-    this.queue = plans
-      .map((p, i) => [p, i] as const)
-      .sort((a, b) => a[0].priority - b[0].priority || a[1] - b[1])
-      .map(([p]) => p)
+    this.useCompact(compact)
+    this.add(plans)
+    if (complete) this.complete(PRIORITY_ORDER.length)
     this.seq = firstSeq
   }
 
-  get done(): boolean {
-    return this.queue.length === 0 && this.ready.length === 0
+  /** Chooses the encoding (the peer's protocol version): call before the first chunk. */
+  useCompact(compact: boolean): void {
+    this.actors = compact ? new ActorTable() : undefined
   }
 
-  /** The next chunk, or undefined when everything has been packed. */
+  add(plans: EntryPlan[]): void {
+    for (const p of plans) this.queues[p.priority]!.push(p)
+  }
+
+  complete(priority: number): void {
+    this.completeBelow = Math.max(this.completeBelow, priority)
+  }
+
+  /** Every priority is complete and everything was packed. */
+  get done(): boolean {
+    return (
+      this.completeBelow >= PRIORITY_ORDER.length &&
+      this.ready.length === 0 &&
+      this.queues.every((q) => q.length === 0)
+    )
+  }
+
+  /** The next chunk; undefined when everything was packed or the next one must wait for planning. */
   next(): PlannedChunk | undefined {
-    const readyWeight = () => this.ready.reduce((n, e) => n + e.weight, 0)
-    while (this.queue.length > 0 && readyWeight() < CHUNK_RAW_TARGET) {
-      if (this.ready.length > 0 && this.queue[0]!.priority !== this.ready[0]!.priority) break
-      this.ready.push(...materialize(this.queue.shift()!, this.actors))
+    const priority = this.ready[0]?.priority ?? this.queues.findIndex((q) => q.length > 0)
+    // Only the highest priority with entries, and only once every higher one is complete.
+    if (priority < 0 || priority > this.completeBelow) return undefined
+    const queue = this.queues[priority]!
+    let readyWeight = this.ready.reduce((n, e) => n + e.weight, 0)
+    while (queue.length > 0 && readyWeight < CHUNK_RAW_TARGET) {
+      const more = materialize(queue.shift()!, this.actors)
+      this.ready.push(...more)
+      readyWeight += more.reduce((n, e) => n + e.weight, 0)
     }
-    if (this.ready.length === 0) return undefined
-    const priority = this.ready[0]!.priority
+    if (readyWeight < CHUNK_RAW_TARGET && priority >= this.completeBelow) return undefined
     const take: PlannedEntry[] = []
     let weight = 0
-    while (this.ready.length > 0 && this.ready[0]!.priority === priority) {
+    while (this.ready.length > 0) {
       const e = this.ready[0]!
       if (take.length > 0 && weight + e.weight > CHUNK_RAW_TARGET) break
       take.push(this.ready.shift()!)

@@ -17,7 +17,10 @@ export interface IngestResult {
 }
 
 export interface LinkReplica {
-  /** Documents with changes the peer lacks, each with the heads the peer is known to have. */
+  /**
+   * Documents with changes the peer lacks, each with the heads the peer is known to have. Those
+   * that may hold a critical change come first; any marked `mayBeCritical: false` must hold none.
+   */
   outgoing(): OutgoingDoc[]
   /** How many documents have changes the peer lacks, without loading them. */
   pendingCount(): number

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events'
 import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
 import { ChunkPacker, planOutbox, openChunk, ChunkError } from './changeset.ts'
-import type { EntryPlan, PlannedChunk } from './changeset.ts'
+import type { PlanSink, PlannedChunk } from './changeset.ts'
 import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
@@ -55,6 +55,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   phase: SessionPhase = 'CHECKING'
   readonly stats: SessionStats = emptyStats()
   private packer: ChunkPacker | undefined
+  /** Bumped to abandon a planning pass whose result is no longer wanted. */
+  private planningRun = 0
   /** The protocol version of this session: ours until the peer's is known. */
   protected version = PROTOCOL_VERSION
   private chunksSent = 0
@@ -200,35 +202,50 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   // ---- outbox ----
 
   /**
-   * Plans everything the peer lacks (unless planned already) and starts sending. Plans at hand are
-   * sent at once; planning yields to the event loop, and frames that arrive meanwhile are handled.
+   * Starts sending what the peer lacks: `packer` if planning began already, else a new planning
+   * pass. Chunks leave while later documents are still being planned (see ChunkPacker).
+   * `hinted`: the replica's hints on which documents may hold critical changes can be trusted.
    */
-  protected startSending(plans?: EntryPlan[] | Promise<EntryPlan[]>): void {
+  protected startSending(packer?: ChunkPacker, hinted = true): void {
     this.setPhase('PREPARING')
-    const planned = plans ?? this.planOutbox()
-    if (Array.isArray(planned)) return this.sendPlanned(planned)
-    planned.then(
-      (p) => {
-        if (this.phase === 'PREPARING') this.sendPlanned(p) // else it failed while planning
-      },
-      (err: Error) => this.fail(new SessionError(CloseCode.Internal, `planning failed: ${err.message}`)),
-    )
-  }
-
-  /** Plans the outbox in slices; stops early once the session has ended. */
-  protected planOutbox(): Promise<EntryPlan[]> {
-    return planOutbox(this.replica.outgoing(), () => this.phase === 'FAILED' || this.phase === 'COMPLETE')
-  }
-
-  private sendPlanned(planned: EntryPlan[]): void {
-    for (const p of planned) this.plannedChanges[p.priority] += p.changes.length
-    this.packer = new ChunkPacker(planned, (a) => this.replica.bindingOf(a), 0, {
-      compact: this.version >= 2,
-    })
-    this.setPhase('PUSHING')
+    this.packer = packer ?? this.beginPlanning(hinted)
+    this.packer.useCompact(this.version >= 2)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
     this.maybeFinish()
+  }
+
+  /**
+   * Plans the outbox in slices into a packer of its own. Frames that arrive meanwhile are handled;
+   * once this packer is the session's, every slice of planning may let another chunk go.
+   */
+  protected beginPlanning(hinted: boolean): ChunkPacker {
+    const run = ++this.planningRun
+    const packer = new ChunkPacker([], (a) => this.replica.bindingOf(a), 0, { complete: false })
+    const active = () => this.packer === packer
+    const sink: PlanSink = {
+      add: (plans) => {
+        packer.add(plans)
+        for (const p of plans) this.plannedChanges[p.priority] += p.changes.length
+        if (active()) this.pump()
+      },
+      complete: (priority) => {
+        packer.complete(priority)
+        if (!active()) return
+        this.pump()
+        this.maybeFinish()
+      },
+    }
+    const cancelled = () => run !== this.planningRun || this.phase === 'FAILED' || this.phase === 'COMPLETE'
+    planOutbox(this.replica.outgoing(), sink, { hinted, cancelled }).catch((err: Error) =>
+      this.fail(new SessionError(CloseCode.Internal, `planning failed: ${err.message}`)),
+    )
+    return packer
+  }
+
+  /** Abandons a planning pass (the relay asked to reconcile first). */
+  protected cancelPlanning(): void {
+    this.planningRun++
   }
 
   private pump(): void {
@@ -245,12 +262,14 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
         this.emit('budget', this.budget)
         break
       }
+      if (this.phase === 'PREPARING') this.setPhase('PUSHING')
       this.sentChanges[chunk.priority] += chunk.changeCount
       this.chunksSent++
       this.unacked.set(chunk.seq, { chunk, attempts: 1 })
       this.send(chunk.frame, true)
     }
     if ((this.packer.done || this.gate.limited) && !this.sentDone) {
+      if (this.phase === 'PREPARING') this.setPhase('PUSHING')
       this.sentDone = true
       this.send({ t: 'done', chunks: this.chunksSent })
     }
@@ -340,18 +359,19 @@ export class VesselLinkSession extends LinkSession {
     this.stats.changesDown += changes
   }
 
-  /** Plans made while the hello was in flight, used unless the relay asks to reconcile. */
-  private early: EntryPlan[] | Promise<EntryPlan[]> | undefined
+  /** Planning begun while the hello was in flight, used unless the relay asks to reconcile. */
+  private early: ChunkPacker | undefined
 
   /** Call once the socket is open. */
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
     this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
-    // Planning is CPU work; doing it while the hello crosses the link hides a round trip.
-    // With nothing pending the relay counts this side as done at once, so `done` must not wait for
-    // a planning pass: an empty plan resolves before the next frame is read.
-    this.early = pending > 0 ? this.planOutbox() : []
+    // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
+    // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
+    // this side as done already).
+    this.early =
+      pending > 0 ? this.beginPlanning(true) : new ChunkPacker([], (a) => this.replica.bindingOf(a))
   }
 
   protected handle(frame: LinkFrame): void {
@@ -365,6 +385,7 @@ export class VesselLinkSession extends LinkSession {
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
       if (frame.reconcile) {
+        this.cancelPlanning()
         this.reconciling = true
         this.setPhase('RECONCILING')
         this.sendHeads()
@@ -396,7 +417,8 @@ export class VesselLinkSession extends LinkSession {
     if (this.reconciling && this.peerFinished) {
       this.reconciling = false
       this.replica.reconcile(this.theirHeads ?? [])
-      this.startSending()
+      // Cursors were reset: which documents may hold critical changes is no longer known.
+      this.startSending(undefined, false)
     }
     if (this.allAcked && this.phase === 'PUSHING') this.setPhase('PROCESSING')
   }
@@ -460,7 +482,7 @@ export class RelayLinkSession extends LinkSession {
   }
 
   protected afterReconcile(): void {
-    this.startSending()
+    this.startSending(undefined, false)
   }
 
   protected maybeFinish(): void {

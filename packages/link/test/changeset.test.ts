@@ -5,10 +5,12 @@ import { applyPatch, appendReading, createContainerDoc, withCheckDigit } from '@
 import {
   advanceHeads,
   ChunkError,
+  ChunkPacker,
   CompactError,
   openChunk,
   packChunks,
   planDocument,
+  planOutbox,
   readEntry,
   sha256,
 } from '../src/index.ts'
@@ -71,6 +73,64 @@ describe.each([
       for (const e of payload.entries) if (e.c === key(1).containerId) all = applyEntry(all, e, payload)
     }
     expect(A.getHeads(all).sort()).toEqual(A.getHeads(docs[1]!.doc).sort())
+  })
+})
+
+describe('planning while sending', () => {
+  const outgoing = (i: number, damage: boolean, mayBeCritical?: boolean) => {
+    const { base, doc } = reeferWithDay(i, damage)
+    return { key: key(i), isoType: '45R1', doc, since: A.getHeads(base), mayBeCritical }
+  }
+
+  it('holds a chunk until every higher priority is complete, and a part-full one until its own is', () => {
+    const packer = new ChunkPacker([], () => undefined, 0, { complete: false })
+    const plans = [outgoing(0, false), outgoing(1, true)].flatMap(planDocument)
+    // A damage report (critical, with the readings it builds on) and readings (routine).
+    expect(plans.map((p) => p.priority).sort()).toEqual([0, 2, 2])
+    packer.add(plans.filter((p) => p.priority > 0))
+    // Routine entries are planned, but a critical or normal one may still come.
+    expect(packer.next()).toBeUndefined()
+    packer.add(plans.filter((p) => p.priority === 0))
+    expect(packer.next()).toBeUndefined() // the critical class is not complete: more may come
+    packer.complete(1)
+    expect(packer.next()?.priority).toBe(0)
+    // Routine waits until normal is complete, and a part-full chunk until routine is too.
+    expect(packer.next()).toBeUndefined()
+    packer.complete(2)
+    expect(packer.next()).toBeUndefined()
+    expect(packer.done).toBe(false)
+    packer.complete(3)
+    expect(packer.next()?.priority).toBe(2)
+    expect(packer.next()).toBeUndefined()
+    expect(packer.done).toBe(true)
+  })
+
+  it('completes the critical class after the documents that may hold one, before planning the rest', async () => {
+    const docs = [outgoing(5, true, true), outgoing(6, false, false), outgoing(7, false, false)]
+    const events: string[] = []
+    await planOutbox(
+      docs,
+      {
+        add: (plans) => plans.forEach((p) => events.push(`${p.key.containerId}:${p.priority}`)),
+        complete: (priority) => events.push(`complete ${priority}`),
+      },
+      { hinted: true },
+    )
+    const firstOther = events.findIndex((e) => e.startsWith(key(6).containerId))
+    expect(events.indexOf('complete 1')).toBeGreaterThan(events.indexOf(`${key(5).containerId}:0`))
+    expect(events.indexOf('complete 1')).toBeLessThan(firstOther)
+    expect(events.at(-1)).toBe('complete 3')
+  })
+
+  it('without hints completes nothing until every document is planned', async () => {
+    const docs = [outgoing(5, true, true), outgoing(6, false, false)]
+    const events: string[] = []
+    await planOutbox(docs, {
+      add: (plans) => plans.forEach((p) => events.push(`plan ${p.priority}`)),
+      complete: (priority) => events.push(`complete ${priority}`),
+    })
+    expect(events.filter((e) => e.startsWith('complete'))).toEqual(['complete 3'])
+    expect(events.at(-1)).toBe('complete 3')
   })
 })
 

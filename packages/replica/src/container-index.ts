@@ -18,6 +18,8 @@ export interface ContainerRow {
   objects: string | null
   dirty: number
   conflict: number
+  /** 1 while the document may hold a critical change its link peer lacks (see markCritical). */
+  critical: number
 }
 
 /** Summary columns a change can set directly (field path → column). */
@@ -75,13 +77,17 @@ export class ContainerIndex {
     )
     if (!columns.has('objects')) db.exec(`ALTER TABLE containers ADD COLUMN objects TEXT`)
     if (!columns.has('dirty')) db.exec(`ALTER TABLE containers ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0`)
+    // Rows from before this column may hold critical changes nobody classified: 1 until the peer
+    // acknowledges everything (the link then plans them first, which is only ever safe).
+    if (!columns.has('critical'))
+      db.exec(`ALTER TABLE containers ADD COLUMN critical INTEGER NOT NULL DEFAULT 1`)
     this.upsert = db.prepare(`INSERT INTO containers
-      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects)
-      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects)
+      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical)
+      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects, @critical)
       ON CONFLICT(doc_id) DO UPDATE SET heads=excluded.heads, chunks=excluded.chunks, booking=excluded.booking, stowage=excluded.stowage,
       bay=excluded.bay, state=excluded.state, condition=excluded.condition, customs=excluded.customs, reefer=excluded.reefer,
       dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at,
-      dirty=0, objects=excluded.objects`)
+      dirty=0, objects=excluded.objects, critical=MAX(critical, excluded.critical)`)
     this.byId = db.prepare(`SELECT * FROM containers WHERE doc_id = ?`)
   }
 
@@ -89,7 +95,10 @@ export class ContainerIndex {
     return this.byId.get(docId) as ContainerRow | undefined
   }
 
-  /** Rewrites a container's row from its document. */
+  /**
+   * Rewrites a container's row from its document. `critical`: the write added a critical change
+   * (the flag is only ever raised here; see clearCritical).
+   */
   update(
     docId: string,
     key: ContainerKey,
@@ -97,6 +106,7 @@ export class ContainerIndex {
     chunks: number,
     now: string,
     objects: string | null = null,
+    critical = false,
   ): void {
     const physical = toPlain(doc.physical) ?? {}
     const cargo = toPlain(doc.cargo) ?? {}
@@ -122,7 +132,18 @@ export class ContainerIndex {
       conflict: conflictsOf(doc).length > 0 ? 1 : 0,
       updated_at: now,
       objects,
+      critical: critical ? 1 : 0,
     })
+  }
+
+  /** The link peer holds every change of the document (the caller checked its heads). */
+  clearCritical(docId: string): void {
+    this.db.prepare(`UPDATE containers SET critical = 0 WHERE doc_id = ?`).run(docId)
+  }
+
+  /** The peer must get the document again from its start (it lacked a change we assumed it had). */
+  markCritical(docId: string): void {
+    this.db.prepare(`UPDATE containers SET critical = 1 WHERE doc_id = ?`).run(docId)
   }
 
   /**

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3'
 import * as A from '@automerge/automerge'
 import { EventEmitter } from 'node:events'
-import { documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
+import { classifyChanges, documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, ContainerView, PrincipalOf } from '@tally/manifest'
 import { ChunkTable } from './chunks.ts'
 import { ContainerIndex, SUMMARY_COLUMNS } from './container-index.ts'
@@ -16,6 +16,16 @@ import type { ContainerRow, ListQuery } from './container-index.ts'
 
 /** The policy's object index of a document, as its summary row keeps it. */
 const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.fromDoc(doc).toJSON())
+
+/**
+ * Whether the changes of `doc` after `before` include a critical one. Every write that did not come
+ * over the link is classified so, and the link plans such documents first: a session can then send
+ * its first chunk, with every critical change, before the rest of the backlog is planned.
+ */
+function addsCritical(doc: A.Doc<ContainerDoc>, before: string[], index: ObjectIndex): boolean {
+  const changes = A.getChangesSince(doc, before).map((c) => A.decodeChange(c))
+  return classifyChanges(changes, index).some((c) => c.priority === 'critical')
+}
 
 /** Incremental chunks per document before they are folded into one snapshot. */
 const COMPACT_AFTER_CHUNKS = 64
@@ -212,9 +222,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const docId = documentIdFor(key)
     const row = this.row(docId)
     if (!row) {
+      const critical = addsCritical(doc, [], new ObjectIndex())
       this.db.transaction(() => {
         this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
-        this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc))
+        this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc), critical)
       })()
       this.remember(docId, { doc })
       this.emit('changed', { docId, key, origin: 'local' })
@@ -243,7 +254,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const next = edit(mine)
     const delta = A.saveSince(next, before)
     if (delta.length === 0 || A.getHeads(next).join() === before.join()) return next
-    this.persist(docId, row, next, [delta], 'local')
+    this.persist(docId, row, next, [delta], 'local', before)
     return next
   }
 
@@ -257,8 +268,9 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const row = this.row(docId)
     if (!entry || !row) throw new Error(`no document ${docId}`)
     let doc = entry.doc
+    const before = A.getHeads(doc)
     for (const part of data) doc = A.loadIncremental(doc, part)
-    this.persist(docId, row, doc, data, 'remote', entry.index)
+    this.persist(docId, row, doc, data, 'remote', before, entry.index)
     return A.getMissingDeps(doc, [])
   }
 
@@ -268,17 +280,23 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     doc: A.Doc<ContainerDoc>,
     parts: Uint8Array[],
     origin: 'local' | 'remote',
+    before: string[],
     index?: ObjectIndex,
   ): void {
     const key = this.keyOf(row)
     let chunks = row.chunks + parts.length
+    // Classified against the index as it was before the write (it learns the new objects itself).
+    // A row without a stored index is simply taken to hold something critical.
+    const critical = row.objects
+      ? addsCritical(doc, before, ObjectIndex.fromJSON(JSON.parse(row.objects)))
+      : true
     try {
       this.db.transaction(() => {
         if (chunks > COMPACT_AFTER_CHUNKS) {
           this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
           chunks = 1
         } else for (const part of parts) this.chunks.saveIncremental(docId, part)
-        this.index.update(docId, key, doc, chunks, this.now(), objectsOf(doc))
+        this.index.update(docId, key, doc, chunks, this.now(), objectsOf(doc), critical)
       })()
     } catch (err) {
       // Nothing was stored (a full disk, say): drop the cached copy so memory matches the database.

@@ -81,13 +81,25 @@ export class SqliteLinkReplica implements LinkReplica {
 
   constructor(private readonly o: SqliteLinkReplicaOptions) {}
 
-  private changedDocs(): { docId: string; key: ContainerKey; isoType: string; since: string[] }[] {
+  private changedDocs(): {
+    docId: string
+    key: ContainerKey
+    isoType: string
+    since: string[]
+    critical: boolean
+  }[] {
     const cursors = this.o.cursors.allHeads(this.o.peer)
     const out = []
     for (const row of this.o.store.index.allHeads(this.o.vessel)) {
       const since = cursors.get(row.doc_id) ?? []
       if (!sameHeads(JSON.parse(row.heads), since))
-        out.push({ docId: row.doc_id, key: this.o.store.keyOf(row), isoType: row.iso_type, since })
+        out.push({
+          docId: row.doc_id,
+          key: this.o.store.keyOf(row),
+          isoType: row.iso_type,
+          since,
+          critical: row.critical !== 0,
+        })
     }
     return out
   }
@@ -96,12 +108,18 @@ export class SqliteLinkReplica implements LinkReplica {
     return this.changedDocs().length
   }
 
-  /** Documents load as the planner reaches them, not all at once. */
+  /**
+   * Documents load as the planner reaches them, not all at once. Those whose rows say they may hold
+   * a critical change go first (stable: otherwise in row order).
+   */
   outgoing(): OutgoingDoc[] {
     const { store, cursors, peer } = this.o
-    return this.changedDocs().map((d) => ({
+    const docs = this.changedDocs()
+    const ordered = [...docs.filter((d) => d.critical), ...docs.filter((d) => !d.critical)]
+    return ordered.map((d) => ({
       key: d.key,
       isoType: d.isoType,
+      mayBeCritical: d.critical,
       // Read when the planner reaches the document: planning yields, and a chunk ingested meanwhile
       // moves the cursor; a stale one would send the peer's own changes back to it.
       get since() {
@@ -276,11 +294,17 @@ export class SqliteLinkReplica implements LinkReplica {
         const before = this.o.cursors.getHeads(this.o.peer, docId) ?? []
         // The peer may still send changes built on these (it planned before this ack reached it).
         this.formerCursors.set(docId, before)
-        this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(before, e.changes))
+        const after = advanceHeads(before, e.changes)
+        this.o.cursors.setHeads(this.o.peer, docId, after)
+        const row = this.o.store.row(docId)
+        if (row?.critical && sameHeads(JSON.parse(row.heads), after)) this.o.store.index.clearCritical(docId)
       }
       for (const c of missing) {
         const entry = entries.find((e) => e.key.containerId === c)
-        if (entry) this.o.cursors.deleteHeads(this.o.peer, documentIdFor(entry.key))
+        if (!entry) continue
+        // The document goes again from its genesis, critical changes and all.
+        this.o.cursors.deleteHeads(this.o.peer, documentIdFor(entry.key))
+        this.o.store.index.markCritical(documentIdFor(entry.key))
       }
     })()
   }
