@@ -192,7 +192,14 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       idle = setTimeout(timeout, IDLE_TIMEOUT_MS)
       try {
         if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-        session.receive(decodeFrame(data as Buffer), (data as Buffer).length)
+        const frame = decodeFrame(data as Buffer)
+        const t0 = performance.now()
+        session.receive(frame, (data as Buffer).length)
+        if (frame.t === 'chunk')
+          log.debug(
+            { seq: frame.seq, bytes: frame.data.length, ms: Math.round(performance.now() - t0) },
+            'chunk ingested',
+          )
       } catch (err) {
         const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
         log.warn({ err: (err as Error).message }, 'bad frame from vessel')

@@ -100,6 +100,13 @@ async function backlogSession(label: string, v: Voyage, log: (l: string) => void
       console.error(
         JSON.stringify(await getJson(`${vessel.url}/api/sync/sessions?limit=5`, crewToken), null, 1),
       )
+    // BENCH_LOGS=DIR (with LOG_LEVEL=debug) keeps both processes' logs: the session's timeline.
+    if (process.env.BENCH_LOGS) {
+      const name = label.replace(/\W+/g, '-')
+      fs.mkdirSync(process.env.BENCH_LOGS, { recursive: true })
+      fs.writeFileSync(path.join(process.env.BENCH_LOGS, `${name}-vessel.log`), vessel.output())
+      fs.writeFileSync(path.join(process.env.BENCH_LOGS, `${name}-relay.log`), relay.output())
+    }
     const rows: BenchRow[] = [
       {
         section,

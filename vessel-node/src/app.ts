@@ -112,11 +112,17 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     sessions,
     logger,
   })
-  const estimator = new PendingEstimator({ store, cursors, vessel: o.vessel, peer: RELAY_PEER })
+  const estimator = new PendingEstimator({
+    store,
+    cursors,
+    vessel: o.vessel,
+    peer: RELAY_PEER,
+    busy: () => engine.snapshot().running,
+  })
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
   const live = new LiveEvents(syncStatus, logger)
-  const views = new ViewCache(store, o.vessel, logger)
+  const views = new ViewCache(store, o.vessel, logger, () => engine.snapshot().running)
 
   // Learn the wire ratio: what was pending when a session started against what it sent.
   let pendingAtStart = 0

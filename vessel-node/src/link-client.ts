@@ -88,8 +88,16 @@ export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
       clearTimeout(idle)
       idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
     }, KEEPALIVE_MS)
-    session.on('phase', (p) => a.onPhase?.(p))
-    session.on('progress', (s) => a.onProgress?.(s))
+    const opened = performance.now()
+    const elapsedMs = () => Math.round(performance.now() - opened)
+    session.on('phase', (p) => {
+      a.logger.debug({ phase: p, ms: elapsedMs() }, 'sync phase')
+      a.onPhase?.(p)
+    })
+    session.on('progress', (s) => {
+      a.logger.debug({ ...s, ms: elapsedMs() }, 'sync progress')
+      a.onProgress?.(s)
+    })
     session.on('budget', (b) => a.onBudget?.(b))
     session.on('complete', (result) => settle(() => resolve(result)))
     session.on('failed', (err: SessionError) =>

@@ -27,6 +27,8 @@ import type { CursorStore } from '@tally/storage-sqlite'
 export const ESTIMATE_SLICE_MS = 25
 /** Pause between background slices, so requests are served between them. */
 export const ESTIMATE_GAP_MS = 25
+/** While a session runs, background work waits this long between checks. */
+const BUSY_RECHECK_MS = 1_000
 /** A refresh this soon after the last one reuses the list of pending documents. */
 const PENDING_LIST_TTL_MS = 250
 
@@ -102,6 +104,12 @@ export class PendingEstimator extends EventEmitter<{ updated: [PendingEstimate] 
       vessel: string
       peer: string
       sliceMs?: number
+      /**
+       * True while a sync session runs. Its planning reads and classifies the same changes, so the
+       * background refresh waits rather than halving the session's speed (a 21-day backlog took
+       * a minute longer with both at work).
+       */
+      busy?: () => boolean
     },
   ) {
     super()
@@ -134,12 +142,17 @@ export class PendingEstimator extends EventEmitter<{ updated: [PendingEstimate] 
 
   private continueLater(): void {
     if (this.background || this.closed) return
-    this.background = setTimeout(() => {
-      this.background = null
-      if (this.closed) return
-      const estimate = this.current()
-      if (estimate.complete) this.emit('updated', estimate)
-    }, ESTIMATE_GAP_MS)
+    const busy = this.o.busy?.() ?? false
+    this.background = setTimeout(
+      () => {
+        this.background = null
+        if (this.closed) return
+        if (this.o.busy?.()) return this.continueLater()
+        const estimate = this.current()
+        if (estimate.complete) this.emit('updated', estimate)
+      },
+      busy ? BUSY_RECHECK_MS : ESTIMATE_GAP_MS,
+    )
     this.background.unref()
   }
 

@@ -19,6 +19,8 @@ const MAX_VIEWS_IN_MEMORY = 2_500
 const WARM_SLICE_MS = 20
 /** Pause between warm-up slices, so requests are served between them. */
 const WARM_GAP_MS = 20
+/** While a sync session runs, the warm-up waits this long between checks. */
+const BUSY_RECHECK_MS = 1_000
 /** Documents looked up per warm-up query. */
 const WARM_BATCH = 50
 
@@ -40,6 +42,11 @@ export class ViewCache {
     private readonly store: ContainerStore,
     private readonly vessel: string,
     private readonly logger: Logger,
+    /**
+     * True while a sync session runs: the warm-up loads documents as planning does, and on two
+     * cores it would slow the session it competes with. Views a crew asks for are built anyway.
+     */
+    private readonly busy: () => boolean = () => false,
   ) {
     const db = store.db
     db.exec(
@@ -94,6 +101,7 @@ export class ViewCache {
     this.warming = setTimeout(() => {
       this.warming = null
       if (this.closed) return
+      if (this.busy()) return this.warm(BUSY_RECHECK_MS)
       const deadline = performance.now() + WARM_SLICE_MS
       let more = true
       while (more && performance.now() < deadline) {

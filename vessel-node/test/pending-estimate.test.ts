@@ -89,4 +89,36 @@ describe('pending estimator', () => {
     })
     estimator.close()
   })
+
+  it('leaves the rest of a refresh for later while a sync session runs, then finishes it', async () => {
+    const tmp = tempDir()
+    const db = openTallyDatabase(`${tmp.dir}/v.sqlite`, { synchronous: 'NORMAL' })
+    cleanups.push(() => (db.close(), tmp.remove()))
+    const store = new ContainerStore(db)
+    const cursors = new CursorStore(db)
+    for (let i = 0; i < 40; i++) {
+      const c = testContainer(20 + i)
+      store.create({ vessel: VESSEL, voyage: VOYAGE, containerId: c.containerId }, c.isoType)
+    }
+    let busy = true
+    // A 1 ms slice looks at a few documents per refresh: the rest is background work, which
+    // (idle) finishes well within a second.
+    const estimator = new PendingEstimator({
+      store,
+      cursors,
+      vessel: VESSEL,
+      peer: 'relay',
+      sliceMs: 1,
+      busy: () => busy,
+    })
+    cleanups.push(() => estimator.close())
+    let updated = 0
+    estimator.on('updated', () => updated++)
+    expect(estimator.current().complete).toBe(false)
+    await new Promise((r) => setTimeout(r, 1_500))
+    expect(updated).toBe(0) // the session ran: nothing was refreshed in the background
+    busy = false
+    const done = await new Promise((resolve) => estimator.once('updated', resolve))
+    expect(done).toMatchObject({ documents: 40, complete: true })
+  })
 })
