@@ -140,19 +140,15 @@ export class PendingEstimator extends EventEmitter<{ updated: [PendingEstimate] 
     return out
   }
 
-  private continueLater(): void {
+  private continueLater(delayMs = ESTIMATE_GAP_MS): void {
     if (this.background || this.closed) return
-    const busy = this.o.busy?.() ?? false
-    this.background = setTimeout(
-      () => {
-        this.background = null
-        if (this.closed) return
-        if (this.o.busy?.()) return this.continueLater()
-        const estimate = this.current()
-        if (estimate.complete) this.emit('updated', estimate)
-      },
-      busy ? BUSY_RECHECK_MS : ESTIMATE_GAP_MS,
-    )
+    this.background = setTimeout(() => {
+      this.background = null
+      if (this.closed) return
+      if (this.o.busy?.()) return this.continueLater(BUSY_RECHECK_MS)
+      const estimate = this.current()
+      if (estimate.complete) this.emit('updated', estimate)
+    }, delayMs)
     this.background.unref()
   }
 

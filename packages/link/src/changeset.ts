@@ -178,13 +178,6 @@ export async function planOutbox(
   sink.complete(PRIORITY_ORDER.length)
 }
 
-/** Every entry of the outbox at once (tests and benchmarks). */
-export async function planAll(docs: Iterable<OutgoingDoc>): Promise<EntryPlan[]> {
-  const plans: EntryPlan[] = []
-  await planOutbox(docs, { add: (p) => plans.push(...p), complete: () => {} })
-  return plans
-}
-
 /**
  * Builds an entry's body, splitting it into causally ordered parts so that no body exceeds
  * ENTRY_RAW_MAX (a prefix of a causal order is itself closed). `actors` is set for the compact

@@ -16,6 +16,9 @@ import type { ContainerRow, ListQuery } from './container-index.ts'
 
 /** The policy's object index of a document, as its summary row keeps it. */
 const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.fromDoc(doc).toJSON())
+/** The object index a summary row keeps, if it has one (a fresh copy each time). */
+const rowIndex = (row: ContainerRow | undefined): ObjectIndex | undefined =>
+  row?.objects ? ObjectIndex.fromJSON(JSON.parse(row.objects)) : undefined
 
 /**
  * Whether the changes of `doc` after `before` include a critical one. Every write that did not come
@@ -128,8 +131,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    * document (a third of the time to plan a 21-day backlog went there).
    */
   storedObjectIndex(docId: string): ObjectIndex | undefined {
-    const objects = this.row(docId)?.objects
-    return objects ? ObjectIndex.fromJSON(JSON.parse(objects)) : undefined
+    return rowIndex(this.row(docId))
   }
 
   /**
@@ -141,7 +143,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     if (cached) return (cached.index ??= ObjectIndex.fromDoc(cached.doc))
     const row = this.row(docId)
     if (!row) return undefined
-    if (row.objects) return ObjectIndex.fromJSON(JSON.parse(row.objects))
+    const stored = rowIndex(row)
+    if (stored) return stored
     const entry = this.loaded(docId)!
     return (entry.index ??= ObjectIndex.fromDoc(entry.doc))
   }
@@ -287,9 +290,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     let chunks = row.chunks + parts.length
     // Classified against the index as it was before the write (it learns the new objects itself).
     // A row without a stored index is simply taken to hold something critical.
-    const critical = row.objects
-      ? addsCritical(doc, before, ObjectIndex.fromJSON(JSON.parse(row.objects)))
-      : true
+    const known = rowIndex(row)
+    const critical = known ? addsCritical(doc, before, known) : true
     try {
       this.db.transaction(() => {
         if (chunks > COMPACT_AFTER_CHUNKS) {
