@@ -6,7 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { httpStatusOf, TallyError } from '@tally/manifest'
-import { DiskFullError } from '@tally/storage-sqlite'
+import { DatabaseUnavailableError, DiskFullError } from '@tally/storage-sqlite'
 
 /** Largest JSON body the REST API accepts. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -15,6 +15,7 @@ export const MAX_BODY_BYTES = 1024 * 1024
 export function toTallyError(err: unknown): TallyError {
   if (err instanceof TallyError) return err
   if (err instanceof DiskFullError) return new TallyError('DISK_FULL', err.message)
+  if (err instanceof DatabaseUnavailableError) return new TallyError('UNAVAILABLE', err.message)
   const e = err as { type?: string; status?: number; message?: string }
   if (e?.type === 'entity.too.large')
     return new TallyError('PAYLOAD_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`, 'body')

@@ -3,13 +3,13 @@
  * (vessel, voyage, container), and URLs name no voyage: the container's newest voyage on that vessel
  * is meant, unless `?voyage=` picks another.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase, SqlStatement } from '@tally/storage-sqlite'
 import { invalid, TallyError } from '@tally/manifest'
 import type { ContainerStore } from '@tally/replica'
 
 const statements = new WeakMap<
-  Database.Database,
-  Database.Statement<[{ vessel: string; id: string; voyage: string | null }], { doc_id: string }>
+  SqlDatabase,
+  SqlStatement<[{ vessel: string; id: string; voyage: string | null }], { doc_id: string }>
 >()
 
 /** The document ID, or 404 NOT_FOUND. */
@@ -26,7 +26,7 @@ export function findContainer(
     // Reads the replica's summary index directly: it has the (vessel, container_id) index this needs,
     // and rowid order is creation order, so the newest voyage comes first.
     stmt = store.db.prepare(
-      `SELECT doc_id FROM containers WHERE vessel = @vessel AND container_id = @id AND (@voyage IS NULL OR voyage = @voyage)
+      `SELECT doc_id FROM containers WHERE vessel = @vessel AND container_id = @id AND (CAST(@voyage AS TEXT) IS NULL OR voyage = @voyage)
        ORDER BY rowid DESC LIMIT 1`,
     )
     statements.set(store.db, stmt)

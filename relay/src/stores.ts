@@ -15,15 +15,16 @@ import {
   openTallyDatabase,
   SessionLog,
   TokenStore,
+  type SqlDatabase,
 } from '@tally/storage-sqlite'
 import { VesselRegistry } from './vessels.ts'
 
 /** The database file inside the data directory. */
 export const RELAY_DB_FILE = 'relay.sqlite'
 
-/** Every store the relay keeps, sharing one database connection. */
-export interface RelayStores {
-  db: Database.Database
+/** Every store the relay keeps, sharing one database connection (`D`: its type, SQLite or shared). */
+export interface RelayStores<D extends SqlDatabase = SqlDatabase> {
+  db: D
   tokens: TokenStore
   registry: ActorRegistryStore
   cursors: CursorStore
@@ -37,7 +38,7 @@ export interface RelayStores {
 export function openRelayStores(
   dataDir: string,
   options: { costPerMb?: number; logger?: Logger } = {},
-): RelayStores {
+): RelayStores<Database.Database> {
   fs.mkdirSync(dataDir, { recursive: true })
   const db = openTallyDatabase(path.join(dataDir, RELAY_DB_FILE), { logger: options.logger })
   try {

@@ -3,7 +3,7 @@
  * last learned about each (how many changes the vessel said it had waiting). It lives in the relay's
  * own tables of the same SQLite file as the documents.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 
 /** `IMO` followed by 7 digits, as the manifest's `vessel` field requires. */
 export const IMO_PATTERN = /^IMO\d{7}$/
@@ -27,7 +27,7 @@ export interface VesselLinkStatus {
 export class VesselRegistry {
   private readonly stmts: ReturnType<typeof prepare>
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDatabase) {
     this.stmts = prepare(db)
   }
 
@@ -59,7 +59,7 @@ export class VesselRegistry {
   }
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: SqlDatabase) {
   type Row = { imo: string; name: string; created_at: string }
   type StatusRow = { imo: string; vessel_pending: number; updated_at: string }
   return {

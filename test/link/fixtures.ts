@@ -14,6 +14,7 @@ import type { ContainerKey } from '@tally/manifest'
 import { ContainerStore, SqliteLinkReplica, policyValidator } from '@tally/replica'
 import {
   openTallyDatabase,
+  type SqlDatabase,
   TokenStore,
   ActorRegistryStore,
   CursorStore,
@@ -116,7 +117,10 @@ export function keyOf(i: number): ContainerKey {
 }
 
 /** Creates n containers at the relay, as the shore would from the booking list. */
-export function seedRelay(relay: Side, n: number, shoreActor: string): void {
+/** Any relay side, on SQLite or PostgreSQL. */
+type AnySide = Omit<Side, 'db'> & { db: SqlDatabase }
+
+export function seedRelay(relay: AnySide, n: number, shoreActor: string): void {
   relay.registry.bind({
     actor: shoreActor,
     principal: 'user:clerk',
@@ -128,7 +132,7 @@ export function seedRelay(relay: Side, n: number, shoreActor: string): void {
   relay.db.transaction(() => seedContainers(relay, n, shoreActor))()
 }
 
-function seedContainers(relay: Side, n: number, shoreActor: string): void {
+function seedContainers(relay: AnySide, n: number, shoreActor: string): void {
   for (let i = 0; i < n; i++) {
     const key = keyOf(i)
     relay.store.create(key, i % 10 === 0 ? '45R1' : '42G1')
@@ -181,7 +185,7 @@ function crewEdits(vessel: ReturnType<typeof vesselSide>, n: number, day: number
   return changes + 1
 }
 
-export function headsEqual(a: Side, b: Side, n: number): boolean {
+export function headsEqual(a: AnySide, b: AnySide, n: number): boolean {
   for (let i = 0; i < n; i++) {
     const id = documentIdFor(keyOf(i))
     const x = a.store.load(id)

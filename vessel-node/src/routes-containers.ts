@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto'
 import { Router } from 'express'
 import type { Response } from 'express'
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 import type * as A from '@automerge/automerge'
 import { addProposal, appendReading, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
 import type { ContainerDoc, ContainerView } from '@tally/manifest'
@@ -20,7 +20,7 @@ import { parseListQuery } from './list-query.ts'
 import type { ViewCache } from './view-cache.ts'
 
 export interface ContainerRoutesDeps {
-  db: Database.Database
+  db: SqlDatabase
   store: ContainerStore
   registry: ActorRegistryStore
   actors: CrewActors

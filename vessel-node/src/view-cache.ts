@@ -8,7 +8,7 @@
  * stale view can never be served. Views are rebuilt in the background after a sync, in short slices,
  * so a restart answers lists from the cache. The table is a cache: losing it loses nothing.
  */
-import type Database from 'better-sqlite3'
+import type { SqlStatement } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
 import type { ContainerView } from '@tally/manifest'
 import type { ContainerStore, ListQuery } from '@tally/replica'
@@ -33,9 +33,9 @@ export class ViewCache {
   private readonly tried = new Set<string>()
   private closed = false
   private readonly stmts: {
-    get: Database.Statement<[string], { heads: string; view: string }>
-    put: Database.Statement<[string, string, string]>
-    stale: Database.Statement<[string, number], { doc_id: string }>
+    get: SqlStatement<[string], { heads: string; view: string }>
+    put: SqlStatement<[string, string, string]>
+    stale: SqlStatement<[string, number], { doc_id: string }>
   }
 
   constructor(

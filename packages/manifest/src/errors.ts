@@ -11,6 +11,8 @@ export type TallyErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'DISK_FULL'
+  /** The relay's database cannot be reached for now; try again. */
+  | 'UNAVAILABLE'
   | 'INTERNAL'
 
 export class TallyError extends Error {
@@ -38,6 +40,7 @@ const STATUS: Record<TallyErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   DISK_FULL: 507,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 }
 

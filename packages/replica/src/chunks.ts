@@ -3,18 +3,18 @@
  * the sync bookkeeping commit in one SQLite transaction. Keys follow automerge-repo's layout
  * ([documentId, 'incremental' | 'snapshot', hash]) so a Repo on the same file loads the same documents.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase, SqlStatement } from '@tally/storage-sqlite'
 import { createHash } from 'node:crypto'
 import { DEFAULT_CHUNK_TABLE, encodeStorageKey, storageKeyRange } from '@tally/storage-sqlite'
 
 export class ChunkTable {
-  private readonly insert: Database.Statement<[string, Uint8Array]>
-  private readonly range: Database.Statement<[string, string, string]>
-  private readonly removeRange: Database.Statement<[string, string, string]>
+  private readonly insert: SqlStatement<[string, Uint8Array]>
+  private readonly range: SqlStatement<[string, string, string]>
+  private readonly removeRange: SqlStatement<[string, string, string]>
 
-  constructor(db: Database.Database, table = DEFAULT_CHUNK_TABLE) {
+  constructor(db: SqlDatabase, table = DEFAULT_CHUNK_TABLE) {
     // The table comes from the storage migrations.
-    this.insert = db.prepare(`INSERT OR IGNORE INTO ${table} (key, data) VALUES (?, ?)`)
+    this.insert = db.prepare(`INSERT INTO ${table} (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`)
     this.range = db.prepare(`SELECT data FROM ${table} WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id`)
     this.removeRange = db.prepare(`DELETE FROM ${table} WHERE key = ? OR (key >= ? AND key < ?)`)
   }

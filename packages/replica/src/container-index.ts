@@ -2,7 +2,7 @@
  * A summary row per container for lists, search and filters without loading 2,000 documents. It is
  * derived from the document on every write, in the same transaction.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase, SqlStatement } from '@tally/storage-sqlite'
 import * as A from '@automerge/automerge'
 import { toPlain, conflictsOf } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey } from '@tally/manifest'
@@ -60,10 +60,10 @@ const SORTS: Record<string, string> = {
 export const MAX_LIST_LIMIT = 1000
 
 export class ContainerIndex {
-  private readonly upsert: Database.Statement
-  private readonly byId: Database.Statement<[string]>
+  private readonly upsert: SqlStatement
+  private readonly byId: SqlStatement<[string]>
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqlDatabase) {
     // Table `containers` belongs to the storage package's migrations.
     this.upsert = db.prepare(`INSERT INTO containers
       (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical)
@@ -71,7 +71,7 @@ export class ContainerIndex {
       ON CONFLICT(doc_id) DO UPDATE SET heads=excluded.heads, chunks=excluded.chunks, booking=excluded.booking, stowage=excluded.stowage,
       bay=excluded.bay, state=excluded.state, condition=excluded.condition, customs=excluded.customs, reefer=excluded.reefer,
       dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at,
-      dirty=0, objects=excluded.objects, critical=MAX(critical, excluded.critical)`)
+      dirty=0, objects=excluded.objects, critical=CASE WHEN excluded.critical > containers.critical THEN excluded.critical ELSE containers.critical END`)
     this.byId = db.prepare(`SELECT * FROM containers WHERE doc_id = ?`)
   }
 
@@ -150,7 +150,7 @@ export class ContainerIndex {
       'chunks = @chunks',
       'objects = @objects',
       'updated_at = @now',
-      'dirty = MAX(dirty, @dirty)',
+      'dirty = CASE WHEN @dirty > dirty THEN @dirty ELSE dirty END',
     ]
     const args: Record<string, unknown> = {
       docId,

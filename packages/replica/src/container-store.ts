@@ -4,7 +4,7 @@
  * summary index current. Every write commits before the call returns (synchronous = FULL), so an
  * edit the API acknowledged survives kill -9.
  */
-import type Database from 'better-sqlite3'
+import { isSharedDatabase, type SharedSqlDatabase, type SqlDatabase } from '@tally/storage-sqlite'
 import * as A from '@automerge/automerge'
 import { EventEmitter } from 'node:events'
 import { classifyChanges, documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
@@ -30,6 +30,13 @@ function addsCritical(doc: A.Doc<ContainerDoc>, before: string[], index: ObjectI
   return classifyChanges(changes, index).some((c) => c.priority === 'critical')
 }
 
+/** Whether two head lists name the same changes (their order may differ). */
+function sameHeads(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false
+  const set = new Set(a)
+  return b.every((h) => set.has(h))
+}
+
 /** Incremental chunks per document before they are folded into one snapshot. */
 const COMPACT_AFTER_CHUNKS = 64
 
@@ -40,7 +47,15 @@ interface Loaded {
 
 export interface ContainerStoreEvents {
   /** A document changed: a local edit or changes that arrived by sync. */
-  changed: [{ docId: string; key: ContainerKey; origin: 'local' | 'remote' }]
+  changed: [
+    {
+      docId: string
+      key: ContainerKey
+      origin: 'local' | 'remote'
+      /** Set when another relay on the same shared database made the change (it handled it itself). */
+      peerRelay?: true
+    },
+  ]
   /** A stored document's history has a gap (changes waiting for dependencies it lacks). */
   gap: [{ docId: string; missing: string[] }]
 }
@@ -49,14 +64,63 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   readonly chunks: ChunkTable
   readonly index: ContainerIndex
   private readonly cache = new Map<string, Loaded>()
+  /** Set on a database other processes write too (PostgreSQL shared by several relays). */
+  private readonly shared: SharedSqlDatabase | undefined
+  private readonly unsubscribe: (() => void)[] = []
 
   constructor(
-    readonly db: Database.Database,
+    readonly db: SqlDatabase,
     private readonly options: { cacheSize?: number; principalOf?: PrincipalOf; now?: () => string } = {},
   ) {
     super()
     this.chunks = new ChunkTable(db)
     this.index = new ContainerIndex(db)
+    if (isSharedDatabase(db)) {
+      this.shared = db
+      this.unsubscribe.push(
+        db.onRemoteDocumentChanged((docId) => this.remoteChanged(docId)),
+        // Notices may have been missed while PostgreSQL was away: nothing cached can be trusted.
+        db.onNoticesResumed(() => this.cache.clear()),
+      )
+    }
+  }
+
+  /** Stops following other relays' changes (the database stays open). */
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off()
+  }
+
+  /**
+   * Another relay committed a change to a document: drop the cached copy and raise the same
+   * 'changed' event a local write raises, so `/sync` clients and the link hear of it.
+   */
+  private remoteChanged(docId: string): void {
+    this.cache.delete(docId)
+    let row: ContainerRow | undefined
+    try {
+      row = this.row(docId)
+    } catch {
+      return // the database is away; the copy is dropped, the next read loads it again
+    }
+    if (row) this.emit('changed', { docId, key: this.keyOf(row), origin: 'remote', peerRelay: true })
+  }
+
+  /**
+   * Before a write on a shared database, inside its transaction: waits for the document's lock (two
+   * relays writing one document take turns), drops a cached copy another relay has moved past, and
+   * (`announce`) tells the other relays when the transaction commits. Nothing to do on SQLite,
+   * where this process is the only writer.
+   */
+  private claim(docId: string, announce = true): void {
+    if (!this.shared) return
+    this.shared.lockDocument(docId)
+    const cached = this.cache.get(docId)
+    if (cached) {
+      const row = this.row(docId)
+      if (!row || !sameHeads(JSON.parse(row.heads) as string[], A.getHeads(cached.doc)))
+        this.cache.delete(docId)
+    }
+    if (announce) this.shared.announceDocumentChanged(docId)
   }
 
   private now(): string {
@@ -111,6 +175,12 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     // until their dependencies arrive, so nothing is lost; an operator should know.
     if (missing.length > 0) this.emit('gap', { docId, missing })
     this.db.transaction(() => {
+      if (this.shared) {
+        this.claim(docId, false)
+        // Another relay wrote since this copy was read: its write stands, the refresh waits.
+        const current = this.row(docId)
+        if (!current || !sameHeads(JSON.parse(current.heads) as string[], A.getHeads(doc))) return
+      }
       let chunks = row.chunks
       if (chunks > COMPACT_AFTER_CHUNKS) {
         this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
@@ -162,6 +232,18 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     parts: Uint8Array[],
     index: ObjectIndex,
   ): string[] {
+    if (!this.shared) return this.ingestLocked(docId, key, changes, parts, index)
+    return this.db.transaction(() => this.ingestLocked(docId, key, changes, parts, index))()
+  }
+
+  private ingestLocked(
+    docId: string,
+    key: ContainerKey,
+    changes: A.DecodedChange[],
+    parts: Uint8Array[],
+    index: ObjectIndex,
+  ): string[] {
+    this.claim(docId)
     const row = this.row(docId)
     if (!row) throw new Error(`no document ${docId}`)
     const heads: string[] = JSON.parse(row.heads)
@@ -208,10 +290,14 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const docId = documentIdFor(key)
     if (this.row(docId)) return false
     const doc = genesisDoc(key, isoType)
-    this.db.transaction(() => {
+    const created = this.db.transaction(() => {
+      this.claim(docId)
+      if (this.shared && this.row(docId)) return false // another relay created it meanwhile
       this.chunks.saveIncremental(docId, A.save(doc))
       this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc))
+      return true
     })()
+    if (!created) return false
     this.remember(docId, { doc })
     this.emit('changed', { docId, key, origin: 'local' })
     return true
@@ -227,6 +313,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     if (!row) {
       const critical = addsCritical(doc, [], new ObjectIndex())
       this.db.transaction(() => {
+        this.claim(docId)
         this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
         this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc), critical)
       })()
@@ -244,6 +331,18 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    * functions, which validate). The change is committed before this returns.
    */
   edit(
+    docId: string,
+    actor: string,
+    edit: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>,
+  ): A.Doc<ContainerDoc> {
+    if (!this.shared) return this.editLocked(docId, actor, edit)
+    return this.db.transaction(() => {
+      this.claim(docId)
+      return this.editLocked(docId, actor, edit)
+    })()
+  }
+
+  private editLocked(
     docId: string,
     actor: string,
     edit: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>,
@@ -267,6 +366,14 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    * Returns the document's missing dependencies (non-empty when history has a gap).
    */
   applyRemote(docId: string, key: ContainerKey, data: Uint8Array[]): string[] {
+    if (!this.shared) return this.applyRemoteLocked(docId, key, data)
+    return this.db.transaction(() => {
+      this.claim(docId)
+      return this.applyRemoteLocked(docId, key, data)
+    })()
+  }
+
+  private applyRemoteLocked(docId: string, key: ContainerKey, data: Uint8Array[]): string[] {
     const entry = this.loaded(docId)
     const row = this.row(docId)
     if (!entry || !row) throw new Error(`no document ${docId}`)

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -51,7 +51,7 @@ export class ActorRegistryStore {
   private readonly stmts: ReturnType<typeof prepareStatements>
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     options: StoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
@@ -121,7 +121,7 @@ export class ActorRegistryStore {
   }
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqlDatabase) {
   return {
     get: db.prepare<[string], ActorRow>('SELECT * FROM actors WHERE actor = ?'),
     insert: db.prepare<[Record<string, string | null>]>(

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -48,7 +48,7 @@ export class AuditLog {
   private readonly stmts: ReturnType<typeof prepareStatements>
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     options: StoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
@@ -57,7 +57,7 @@ export class AuditLog {
 
   /** Appends one entry and returns its ID. */
   append(entry: NewAuditEntry): number {
-    return Number(this.stmts.insert.run(this.toParams(entry)).lastInsertRowid)
+    return Number(this.stmts.insert.get(this.toParams(entry))!.id)
   }
 
   /** Appends entries in one transaction. */
@@ -110,11 +110,11 @@ export class AuditLog {
   }
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqlDatabase) {
   return {
-    insert: db.prepare<[Record<string, string | null>]>(
+    insert: db.prepare<[Record<string, string | null>], { id: number }>(
       `INSERT INTO audit (at, principal, role, doc_id, field, from_value, to_value, change_hash)
-       VALUES (@at, @principal, @role, @doc_id, @field, @from_value, @to_value, @change_hash)`,
+       VALUES (@at, @principal, @role, @doc_id, @field, @from_value, @to_value, @change_hash) RETURNING id`,
     ),
     hasChange: db.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM audit WHERE change_hash = ? LIMIT 1',

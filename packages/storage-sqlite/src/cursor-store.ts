@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -22,7 +22,7 @@ export class CursorStore {
   private readonly stmts: ReturnType<typeof prepareStatements>
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     options: StoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
@@ -51,7 +51,7 @@ export class CursorStore {
   /** Every document cursor of `peer`, by document ID. */
   allHeads(peer: string): Map<string, string[]> {
     const out = new Map<string, string[]>()
-    for (const row of this.stmts.allHeads.iterate(peer)) out.set(row.doc_id, parseHeads(row.heads))
+    for (const row of this.stmts.allHeads.all(peer)) out.set(row.doc_id, parseHeads(row.heads))
     return out
   }
 
@@ -93,7 +93,7 @@ export class CursorStore {
   }
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqlDatabase) {
   return {
     getHeads: db.prepare<[string, string], { heads: string }>(
       'SELECT heads FROM cursors WHERE peer = ? AND doc_id = ?',

@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -70,7 +70,7 @@ export class DeadLetterStore {
   private readonly stmts: ReturnType<typeof prepareStatements>
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDatabase,
     options: StoreOptions = {},
   ) {
     this.clock = options.clock ?? systemClock
@@ -88,7 +88,7 @@ export class DeadLetterStore {
         const existing = this.stmts.findOpen.get(letter.changeHash, letter.principal)
         if (existing) return existing.id
       }
-      const result = this.stmts.insert.run({
+      const result = this.stmts.insert.get({
         at: letter.at ?? isoNow(this.clock),
         principal: letter.principal,
         doc_id: letter.docId ?? null,
@@ -97,7 +97,7 @@ export class DeadLetterStore {
         field: letter.field ?? null,
         bytes: letter.bytes ?? null,
       })
-      return Number(result.lastInsertRowid)
+      return Number(result!.id)
     })()
   }
 
@@ -145,20 +145,20 @@ export class DeadLetterStore {
   }
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqlDatabase) {
   return {
     findOpen: db.prepare<[string, string], { id: number }>(
       `SELECT id FROM dead_letters WHERE change_hash = ? AND principal = ? AND status = 'open' LIMIT 1`,
     ),
-    insert: db.prepare<[Record<string, string | Uint8Array | null>]>(
+    insert: db.prepare<[Record<string, string | Uint8Array | null>], { id: number }>(
       `INSERT INTO dead_letters (at, principal, doc_id, change_hash, reason, field, bytes)
-       VALUES (@at, @principal, @doc_id, @change_hash, @reason, @field, @bytes)`,
+       VALUES (@at, @principal, @doc_id, @change_hash, @reason, @field, @bytes) RETURNING id`,
     ),
     get: db.prepare<[number], DeadLetterRow>('SELECT * FROM dead_letters WHERE id = ?'),
     list: db.prepare<[Record<string, string | number | null>], DeadLetterRow>(
       `SELECT * FROM dead_letters
-       WHERE (@status IS NULL OR status = @status) AND (@principal IS NULL OR principal = @principal)
-         AND (@doc_id IS NULL OR doc_id = @doc_id)
+       WHERE (CAST(@status AS TEXT) IS NULL OR status = @status) AND (CAST(@principal AS TEXT) IS NULL OR principal = @principal)
+         AND (CAST(@doc_id AS TEXT) IS NULL OR doc_id = @doc_id)
        ORDER BY at DESC, id DESC LIMIT @limit OFFSET @offset`,
     ),
     counts: db.prepare<[], { status: DeadLetterStatus; n: number }>(

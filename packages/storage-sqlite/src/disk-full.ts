@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import type { Logger } from 'pino'
 import { pruneSyncLogs } from './prune-sync-logs.ts'
 
@@ -57,7 +57,7 @@ export interface DiskFullRecoveryOptions {
  * Pages freed by the DELETE go to the free list and are reused without growing the file.
  */
 export function withDiskFullRecovery<T>(
-  db: Database.Database,
+  db: SqlDatabase,
   operation: string,
   fn: () => T,
   options: DiskFullRecoveryOptions,

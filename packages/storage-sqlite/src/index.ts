@@ -61,3 +61,12 @@ export {
   type NewActorBinding,
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
+export {
+  isSharedDatabase,
+  DatabaseUnavailableError,
+  type SqlDatabase,
+  type SqlStatement,
+  type SqlRunResult,
+  type SqlTransaction,
+  type SharedSqlDatabase,
+} from './sql-database.ts'

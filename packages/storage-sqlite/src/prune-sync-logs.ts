@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { systemClock, type Clock } from './clock.ts'
 
 const MS_PER_DAY = 86_400_000
@@ -10,7 +10,7 @@ const MS_PER_DAY = 86_400_000
  *
  * Sync logs are the one table Tally may shed under disk pressure: they are accounting, not data.
  */
-export function pruneSyncLogs(db: Database.Database, keepDays: number, clock: Clock = systemClock): number {
+export function pruneSyncLogs(db: SqlDatabase, keepDays: number, clock: Clock = systemClock): number {
   if (!Number.isFinite(keepDays) || keepDays < 0)
     throw new RangeError(`keepDays must be >= 0, got ${keepDays}`)
   const cutoff = new Date(clock().getTime() - keepDays * MS_PER_DAY).toISOString()

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -82,7 +82,7 @@ type TotalsRow = Omit<SessionRow, 'id' | 'peer' | 'started_at' | 'ended_at' | 's
   failed: number
 }
 
-const TOTALS_COLUMNS = `COUNT(*) AS sessions, COALESCE(SUM(state = 'failed'), 0) AS failed,
+const TOTALS_COLUMNS = `COUNT(*) AS sessions, COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
   COALESCE(SUM(bytes_up), 0) AS bytes_up, COALESCE(SUM(bytes_down), 0) AS bytes_down,
   COALESCE(SUM(chunks_up), 0) AS chunks_up, COALESCE(SUM(chunks_down), 0) AS chunks_down,
   COALESCE(SUM(changes_up), 0) AS changes_up, COALESCE(SUM(changes_down), 0) AS changes_down,
@@ -99,7 +99,7 @@ export class SessionLog {
   private readonly usdPerByte: number
   private readonly stmts: ReturnType<typeof prepareStatements>
 
-  constructor(db: Database.Database, options: SessionLogOptions = {}) {
+  constructor(db: SqlDatabase, options: SessionLogOptions = {}) {
     this.clock = options.clock ?? systemClock
     const usdPerMb = options.usdPerMb ?? DEFAULT_USD_PER_MB
     if (!(usdPerMb >= 0)) throw new RangeError(`usdPerMb must be >= 0, got ${usdPerMb}`)
@@ -181,8 +181,8 @@ export class SessionLog {
   }
 }
 
-function prepareStatements(db: Database.Database) {
-  const peerAndSince = `(@peer IS NULL OR peer = @peer) AND (@since IS NULL OR started_at >= @since)`
+function prepareStatements(db: SqlDatabase) {
+  const peerAndSince = `(CAST(@peer AS TEXT) IS NULL OR peer = @peer) AND (CAST(@since AS TEXT) IS NULL OR started_at >= @since)`
   return {
     insert: db.prepare<[string, string, string]>(
       `INSERT INTO sync_sessions (id, peer, started_at, state) VALUES (?, ?, ?, 'running')`,
@@ -193,7 +193,7 @@ function prepareStatements(db: Database.Database) {
          chunks_up = chunks_up + @chunks_up, chunks_down = chunks_down + @chunks_down,
          changes_up = changes_up + @changes_up, changes_down = changes_down + @changes_down,
          rejected = rejected + @rejected,
-         cost_usd = (bytes_up + @bytes_up + bytes_down + @bytes_down) * @rate
+         cost_usd = (bytes_up + @bytes_up + bytes_down + @bytes_down) * CAST(@rate AS DOUBLE PRECISION)
        WHERE id = @id`,
     ),
     finish: db.prepare<[string, string, string | null, number, string]>(
@@ -202,7 +202,7 @@ function prepareStatements(db: Database.Database) {
     get: db.prepare<[string], SessionRow>('SELECT * FROM sync_sessions WHERE id = ?'),
     list: db.prepare<[{ peer: string | null; before: string | null; limit: number }], SessionRow>(
       `SELECT * FROM sync_sessions
-       WHERE (@peer IS NULL OR peer = @peer) AND (@before IS NULL OR started_at < @before)
+       WHERE (CAST(@peer AS TEXT) IS NULL OR peer = @peer) AND (CAST(@before AS TEXT) IS NULL OR started_at < @before)
        ORDER BY started_at DESC, rowid DESC LIMIT @limit`,
     ),
     lastComplete: db.prepare<[string], SessionRow>(

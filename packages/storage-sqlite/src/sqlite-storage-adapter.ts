@@ -3,6 +3,7 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/auto
 import type { Logger } from 'pino'
 import { mapDiskFull, withDiskFullRecovery, type DiskFullRecoveryOptions } from './disk-full.ts'
 import { silentLogger } from './silent-logger.ts'
+import { isSharedDatabase, type SqlDatabase, type SqlStatement } from './sql-database.ts'
 import { decodeStorageKey, encodeStorageKey, storageKeyRange } from './storage-key.ts'
 
 /** Table holding automerge-repo's chunks unless {@link SqliteStorageAdapterOptions.tableName} says otherwise. */
@@ -42,7 +43,7 @@ const TABLE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/
  * `storage-key.ts`); its UNIQUE index serves both point lookups and prefix range scans. The rowid
  * keeps insertion order, which `loadRange` returns (automerge-repo's acceptance suite expects it).
  */
-export function ensureChunkTable(db: Database.Database, tableName: string = DEFAULT_CHUNK_TABLE): void {
+export function ensureChunkTable(db: SqlDatabase, tableName: string = DEFAULT_CHUNK_TABLE): void {
   if (!TABLE_NAME_PATTERN.test(tableName)) throw new Error(`invalid chunk table name: ${tableName}`)
   db.exec(`CREATE TABLE IF NOT EXISTS ${tableName} (
     id INTEGER PRIMARY KEY,
@@ -61,25 +62,26 @@ export function ensureChunkTable(db: Database.Database, tableName: string = DEFA
  */
 export class SqliteStorageAdapter implements StorageAdapterInterface {
   /** The connection in use; shared with the caller if one was passed in. */
-  readonly db: Database.Database
+  readonly db: SqlDatabase
   private readonly ownsDatabase: boolean
   private readonly logger: Logger
   private readonly diskFullRecovery: Omit<DiskFullRecoveryOptions, 'logger'> | undefined
   private readonly statements: {
-    get: Database.Statement<[string], { data: Buffer }>
-    upsert: Database.Statement<[string, Uint8Array]>
-    delete: Database.Statement<[string]>
-    range: Database.Statement<[string, string, string], ChunkRow>
-    deleteRange: Database.Statement<[string, string, string]>
+    get: SqlStatement<[string], { data: Buffer }>
+    upsert: SqlStatement<[string, Uint8Array]>
+    delete: SqlStatement<[string]>
+    range: SqlStatement<[string, string, string], ChunkRow>
+    deleteRange: SqlStatement<[string, string, string]>
   }
 
-  constructor(database: string | Database.Database, options: SqliteStorageAdapterOptions = {}) {
+  constructor(database: string | SqlDatabase, options: SqliteStorageAdapterOptions = {}) {
     this.logger = (options.logger ?? silentLogger()).child({ component: 'SqliteStorageAdapter' })
     this.diskFullRecovery = options.diskFullRecovery
     if (typeof database === 'string') {
-      this.db = new Database(database)
+      const file = new Database(database)
+      this.db = file
       this.ownsDatabase = true
-      const mode = this.db.pragma('journal_mode = WAL', { simple: true })
+      const mode = file.pragma('journal_mode = WAL', { simple: true })
       // In-memory databases cannot use WAL; anything else means the file is not what we think.
       if (mode !== 'wal' && database !== ':memory:' && database !== '') {
         this.logger.warn({ mode, database }, 'could not switch the database to WAL mode')
@@ -88,11 +90,13 @@ export class SqliteStorageAdapter implements StorageAdapterInterface {
       this.db = database
       this.ownsDatabase = false
     }
-    const synchronous = options.synchronous ?? 'FULL'
-    if (synchronous !== 'inherit') this.db.pragma(`synchronous = ${synchronous}`)
+    // A shared PostgreSQL connection is durable on commit, and its tables come from its migrations.
+    const shared = isSharedDatabase(this.db)
+    const synchronous = shared ? 'inherit' : (options.synchronous ?? 'FULL')
+    if (synchronous !== 'inherit') (this.db as Database.Database).pragma(`synchronous = ${synchronous}`)
 
     const table = options.tableName ?? DEFAULT_CHUNK_TABLE
-    ensureChunkTable(this.db, table)
+    if (!shared) ensureChunkTable(this.db, table)
     // `key = ? OR key in [lower, upper)` is planned as two index searches (OR optimization).
     const inRange = `key = ? OR (key >= ? AND key < ?)`
     this.statements = {

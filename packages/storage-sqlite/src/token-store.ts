@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -47,7 +47,7 @@ export class TokenStore {
   private readonly clock: Clock
   private readonly stmts: ReturnType<typeof prepareStatements>
 
-  constructor(db: Database.Database, options: StoreOptions = {}) {
+  constructor(db: SqlDatabase, options: StoreOptions = {}) {
     this.clock = options.clock ?? systemClock
     this.stmts = prepareStatements(db)
   }
@@ -121,7 +121,7 @@ export class TokenStore {
   }
 }
 
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: SqlDatabase) {
   return {
     insert: db.prepare<[string, TokenKind, string, string | null, string, string]>(
       `INSERT INTO tokens (id, kind, subject, role, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -136,7 +136,7 @@ function prepareStatements(db: Database.Database) {
     ),
     list: db.prepare<[{ kind: string | null; subject: string | null; include_revoked: number }], TokenRow>(
       `SELECT * FROM tokens
-       WHERE (@kind IS NULL OR kind = @kind) AND (@subject IS NULL OR subject = @subject)
+       WHERE (CAST(@kind AS TEXT) IS NULL OR kind = @kind) AND (CAST(@subject AS TEXT) IS NULL OR subject = @subject)
          AND (@include_revoked = 1 OR revoked_at IS NULL)
        ORDER BY created_at, id`,
     ),

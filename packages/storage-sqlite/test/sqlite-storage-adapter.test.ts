@@ -1,4 +1,5 @@
 import path from 'node:path'
+import type Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { Repo } from '@automerge/automerge-repo'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -88,8 +89,8 @@ describe('SqliteStorageAdapter', () => {
 
   it('runs in WAL mode with synchronous = FULL by default', () => {
     const { adapter } = tempAdapter()
-    expect(adapter.db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(adapter.db.pragma('synchronous', { simple: true })).toBe(2) // FULL
+    expect((adapter.db as Database.Database).pragma('journal_mode', { simple: true })).toBe('wal')
+    expect((adapter.db as Database.Database).pragma('synchronous', { simple: true })).toBe(2) // FULL
   })
 
   it('saveMany commits a batch atomically', async () => {

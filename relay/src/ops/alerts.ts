@@ -6,7 +6,7 @@
  * An alert fires once, stays active while its rule holds, and resolves when it no longer does. Both
  * transitions are stored (table `ops_alerts`, shown on the dashboard) and POSTed to the webhook.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
 import type { FleetOps, VesselOps } from './fleet-ops.ts'
 import type { WebhookNotifier } from './webhook.ts'
@@ -112,7 +112,7 @@ export class AlertEngine {
   private readonly stmts: ReturnType<typeof prepare>
 
   constructor(
-    db: Database.Database,
+    db: SqlDatabase,
     private readonly fleet: FleetOps,
     readonly thresholds: AlertThresholds,
     private readonly logger: Logger,
@@ -152,9 +152,7 @@ export class AlertEngine {
           this.stmts.update.run(f.value, f.message, open.id)
           continue
         }
-        const id = Number(
-          this.stmts.insert.run(kind, v.imo, at, f.value, f.threshold, f.message).lastInsertRowid,
-        )
+        const id = this.stmts.insert.get(kind, v.imo, at, f.value, f.threshold, f.message)!.id
         fired.push(toAlert(this.stmts.get.get(id)!))
       }
     }
@@ -177,16 +175,16 @@ export class AlertEngine {
   }
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: SqlDatabase) {
   return {
     get: db.prepare<[number], Row>('SELECT * FROM ops_alerts WHERE id = ?'),
     active: db.prepare<[], Row>(
       `SELECT * FROM ops_alerts WHERE state = 'firing' ORDER BY started_at DESC, id DESC`,
     ),
     recent: db.prepare<[number], Row>('SELECT * FROM ops_alerts ORDER BY started_at DESC, id DESC LIMIT ?'),
-    insert: db.prepare<[AlertKind, string, string, number, number, string]>(
+    insert: db.prepare<[AlertKind, string, string, number, number, string], { id: number }>(
       `INSERT INTO ops_alerts (kind, vessel, state, started_at, value, threshold, message)
-       VALUES (?, ?, 'firing', ?, ?, ?, ?)`,
+       VALUES (?, ?, 'firing', ?, ?, ?, ?) RETURNING id`,
     ),
     update: db.prepare<[number, string, number]>('UPDATE ops_alerts SET value = ?, message = ? WHERE id = ?'),
     resolve: db.prepare<[string, number]>(

@@ -7,7 +7,7 @@
  * has a conflict, so the common case (no conflict before or after) costs one row lookup; only
  * conflicted documents are inspected field by field.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
 import { conflictsOf } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
@@ -25,17 +25,20 @@ export class ConflictTracker {
   /** Conflicted fields per document, as last seen (mirrors table `ops_conflict_state`). */
   private readonly current = new Map<string, Set<string>>()
   private readonly stmts: ReturnType<typeof prepare>
-  private readonly onChanged: (e: { docId: string; key: ContainerKey }) => void
+  private readonly onChanged: (e: { docId: string; key: ContainerKey; peerRelay?: true }) => void
 
   constructor(
-    db: Database.Database,
+    db: SqlDatabase,
     private readonly store: ContainerStore,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.stmts = prepare(db)
     for (const row of this.stmts.state.all()) this.current.set(row.doc_id, new Set(JSON.parse(row.fields)))
-    this.onChanged = (e) => this.observe(e.docId, e.key)
+    // Another relay on the same database records the conflicts of the changes it admitted.
+    this.onChanged = (e) => {
+      if (!e.peerRelay) this.observe(e.docId, e.key)
+    }
     store.on('changed', this.onChanged)
   }
 
@@ -85,7 +88,7 @@ export class ConflictTracker {
   }
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: SqlDatabase) {
   return {
     state: db.prepare<[], { doc_id: string; fields: string }>('SELECT * FROM ops_conflict_state'),
     insert: db.prepare<[string, string, string, string, string]>(

@@ -3,7 +3,7 @@
  * alert measures against. They live in the relay's SQLite file, so a restart keeps them, and the CLI
  * and the dashboard share them.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 
 /** What an operator configured for one vessel; null means "use the default" (no budget, default window). */
 export interface VesselOpsSettings {
@@ -39,7 +39,7 @@ const toSettings = (row: Row): VesselOpsSettings => ({
 export class OpsSettingsStore {
   private readonly stmts: ReturnType<typeof prepare>
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDatabase) {
     this.stmts = prepare(db)
   }
 
@@ -74,7 +74,7 @@ export class OpsSettingsStore {
   }
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: SqlDatabase) {
   return {
     get: db.prepare<[string], Row>('SELECT * FROM ops_vessel_settings WHERE imo = ?'),
     all: db.prepare<[], Row>('SELECT * FROM ops_vessel_settings ORDER BY imo'),

@@ -6,7 +6,7 @@
  *
  * Only the Repo's storage ID is persisted, so clients keep recognising the relay across restarts.
  */
-import type Database from 'better-sqlite3'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 import type { StorageAdapterInterface } from '@automerge/automerge-repo'
 import { SqliteStorageAdapter } from '@tally/storage-sqlite'
 
@@ -22,7 +22,7 @@ const isStorageId = (key: StorageKey) => key.length === 1 && key[0] === STORAGE_
 export class ContainerStoreStorage implements StorageAdapterInterface {
   private readonly chunks: SqliteStorageAdapter
 
-  constructor(db: Database.Database) {
+  constructor(db: SqlDatabase) {
     // 'inherit': the relay's connection already runs with synchronous = FULL.
     this.chunks = new SqliteStorageAdapter(db, { synchronous: 'inherit' })
   }
