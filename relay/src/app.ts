@@ -17,6 +17,7 @@ import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
 import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
+import { redactUrl } from '@tally/storage-postgres'
 import { RelayActors } from './actors.ts'
 import { authenticateUser, requireUser } from './auth.ts'
 import type { RelayUser } from './auth.ts'
@@ -34,7 +35,7 @@ import { vesselRoutes } from './routes/vessels.ts'
 import { installOps } from './ops/index.ts'
 import type { OpsHandle, OpsOptions } from './ops/index.ts'
 import { shoreUiRoutes } from './static-ui.ts'
-import { openRelayStores } from './stores.ts'
+import { openRelayStoresAt } from './stores.ts'
 import { syncEndpoint } from './sync/index.ts'
 import type { SyncServiceOptions } from './sync/index.ts'
 
@@ -48,8 +49,13 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 export type RelayExtension = (relay: Relay) => void | Promise<void>
 
 export interface RelayOptions {
-  /** Directory of `relay.sqlite`; created if missing. */
-  dataDir: string
+  /** Directory of `relay.sqlite`; created if missing. Give this or `databaseUrl`. */
+  dataDir?: string
+  /**
+   * A PostgreSQL database (`postgres://USER@HOST:PORT/DB`) shared with other relays: any relay then
+   * serves any vessel and browser, and changes admitted at one reach the others (docs/operations.md).
+   */
+  databaseUrl?: string
   /** Default 0: any free port. */
   port?: number
   /** Default 127.0.0.1. */
@@ -105,7 +111,10 @@ export type RelayCore = Omit<Relay, 'ops'>
 export async function createRelay(options: RelayOptions): Promise<Relay> {
   const logger = options.logger ?? pino({ name: 'relay' })
   const costPerMb = options.costPerMb ?? DEFAULT_USD_PER_MB
-  const stores = openRelayStores(options.dataDir, { costPerMb, logger })
+  if ((options.dataDir === undefined) === (options.databaseUrl === undefined))
+    throw new Error('a relay needs either dataDir (SQLite) or databaseUrl (PostgreSQL)')
+  const where = options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: options.dataDir! }
+  const stores = openRelayStoresAt(where, { costPerMb, logger })
   const closers: (() => void | Promise<void>)[] = []
   try {
     const store = new ContainerStore(stores.db, {
@@ -194,6 +203,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           }
           metrics.close()
           linkServer.close()
+          store.close()
           await new Promise<void>((resolve) => {
             server.close(() => resolve())
             server.closeAllConnections()
@@ -217,7 +227,16 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const address = server.address()
     relay.port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
     relay.url = `http://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
-    logger.info({ url: relay.url, dataDir: options.dataDir, costPerMb }, 'relay listening')
+    logger.info(
+      {
+        url: relay.url,
+        ...(options.databaseUrl
+          ? { database: redactUrl(options.databaseUrl) }
+          : { dataDir: options.dataDir }),
+        costPerMb,
+      },
+      'relay listening',
+    )
     return relay
   } catch (err) {
     for (const fn of closers.reverse()) await Promise.resolve(fn()).catch(() => undefined)

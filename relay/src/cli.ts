@@ -7,14 +7,18 @@
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
  *
+ * Every command takes `--database postgres://USER@HOST:PORT/DB` instead of `--data DIR` to use a
+ * PostgreSQL database shared by several relays (docs/operations.md).
+ *
  * Bad arguments exit with code 2 and a message on stderr. Plaintext tokens are printed once, when
  * issued, and never stored or listed.
  */
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
+import { DatabaseUnavailableError, SchemaTooNewError } from '@tally/storage-sqlite'
 import { createRelay } from './app.ts'
 import { isShoreRole, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'
-import { openRelayStores } from './stores.ts'
+import { openRelayStoresAt, type RelayDatabase } from './stores.ts'
 import { IMO_PATTERN } from './vessels.ts'
 
 /** Exit code for a usage error. */
@@ -27,7 +31,8 @@ const USAGE = `usage: relay <command> [options]
   add-vessel   --data DIR --vessel IMO9811000 --name NAME
   add-user     --data DIR --user NAME --role shore|customs|ops
   revoke-token --data DIR --token-id ID
-  list-tokens  --data DIR [--all]`
+  list-tokens  --data DIR [--all]
+every command takes --database postgres://USER@HOST:PORT/DB instead of --data DIR`
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>
 
@@ -45,6 +50,20 @@ function parse(
   for (const name of required)
     if (typeof values[name] !== 'string' || values[name] === '') throw new UsageError(`--${name} is required`)
   return values
+}
+
+/** `--data DIR` (SQLite) or `--database URL` (PostgreSQL): exactly one. */
+function databaseOption(o: Record<string, string | boolean | undefined>): RelayDatabase {
+  const data = typeof o.data === 'string' && o.data !== '' ? o.data : undefined
+  const database = typeof o.database === 'string' && o.database !== '' ? o.database : undefined
+  if (data && database) throw new UsageError('give --data DIR or --database URL, not both')
+  if (database) {
+    if (!/^postgres(ql)?:\/\//.test(database))
+      throw new UsageError('--database must be a PostgreSQL URL: postgres://USER@HOST:PORT/DB')
+    return { databaseUrl: database }
+  }
+  if (!data) throw new UsageError('--data is required (or --database URL)')
+  return { dataDir: data }
 }
 
 function vesselName(value: string): string {
@@ -75,14 +94,15 @@ async function serve(args: string[]): Promise<void> {
     {
       port: { type: 'string' },
       data: { type: 'string' },
+      database: { type: 'string' },
       host: { type: 'string' },
       'cost-per-mb': { type: 'string' },
     },
-    ['port', 'data'],
+    ['port'],
   )
   const logger = pino({ name: 'relay' })
   const relay = await createRelay({
-    dataDir: o.data as string,
+    ...databaseOption(o),
     port: port(o.port as string),
     host: (o.host as string | undefined) ?? '127.0.0.1',
     costPerMb: costPerMb(o['cost-per-mb'] as string | undefined),
@@ -103,16 +123,21 @@ async function serve(args: string[]): Promise<void> {
 }
 
 function addVessel(args: string[]): void {
-  const o = parse(args, { data: { type: 'string' }, vessel: { type: 'string' }, name: { type: 'string' } }, [
-    'data',
-    'vessel',
-    'name',
-  ])
+  const o = parse(
+    args,
+    {
+      data: { type: 'string' },
+      database: { type: 'string' },
+      vessel: { type: 'string' },
+      name: { type: 'string' },
+    },
+    ['vessel', 'name'],
+  )
   const imo = o.vessel as string
   if (!IMO_PATTERN.test(imo))
     throw new UsageError('--vessel must be IMO followed by 7 digits, e.g. IMO9811000')
   const name = vesselName(o.name as string)
-  const stores = openRelayStores(o.data as string)
+  const stores = openRelayStoresAt(databaseOption(o))
   try {
     const { token, record } = stores.db.transaction(() => {
       const isNew = stores.vessels.add(imo, name)
@@ -127,11 +152,16 @@ function addVessel(args: string[]): void {
 }
 
 function addUser(args: string[]): void {
-  const o = parse(args, { data: { type: 'string' }, user: { type: 'string' }, role: { type: 'string' } }, [
-    'data',
-    'user',
-    'role',
-  ])
+  const o = parse(
+    args,
+    {
+      data: { type: 'string' },
+      database: { type: 'string' },
+      user: { type: 'string' },
+      role: { type: 'string' },
+    },
+    ['user', 'role'],
+  )
   const user = o.user as string
   const role = o.role as string
   if (!USER_NAME_PATTERN.test(user))
@@ -139,7 +169,7 @@ function addUser(args: string[]): void {
       '--user must be 1–64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
     )
   if (!isShoreRole(role)) throw new UsageError(`--role must be one of ${SHORE_ROLES.join(', ')}`)
-  const stores = openRelayStores(o.data as string)
+  const stores = openRelayStoresAt(databaseOption(o))
   try {
     const { token, record } = stores.tokens.issueWithRecord('user', user, role)
     console.log(`user ${user} (${role}): token id ${record.id}; the token is shown once, on the next line:`)
@@ -150,8 +180,12 @@ function addUser(args: string[]): void {
 }
 
 function revokeToken(args: string[]): number {
-  const o = parse(args, { data: { type: 'string' }, 'token-id': { type: 'string' } }, ['data', 'token-id'])
-  const stores = openRelayStores(o.data as string)
+  const o = parse(
+    args,
+    { data: { type: 'string' }, database: { type: 'string' }, 'token-id': { type: 'string' } },
+    ['token-id'],
+  )
+  const stores = openRelayStoresAt(databaseOption(o))
   try {
     const id = o['token-id'] as string
     if (!stores.tokens.revoke(id)) {
@@ -167,8 +201,12 @@ function revokeToken(args: string[]): number {
 }
 
 function listTokens(args: string[]): void {
-  const o = parse(args, { data: { type: 'string' }, all: { type: 'boolean' } }, ['data'])
-  const stores = openRelayStores(o.data as string)
+  const o = parse(
+    args,
+    { data: { type: 'string' }, database: { type: 'string' }, all: { type: 'boolean' } },
+    [],
+  )
+  const stores = openRelayStoresAt(databaseOption(o))
   try {
     const tokens = stores.tokens.list({ includeRevoked: o.all === true })
     console.log(['id', 'kind', 'subject', 'role', 'created', 'revoked'].join('\t'))
@@ -213,6 +251,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       console.error(`relay: ${err.message}\n${USAGE}`)
       process.exitCode = EXIT_USAGE
+    } else if (err instanceof DatabaseUnavailableError || err instanceof SchemaTooNewError) {
+      // An operator's problem, not a bug: the reason without a stack trace.
+      console.error(`relay: cannot start: ${err.message}`)
+      process.exitCode = 1
     } else {
       console.error(`relay: ${(err as Error).stack ?? String(err)}`)
       process.exitCode = 1

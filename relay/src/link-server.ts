@@ -13,6 +13,7 @@ import type { WebSocket } from 'ws'
 import type { Logger } from 'pino'
 import {
   CloseCode,
+  closeCodeForError,
   decodeFrame,
   FrameError,
   MAX_FRAME_BYTES,
@@ -105,7 +106,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
         if (frame.t !== 'hello') throw new FrameError(CloseCode.BadFrame, `expected hello, got ${frame.t}`)
         this.startSession(ws, frame, (data as Buffer).length, log)
       } catch (err) {
-        const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
+        const code = err instanceof FrameError ? err.closeCode : closeCodeForError(err)
         log.warn({ err: (err as Error).message }, 'link connection refused')
         ws.close(code, (err as Error).message.slice(0, 120))
       }
@@ -201,7 +202,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
             'chunk ingested',
           )
       } catch (err) {
-        const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
+        const code = err instanceof FrameError ? err.closeCode : closeCodeForError(err)
         log.warn({ err: (err as Error).message }, 'bad frame from vessel')
         session.fail(new SessionError(code, (err as Error).message))
       }

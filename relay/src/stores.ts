@@ -1,7 +1,9 @@
 /**
- * Opens the relay's data directory: one SQLite file (`relay.sqlite`) holding the documents, the
- * sync bookkeeping, tokens, the actor registry and the vessel register. The CLI and the server open
- * the same file; WAL mode and a busy timeout let `add-user` run while the relay serves.
+ * Opens where the relay keeps everything (documents, the container index, the sync bookkeeping,
+ * tokens, the actor registry, the vessel register, the operator tables): by default one SQLite file
+ * (`relay.sqlite`) in a data directory, or a PostgreSQL database that several relays share
+ * (docs/operations.md). The CLI and the server open the same place; on SQLite, WAL mode and a busy
+ * timeout let `add-user` run while the relay serves.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,6 +19,7 @@ import {
   TokenStore,
   type SqlDatabase,
 } from '@tally/storage-sqlite'
+import { openPostgresDatabase } from '@tally/storage-postgres'
 import { VesselRegistry } from './vessels.ts'
 
 /** The database file inside the data directory. */
@@ -34,13 +37,34 @@ export interface RelayStores<D extends SqlDatabase = SqlDatabase> {
   vessels: VesselRegistry
 }
 
+/** Where a relay keeps its data: a SQLite data directory, or a shared PostgreSQL database URL. */
+export type RelayDatabase = { dataDir: string } | { databaseUrl: string }
+
+/** Opens either kind of {@link RelayDatabase}. */
+export function openRelayStoresAt(
+  where: RelayDatabase,
+  options: { costPerMb?: number; logger?: Logger } = {},
+): RelayStores {
+  if ('databaseUrl' in where) {
+    const db = openPostgresDatabase(where.databaseUrl, {
+      logger: options.logger,
+      applicationName: 'tally-relay',
+    })
+    return storesOn(db, options)
+  }
+  return openRelayStores(where.dataDir, options)
+}
+
 /** Creates `dataDir` if needed and opens (migrating) its database. */
 export function openRelayStores(
   dataDir: string,
   options: { costPerMb?: number; logger?: Logger } = {},
 ): RelayStores<Database.Database> {
   fs.mkdirSync(dataDir, { recursive: true })
-  const db = openTallyDatabase(path.join(dataDir, RELAY_DB_FILE), { logger: options.logger })
+  return storesOn(openTallyDatabase(path.join(dataDir, RELAY_DB_FILE), { logger: options.logger }), options)
+}
+
+function storesOn<D extends SqlDatabase>(db: D, options: { costPerMb?: number }): RelayStores<D> {
   try {
     return {
       db,

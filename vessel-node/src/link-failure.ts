@@ -42,6 +42,8 @@ function words(code: number, detail: string): string {
       return /vessel node/i.test(detail)
         ? 'This vessel node’s disk is full: the sync stopped and will resume once there is room (old sync logs are pruned first; free space on the vessel server).'
         : 'The relay’s disk is full; shore operations must free space before the vessel can sync.'
+    case CloseCode.Unavailable:
+      return `The relay cannot reach its database for now (${detail}); the sync retries on its own.`
     case CloseCode.Internal:
       return /disk full/i.test(detail)
         ? `This vessel node’s disk is full: ${detail}`

@@ -21,8 +21,21 @@ export const CloseCode = {
   Timeout: 4408,
   TooLarge: 4413,
   Internal: 4500,
+  /** The relay's database is away for now (PostgreSQL restarting, no free connection): retry. */
+  Unavailable: 4503,
   DiskFull: 4507,
 } as const
+
+/**
+ * The close code for an unexpected error: `Unavailable` for one that says the storage is away for
+ * now (it carries `unavailable: true`, as the storage packages' DatabaseUnavailableError does),
+ * else `Internal`.
+ */
+export function closeCodeForError(err: unknown): CloseCode {
+  return (err as { unavailable?: unknown } | null)?.unavailable === true
+    ? CloseCode.Unavailable
+    : CloseCode.Internal
+}
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 
 /** Largest frame either side accepts; a chunk is well under it. */

@@ -14,7 +14,13 @@ import type { PlanSink, PlannedChunk } from './changeset.ts'
 import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
-import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES, SUPPORTED_VERSIONS } from './messages.ts'
+import {
+  closeCodeForError,
+  CloseCode,
+  PROTOCOL_VERSION,
+  MAX_CHUNK_PAYLOAD_BYTES,
+  SUPPORTED_VERSIONS,
+} from './messages.ts'
 import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
@@ -123,7 +129,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
       this.handle(frame)
     } catch (err) {
       const e =
-        err instanceof SessionError ? err : new SessionError(CloseCode.Internal, (err as Error).message)
+        err instanceof SessionError ? err : new SessionError(closeCodeForError(err), (err as Error).message)
       this.fail(e)
     }
   }
@@ -238,7 +244,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     }
     const cancelled = () => run !== this.planningRun || this.phase === 'FAILED' || this.phase === 'COMPLETE'
     planOutbox(this.replica.outgoing(), sink, { hinted, cancelled }).catch((err: Error) =>
-      this.fail(new SessionError(CloseCode.Internal, `planning failed: ${err.message}`)),
+      this.fail(new SessionError(closeCodeForError(err), `planning failed: ${err.message}`)),
     )
     return packer
   }

@@ -71,6 +71,8 @@ export function isSharedDatabase(db: SqlDatabase): db is SharedSqlDatabase {
  * The relay answers 503 and closes links with a retryable code; the work can be tried again.
  */
 export class DatabaseUnavailableError extends Error {
+  /** Read by the link to close with its retryable `Unavailable` code. */
+  readonly unavailable = true
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'DatabaseUnavailableError'
