@@ -2,16 +2,19 @@
  * Alerts (issue 6, item 4). Three rules per vessel, evaluated on a timer against the fleet snapshot:
  * - `lag`: no completed sync for longer than the vessel's expected window plus a grace (default 1 h);
  * - `failure_rate`: more than 5 % of the sessions of the last 24 h failed (with enough sessions);
- * - `conflicts`: more than 10 new conflicts in the last hour.
+ * - `conflicts`: more than 10 new conflicts in the last hour;
+ * - `projected_bill`: the day's projected bytes (today's so far, at today's rate until 24:00 UTC)
+ *   exceed the vessel's daily budget, before the budget runs out and the link goes critical-only.
  * An alert fires once, stays active while its rule holds, and resolves when it no longer does. Both
  * transitions are stored (table `ops_alerts`, shown on the dashboard) and POSTed to the webhook.
  */
 import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
+import { formatKb } from '@tally/storage-sqlite'
 import type { FleetOps, VesselOps } from './fleet-ops.ts'
 import type { WebhookNotifier } from './webhook.ts'
 
-export type AlertKind = 'lag' | 'failure_rate' | 'conflicts'
+export type AlertKind = 'lag' | 'failure_rate' | 'conflicts' | 'projected_bill'
 
 /** Thresholds; every one can be set when the relay starts. */
 export interface AlertThresholds {
@@ -104,6 +107,13 @@ export function checkVessel(
       value: v.conflicts.lastHour,
       threshold: t.conflictsPerHour,
       message: `${v.imo}: ${v.conflicts.lastHour} new conflicts in the last hour (> ${t.conflictsPerHour})`,
+    })
+  const budget = v.budget.dailyBytes
+  if (budget !== null && v.dailyBill.projectedBytes > budget)
+    out.set('projected_bill', {
+      value: v.dailyBill.projectedBytes,
+      threshold: budget,
+      message: `${v.imo}: ${v.dailyBill.summary}, above its daily budget of ${formatKb(budget)}`,
     })
   return out
 }
