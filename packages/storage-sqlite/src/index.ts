@@ -44,7 +44,18 @@ export {
   type SyncSessionRecord,
   type SyncTotals,
   type DailySyncTotals,
+  type HourlySyncTotals,
 } from './session-log.ts'
+export {
+  projectDailyBill,
+  dailyBillOf,
+  sumDailyBills,
+  formatKb,
+  MIN_PROJECTION_BASIS_MS,
+  type DailyBill,
+  type DailyBillInput,
+  type DailyBillReport,
+} from './daily-bill.ts'
 export {
   DeadLetterStore,
   type DeadLetterStatus,
