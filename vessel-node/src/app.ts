@@ -143,6 +143,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   store.on('changed', ({ key, origin }) => {
     estimator.invalidate()
     live.container(key.containerId, origin)
+    // The pending counts change with every edit. Without this the panel waited for the engine's
+    // next state change: during an outage that is the next retry, 20–30 s later.
+    live.sync('progress')
     if (origin === 'local') engine.notifyLocalChange()
   })
 

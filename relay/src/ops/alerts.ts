@@ -196,15 +196,6 @@ export class AlertEngine {
     private readonly webhook: WebhookNotifier | null,
     private readonly relayUrl: () => string,
   ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_alerts (
-        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, vessel TEXT NOT NULL, state TEXT NOT NULL,
-        started_at TEXT NOT NULL, resolved_at TEXT, value REAL NOT NULL, threshold REAL NOT NULL,
-        message TEXT NOT NULL, since TEXT);
-      CREATE UNIQUE INDEX IF NOT EXISTS ops_alerts_firing ON ops_alerts (kind, vessel) WHERE state = 'firing';
-      CREATE INDEX IF NOT EXISTS ops_alerts_started ON ops_alerts (started_at)`)
-    // Relays created before alerts said since when their condition held.
-    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(ops_alerts)').all()
-    if (!columns.some((c) => c.name === 'since')) db.exec('ALTER TABLE ops_alerts ADD COLUMN since TEXT')
     this.stmts = prepare(db)
   }
 

@@ -86,13 +86,11 @@ interface Row {
   value: number
 }
 
-/** Table `ops_alert_thresholds`: what operators saved, by threshold name. */
+/** Table `ops_alert_thresholds` (storage migration 4): what operators saved, by threshold name. */
 export class AlertThresholdStore {
   private readonly stmts: ReturnType<typeof prepare>
 
   constructor(private readonly db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_alert_thresholds (
-      name TEXT PRIMARY KEY, value REAL NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)`)
     this.stmts = prepare(db)
   }
 

@@ -23,11 +23,6 @@ export class VesselReports {
   private readonly stmts: ReturnType<typeof prepare>
 
   constructor(db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_vessel_reports (
-        imo TEXT PRIMARY KEY, sync_interval_s INTEGER, updated_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS ops_unreached_attempts (
-        id INTEGER PRIMARY KEY, imo TEXT NOT NULL, reported_at TEXT NOT NULL, attempts INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS ops_unreached_attempts_at ON ops_unreached_attempts (imo, reported_at)`)
     this.stmts = prepare(db)
   }
 
