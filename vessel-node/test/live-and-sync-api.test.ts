@@ -109,7 +109,9 @@ describe('live events and sync endpoints (no relay)', () => {
       breaker: 'closed',
       deadLetters: 0,
       costPerMb: 10,
+      dailyBill: { bytes: 0, projectedBytes: 0, projectedCostUsd: 0, sessions: 0, connections: 0 },
     })
+    expect(body.dailyBill.summary).toBe('today 0.0 KB so far, about 0.0 KB by 24:00, $0.00')
     // Nothing was ever sent: every change of the 5 documents (genesis, shore, vessel, crew edits)
     // is pending, one of them critical (the broken seal).
     expect(body.pendingChanges).toBe(5 * 3 + 2)
@@ -219,5 +221,29 @@ describe('a full node syncing with a relay', () => {
     expect(history).toBeTruthy()
     const bound = relay.registry.forPrincipal(VESSEL).map((b) => b.name)
     expect(bound).toContain('bosun')
+  })
+
+  it("GET /api/sync adds today's bill: bytes so far, the projected day, sessions and connections", async () => {
+    const status = await (await t.api('/api/sync')).json()
+    const bill = status.dailyBill
+    const now = new Date()
+    expect(bill.day).toBe(now.toISOString().slice(0, 10))
+    expect(bill.bytesUp).toBe(status.today.bytesUp)
+    expect(bill.bytesDown).toBe(status.today.bytesDown)
+    expect(bill.bytes).toBe(bill.bytesUp + bill.bytesDown)
+    expect(bill.bytes).toBeGreaterThan(0)
+    expect(bill.projectedBytes).toBeGreaterThanOrEqual(bill.bytes)
+    expect(bill.projectedCostUsd).toBeCloseTo((bill.projectedBytes / 1e6) * 10, 2)
+    const sessions = await (await t.api('/api/sync/sessions?limit=500')).json()
+    const today = sessions.filter((s: { startedAt: string }) => s.startedAt.startsWith(bill.day))
+    expect(bill.sessions).toBe(today.length)
+    expect(bill.connections).toBe(today.length)
+    expect(bill.hourly).toHaveLength(24)
+    const thisHour = bill.hourly[now.getUTCHours()]
+    // The sessions may have started in the previous hour if the test straddles one.
+    const lastTwo =
+      thisHour.bytesUp + thisHour.bytesDown + (bill.hourly[now.getUTCHours() - 1]?.bytesDown ?? 0)
+    expect(lastTwo).toBeGreaterThan(0)
+    expect(bill.summary).toMatch(/^today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d$/)
   })
 })

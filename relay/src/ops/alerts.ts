@@ -119,12 +119,6 @@ export class AlertEngine {
     private readonly webhook: WebhookNotifier | null,
     private readonly relayUrl: () => string,
   ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_alerts (
-        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, vessel TEXT NOT NULL, state TEXT NOT NULL,
-        started_at TEXT NOT NULL, resolved_at TEXT, value REAL NOT NULL, threshold REAL NOT NULL,
-        message TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS ops_alerts_firing ON ops_alerts (kind, vessel) WHERE state = 'firing';
-      CREATE INDEX IF NOT EXISTS ops_alerts_started ON ops_alerts (started_at)`)
     this.stmts = prepare(db)
   }
 
