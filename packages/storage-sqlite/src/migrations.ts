@@ -169,6 +169,17 @@ export const MIGRATIONS: readonly Migration[] = [
         db.exec(`ALTER TABLE containers ADD COLUMN critical INTEGER NOT NULL DEFAULT 1`)
     },
   },
+  {
+    version: 4,
+    description: 'container index: port of discharge, for the shore list filter',
+    up: (db) => {
+      db.exec(`ALTER TABLE containers ADD COLUMN pod TEXT`)
+      // Existing rows learn their port the next time a list asks (the row refreshes from its
+      // document once, as for any summary that waits for the document).
+      db.exec(`UPDATE containers SET dirty = 1`)
+      db.exec(`CREATE INDEX containers_updated ON containers (updated_at)`)
+    },
+  },
 ]
 
 /**
