@@ -191,6 +191,20 @@ export const MIGRATIONS: readonly Migration[] = [
       if (!columns.includes('since')) db.exec(`ALTER TABLE ops_alerts ADD COLUMN since TEXT`)
     },
   },
+  {
+    version: 5,
+    description: 'container index: port of discharge, for the shore list filter',
+    up: (db) => {
+      const columns = (db.prepare(`PRAGMA table_info(containers)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('pod')) db.exec(`ALTER TABLE containers ADD COLUMN pod TEXT`)
+      // Existing rows learn their port the next time a list asks (the row refreshes from its
+      // document once, as for any summary that waits for the document).
+      db.exec(`UPDATE containers SET dirty = 1`)
+      db.exec(`CREATE INDEX IF NOT EXISTS containers_updated ON containers (updated_at)`)
+    },
+  },
 ]
 
 /**
