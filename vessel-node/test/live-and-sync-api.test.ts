@@ -126,6 +126,33 @@ describe('live events and sync endpoints (no relay)', () => {
     expect(await (await t.api('/api/dead-letters')).json()).toEqual([])
   })
 
+  it('pushes the pending counts by priority as soon as an edit is acknowledged', async () => {
+    const abort = new AbortController()
+    const res = await fetch(`${t.node.url}/api/events?token=${encodeURIComponent(t.crewToken)}`, {
+      signal: abort.signal,
+    })
+    try {
+      const events = new EventReader(res)
+      const first = await events.until((e) => e === 'sync')
+      const before = first.data.pendingByPriority.critical as number
+      const patched = await t.api(`/api/containers/${seeded[4]!.containerId}`, {
+        method: 'PATCH',
+        json: { physical: { condition: 'DAMAGED', damage: 'dent in the door' } },
+      })
+      expect(patched.status).toBe(200)
+      const acknowledgedAt = Date.now()
+      // The engine is stopped, so no state change carries the counts: the edit itself must.
+      const after = await events.until(
+        (e, d) => e === 'sync' && d.pendingByPriority.critical === before + 1,
+        2_000,
+      )
+      expect(after.data.pendingComplete).toBe(true)
+      expect(Date.now() - acknowledgedAt).toBeLessThan(1_000)
+    } finally {
+      abort.abort()
+    }
+  })
+
   it('POST /api/sync answers 202 and the attempt fails in words', async () => {
     t.node.engine.start()
     const res = await t.api('/api/sync', { method: 'POST' })

@@ -15,7 +15,14 @@ export {
   DEFAULT_BUSY_TIMEOUT_MS,
   type OpenTallyDatabaseOptions,
 } from './tally-database.ts'
-export { migrate, schemaVersion, MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts'
+export {
+  migrate,
+  schemaVersion,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  SchemaTooNewError,
+  type Migration,
+} from './migrations.ts'
 export {
   DiskFullError,
   isSqliteFullError,

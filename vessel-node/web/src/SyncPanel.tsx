@@ -33,7 +33,15 @@ export function SyncBadge({ sync, live }: { sync: SyncStatus | null; live: boole
       className={`syncbadge syncbadge--${state.tone}`}
       href={hrefOf.sync()}
       data-testid="sync-badge"
-      title={live ? 'Live' : 'Live updates paused'}
+      title={[
+        sync.linkUp ? 'Link up' : 'Link down',
+        state.label,
+        sync.pendingChanges > 0 ? `${formatCount(sync.pendingChanges)} pending` : null,
+        sync.budget?.limited ? 'Critical only' : null,
+        live ? 'Live' : 'Live updates paused',
+      ]
+        .filter(Boolean)
+        .join(' · ')}
     >
       <span className={`dot dot--${sync.linkUp ? 'up' : 'down'}`} aria-hidden="true" />
       <span>{sync.linkUp ? 'Link up' : 'Link down'}</span>
