@@ -21,8 +21,12 @@ import { RelayActors } from './actors.ts'
 import { authenticateUser, requireUser } from './auth.ts'
 import type { RelayUser } from './auth.ts'
 import type { RelayContext } from './context.ts'
+import { dcsaEndpoint } from './dcsa/index.ts'
+import type { DcsaHandle, DcsaOptions } from './dcsa/index.ts'
 import { ContainerEditor } from './editor.ts'
 import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
+import { integrationGate, integrationRateLimit } from './integrations.ts'
+import type { IntegrationLimits } from './integrations.ts'
 import { LinkServer } from './link-server.ts'
 import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
@@ -64,6 +68,10 @@ export interface RelayOptions {
   ops?: OpsOptions
   /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
   sync?: SyncServiceOptions | false
+  /** DCSA Track & Trace events and subscriptions (relay/src/dcsa): on by default. */
+  dcsa?: DcsaOptions | false
+  /** The request-rate limit of integration tokens (relay/src/integrations.ts). */
+  integrationLimits?: IntegrationLimits
 }
 
 /** Bytes a vessel may still move over the link today, or null when it has no budget. */
@@ -89,6 +97,8 @@ export interface Relay {
   metrics: RelayMetrics
   /** The operator tools: dashboard services, alerts, budgets. */
   ops: OpsHandle
+  /** The DCSA event feed and subscription delivery, unless switched off. */
+  dcsa?: DcsaHandle
   /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
   setBudgetSource(source: BudgetSource): void
   /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
@@ -142,7 +152,13 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
     })
-    app.use('/api', requireUser(stores.tokens), express.json({ limit: MAX_BODY_BYTES }))
+    app.use(
+      '/api',
+      requireUser(stores.tokens, { integrations: true }),
+      integrationRateLimit(options.integrationLimits),
+      express.json({ limit: MAX_BODY_BYTES }),
+      integrationGate,
+    )
     app.use('/api/me', meRoutes())
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
@@ -203,7 +219,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         })()),
     }
     const relay: Relay = Object.assign(base, { ops: installOps(base, options.ops) })
-    const builtIn = options.sync === false ? [] : [syncEndpoint(options.sync)]
+    const builtIn = [
+      ...(options.sync === false ? [] : [syncEndpoint(options.sync)]),
+      ...(options.dcsa === false
+        ? []
+        : [dcsaEndpoint({ ...options.dcsa, limits: options.dcsa?.limits ?? options.integrationLimits })]),
+    ]
     for (const extension of [...builtIn, ...(options.extensions ?? [])]) await extension(relay)
 
     const host = options.host ?? '127.0.0.1'

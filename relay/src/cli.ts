@@ -4,6 +4,7 @@
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10]
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME   # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops # last stdout line: token
+ *   npm run relay -- add-integration --data DIR --name NAME --scope read|customs # last line: token
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
  *
@@ -13,7 +14,13 @@
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createRelay } from './app.ts'
-import { isShoreRole, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'
+import {
+  INTEGRATION_SCOPES,
+  isIntegrationScope,
+  isShoreRole,
+  SHORE_ROLES,
+  USER_NAME_PATTERN,
+} from './auth.ts'
 import { openRelayStores } from './stores.ts'
 import { IMO_PATTERN } from './vessels.ts'
 
@@ -26,6 +33,7 @@ const USAGE = `usage: relay <command> [options]
   serve        --port PORT --data DIR [--host 127.0.0.1] [--cost-per-mb 10]
   add-vessel   --data DIR --vessel IMO9811000 --name NAME
   add-user     --data DIR --user NAME --role shore|customs|ops
+  add-integration --data DIR --name NAME --scope read|customs
   revoke-token --data DIR --token-id ID
   list-tokens  --data DIR [--all]`
 
@@ -149,6 +157,32 @@ function addUser(args: string[]): void {
   }
 }
 
+function addIntegration(args: string[]): void {
+  const o = parse(args, { data: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' } }, [
+    'data',
+    'name',
+    'scope',
+  ])
+  const name = o.name as string
+  const scope = o.scope as string
+  if (!USER_NAME_PATTERN.test(name))
+    throw new UsageError(
+      '--name must be 1–64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+    )
+  if (!isIntegrationScope(scope))
+    throw new UsageError(`--scope must be one of ${INTEGRATION_SCOPES.join(', ')}`)
+  const stores = openRelayStores(o.data as string)
+  try {
+    const { token, record } = stores.tokens.issueWithRecord('integration', name, scope)
+    console.log(
+      `integration ${name} (scope ${scope}): token id ${record.id}; revoke with revoke-token --token-id ${record.id}. The token is shown once, on the next line:`,
+    )
+    console.log(token)
+  } finally {
+    stores.db.close()
+  }
+}
+
 function revokeToken(args: string[]): number {
   const o = parse(args, { data: { type: 'string' }, 'token-id': { type: 'string' } }, ['data', 'token-id'])
   const stores = openRelayStores(o.data as string)
@@ -190,6 +224,9 @@ async function main(argv: string[]): Promise<number> {
       return 0
     case 'add-user':
       addUser(args)
+      return 0
+    case 'add-integration':
+      addIntegration(args)
       return 0
     case 'revoke-token':
       return revokeToken(args)

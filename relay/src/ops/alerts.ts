@@ -11,7 +11,19 @@ import type { Logger } from 'pino'
 import type { FleetOps, VesselOps } from './fleet-ops.ts'
 import type { WebhookNotifier } from './webhook.ts'
 
-export type AlertKind = 'lag' | 'failure_rate' | 'conflicts'
+export type AlertKind = 'lag' | 'failure_rate' | 'conflicts' | 'callback'
+
+/**
+ * A rule about something other than a vessel (a subscriber's failing callback, say): it returns a
+ * verdict per subject that breaks it now. Subjects are shown where vessels are.
+ */
+export type ExtraAlertRule = () => {
+  kind: AlertKind
+  subject: string
+  value: number
+  threshold: number
+  message: string
+}[]
 
 /** Thresholds; every one can be set when the relay starts. */
 export interface AlertThresholds {
@@ -23,6 +35,8 @@ export interface AlertThresholds {
   minSessions: number
   /** New conflicts per hour above which `conflicts` fires. Default 10. */
   conflictsPerHour: number
+  /** Failed deliveries in a row after which a subscriber's `callback` alert fires. Default 5. */
+  callbackFailures: number
 }
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = {
@@ -30,6 +44,7 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
   failureRate: 0.05,
   minSessions: 10,
   conflictsPerHour: 10,
+  callbackFailures: 5,
 }
 
 export interface Alert {
@@ -110,6 +125,7 @@ export function checkVessel(
 
 export class AlertEngine {
   private readonly stmts: ReturnType<typeof prepare>
+  private readonly extraRules: ExtraAlertRule[] = []
 
   constructor(
     db: Database.Database,
@@ -126,6 +142,11 @@ export class AlertEngine {
       CREATE UNIQUE INDEX IF NOT EXISTS ops_alerts_firing ON ops_alerts (kind, vessel) WHERE state = 'firing';
       CREATE INDEX IF NOT EXISTS ops_alerts_started ON ops_alerts (started_at)`)
     this.stmts = prepare(db)
+  }
+
+  /** Adds a rule evaluated with the vessel rules (see {@link ExtraAlertRule}). */
+  addRule(rule: ExtraAlertRule): void {
+    this.extraRules.push(rule)
   }
 
   /** Whether a webhook is configured (shown on the dashboard). */
@@ -149,20 +170,28 @@ export class AlertEngine {
     const fired: Alert[] = []
     const resolved: Alert[] = []
     const firing = new Map(this.active().map((a) => [`${a.kind} ${a.vessel}`, a]))
-    for (const v of this.fleet.snapshot(0, now)) {
-      for (const [kind, f] of checkVessel(v, this.thresholds)) {
-        const key = `${kind} ${v.imo}`
-        const open = firing.get(key)
-        firing.delete(key)
-        if (open) {
-          this.stmts.update.run(f.value, f.message, open.id)
-          continue
-        }
-        const id = Number(
-          this.stmts.insert.run(kind, v.imo, at, f.value, f.threshold, f.message).lastInsertRowid,
-        )
-        fired.push(toAlert(this.stmts.get.get(id)!))
+    const verdicts: {
+      kind: AlertKind
+      subject: string
+      value: number
+      threshold: number
+      message: string
+    }[] = []
+    for (const v of this.fleet.snapshot(0, now))
+      for (const [kind, f] of checkVessel(v, this.thresholds)) verdicts.push({ kind, subject: v.imo, ...f })
+    for (const rule of this.extraRules) verdicts.push(...rule())
+    for (const f of verdicts) {
+      const key = `${f.kind} ${f.subject}`
+      const open = firing.get(key)
+      firing.delete(key)
+      if (open) {
+        this.stmts.update.run(f.value, f.message, open.id)
+        continue
       }
+      const id = Number(
+        this.stmts.insert.run(f.kind, f.subject, at, f.value, f.threshold, f.message).lastInsertRowid,
+      )
+      fired.push(toAlert(this.stmts.get.get(id)!))
     }
     // Whatever is still in `firing` no longer holds (or its vessel is gone).
     for (const open of firing.values()) {

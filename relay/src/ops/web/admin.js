@@ -340,7 +340,8 @@ export async function alertsView() {
       null,
       h('td', null, x.state === 'firing' ? badge('firing', 'bad') : badge('resolved', 'ok')),
       h('td', null, x.kind),
-      h('td', null, h('a', { href: `#/vessels/${x.vessel}` }, x.vessel)),
+      // A callback alert is about a subscription, not a vessel.
+      h('td', null, x.kind === 'callback' ? x.vessel : h('a', { href: `#/vessels/${x.vessel}` }, x.vessel)),
       h('td', null, x.message),
       h('td', null, time(x.startedAt)),
       h('td', null, time(x.resolvedAt)),
@@ -351,7 +352,7 @@ export async function alertsView() {
     h(
       'p',
       { class: 'muted' },
-      `Rules: lag beyond the vessel's expected window + ${t.lagGraceS / 3600} h; failure rate above ${t.failureRate * 100} % (at least ${t.minSessions} sessions in 24 h); more than ${t.conflictsPerHour} conflicts in an hour. `,
+      `Rules: lag beyond the vessel's expected window + ${t.lagGraceS / 3600} h; failure rate above ${t.failureRate * 100} % (at least ${t.minSessions} sessions in 24 h); more than ${t.conflictsPerHour} conflicts in an hour; a subscriber's callback failing ${t.callbackFailures ?? 5} times in a row. `,
       a.webhook
         ? 'Notifications go to the configured webhook.'
         : 'No webhook configured (relay serve --alert-webhook URL).',

@@ -8,7 +8,12 @@
 import { api, badge, bytes, duration, figure, h, pct, time, usd } from './dom.js'
 import { perDayChart, sessionBytesChart, sessionDurationChart } from './charts.js'
 
-const ALERT_NAMES = { lag: 'lag', failure_rate: 'failure rate', conflicts: 'conflicts' }
+const ALERT_NAMES = {
+  lag: 'lag',
+  failure_rate: 'failure rate',
+  conflicts: 'conflicts',
+  callback: 'subscriber callback',
+}
 
 /** @param {any} v */
 function lagBadge(v) {
