@@ -12,7 +12,7 @@ import http from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import express, { Router } from 'express'
-import type { Express } from 'express'
+import type { Express, RequestHandler } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
@@ -97,6 +97,8 @@ export interface Relay {
   metrics: RelayMetrics
   /** The operator tools: dashboard services, alerts, budgets. */
   ops: OpsHandle
+  /** The per-token request limit of integrations, shared by every route that admits them. */
+  integrationLimiter: RequestHandler
   /** The DCSA event feed and subscription delivery, unless switched off. */
   dcsa?: DcsaHandle
   /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
@@ -152,10 +154,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
     })
+    const integrationLimiter = integrationRateLimit(options.integrationLimits)
     app.use(
       '/api',
       requireUser(stores.tokens, { integrations: true }),
-      integrationRateLimit(options.integrationLimits),
+      integrationLimiter,
       express.json({ limit: MAX_BODY_BYTES }),
       integrationGate,
     )
@@ -187,6 +190,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       app,
       routes,
       apiRoutes,
+      integrationLimiter,
       upgradeHandlers,
       context,
       store,
@@ -221,9 +225,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     const relay: Relay = Object.assign(base, { ops: installOps(base, options.ops) })
     const builtIn = [
       ...(options.sync === false ? [] : [syncEndpoint(options.sync)]),
-      ...(options.dcsa === false
-        ? []
-        : [dcsaEndpoint({ ...options.dcsa, limits: options.dcsa?.limits ?? options.integrationLimits })]),
+      ...(options.dcsa === false ? [] : [dcsaEndpoint(options.dcsa)]),
     ]
     for (const extension of [...builtIn, ...(options.extensions ?? [])]) await extension(relay)
 

@@ -81,7 +81,9 @@ function client(relay: Relay, token: string) {
   }
 }
 
-const setStatus = (status: string) => ({ customs: { status, ...(status === 'HELD' ? { holdReason: 'x-ray' } : {}) } })
+const setStatus = (status: string) => ({
+  customs: { status, ...(status === 'HELD' ? { holdReason: 'x-ray' } : {}) },
+})
 
 describe('DCSA event subscriptions', () => {
   it('deliver matching events in order, signed with the shared secret, across a restart', async () => {
@@ -95,7 +97,9 @@ describe('DCSA event subscriptions', () => {
     const shore = relay.context.tokens.issue('user', 'alice', 'shore')
     const ops = relay.context.tokens.issue('user', 'olga', 'ops')
     let api = client(relay, shore)
-    expect((await api('POST', `/api/vessels/${VESSEL}/containers`, [booking(1), booking(2)])).status).toBe(201)
+    expect((await api('POST', `/api/vessels/${VESSEL}/containers`, [booking(1), booking(2)])).status).toBe(
+      201,
+    )
 
     const secret = randomBytes(32).toString('base64')
     const created = await api('POST', '/dcsa/tnt/v2/event-subscriptions', {
@@ -193,15 +197,24 @@ describe('DCSA event subscriptions', () => {
     const post = async (body: unknown) => (await api('POST', '/dcsa/tnt/v2/event-subscriptions', body)).body
     const secret = randomBytes(32).toString('base64')
     expect((await post({ callbackUrl: 'ftp://x', secret })).error.field).toBe('callbackUrl')
-    expect((await post({ callbackUrl: 'http://127.0.0.1:1/', secret: 'c2hvcnQ=' })).error.field).toBe('secret')
+    expect((await post({ callbackUrl: 'http://127.0.0.1:1/', secret: 'c2hvcnQ=' })).error.field).toBe(
+      'secret',
+    )
     expect((await post({ callbackUrl: 'http://127.0.0.1:1/' })).error).toMatchObject({
       field: 'secret',
       message: 'secret: is required',
     })
     expect(
-      (await post({ callbackUrl: 'http://127.0.0.1:1/', secret, filters: { equipmentEventTypeCode: ['XXXX'] } }))
-        .error.field,
+      (
+        await post({
+          callbackUrl: 'http://127.0.0.1:1/',
+          secret,
+          filters: { equipmentEventTypeCode: ['XXXX'] },
+        })
+      ).error.field,
     ).toBe('filters.equipmentEventTypeCode.0')
-    expect((await post({ callbackUrl: 'http://127.0.0.1:1/', secret, colour: 'red' })).error.field).toBe('colour')
+    expect((await post({ callbackUrl: 'http://127.0.0.1:1/', secret, colour: 'red' })).error.field).toBe(
+      'colour',
+    )
   })
 })

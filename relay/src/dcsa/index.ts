@@ -8,7 +8,6 @@ import { Router } from 'express'
 import { TallyError } from '@tally/manifest'
 import type { Relay, RelayExtension } from '../app.ts'
 import { userOf } from '../auth.ts'
-import type { IntegrationLimits } from '../integrations.ts'
 import { SubscriptionDelivery } from './delivery.ts'
 import type { DeliveryOptions } from './delivery.ts'
 import { DcsaIndexer } from './indexer.ts'
@@ -20,7 +19,6 @@ export { notificationSignature } from './delivery.ts'
 
 export interface DcsaOptions {
   delivery?: DeliveryOptions
-  limits?: IntegrationLimits
 }
 
 /** What tests and other parts reach as `relay.dcsa`. */
@@ -45,7 +43,7 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
         flush: () => indexer.flush(),
         wake: () => delivery.wake(),
         logger,
-        limits: options.limits,
+        limiter: relay.integrationLimiter,
       }),
     )
     relay.apiRoutes.use('/ops/subscriptions', subscriptionOpsRoutes(relay))

@@ -5,14 +5,12 @@
  */
 import { randomUUID } from 'node:crypto'
 import express, { Router } from 'express'
-import type { ErrorRequestHandler, Request } from 'express'
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { httpStatusOf, parseWith, TallyError } from '@tally/manifest'
 import type { DcsaEventStore, SubscriptionRecord, SubscriptionStore, TokenStore } from '@tally/storage-sqlite'
 import { requireUser, userOf } from '../auth.ts'
 import { MAX_BODY_BYTES, toTallyError } from '../http-errors.ts'
-import { integrationRateLimit } from '../integrations.ts'
-import type { IntegrationLimits } from '../integrations.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import type { EventCursor } from './cursor.ts'
 import { DCSA_TNT_VERSION } from './derive.ts'
@@ -42,7 +40,8 @@ export interface DcsaRouteDeps {
   /** New subscription or secret: look for due deliveries now. */
   wake: () => void
   logger: Logger
-  limits?: IntegrationLimits
+  /** The relay's per-token limit of integrations (relay/src/integrations.ts). */
+  limiter: RequestHandler
 }
 
 const FILTER_KEYS = Object.keys(subscriptionFiltersSchema.shape) as (keyof SubscriptionFilters)[]
@@ -76,7 +75,7 @@ function view(s: SubscriptionRecord) {
 
 export function dcsaRoutes(deps: DcsaRouteDeps): Router {
   const router = Router()
-  router.use(requireUser(deps.tokens, { integrations: true }), integrationRateLimit(deps.limits))
+  router.use(requireUser(deps.tokens, { integrations: true }), deps.limiter)
   router.use(express.json({ limit: MAX_BODY_BYTES }))
   router.use((_req, res, next) => {
     res.setHeader('API-Version', DCSA_TNT_VERSION)

@@ -122,14 +122,10 @@ export const eventsQuerySchema = z
       .meta({
         description: `Page size; default ${DEFAULT_EVENT_LIMIT}, at most ${MAX_EVENT_LIMIT} (larger is capped).`,
       }),
-    cursor: z
-      .string()
-      .max(4000)
-      .optional()
-      .meta({
-        description:
-          'The opaque value of a Next-Page link; it carries the filters, which need not be repeated.',
-      }),
+    cursor: z.string().max(4000).optional().meta({
+      description:
+        'The opaque value of a Next-Page link; it carries the filters, which need not be repeated.',
+    }),
     // DCSA lists `sort`; the feed has one order, the order in which the relay admitted the facts.
     sort: z.string().max(200).optional(),
   })
