@@ -64,8 +64,7 @@ async function start(dir: string): Promise<Relay> {
   return createRelay({
     dataDir: dir,
     logger: pino({ level: 'silent' }),
-    dcsa: { delivery: { retryBaseMs: 40, retryMaxMs: 200, pollMs: 20 } },
-    ops: { thresholds: { callbackFailures: 2 } },
+    dcsa: { delivery: { retryBaseMs: 40, retryMaxMs: 200, pollMs: 20 }, callbackAlertFailures: 2 },
   })
 }
 

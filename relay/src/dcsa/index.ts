@@ -17,8 +17,13 @@ export { DCSA_BASE } from './routes.ts'
 export { deriveEvents, stableEventId, DCSA_TNT_VERSION } from './derive.ts'
 export { notificationSignature } from './delivery.ts'
 
+/** Failed deliveries in a row after which a subscriber's `callback` alert fires. */
+export const CALLBACK_ALERT_FAILURES = 5
+
 export interface DcsaOptions {
   delivery?: DeliveryOptions
+  /** Default {@link CALLBACK_ALERT_FAILURES}. */
+  callbackAlertFailures?: number
 }
 
 /** What tests and other parts reach as `relay.dcsa`. */
@@ -47,15 +52,17 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
       }),
     )
     relay.apiRoutes.use('/ops/subscriptions', subscriptionOpsRoutes(relay))
+    const failures = options.callbackAlertFailures ?? CALLBACK_ALERT_FAILURES
     relay.ops.alerts.addRule(() =>
       ctx.subscriptions
         .list()
-        .filter((s) => s.attempts >= relay.ops.alerts.thresholds.callbackFailures)
+        .filter((s) => s.attempts >= failures)
         .map((s) => ({
           kind: 'callback' as const,
           subject: `subscription ${s.id}`,
           value: s.attempts,
-          threshold: relay.ops.alerts.thresholds.callbackFailures,
+          threshold: failures,
+          ...(s.failingSince ? { since: s.failingSince } : {}),
           message: `callback ${s.callbackUrl} of ${s.owner.replace(/^user:/, '')} failed ${s.attempts} times since ${s.failingSince}: ${s.lastError}`,
         })),
     )

@@ -352,7 +352,7 @@ export async function alertsView() {
     h(
       'p',
       { class: 'muted' },
-      `Rules: lag beyond the vessel's expected window + ${t.lagGraceS / 3600} h; failure rate above ${t.failureRate * 100} % (at least ${t.minSessions} sessions in 24 h); more than ${t.conflictsPerHour} conflicts in an hour; a subscriber's callback failing ${t.callbackFailures ?? 5} times in a row. `,
+      `Rules: lag beyond the vessel's expected window + ${t.lagGraceS / 3600} h; failure rate above ${t.failureRate * 100} % (at least ${t.minSessions} sessions in 24 h); more than ${t.conflictsPerHour} conflicts in an hour. `,
       a.webhook
         ? 'Notifications go to the configured webhook.'
         : 'No webhook configured (relay serve --alert-webhook URL).',
