@@ -5,6 +5,7 @@
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME [--create]  # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops [--create] # last stdout line: token
  *   npm run relay -- add-integration --data DIR --name NAME --scope read|customs [--create] # last line: token
+ *   npm run relay -- add-scrape-token --data DIR --name NAME [--create]    # last stdout line: token (/metrics only)
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
  *
@@ -22,6 +23,7 @@ import {
   INTEGRATION_SCOPES,
   isIntegrationScope,
   isShoreRole,
+  SCRAPE_ROLE,
   SHORE_ROLES,
   USER_NAME_PATTERN,
 } from './auth.ts'
@@ -186,6 +188,28 @@ const ADD_INTEGRATION: Command = {
   },
 }
 
+const ADD_SCRAPE_TOKEN: Command = {
+  usage: `relay add-scrape-token --data DIR --name NAME [--create]
+  Issues a token that reads /metrics and nothing else (for Prometheus); it is the last stdout line.
+  An ops user token reads /metrics too.`,
+  options: { data: { type: 'string' }, name: { type: 'string' }, create: { type: 'boolean' } },
+  required: ['data', 'name'],
+  run(o) {
+    const name = o.name as string
+    if (!USER_NAME_PATTERN.test(name))
+      throw new UsageError('--name must be 1–64 letters, digits, ".", "_", "@" or "-"', this.usage)
+    const stores = openForChange(o.data as string, o.create === true)
+    try {
+      const { token, record } = stores.tokens.issueWithRecord('user', name, SCRAPE_ROLE)
+      console.log(`scrape token ${name}: token id ${record.id}; the token is shown once, on the next line:`)
+      console.log(token)
+      return 0
+    } finally {
+      stores.db.close()
+    }
+  },
+}
+
 const REVOKE_TOKEN: Command = {
   usage: `relay revoke-token --data DIR --token-id ID
   Revokes a token at once (a running relay refuses it on the next request; open links close).
@@ -258,6 +282,7 @@ const COMMANDS: Record<string, Command> = {
   'add-vessel': ADD_VESSEL,
   'add-user': ADD_USER,
   'add-integration': ADD_INTEGRATION,
+  'add-scrape-token': ADD_SCRAPE_TOKEN,
   'revoke-token': REVOKE_TOKEN,
   'list-tokens': LIST_TOKENS,
 }
