@@ -1,0 +1,110 @@
+/**
+ * The customs clerk's list in Chromium: every container across vessels in pages, sortable columns,
+ * the crew app's filters, a search word that finds a state ("damaged"), and the morning question
+ * "which boxes came back damaged or with a broken seal today" answered in two clicks from the fleet
+ * view, after a real link window brought the crew's reports ashore. The screenshot
+ * docs/screenshots/shore-list-damaged-today.png comes from here (UPDATE_SCREENSHOTS=1).
+ */
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { saveScreenshot } from './screenshots.ts'
+import { CHROMIUM_WAIT_MS, containerNo, startShoreWorld, VESSEL } from './shore-fixture.ts'
+import type { ShoreWorld } from './shore-fixture.ts'
+
+const UI_TIMEOUT_MS = 15_000
+const THIRD_VESSEL = 'IMO9700002'
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT_MS, interval: 100 })
+
+describe('shore list in Chromium', () => {
+  let world: ShoreWorld
+  let page: Page
+  const errors: string[] = []
+  const rowIds = () =>
+    page
+      .getByTestId('container-row')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-container-id')))
+
+  beforeAll(async () => {
+    world = await startShoreWorld()
+    // A third vessel with 60 boxes, so the fleet has more than one page (24 + 9 + 60).
+    world.relay.context.vessels.add(THIRD_VESSEL, 'MV Southern Cross')
+    const booked = await world.api(
+      'POST',
+      `/api/vessels/${THIRD_VESSEL}/containers`,
+      Array.from({ length: 60 }, (_, i) => ({
+        containerId: containerNo(500 + i),
+        isoType: '22G1',
+        voyage: '031W',
+        cargo: { booking: `BK${500 + i}`, pol: 'SGSIN', pod: i % 2 ? 'NLRTM' : 'DEHAM', vgmKg: 18_000 },
+        customs: { status: 'PENDING', hsCodes: [] },
+        physical: { state: 'LOADED', stowage: `${String(20 + (i % 10)).padStart(3, '0')}0${i % 2}82` },
+      })),
+    )
+    expect(booked.status).toBe(201)
+    // The crew aboard report a damaged box and a broken seal; the next link window brings them ashore.
+    const crew = world.vessel.tokens.issue('crew', 'bosun', 'vessel')
+    const report = async (n: number, physical: unknown) => {
+      const res = await fetch(`${world.vessel.url}/api/containers/${containerNo(n)}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${crew}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ physical }),
+      })
+      expect(res.status, await res.text()).toBe(200)
+    }
+    await report(4, { condition: 'DAMAGED', damage: 'Crushed corner post' })
+    await report(7, { sealIntact: false, observedSeal: 'CUT' })
+    await world.linkWindow()
+    ;({ page } = await world.signedIn(world.users.carl))
+    page.on('pageerror', (e) => errors.push(e.message))
+  }, CHROMIUM_WAIT_MS + 120_000)
+  afterAll(async () => {
+    await world?.close()
+  })
+
+  it('answers "damaged or broken seal today" in two clicks from the fleet view', async () => {
+    await page.goto(world.baseUrl)
+    await page.getByTestId('fleet-table').waitFor({ timeout: UI_TIMEOUT_MS })
+    await page.getByTestId('nav-search').click() // 1
+    await page.getByTestId('preset-exceptions-today').click() // 2
+    await eventually(async () => (await rowIds()).sort()).toEqual([containerNo(4), containerNo(7)].sort())
+    expect(await page.getByTestId('preset-exceptions-today').getAttribute('aria-pressed')).toBe('true')
+    await page.evaluate('window.scrollTo(0, 0)')
+    await saveScreenshot(page, 'shore-list-damaged-today', { fullPage: true })
+  })
+
+  it('finds the damaged boxes by the word, and filters by seal, POD and vessel', async () => {
+    await page.goto(`${world.baseUrl}#/search`)
+    await page.getByTestId('search-q').fill('damaged')
+    await eventually(rowIds).toEqual([containerNo(4)])
+    await page.getByTestId('search-q').fill('')
+    await page.getByTestId('filter-seal').selectOption('broken')
+    await eventually(rowIds).toEqual([containerNo(7)])
+    await page.getByTestId('filter-seal').selectOption('')
+    await page.getByTestId('filter-pod').fill('NLRTM')
+    await eventually(() => page.getByTestId('search-total').textContent()).toBe('30 found')
+    await page.getByTestId('filter-vessel').selectOption(VESSEL)
+    await eventually(() => page.getByTestId('search-total').textContent()).toBe('None found')
+  })
+
+  it('pages over every container across vessels, and sorts by a column both ways', async () => {
+    await page.goto(`${world.baseUrl}#/search`)
+    await eventually(() => page.getByTestId('search-total').textContent()).toBe('1–50 of 93')
+    expect(await page.getByTestId('container-row').count()).toBe(50)
+    await page.getByTestId('page-next').click()
+    await eventually(() => page.getByTestId('search-total').textContent()).toBe('51–93 of 93')
+    expect(await page.getByTestId('page-of').textContent()).toBe('Page 2 of 2')
+
+    await page.getByTestId('sort-pod').click()
+    // A new sort starts at the first page.
+    await eventually(() => page.getByTestId('search-total').textContent()).toBe('1–50 of 93')
+    const pod = () => page.locator('[data-testid=container-row] .tly-row__pod').first().textContent()
+    await eventually(pod).toBe('DEHAM')
+    await page.getByTestId('sort-pod').click()
+    await eventually(pod).toBe('USLAX')
+    expect(await page.getByTestId('sort-pod').getAttribute('data-sort')).toBe('descending')
+  })
+
+  it('threw no page errors', () => {
+    expect(errors).toEqual([])
+  })
+})
