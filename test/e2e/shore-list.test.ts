@@ -104,6 +104,45 @@ describe('shore list in Chromium', () => {
     expect(await page.getByTestId('sort-pod').getAttribute('data-sort')).toBe('descending')
   })
 
+  it('says "connecting…" through a first connection slower than 3 s, never "offline"', async () => {
+    const { page: slow } = await world.signedIn(world.users.alice)
+    slow.on('pageerror', (e) => errors.push(e.message))
+    const states: string[] = []
+    await slow.exposeFunction('recordState', (s: string) => states.push(s))
+    // The socket opens, but the relay's first answer takes 6 s: a busy relay, twenty tabs at once.
+    let openedAt = 0
+    await slow.routeWebSocket(/\/sync/, (ws) => {
+      openedAt ||= Date.now()
+      const server = ws.connectToServer()
+      ws.onMessage((m) => server.send(m))
+      server.onMessage(async (m) => {
+        const wait = openedAt + 6_000 - Date.now()
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        ws.send(m)
+      })
+    })
+    await slow.goto(`${world.baseUrl}#/search`)
+    await slow.getByTestId('connection').waitFor()
+    await slow.evaluate(() => {
+      const badge = () => document.querySelector('[data-testid=connection]')?.getAttribute('data-state') ?? ''
+      const w = window as unknown as { recordState: (s: string) => void }
+      let last = badge()
+      w.recordState(last)
+      new MutationObserver(() => {
+        const s = badge()
+        if (s && s !== last) w.recordState((last = s))
+      }).observe(document.body, { subtree: true, attributes: true, childList: true })
+    })
+    await expect.poll(() => openedAt, { timeout: 10_000 }).toBeGreaterThan(0)
+    await new Promise((r) => setTimeout(r, Math.max(0, openedAt + 4_000 - Date.now())))
+    expect(await slow.getByTestId('connection').textContent()).toMatch(/Connecting…/)
+    expect(await slow.getByTestId('offline-banner').count()).toBe(0)
+    await expect
+      .poll(() => slow.getByTestId('connection').getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('online')
+    expect(states).not.toContain('offline')
+  })
+
   it('threw no page errors', () => {
     expect(errors).toEqual([])
   })
