@@ -143,6 +143,25 @@ describe('shore list in Chromium', () => {
     expect(states).not.toContain('offline')
   })
 
+  it('reloads with the relay unreachable and still opens a container kept in this browser', async () => {
+    await page.goto(`${world.baseUrl}#/c/${VESSEL}/024E/${containerNo(13)}`)
+    await page.getByTestId('container-detail').waitFor({ timeout: UI_TIMEOUT_MS })
+    await eventually(() => page.getByTestId('connection').getAttribute('data-state')).toBe('online')
+    // The shell worker controls the page once it is active (it claims open pages).
+    await eventually(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true)
+    await page.reload()
+    await page.getByTestId('container-detail').waitFor({ timeout: UI_TIMEOUT_MS })
+    await world.stopRelay()
+    try {
+      await page.reload()
+      await page.getByTestId('container-detail').waitFor({ timeout: UI_TIMEOUT_MS })
+      expect(await page.getByTestId('container-detail').textContent()).toContain(containerNo(13))
+      await eventually(() => page.getByTestId('connection').getAttribute('data-state')).toBe('offline')
+    } finally {
+      await world.startRelay()
+    }
+  })
+
   it('threw no page errors', () => {
     expect(errors).toEqual([])
   })
