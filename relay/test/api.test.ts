@@ -281,8 +281,19 @@ describe('lists', () => {
 })
 
 describe('metrics and unknown routes', () => {
-  it('serves Prometheus metrics', async () => {
-    const res = await t.api('GET', '/metrics', { token: null })
+  it('serves Prometheus metrics to an ops or scrape token only', async () => {
+    const anonymous = await t.api('GET', '/metrics', { token: null })
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.body.error.message).toMatch(/ops or scrape token/)
+    expect((await t.api('GET', '/metrics', { token: 'tly_user_nope' })).status).toBe(401)
+    const shore = await t.api('GET', '/metrics', { token: t.tokens.shore })
+    expect(shore.status).toBe(403)
+    expect(shore.body.error.message).toMatch(/role shore/)
+    const scrape = t.relay.context.tokens.issue('user', 'prometheus', 'metrics')
+    expect((await t.api('GET', '/metrics', { token: scrape })).status).toBe(200)
+    // A scrape token reads /metrics and nothing else.
+    expect((await t.api('GET', '/api/vessels', { token: scrape })).status).toBe(401)
+    const res = await t.api('GET', '/metrics', { token: t.tokens.ops })
     expect(res.status).toBe(200)
     expect(res.body).toMatch(/^tally_containers \d+$/m)
     expect(res.body).toContain('process_cpu_user_seconds_total')

@@ -121,7 +121,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   })
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
-  const live = new LiveEvents(syncStatus, logger)
+  const live = new LiveEvents(syncStatus, logger, undefined, (id) => tokens.get(id)?.revokedAt === null)
   const views = new ViewCache(store, o.vessel, logger, () => engine.snapshot().running)
 
   // Learn the wire ratio: what was pending when a session started against what it sent.

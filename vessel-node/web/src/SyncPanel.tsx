@@ -1,11 +1,12 @@
 /**
  * What has reached shore and what has not: the link, the live sync state, pending changes by
  * priority, the last sync and error, bytes and cost (today, this voyage, forecast of the next sync),
- * the daily byte budget, "Sync now", recent sessions and the changes the relay refused, in words.
+ * the daily byte budget, today's bill and the projected day, "Sync now", recent sessions and the changes the relay refused, in words.
  */
 import { useEffect, useState } from 'react'
 import { formatBytes, formatCount, formatRelative, formatTime, formatUsd, problemOf } from '@tally/ui'
 import type { CrewApi, DeadLetter, SyncSession, SyncStatus } from './api.ts'
+import { DailyBillCard } from './DailyBillCard.tsx'
 import { useLive } from './live.ts'
 import type { LiveEvents } from './live.ts'
 import { hrefOf } from './router.ts'
@@ -234,6 +235,8 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
           )}
         </section>
       </div>
+
+      {sync.dailyBill && <DailyBillCard bill={sync.dailyBill} />}
 
       <section className="tly-card" aria-labelledby="dead-h" data-testid="dead-letters">
         <h2 id="dead-h">Changes the relay refused</h2>
