@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
+import { openTallyDatabase, PhotoStore, TokenStore } from '@tally/storage-sqlite'
 import { databasePath } from './data-dir.ts'
 
 const USAGE = `usage:
@@ -119,7 +119,7 @@ async function serve(args: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
-function addCrew(args: string[]): void {
+async function addCrew(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -134,6 +134,9 @@ function addCrew(args: string[]): void {
   const db = openTallyDatabase(databasePath(dataDir))
   try {
     const token = new TokenStore(db).issue('crew', user, 'vessel')
+    // The vessel's evidence key is made with its first crew member (or at first start).
+    const { vesselSigningKey } = await import('./evidence-signer.ts')
+    vesselSigningKey(new PhotoStore(db))
     process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)
   } finally {
     db.close()
@@ -144,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   try {
     if (command === 'serve') await serve(rest)
-    else if (command === 'add-crew') addCrew(rest)
+    else if (command === 'add-crew') await addCrew(rest)
     else if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(`${USAGE}\n`)
       if (command === undefined) process.exitCode = EXIT_USAGE

@@ -10,6 +10,8 @@ export type TallyErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'NOT_AT_SHORE'
   | 'DISK_FULL'
   | 'INTERNAL'
 
@@ -37,6 +39,8 @@ const STATUS: Record<TallyErrorCode, number> = {
   FORBIDDEN: 403,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_AT_SHORE: 409,
   DISK_FULL: 507,
   INTERNAL: 500,
 }

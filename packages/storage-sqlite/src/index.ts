@@ -54,3 +54,11 @@ export {
   type NewActorBinding,
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
+export {
+  PhotoStore,
+  PhotoTransferError,
+  type PhotoBlob,
+  type PhotoRecord,
+  type PhotoRequest,
+  type StoredSigningKey,
+} from './photo-store.ts'
