@@ -6,10 +6,12 @@
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops # last stdout line: token
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
+ *   npm run relay -- verify-evidence FILE    # exit 0 when every fact and photo holds, 1 otherwise
  *
  * Bad arguments exit with code 2 and a message on stderr. Plaintext tokens are printed once, when
  * issued, and never stored or listed.
  */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createRelay } from './app.ts'
@@ -27,7 +29,8 @@ const USAGE = `usage: relay <command> [options]
   add-vessel   --data DIR --vessel IMO9811000 --name NAME
   add-user     --data DIR --user NAME --role shore|customs|ops
   revoke-token --data DIR --token-id ID
-  list-tokens  --data DIR [--all]`
+  list-tokens  --data DIR [--all]
+  verify-evidence FILE   (a bundle from GET /api/vessels/IMO/containers/ID/evidence)`
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>
 
@@ -179,6 +182,32 @@ function listTokens(args: string[]): void {
   }
 }
 
+/** Checks an evidence bundle offline and says which facts and photos hold. */
+async function verifyEvidenceFile(args: string[]): Promise<number> {
+  const file = args.find((a) => !a.startsWith('--'))
+  if (!file || args.length !== 1) throw new UsageError('verify-evidence takes one FILE')
+  let bundle: unknown
+  try {
+    bundle = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (err) {
+    console.error(`${file}: not a readable JSON bundle: ${(err as Error).message}`)
+    return 1
+  }
+  const { verifyBundle } = await import('./evidence-bundle.ts')
+  const { ok, findings } = verifyBundle(bundle)
+  const b = bundle as { container?: { containerId?: string; vessel?: string; voyage?: string } }
+  if (b.container)
+    console.log(
+      `evidence for ${b.container.containerId} on ${b.container.vessel} voyage ${b.container.voyage}`,
+    )
+  for (const f of findings) console.log(`${f.holds ? 'HOLDS' : 'FAILS'}  ${f.subject}: ${f.detail}`)
+  const failed = findings.filter((f) => !f.holds).length
+  console.log(
+    ok ? `all ${findings.length} facts and photos hold` : `${failed} of ${findings.length} do not hold`,
+  )
+  return ok ? 0 : 1
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
   switch (command) {
@@ -196,6 +225,8 @@ async function main(argv: string[]): Promise<number> {
     case 'list-tokens':
       listTokens(args)
       return 0
+    case 'verify-evidence':
+      return verifyEvidenceFile(args)
     case undefined:
     case '--help':
     case 'help':

@@ -27,6 +27,7 @@ import type {
   ActorRegistryStore,
   CursorStore,
   DeadLetterStore,
+  PhotoStore,
   SessionLog,
   TokenStore,
 } from '@tally/storage-sqlite'
@@ -47,6 +48,8 @@ export interface LinkServerDeps {
   logger: Logger
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
+  /** Where vessels' evidence keys are recorded, learned from their hellos. */
+  photos?: PhotoStore
 }
 
 export interface LinkSessionEvent {
@@ -123,6 +126,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     if (!token || token.subject !== hello.vessel)
       throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
     const vessel = hello.vessel
+    // Authenticated by its token: the key it announces is the one its evidence is signed with.
+    if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
     const id = d.sessions.start(vessel)

@@ -13,6 +13,7 @@ import {
   CursorStore,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
   TokenStore,
 } from '@tally/storage-sqlite'
@@ -31,6 +32,8 @@ export interface RelayStores {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
+  photos: PhotoStore
 }
 
 /** Creates `dataDir` if needed and opens (migrating) its database. */
@@ -50,6 +53,7 @@ export function openRelayStores(
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      photos: new PhotoStore(db),
     }
   } catch (err) {
     db.close()

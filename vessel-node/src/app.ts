@@ -14,7 +14,7 @@ import express from 'express'
 import type Database from 'better-sqlite3'
 import pino from 'pino'
 import type { Logger } from 'pino'
-import { TallyError } from '@tally/manifest'
+import { TallyError, toHex } from '@tally/manifest'
 import { ContainerStore } from '@tally/replica'
 import {
   ActorRegistryStore,
@@ -117,6 +117,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     cursors,
     sessions,
     logger,
+    publicKey: toHex(signer.publicKey),
   })
   const estimator = new PendingEstimator({
     store,

@@ -26,6 +26,8 @@ export interface LinkAttempt {
   token: string
   replica: LinkReplica
   syncToken: string | null
+  /** The vessel's evidence key (hex), for the hello. */
+  publicKey?: string
   logger: Logger
   onPhase?: (phase: SessionPhase) => void
   onProgress?: (stats: SessionStats) => void
@@ -68,7 +70,7 @@ export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
     const session = new VesselLinkSession(
       a.replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
-      { vessel: a.vessel, token: a.token, sync: a.syncToken },
+      { vessel: a.vessel, token: a.token, sync: a.syncToken, ...(a.publicKey ? { key: a.publicKey } : {}) },
     )
     let settled = false
     let closeInfo: { code: number; reason: string } | undefined

@@ -87,6 +87,8 @@ export interface SyncEngineOptions {
   runSession?: SessionRunner
   /** Wraps bookkeeping writes (the app passes disk-full recovery). */
   guardWrite?: <T>(operation: string, fn: () => T) => T
+  /** The vessel's evidence key (hex), announced in the hello so the relay learns it. */
+  publicKey?: string
 }
 
 /** Everything the engine knows about itself; the HTTP layer adds bytes, costs and pending counts. */
@@ -367,6 +369,7 @@ export class SyncEngine extends EventEmitter<Events> {
         token: o.token,
         replica: o.replica,
         syncToken: o.cursors.getSyncToken(RELAY_PEER) ?? null,
+        ...(o.publicKey ? { publicKey: o.publicKey } : {}),
         logger: o.logger,
         onPhase: (phase) => {
           if (this.stopped) return

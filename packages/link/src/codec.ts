@@ -54,7 +54,17 @@ const shape =
 const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(100) }, ['field'])
 
 const SHAPES: Record<LinkFrame['t'], Check> = {
-  hello: shape({ v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int }),
+  hello: shape(
+    {
+      v: int,
+      vessel: str(20),
+      token: str(200),
+      sync: nullable(str(100)),
+      pending: int,
+      key: (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v),
+    },
+    ['key'],
+  ),
   welcome: shape({ v: int, session: str(64), reconcile: bool, budget: nullable(int) }),
   heads: shape({ data: bytes(MAX_FRAME_BYTES) }),
   chunk: shape({

@@ -51,6 +51,8 @@ export interface HelloFrame {
   sync: string | null
   /** Changes the vessel has for the relay: 0 lets an idle session finish in one round trip. */
   pending: number
+  /** Optional: the vessel's Ed25519 evidence key, hex; the relay records it (docs/photos.md). */
+  key?: string
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
