@@ -128,7 +128,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   })
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
-  const live = new LiveEvents(syncStatus, logger)
+  const live = new LiveEvents(syncStatus, logger, undefined, (id) => tokens.get(id)?.revokedAt === null)
   const views = new ViewCache(
     store,
     o.vessel,
@@ -156,6 +156,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   store.on('changed', ({ key, origin }) => {
     estimator.invalidate()
     live.container(key.containerId, origin)
+    // The pending counts change with every edit. Without this the panel waited for the engine's
+    // next state change: during an outage that is the next retry, 20–30 s later.
+    live.sync('progress')
     if (origin === 'local') engine.notifyLocalChange()
   })
 

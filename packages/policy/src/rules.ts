@@ -8,6 +8,8 @@ import {
   DG_SHAPE,
   evidenceProblem,
   fieldSpec,
+  HOLD_NEEDS_REASON,
+  isHoldReason,
   ownerOfSection,
   photoProblem,
   validators as V,
@@ -91,7 +93,23 @@ export function checkOps(
     const refusal = checkOp(ops[i]!, touched[i]!, i, created, rules)
     if (refusal) return refusal
   }
-  return null
+  return holdWithoutReason(ops, touched)
+}
+
+/**
+ * A change that leaves customs.status HELD also sets a hold reason ({@link HOLD_NEEDS_REASON}). The
+ * last write of each field counts: resolving a conflict writes another value on the way.
+ */
+function holdWithoutReason(ops: Op[], touched: TouchedOp[]): Refusal | null {
+  let holds = false
+  let reason = false
+  for (let i = 0; i < ops.length; i++) {
+    const t = touched[i]!
+    if (t.path?.length !== 2 || t.path[0] !== 'customs' || ops[i]!.action !== 'set') continue
+    if (t.path[1] === 'status') holds = scalar(ops[i]!) === 'HELD'
+    if (t.path[1] === 'holdReason') reason = isHoldReason(scalar(ops[i]!))
+  }
+  return holds && !reason ? invalid(HOLD_NEEDS_REASON.field, HOLD_NEEDS_REASON.message) : null
 }
 
 function checkOp(op: Op, t: TouchedOp, i: number, created: CreatedValues, rules: OpRules): Refusal | null {
