@@ -226,7 +226,8 @@ const VERIFY_EVIDENCE: Command = {
   positional: 'FILE',
   async run(o) {
     const file = o.file
-    if (typeof file !== 'string' || file === '') throw new UsageError('FILE is required', VERIFY_EVIDENCE.usage)
+    if (typeof file !== 'string' || file === '')
+      throw new UsageError('FILE is required', VERIFY_EVIDENCE.usage)
     let bundle: unknown
     try {
       bundle = JSON.parse(fs.readFileSync(file, 'utf8'))
@@ -239,7 +240,9 @@ const VERIFY_EVIDENCE: Command = {
     if (c) console.log(`evidence for ${c.containerId} on ${c.vessel} voyage ${c.voyage}`)
     for (const f of findings) console.log(`${f.holds ? 'HOLDS' : 'FAILS'}  ${f.subject}: ${f.detail}`)
     const failed = findings.filter((f) => !f.holds).length
-    console.log(ok ? `all ${findings.length} facts and photos hold` : `${failed} of ${findings.length} do not hold`)
+    console.log(
+      ok ? `all ${findings.length} facts and photos hold` : `${failed} of ${findings.length} do not hold`,
+    )
     return ok ? 0 : 1
   },
 }

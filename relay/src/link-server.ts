@@ -22,6 +22,7 @@ import {
 } from '@tally/link'
 import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
 import { SqliteLinkReplica } from '@tally/replica'
+import type { PhotoSink } from '@tally/link'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
 import type {
   ActorRegistryStore,
@@ -156,6 +157,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
         session: id,
         cursorsTrusted,
         budget: d.budgetFor?.(vessel) ?? null,
+        ...(d.photos ? { photos: relayPhotoSink(d.photos, vessel) } : {}),
         newSyncToken: () => {
           const sync = randomBytes(12).toString('base64url')
           d.cursors.setSyncToken(vessel, sync)
@@ -187,6 +189,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     }
     const onShutdown = () => finish('failed', 'relay shutting down')
     this.finishers.add(onShutdown)
+    session.on('photoRefused', (r) => log.warn(r, 'photo part refused; the vessel sends it again'))
     session.on('complete', () => finish('complete'))
     session.on('failed', (err) => finish('failed', err.message))
     // A vessel planning a long backlog pings (see link-client.ts): alive, just busy.
@@ -229,5 +232,14 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     })
     session.stats.bytesUp += helloBytes
     session.start(hello)
+  }
+}
+
+/** Full photos shore asked for from `vessel`, and where their parts are stored (PhotoStore). */
+function relayPhotoSink(photos: PhotoStore, vessel: string): PhotoSink {
+  return {
+    wanted: () =>
+      photos.openRequests(vessel).map((r) => ({ sha: r.sha256, off: r.receivedBytes, bytes: r.bytes })),
+    store: (sha, off, data) => photos.addPart(sha, off, data),
   }
 }

@@ -33,6 +33,7 @@ import { LiveEvents } from './live-events.ts'
 import { PendingEstimator } from './pending-estimate.ts'
 import { vesselSigningKey } from './evidence-signer.ts'
 import { containerLookup, containerRoutes } from './routes-containers.ts'
+import { vesselPhotoSource } from './photo-link.ts'
 import { photoRoutes, vesselPhotoState } from './routes-photos.ts'
 import { syncRoutes } from './routes-sync.ts'
 import { staticUi } from './static-ui.ts'
@@ -118,6 +119,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     sessions,
     logger,
     publicKey: toHex(signer.publicKey),
+    photos: vesselPhotoSource(photos, o.vessel),
   })
   const estimator = new PendingEstimator({
     store,

@@ -13,7 +13,7 @@ import {
   VesselLinkSession,
   SessionError,
 } from '@tally/link'
-import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
+import type { LinkReplica, PhotoSource, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
 
 /** Nothing heard from the relay for this long: the link is gone even if TCP has not noticed. */
 export const LINK_IDLE_TIMEOUT_MS = 60_000
@@ -30,6 +30,8 @@ export interface LinkAttempt {
   report?: { failed: number; interval: number }
   /** The vessel's evidence key (hex), for the hello. */
   publicKey?: string
+  /** The originals the relay may ask for. */
+  photos?: PhotoSource
   logger: Logger
   onPhase?: (phase: SessionPhase) => void
   onProgress?: (stats: SessionStats) => void
@@ -79,6 +81,7 @@ export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
         ...a.report,
         ...(a.publicKey ? { key: a.publicKey } : {}),
       },
+      a.photos,
     )
     let settled = false
     let closeInfo: { code: number; reason: string } | undefined

@@ -98,7 +98,15 @@ export class PhotoStore {
   }
 
   photo(id: string): PhotoRecord | undefined {
-    const row = this.stmts.photo.get(id)
+    return this.toRecord(this.stmts.photo.get(id))
+  }
+
+  /** A photo taken here, by its original's SHA-256. */
+  photoBySha(sha256: string): PhotoRecord | undefined {
+    return this.toRecord(this.stmts.photoBySha.get(sha256))
+  }
+
+  private toRecord(row: PhotoRow | undefined): PhotoRecord | undefined {
     return row
       ? {
           id: row.id,
@@ -241,17 +249,18 @@ function toRequest(row: RequestRow): PhotoRequest {
   }
 }
 
+type PhotoRow = {
+  id: string
+  doc_id: string
+  container_id: string
+  sha256: string
+  thumb_sha256: string
+  mime: string
+  bytes: number
+  taken_at: string
+}
+
 function prepare(db: Database.Database) {
-  type PhotoRow = {
-    id: string
-    doc_id: string
-    container_id: string
-    sha256: string
-    thumb_sha256: string
-    mime: string
-    bytes: number
-    taken_at: string
-  }
   return {
     putBlob: db.prepare<[string, string, number, Buffer, string]>(
       `INSERT INTO photo_blobs (sha256, mime, bytes, data, stored_at) VALUES (?, ?, ?, ?, ?)
@@ -266,6 +275,7 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     photo: db.prepare<[string], PhotoRow>('SELECT * FROM photos WHERE id = ?'),
+    photoBySha: db.prepare<[string], PhotoRow>('SELECT * FROM photos WHERE sha256 = ? LIMIT 1'),
     request: db.prepare<[string, string, string, string, string, number, string, string]>(
       `INSERT INTO photo_requests (sha256, vessel, container_id, photo_id, mime, bytes, requested_at, requested_by)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO NOTHING`,
