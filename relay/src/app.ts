@@ -18,7 +18,7 @@ import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
 import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
 import { RelayActors } from './actors.ts'
-import { authenticateUser, requireUser } from './auth.ts'
+import { authenticateUser, requireMetricsReader, requireUser } from './auth.ts'
 import type { RelayUser } from './auth.ts'
 import type { RelayContext } from './context.ts'
 import { ContainerEditor } from './editor.ts'
@@ -141,7 +141,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true })
     })
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', requireMetricsReader(stores.tokens), async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
     })
     app.use('/api', requireUser(stores.tokens), express.json({ limit: MAX_BODY_BYTES }))

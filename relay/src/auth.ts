@@ -71,3 +71,34 @@ export function requireUser(tokens: TokenStore): RequestHandler {
 export function userOf(res: Response): RelayUser {
   return res.locals.user as RelayUser
 }
+
+/**
+ * The role of a scrape token: a user token that reads `/metrics` and nothing else. It is not a shore
+ * role, so {@link authenticateUser} refuses it everywhere else.
+ */
+export const SCRAPE_ROLE = 'metrics'
+
+/**
+ * Middleware for `/metrics`: an ops user token or a scrape token (`relay add-scrape-token`), since
+ * the figures name every vessel and its traffic. 401 without a valid token, 403 for other roles.
+ */
+export function requireMetricsReader(tokens: TokenStore): RequestHandler {
+  return (req, _res, next) => {
+    const token = tokenOf(req)
+    const record = token ? tokens.verify(token, 'user') : null
+    if (record?.role === SCRAPE_ROLE || record?.role === 'ops') return next()
+    if (record)
+      return next(
+        new TallyError(
+          'FORBIDDEN',
+          `/metrics needs an ops or scrape token; ${record.subject} has role ${record.role}`,
+        ),
+      )
+    next(
+      new TallyError(
+        'UNAUTHORIZED',
+        '/metrics needs an ops or scrape token (Authorization: Bearer TOKEN; relay add-scrape-token issues one)',
+      ),
+    )
+  }
+}

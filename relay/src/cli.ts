@@ -4,6 +4,7 @@
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10] [--alert-webhook URL] …
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME [--create]  # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops [--create] # last stdout line: token
+ *   npm run relay -- add-scrape-token --data DIR --name NAME [--create]    # last stdout line: token (/metrics only)
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
  *   npm run relay -- verify-evidence FILE    # exit 0 when every fact and photo holds, 1 otherwise
@@ -18,7 +19,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createRelay } from './app.ts'
-import { isShoreRole, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'
+import { isShoreRole, SCRAPE_ROLE, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'
 import { parseServeOptions, SERVE_OPTIONS, SERVE_USAGE } from './cli-serve.ts'
 import { CliError, UsageError } from './cli-errors.ts'
 import type { OptionSpec } from './cli-errors.ts'
@@ -150,6 +151,28 @@ const ADD_USER: Command = {
   },
 }
 
+const ADD_SCRAPE_TOKEN: Command = {
+  usage: `relay add-scrape-token --data DIR --name NAME [--create]
+  Issues a token that reads /metrics and nothing else (for Prometheus); it is the last stdout line.
+  An ops user token reads /metrics too.`,
+  options: { data: { type: 'string' }, name: { type: 'string' }, create: { type: 'boolean' } },
+  required: ['data', 'name'],
+  run(o) {
+    const name = o.name as string
+    if (!USER_NAME_PATTERN.test(name))
+      throw new UsageError('--name must be 1–64 letters, digits, ".", "_", "@" or "-"', this.usage)
+    const stores = openForChange(o.data as string, o.create === true)
+    try {
+      const { token, record } = stores.tokens.issueWithRecord('user', name, SCRAPE_ROLE)
+      console.log(`scrape token ${name}: token id ${record.id}; the token is shown once, on the next line:`)
+      console.log(token)
+      return 0
+    } finally {
+      stores.db.close()
+    }
+  },
+}
+
 const REVOKE_TOKEN: Command = {
   usage: `relay revoke-token --data DIR --token-id ID
   Revokes a token at once (a running relay refuses it on the next request; open links close).
@@ -251,6 +274,7 @@ const COMMANDS: Record<string, Command> = {
   serve: SERVE,
   'add-vessel': ADD_VESSEL,
   'add-user': ADD_USER,
+  'add-scrape-token': ADD_SCRAPE_TOKEN,
   'revoke-token': REVOKE_TOKEN,
   'list-tokens': LIST_TOKENS,
   'verify-evidence': VERIFY_EVIDENCE,

@@ -173,17 +173,37 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description:
       'operator tables: alert thresholds saved from the dashboard, what vessels report in their hello, since when an alert holds',
-    up: (db) =>
+    up: (db) => {
+      // IF NOT EXISTS and the column check: a file whose version was set back (a test, a restore of
+      // a copied file) may hold them already.
       db.exec(`
-        CREATE TABLE ops_alert_thresholds (
+        CREATE TABLE IF NOT EXISTS ops_alert_thresholds (
           name TEXT PRIMARY KEY, value REAL NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
-        CREATE TABLE ops_vessel_reports (
+        CREATE TABLE IF NOT EXISTS ops_vessel_reports (
           imo TEXT PRIMARY KEY, sync_interval_s INTEGER, updated_at TEXT NOT NULL);
-        CREATE TABLE ops_unreached_attempts (
+        CREATE TABLE IF NOT EXISTS ops_unreached_attempts (
           id INTEGER PRIMARY KEY, imo TEXT NOT NULL, reported_at TEXT NOT NULL, attempts INTEGER NOT NULL);
-        CREATE INDEX ops_unreached_attempts_at ON ops_unreached_attempts (imo, reported_at);
-        ALTER TABLE ops_alerts ADD COLUMN since TEXT;
-      `),
+        CREATE INDEX IF NOT EXISTS ops_unreached_attempts_at ON ops_unreached_attempts (imo, reported_at);
+      `)
+      const columns = (db.prepare(`PRAGMA table_info(ops_alerts)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('since')) db.exec(`ALTER TABLE ops_alerts ADD COLUMN since TEXT`)
+    },
+  },
+  {
+    version: 5,
+    description: 'container index: port of discharge, for the shore list filter',
+    up: (db) => {
+      const columns = (db.prepare(`PRAGMA table_info(containers)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('pod')) db.exec(`ALTER TABLE containers ADD COLUMN pod TEXT`)
+      // Existing rows learn their port the next time a list asks (the row refreshes from its
+      // document once, as for any summary that waits for the document).
+      db.exec(`UPDATE containers SET dirty = 1`)
+      db.exec(`CREATE INDEX IF NOT EXISTS containers_updated ON containers (updated_at)`)
+    },
   },
   {
     version: 5,
