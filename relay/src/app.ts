@@ -32,6 +32,7 @@ import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { containerRoutes } from './routes/container.ts'
+import { evidenceRoutes, photoRoutes, relayPhotoState } from './routes/photos.ts'
 import { meRoutes } from './routes/me.ts'
 import { searchRoutes } from './routes/search.ts'
 import { vesselRoutes } from './routes/vessels.ts'
@@ -122,6 +123,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   try {
     const store = new ContainerStore(stores.db, {
       principalOf: (actor) => stores.registry.principalOf(actor),
+      photoState: relayPhotoState(stores.photos),
     })
     const actors = new RelayActors(stores.registry)
     const editor = new ContainerEditor({
@@ -163,6 +165,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       integrationGate,
     )
     app.use('/api/me', meRoutes())
+    app.use('/api/vessels/:imo/containers/:id/photos', photoRoutes(context))
+    app.use('/api/vessels/:imo/containers/:id/evidence', evidenceRoutes(context))
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
     app.use('/api/containers', searchRoutes(context))
