@@ -23,11 +23,13 @@ import {
 } from '@tally/link'
 import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
 import { SqliteLinkReplica } from '@tally/replica'
+import type { PhotoSink } from '@tally/link'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
 import type {
   ActorRegistryStore,
   CursorStore,
   DeadLetterStore,
+  PhotoStore,
   SessionLog,
   TokenStore,
 } from '@tally/storage-sqlite'
@@ -48,6 +50,8 @@ export interface LinkServerDeps {
   logger: Logger
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
+  /** Where vessels' evidence keys are recorded, learned from their hellos. */
+  photos?: PhotoStore
 }
 
 export interface LinkSessionEvent {
@@ -57,6 +61,8 @@ export interface LinkSessionEvent {
   stats: SessionStats
   error?: string
   pending?: number
+  /** `started` only: what the vessel's hello reported about itself (optional fields; older vessels omit them). */
+  report?: { failedAttempts?: number; syncIntervalS?: number }
   /**
    * The relay's side of the budget once the session ended: whether its sender held shore changes
    * back. (Whether the vessel held its own changes back is not on the wire.)
@@ -124,6 +130,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     if (!token || token.subject !== hello.vessel)
       throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
     const vessel = hello.vessel
+    // Authenticated by its token: the key it announces is the one its evidence is signed with.
+    if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
     const id = d.sessions.start(vessel)
@@ -150,6 +158,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
         session: id,
         cursorsTrusted,
         budget: d.budgetFor?.(vessel) ?? null,
+        ...(d.photos ? { photos: relayPhotoSink(d.photos, vessel) } : {}),
         newSyncToken: () => {
           const sync = randomBytes(12).toString('base64url')
           d.cursors.setSyncToken(vessel, sync)
@@ -181,6 +190,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     }
     const onShutdown = () => finish('failed', 'relay shutting down')
     this.finishers.add(onShutdown)
+    session.on('photoRefused', (r) => log.warn(r, 'photo part refused; the vessel sends it again'))
     session.on('complete', () => finish('complete'))
     session.on('failed', (err) => finish('failed', err.message))
     // A vessel planning a long backlog pings (see link-client.ts): alive, just busy.
@@ -216,8 +226,21 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       state: 'started',
       stats: session.stats,
       pending: hello.pending,
+      report: {
+        ...(hello.failed !== undefined ? { failedAttempts: hello.failed } : {}),
+        ...(hello.interval !== undefined ? { syncIntervalS: hello.interval } : {}),
+      },
     })
     session.stats.bytesUp += helloBytes
     session.start(hello)
+  }
+}
+
+/** Full photos shore asked for from `vessel`, and where their parts are stored (PhotoStore). */
+function relayPhotoSink(photos: PhotoStore, vessel: string): PhotoSink {
+  return {
+    wanted: () =>
+      photos.openRequests(vessel).map((r) => ({ sha: r.sha256, off: r.receivedBytes, bytes: r.bytes })),
+    store: (sha, off, data) => photos.addPart(sha, off, data),
   }
 }

@@ -13,9 +13,12 @@ import {
   ActorRegistryStore,
   AuditLog,
   CursorStore,
+  DcsaEventStore,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
+  SubscriptionStore,
   TokenStore,
   type SqlDatabase,
 } from '@tally/storage-sqlite'
@@ -35,6 +38,11 @@ export interface RelayStores<D extends SqlDatabase = SqlDatabase> {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** DCSA events derived from container histories, and the subscriptions pushing them. */
+  dcsaEvents: DcsaEventStore
+  subscriptions: SubscriptionStore
+  /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
+  photos: PhotoStore
 }
 
 /** Where a relay keeps its data: a SQLite data directory, or a shared PostgreSQL database URL. */
@@ -75,6 +83,9 @@ function storesOn<D extends SqlDatabase>(db: D, options: { costPerMb?: number })
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      dcsaEvents: new DcsaEventStore(db),
+      subscriptions: new SubscriptionStore(db),
+      photos: new PhotoStore(db),
     }
   } catch (err) {
     db.close()

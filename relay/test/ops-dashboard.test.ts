@@ -82,6 +82,13 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     expect(mine).toMatch(/2 open/)
     expect(await rows.filter({ hasText: 'IMO9811004' }).textContent()).toMatch(/spent: critical only/)
     expect(await rows.filter({ hasText: 'IMO9811005' }).textContent()).toMatch(/never synced/)
+    // Today's bill and the projected day, fleet-wide and per vessel (KB, as the crew see it).
+    expect(await page.getByTestId('fleet-bill').textContent()).toMatch(
+      /^Fleet link bill: today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d across 6 vessels; \d+ sessions and \d+ connections since 00:00 UTC\.$/,
+    )
+    expect(await rows.filter({ hasText: VESSEL }).getByTestId('projected-day').textContent()).toMatch(
+      /^about [\d.,]+ KB\$\d+\.\d\d · \d+ conn\.$/,
+    )
     await shot('fleet')
   })
 
@@ -90,6 +97,9 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     await page.locator('svg.chart').first().waitFor({ timeout: UI_TIMEOUT_MS })
     expect(await page.locator('svg.chart').count()).toBe(3)
     expect(await page.locator('svg.chart rect.failed').count()).toBeGreaterThan(0)
+    expect(await page.getByTestId('vessel-bill').textContent()).toMatch(
+      /^Today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d; \d+ sessions and \d+ connections since 00:00 UTC\./,
+    )
     await shot('vessel')
     await page.getByLabel('Daily budget (MB, empty = none)').fill('5')
     await page.getByRole('button', { name: 'Save settings' }).click()

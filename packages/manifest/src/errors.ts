@@ -10,9 +10,12 @@ export type TallyErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'NOT_AT_SHORE'
   | 'DISK_FULL'
   /** The relay's database cannot be reached for now; try again. */
   | 'UNAVAILABLE'
+  | 'RATE_LIMITED'
   | 'INTERNAL'
 
 export class TallyError extends Error {
@@ -39,8 +42,11 @@ const STATUS: Record<TallyErrorCode, number> = {
   FORBIDDEN: 403,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_AT_SHORE: 409,
   DISK_FULL: 507,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 }
 

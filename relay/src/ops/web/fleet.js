@@ -2,13 +2,49 @@
 /* global FormData */
 /**
  * The fleet table and a vessel's page: last sync, lag, pending changes by priority, bytes and cost
- * per day, failure and conflict rates, dead letters, the budget, the expected window, the session
+ * per day, today's bill and the projected day, failure and conflict rates, dead letters, the budget, the expected window, the session
  * history with charts, and the vessel's settings form.
  */
 import { api, badge, bytes, duration, figure, h, pct, time, usd } from './dom.js'
 import { perDayChart, sessionBytesChart, sessionDurationChart } from './charts.js'
 
-const ALERT_NAMES = { lag: 'lag', failure_rate: 'failure rate', conflicts: 'conflicts' }
+const ALERT_NAMES = {
+  lag: 'lag',
+  failure_rate: 'failure rate',
+  conflicts: 'conflicts',
+  callback: 'subscriber callback',
+  projected_bill: 'projected day over budget',
+}
+
+/** KB as the daily bill quotes them (the server's formatKb). @param {number} n */
+const kb = (n) => `${n < 10_000 ? (n / 1000).toFixed(1) : Math.round(n / 1000).toLocaleString('en-US')} KB`
+
+/** The bill's sentence with a capital: "Today 41 KB so far, …". @param {string} s */
+const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1)
+
+/** Projected bytes by 24:00 UTC, flagged when above the budget. @param {any} v */
+function projectedCell(v) {
+  const over = v.budget.dailyBytes !== null && v.dailyBill.projectedBytes > v.budget.dailyBytes
+  return h(
+    'span',
+    { title: sentence(v.dailyBill.summary), 'data-testid': 'projected-day' },
+    over || v.alerts.includes('projected_bill')
+      ? badge(`about ${kb(v.dailyBill.projectedBytes)}`, 'bad')
+      : `about ${kb(v.dailyBill.projectedBytes)}`,
+    h('div', { class: 'muted' }, `${usd(v.dailyBill.projectedCostUsd)} · ${v.dailyBill.connections} conn.`),
+  )
+}
+
+/** The fleet's bill today, in words. @param {any} bill @param {number} vessels */
+function fleetBillLine(bill, vessels) {
+  return h(
+    'p',
+    { class: 'fleet-bill', 'data-testid': 'fleet-bill' },
+    h('strong', null, 'Fleet link bill: '),
+    `${bill.summary} across ${vessels} vessel${vessels === 1 ? '' : 's'}; `,
+    `${bill.sessions} sessions and ${bill.connections} connections since 00:00 UTC.`,
+  )
+}
 
 /** @param {any} v */
 function lagBadge(v) {
@@ -90,6 +126,7 @@ export async function fleetView() {
       h('td', { class: 'num' }, v.pendingFromVessel),
       h('td', { class: 'num' }, `↑ ${bytes(v.today.bytesUp)}`, h('br'), `↓ ${bytes(v.today.bytesDown)}`),
       h('td', { class: 'num' }, usd(v.today.costUsd)),
+      h('td', { class: 'num' }, projectedCell(v)),
       h('td', null, budgetCell(v.budget)),
       h(
         'td',
@@ -127,6 +164,7 @@ export async function fleetView() {
   return [
     alertBanner(o.alerts.active, o.alerts.webhook),
     h('h2', null, `Fleet · ${o.vessels.length} vessels`),
+    o.fleetBill ? fleetBillLine(o.fleetBill, o.vessels.length) : null,
     h(
       'table',
       { 'aria-label': 'Vessels' },
@@ -145,6 +183,7 @@ export async function fleetView() {
             'From vessel (docs)',
             'Today',
             'Today $',
+            'By 24:00 (projected)',
             'Budget',
             'Failure rate 24 h',
             'Conflicts',
@@ -155,7 +194,7 @@ export async function fleetView() {
       h(
         'tbody',
         null,
-        rows.length ? rows : h('tr', null, h('td', { colspan: 12, class: 'muted' }, 'No vessels yet.')),
+        rows.length ? rows : h('tr', null, h('td', { colspan: 13, class: 'muted' }, 'No vessels yet.')),
       ),
     ),
     h(
@@ -250,6 +289,12 @@ export async function vesselView(imo, flash) {
       ? h('div', { class: 'banner bad', role: 'alert' }, `Alerts firing: ${v.alerts.join(', ')}`)
       : null,
     h(
+      'p',
+      { class: 'vessel-bill', 'data-testid': 'vessel-bill' },
+      `${sentence(v.dailyBill.summary)}; ${v.dailyBill.sessions} sessions and ${v.dailyBill.connections} connections since 00:00 UTC.`,
+      v.budget.dailyBytes === null ? '' : ` Daily budget ${kb(v.budget.dailyBytes)}.`,
+    ),
+    h(
       'div',
       { class: 'cards' },
       figure('Link', v.linkUp ? badge('up', 'ok') : badge('down')),
@@ -262,6 +307,7 @@ export async function vesselView(imo, flash) {
       ),
       figure('From vessel (docs)', v.pendingFromVessel),
       figure('Today', `${bytes(v.today.bytesUp + v.today.bytesDown)} · ${usd(v.today.costUsd)}`),
+      figure('By 24:00 (projected)', projectedCell(v)),
       figure('Budget', budgetCell(v.budget)),
       figure('Failure rate 24 h', pct(v.failureRate)),
       figure('Conflicts (1 h / 24 h)', `${v.conflicts.lastHour} / ${v.conflicts.last24h}`),
