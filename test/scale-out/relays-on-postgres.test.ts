@@ -133,7 +133,7 @@ describe('relays as peers on one PostgreSQL', () => {
     const client = syncClient(`${relayB.url.replace('http', 'ws')}/sync`, shoreToken)
     clients.push(client)
     const handle = await client.find(2)
-    expect(handle.doc().physical?.condition).not.toBe('DAMAGED')
+    expect(String(handle.doc().physical?.condition)).not.toBe('DAMAGED')
 
     const crew = vessel.tokens.issue('crew', 'bosun', 'vessel')
     const edited = await api(
@@ -148,7 +148,7 @@ describe('relays as peers on one PostgreSQL', () => {
     expect(edited.status, JSON.stringify(edited.body)).toBe(200)
     await window() // the crew edit enters the fleet at relay A
     await until(
-      async () => (handle.doc().physical?.condition === 'DAMAGED' ? true : undefined),
+      async () => (String(handle.doc().physical?.condition) === 'DAMAGED' ? true : undefined),
       5_000,
       'the crew edit on the client connected to B',
     )

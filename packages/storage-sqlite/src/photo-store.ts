@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { SqlDatabase, SqlStatement } from './sql-database.ts'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 

@@ -3,7 +3,7 @@
  * position (`delivered_seq`, an event sequence number) and its retry state, so delivery resumes in
  * order after a restart and a failing callback stays visible to operators.
  */
-import type { SqlDatabase, SqlStatement } from './sql-database.ts'
+import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 

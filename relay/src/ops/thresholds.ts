@@ -6,7 +6,7 @@
  * Errors speak the dashboard form's units and names ("Grace must be at least 0 minutes"), because the
  * operator reads them next to the field they typed into.
  */
-import type { SqlDatabase, SqlStatement } from '@tally/storage-sqlite'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 import { TallyError } from '@tally/manifest'
 import type { AlertThresholds } from './alerts.ts'
 

@@ -5,7 +5,7 @@
  * was refused) leave no session row here; counting them is what lets the failure rate see an outage
  * the relay itself never saw.
  */
-import type { SqlDatabase, SqlStatement } from '@tally/storage-sqlite'
+import type { SqlDatabase } from '@tally/storage-sqlite'
 
 /** The expected window is this many sync intervals: one missed attempt is normal, two are not. */
 export const WINDOW_INTERVALS = 2
