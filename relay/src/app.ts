@@ -22,6 +22,7 @@ import { authenticateUser, requireMetricsReader, requireUser } from './auth.ts'
 import type { RelayUser } from './auth.ts'
 import type { RelayContext } from './context.ts'
 import { ContainerEditor } from './editor.ts'
+import { pruneAfterDiskFull, relayDiskGuard } from './disk-full.ts'
 import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
 import { LinkServer } from './link-server.ts'
 import type { LinkSessionEvent } from './link-server.ts'
@@ -112,23 +113,26 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       principalOf: (actor) => stores.registry.principalOf(actor),
     })
     const actors = new RelayActors(stores.registry)
+    const guard = relayDiskGuard(stores.db, logger)
     const editor = new ContainerEditor({
       store,
       registry: stores.registry,
       deadLetters: stores.deadLetters,
       actors,
+      guard,
     })
     let budgetSource: BudgetSource = () => null
     const linkServer = new LinkServer({
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
+      guard,
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
         policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
       logger,
     })
-    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb }
+    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb, guard }
     linkServer.on('session', (event) => recordVesselBacklog(context, event))
     const metrics = createRelayMetrics(context)
 
@@ -152,7 +156,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use(routes)
     app.use(shoreUiRoutes(options.shoreUiDir))
     app.use(unknownRoute)
-    app.use(errorHandler(logger))
+    app.use(errorHandler(logger, () => pruneAfterDiskFull(stores.db, logger)))
 
     const server = http.createServer(app)
     const upgradeHandlers = new Map<string, UpgradeHandler>([

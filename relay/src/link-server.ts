@@ -21,8 +21,9 @@ import {
   SessionError,
 } from '@tally/link'
 import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
-import { SqliteLinkReplica } from '@tally/replica'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
+import { GuardedLinkReplica } from './disk-full.ts'
+import type { DiskGuard } from './disk-full.ts'
 import type {
   ActorRegistryStore,
   CursorStore,
@@ -47,6 +48,8 @@ export interface LinkServerDeps {
   logger: Logger
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
+  /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
+  guard?: DiskGuard
 }
 
 export interface LinkSessionEvent {
@@ -131,7 +134,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     const log = baseLog.child({ vessel, session: id })
     const ours = d.cursors.getSyncToken(vessel) ?? null
     const cursorsTrusted = ours === hello.sync
-    const replica = new SqliteLinkReplica({
+    const replica = new GuardedLinkReplica({
       store: d.store,
       cursors: d.cursors,
       registry: d.registry,
@@ -144,6 +147,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       validate: d.validate,
       logger: log,
     })
+    if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
       replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
