@@ -93,6 +93,13 @@ function budgetCell(b) {
   return h('span', null, left)
 }
 
+/** Since when an alert holds, unless its message already says so. @param {any} a */
+function sinceNote(a) {
+  if (a.since && a.since !== a.startedAt)
+    return / since /.test(a.message) ? '' : ` (since ${clock(a.since)} UTC)`
+  return ` (firing since ${clock(a.startedAt)} UTC)`
+}
+
 /** Active alerts above the table. @param {any[]} alerts @param {boolean} webhook */
 export function alertBanner(alerts, webhook) {
   if (alerts.length === 0)
@@ -115,7 +122,7 @@ export function alertBanner(alerts, webhook) {
           { 'data-kind': a.kind },
           h('strong', null, `${ALERT_NAMES[/** @type {keyof ALERT_NAMES} */ (a.kind)] ?? a.kind}: `),
           h('a', { href: `#/vessels/${a.vessel}` }, a.vessel),
-          ` — ${a.message.replace(`${a.vessel}: `, '')} (since ${clock(a.since ?? a.startedAt)} UTC)`,
+          ` — ${a.message.replace(`${a.vessel}: `, '')}${sinceNote(a)}`,
           a.action ? h('div', { class: 'alert-action' }, `What to do: ${a.action}`) : null,
         ),
       ),
