@@ -11,9 +11,11 @@ import {
   ActorRegistryStore,
   AuditLog,
   CursorStore,
+  DcsaEventStore,
   DeadLetterStore,
   openTallyDatabase,
   SessionLog,
+  SubscriptionStore,
   TokenStore,
 } from '@tally/storage-sqlite'
 import { VesselRegistry } from './vessels.ts'
@@ -31,6 +33,9 @@ export interface RelayStores {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** DCSA events derived from container histories, and the subscriptions pushing them. */
+  dcsaEvents: DcsaEventStore
+  subscriptions: SubscriptionStore
 }
 
 /** Creates `dataDir` if needed and opens (migrating) its database. */
@@ -50,6 +55,8 @@ export function openRelayStores(
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      dcsaEvents: new DcsaEventStore(db),
+      subscriptions: new SubscriptionStore(db),
     }
   } catch (err) {
     db.close()

@@ -226,6 +226,44 @@ describe('lists', () => {
     expect((await t.api('GET', `${containers}?reefer=maybe`)).status).toBe(400)
   })
 
+  it('filters the shore list by seal, exception, POD and time, finds "damaged" by word, and sorts by any column', async () => {
+    const before = new Date(Date.now() - 1_000).toISOString()
+    const created = await t.api('POST', containers, {
+      body: [
+        booking(60, { physical: { state: 'LOADED', condition: 'DAMAGED', damage: 'Dented door' } }),
+        booking(61, { physical: { state: 'LOADED', sealIntact: false, observedSeal: 'TAMPERED' } }),
+        booking(62, { cargo: { booking: 'BK000062', pol: 'KRPUS', pod: 'NLRTM', vgmKg: 21_000 } }),
+      ],
+    })
+    expect(created.status).toBe(201)
+    const ids = (res: { body: { items: { containerId: string }[] } }) =>
+      res.body.items.map((v) => v.containerId).sort()
+
+    expect(ids(await t.api('GET', `/api/containers?q=damaged`))).toEqual([containerNo(60)])
+    expect(ids(await t.api('GET', `/api/containers?q=Broken%20seal`))).toEqual([containerNo(61)])
+    expect(ids(await t.api('GET', `${containers}?seal=broken`))).toEqual([containerNo(61)])
+    expect(ids(await t.api('GET', `/api/containers?exception=true&since=${before}`))).toEqual([
+      containerNo(60),
+      containerNo(61),
+    ])
+    expect(ids(await t.api('GET', `/api/containers?pod=nlrtm`))).toEqual([containerNo(62)])
+    const later = new Date(Date.now() + 60_000).toISOString()
+    expect((await t.api('GET', `/api/containers?since=${later}`)).body.total).toBe(0)
+
+    const byPod = await t.api('GET', `/api/containers?sort=-pod&limit=1`)
+    expect(byPod.body.items[0].cargo.pod).toBe('USLAX')
+    const byCustoms = await t.api('GET', `/api/containers?sort=-customs&limit=1000`)
+    const statuses = byCustoms.body.items.map((v: any) => v.customs.status)
+    expect(statuses).toEqual([...statuses].sort().reverse())
+    // The query parameters that came before still work.
+    expect((await t.api('GET', `/api/containers?customs=HELD&sort=stowage`)).status).toBe(200)
+    for (const q of ['seal=torn', 'pod=LA', 'since=yesterday', 'exception=maybe', 'sort=colour']) {
+      const res = await t.api('GET', `/api/containers?${q}`)
+      expect(res.status, q).toBe(400)
+      expect(res.body.error).toMatchObject({ code: 'INVALID', field: q.split('=')[0] })
+    }
+  })
+
   it('lists the fleet', async () => {
     const res = await t.api('GET', '/api/vessels')
     expect(res.status).toBe(200)

@@ -99,6 +99,13 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     expect(await page.locator('main').textContent()).not.toMatch(
       /\bkB\b|\b1 (vessels|attempts|sessions|changes)\b/,
     )
+    // Today's bill and the projected day, fleet-wide and per vessel (KB, as the crew see it).
+    expect(await page.getByTestId('fleet-bill').textContent()).toMatch(
+      /^Fleet link bill: today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d across 6 vessels; \d+ sessions? and \d+ connections? since 00:00 UTC\.$/,
+    )
+    expect(await rows.filter({ hasText: VESSEL }).getByTestId('projected-day').textContent()).toMatch(
+      /^about [\d.,]+ KB\$\d+\.\d\d · \d+ conn\.$/,
+    )
     await shot('fleet')
     await banner.screenshot({ path: path.join(SHOTS, 'ops-alert-firing.png') })
   })
@@ -115,6 +122,9 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     expect(new Set(dayLabels).size).toBe(dayLabels.length)
     expect(await page.locator('.figure', { hasText: 'Pending to vessel' }).textContent()).toMatch(
       /\d+ critical \d+ normal · \d+ routine/,
+    )
+    expect(await page.getByTestId('vessel-bill').textContent()).toMatch(
+      /^Today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d; \d+ sessions? and \d+ connections? since 00:00 UTC\./,
     )
     await shot('vessel')
 

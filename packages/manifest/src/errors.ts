@@ -11,6 +11,7 @@ export type TallyErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'DISK_FULL'
+  | 'RATE_LIMITED'
   | 'INTERNAL'
 
 export class TallyError extends Error {
@@ -38,6 +39,7 @@ const STATUS: Record<TallyErrorCode, number> = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   DISK_FULL: 507,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 }
 

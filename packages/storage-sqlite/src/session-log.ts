@@ -190,14 +190,12 @@ export class SessionLog {
 
   /** Bytes and sessions per UTC hour of `started_at`, oldest first (the daily bill's chart). */
   perHour(filter: { peer?: string; since?: string } = {}): HourlySyncTotals[] {
-    return this.stmts.perHour
-      .all({ peer: filter.peer ?? null, since: filter.since ?? null })
-      .map((row) => ({
-        hour: row.hour,
-        bytesUp: row.bytes_up,
-        bytesDown: row.bytes_down,
-        sessions: row.sessions,
-      }))
+    return this.stmts.perHour.all({ peer: filter.peer ?? null, since: filter.since ?? null }).map((row) => ({
+      hour: row.hour,
+      bytesUp: row.bytes_up,
+      bytesDown: row.bytes_down,
+      sessions: row.sessions,
+    }))
   }
 }
 

@@ -5,6 +5,7 @@
 import { Router } from 'express'
 import type { RequestHandler } from 'express'
 import { TallyError } from '@tally/manifest'
+import { sumDailyBills } from '@tally/storage-sqlite'
 import type { DeadLetterStatus } from '@tally/storage-sqlite'
 import { userOf } from '../auth.ts'
 import { parseImo } from '../query.ts'
@@ -106,9 +107,17 @@ export function opsRoutes(ops: OpsServices): Router {
   router.use(requireOps)
 
   router.get('/overview', (_req, res) => {
+    const now = new Date()
+    const vessels = ops.fleet.snapshot()
     res.json({
-      generatedAt: new Date().toISOString(),
-      vessels: ops.fleet.snapshot().map((v) => ({ ...v, alerts: ops.alertsOf(v.imo) })),
+      generatedAt: now.toISOString(),
+      vessels: vessels.map((v) => ({ ...v, alerts: ops.alertsOf(v.imo) })),
+      // The whole fleet's bill today and by 24:00 UTC, from the same per-vessel figures.
+      fleetBill: sumDailyBills(
+        vessels.map((v) => v.dailyBill),
+        now,
+        ops.ctx.costPerMb,
+      ),
       alerts: {
         active: ops.alerts.active(),
         thresholds: ops.alerts.thresholds,

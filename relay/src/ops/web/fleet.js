@@ -2,7 +2,7 @@
 /* global FormData */
 /**
  * The fleet table and a vessel's page: last sync, lag, pending changes by priority, bytes and cost
- * per day, failure and conflict rates, dead letters, the budget, the expected window, the session
+ * per day, today's bill and the projected day, failure and conflict rates, dead letters, the budget, the expected window, the session
  * history with charts, and the vessel's settings form.
  */
 import {
@@ -30,6 +30,8 @@ const ALERT_NAMES = {
   budget: 'budget spent',
   dead_letters: 'dead letters',
   conflicts: 'conflicts',
+  callback: 'subscriber callback',
+  projected_bill: 'projected day over budget',
 }
 
 /**
@@ -58,6 +60,36 @@ function linkCell(v) {
     default:
       return badge('never synced', 'warn')
   }
+}
+
+/** KB as the daily bill quotes them (the server's formatKb). @param {number} n */
+const kb = (n) => `${n < 10_000 ? (n / 1000).toFixed(1) : Math.round(n / 1000).toLocaleString('en-US')} KB`
+
+/** The bill's sentence with a capital: "Today 41 KB so far, …". @param {string} s */
+const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1)
+
+/** Projected bytes by 24:00 UTC, flagged when above the budget. @param {any} v */
+function projectedCell(v) {
+  const over = v.budget.dailyBytes !== null && v.dailyBill.projectedBytes > v.budget.dailyBytes
+  return h(
+    'span',
+    { title: sentence(v.dailyBill.summary), 'data-testid': 'projected-day' },
+    over || v.alerts.includes('projected_bill')
+      ? badge(`about ${kb(v.dailyBill.projectedBytes)}`, 'bad')
+      : `about ${kb(v.dailyBill.projectedBytes)}`,
+    h('div', { class: 'muted' }, `${usd(v.dailyBill.projectedCostUsd)} · ${v.dailyBill.connections} conn.`),
+  )
+}
+
+/** The fleet's bill today, in words. @param {any} bill @param {number} vessels */
+function fleetBillLine(bill, vessels) {
+  return h(
+    'p',
+    { class: 'fleet-bill', 'data-testid': 'fleet-bill' },
+    h('strong', null, 'Fleet link bill: '),
+    `${bill.summary} across ${plural(vessels, 'vessel')}; `,
+    `${plural(bill.sessions, 'session')} and ${plural(bill.connections, 'connection')} since 00:00 UTC.`,
+  )
 }
 
 /** @param {any} v */
@@ -150,6 +182,7 @@ export async function fleetView() {
       h('td', { class: 'num' }, v.pendingFromVessel),
       h('td', { class: 'num' }, `↑ ${bytes(v.today.bytesUp)}`, h('br'), `↓ ${bytes(v.today.bytesDown)}`),
       h('td', { class: 'num' }, usd(v.today.costUsd)),
+      h('td', { class: 'num' }, projectedCell(v)),
       h('td', null, budgetCell(v.budget)),
       h(
         'td',
@@ -190,6 +223,7 @@ export async function fleetView() {
   return [
     alertBanner(o.alerts.active, o.alerts.webhook),
     h('h2', null, `Fleet · ${plural(o.vessels.length, 'vessel')}`),
+    o.fleetBill ? fleetBillLine(o.fleetBill, o.vessels.length) : null,
     h(
       'table',
       { 'aria-label': 'Vessels' },
@@ -208,6 +242,7 @@ export async function fleetView() {
             'From vessel (docs)',
             'Today',
             'Today $',
+            'By 24:00 (projected)',
             'Budget',
             'Failure rate 24 h',
             'Conflicts',
@@ -218,7 +253,7 @@ export async function fleetView() {
       h(
         'tbody',
         null,
-        rows.length ? rows : h('tr', null, h('td', { colspan: 12, class: 'muted' }, 'No vessels yet.')),
+        rows.length ? rows : h('tr', null, h('td', { colspan: 13, class: 'muted' }, 'No vessels yet.')),
       ),
     ),
     h(
@@ -341,6 +376,12 @@ export async function vesselView(imo, flash) {
         )
       : null,
     h(
+      'p',
+      { class: 'vessel-bill', 'data-testid': 'vessel-bill' },
+      `${sentence(v.dailyBill.summary)}; ${plural(v.dailyBill.sessions, 'session')} and ${plural(v.dailyBill.connections, 'connection')} since 00:00 UTC.`,
+      v.budget.dailyBytes === null ? '' : ` Daily budget ${kb(v.budget.dailyBytes)}.`,
+    ),
+    h(
       'div',
       { class: 'cards' },
       figure('Link', linkCell(v)),
@@ -353,6 +394,7 @@ export async function vesselView(imo, flash) {
       figure('Pending to vessel', pending(v.pendingToVessel)),
       figure('From vessel (docs)', v.pendingFromVessel),
       figure('Today', `${bytes(v.today.bytesUp + v.today.bytesDown)} · ${usd(v.today.costUsd)}`),
+      figure('By 24:00 (projected)', projectedCell(v)),
       figure('Budget', budgetCell(v.budget)),
       figure(
         'Failure rate 24 h',
