@@ -140,10 +140,10 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     if (s.stats.changesDown > 0) views.warm(0)
   })
   estimator.on('updated', () => live.sync('progress'))
-  store.on('changed', ({ key, origin }) => {
+  store.on('changed', ({ key, origin, priority }) => {
     estimator.invalidate()
     live.container(key.containerId, origin)
-    if (origin === 'local') engine.notifyLocalChange()
+    if (origin === 'local') engine.notifyLocalChange(priority)
   })
 
   const app = express()

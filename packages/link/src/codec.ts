@@ -54,8 +54,22 @@ const shape =
 const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(100) }, ['field'])
 
 const SHAPES: Record<LinkFrame['t'], Check> = {
-  hello: shape({ v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int }),
-  welcome: shape({ v: int, session: str(64), reconcile: bool, budget: nullable(int) }),
+  hello: shape(
+    { v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int, s: str(64) },
+    ['s'],
+  ),
+  welcome: shape(
+    {
+      v: int,
+      session: str(64),
+      reconcile: bool,
+      budget: nullable(int),
+      cfg: shape({ w: (v) => list(int, 3)(v) && (v as unknown[]).length === 3, ka: int }),
+    },
+    ['cfg'],
+  ),
+  round: shape({ pending: int }),
+  poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),
   heads: shape({ data: bytes(MAX_FRAME_BYTES) }),
   chunk: shape({
     seq: int,

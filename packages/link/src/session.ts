@@ -14,8 +14,14 @@ import type { PlanSink, PlannedChunk } from './changeset.ts'
 import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
-import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES, SUPPORTED_VERSIONS } from './messages.ts'
-import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
+import {
+  CloseCode,
+  MAX_CHUNK_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
+  ROUNDS_VERSION,
+  SUPPORTED_VERSIONS,
+} from './messages.ts'
+import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, LinkSettings, Priority } from './messages.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
 
@@ -48,6 +54,10 @@ interface SessionEvents {
   budget: [SessionBudget]
   complete: [{ sync: string; stats: SessionStats; budget: SessionBudget }]
   failed: [SessionError]
+  /** Vessel, version 3: the relay's pacing settings for this vessel (first welcome of a connection). */
+  settings: [LinkSettings]
+  /** Vessel: the relay opened session `id` (store it durably before anything else of it). */
+  welcome: [string]
 }
 
 /** Shared machinery of both ends: the outbox with its window, the inbox with its acks. */
@@ -333,6 +343,17 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   }
 }
 
+/** How a vessel session starts and ends on its connection. */
+export interface VesselSessionOptions {
+  /**
+   * A later round on an open version 3 connection: it starts with `round` instead of `hello` (the
+   * connection is authenticated already) at the version the first welcome agreed.
+   */
+  round?: { version: number }
+  /** Leave the connection open after `fin` (version 3): the next round reuses it. */
+  keepOpen?: boolean
+}
+
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
 export class VesselLinkSession extends LinkSession {
   private reconciling = false
@@ -340,8 +361,15 @@ export class VesselLinkSession extends LinkSession {
     replica: LinkReplica,
     sink: FrameSink,
     private readonly hello: Omit<HelloFrame, 't' | 'v' | 'pending'>,
+    private readonly options: VesselSessionOptions = {},
   ) {
     super(replica, sink)
+    if (options.round) this.version = options.round.version
+  }
+
+  /** The protocol version agreed with the relay (ours until its welcome says). */
+  get agreedVersion(): number {
+    return this.version
   }
 
   protected countSent(bytes: number) {
@@ -366,7 +394,8 @@ export class VesselLinkSession extends LinkSession {
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
-    this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
+    if (this.options.round) this.send({ t: 'round', pending })
+    else this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
     // this side as done already).
@@ -382,8 +411,10 @@ export class VesselLinkSession extends LinkSession {
           `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
       this.version = frame.v
+      this.emit('welcome', frame.session)
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
+      if (frame.cfg) this.emit('settings', frame.cfg)
       if (frame.reconcile) {
         this.cancelPlanning()
         this.reconciling = true
@@ -398,7 +429,8 @@ export class VesselLinkSession extends LinkSession {
         throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
       this.setPhase('COMPLETE')
       this.emit('complete', { sync: frame.sync, stats: this.stats, budget: this.budget })
-      this.sink.close(CloseCode.Normal, 'session complete')
+      if (!(this.options.keepOpen && this.version >= ROUNDS_VERSION))
+        this.sink.close(CloseCode.Normal, 'session complete')
       return
     }
     super.handle(frame)
@@ -430,6 +462,8 @@ export interface RelaySessionOptions {
   cursorsTrusted: boolean
   budget: number | null
   newSyncToken: () => string
+  /** Version 3, first session of a connection: pacing settings to put in the welcome. */
+  settings?: LinkSettings
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
@@ -459,8 +493,11 @@ export class RelayLinkSession extends LinkSession {
     this.stats.changesUp += changes
   }
 
-  /** Starts the session after the hello was authenticated by the application. */
-  start(hello: HelloFrame): void {
+  /**
+   * Starts the session after the hello was authenticated by the application; a later round of a
+   * version 3 connection passes the connection's version and the round's pending count.
+   */
+  start(hello: Pick<HelloFrame, 'v' | 'pending'>): void {
     const reconcile = !this.options.cursorsTrusted
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
@@ -470,6 +507,7 @@ export class RelayLinkSession extends LinkSession {
       session: this.options.session,
       reconcile,
       budget: this.options.budget,
+      ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
     })
     if (reconcile) {
       this.setPhase('RECONCILING')

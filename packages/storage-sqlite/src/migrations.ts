@@ -111,6 +111,19 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'sync sessions: whether the daily byte budget held changes back',
     up: (db) => db.exec(`ALTER TABLE sync_sessions ADD COLUMN budget_limited INTEGER NOT NULL DEFAULT 0`),
   },
+  {
+    version: 3,
+    description:
+      'link connections in the session log (kind, connection_id); the previous sync token, valid until the peer shows the new one; the session that issued (relay) or last opened (vessel) the token',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
+          CHECK (kind IN ('session', 'connection'));
+        ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT;
+        ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT;
+        ALTER TABLE peer_state ADD COLUMN sync_session TEXT;
+      `),
+  },
 ]
 
 /** The schema version this code writes. */
