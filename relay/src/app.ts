@@ -9,6 +9,7 @@
  * `relay.onClose`. The operator dashboard (`/ops`, relay/src/ops) is installed the same way, first.
  */
 import http from 'node:http'
+import https from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import express, { Router } from 'express'
@@ -64,16 +65,21 @@ export interface RelayOptions {
   ops?: OpsOptions
   /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
   sync?: SyncServiceOptions | false
+  /**
+   * Serve https:// and wss:// with this certificate and key (PEM). Without it the relay serves
+   * plain http:// and ws://, for a TLS proxy in front or for a test on 127.0.0.1.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer }
 }
 
 /** Bytes a vessel may still move over the link today, or null when it has no budget. */
 export type BudgetSource = (vessel: string) => number | null
 
 export interface Relay {
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS */
   url: string
   port: number
-  server: http.Server
+  server: http.Server | https.Server
   app: Express
   /** Extra HTTP routes, consulted after `/api` and before the shore UI and the 404. */
   routes: Router
@@ -154,7 +160,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use(unknownRoute)
     app.use(errorHandler(logger))
 
-    const server = http.createServer(app)
+    const server = options.tls
+      ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, app)
+      : http.createServer(app)
     const upgradeHandlers = new Map<string, UpgradeHandler>([
       ['/link', (req, socket, head) => linkServer.handleUpgrade(req, socket, head)],
     ])
@@ -216,7 +224,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     })
     const address = server.address()
     relay.port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
-    relay.url = `http://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
+    relay.url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
     logger.info({ url: relay.url, dataDir: options.dataDir, costPerMb }, 'relay listening')
     return relay
   } catch (err) {

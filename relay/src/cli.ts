@@ -2,6 +2,7 @@
  * The relay's command line (design §8 contract):
  *
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10]
+ *                          [--tls-cert FILE --tls-key FILE]     # serve https:// and wss://
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME   # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops # last stdout line: token
  *   npm run relay -- revoke-token --data DIR --token-id ID
@@ -10,6 +11,7 @@
  * Bad arguments exit with code 2 and a message on stderr. Plaintext tokens are printed once, when
  * issued, and never stored or listed.
  */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createRelay } from './app.ts'
@@ -24,6 +26,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage: relay <command> [options]
   serve        --port PORT --data DIR [--host 127.0.0.1] [--cost-per-mb 10]
+               [--tls-cert FILE --tls-key FILE]   (PEM; serves https:// and wss://)
   add-vessel   --data DIR --vessel IMO9811000 --name NAME
   add-user     --data DIR --user NAME --role shore|customs|ops
   revoke-token --data DIR --token-id ID
@@ -69,6 +72,25 @@ function costPerMb(value: string | undefined): number | undefined {
   return cost
 }
 
+/** Reads the PEM certificate and key; both or neither. */
+function tlsFiles(
+  certFile: string | undefined,
+  keyFile: string | undefined,
+): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (!certFile || !keyFile) throw new UsageError('--tls-cert and --tls-key go together')
+  const read = (file: string, flag: string) => {
+    try {
+      const pem = readFileSync(file)
+      if (!pem.includes('-----BEGIN')) throw new Error('not a PEM file')
+      return pem
+    } catch (err) {
+      throw new UsageError(`--${flag} ${file}: ${(err as Error).message}`)
+    }
+  }
+  return { cert: read(certFile, 'tls-cert'), key: read(keyFile, 'tls-key') }
+}
+
 async function serve(args: string[]): Promise<void> {
   const o = parse(
     args,
@@ -77,9 +99,12 @@ async function serve(args: string[]): Promise<void> {
       data: { type: 'string' },
       host: { type: 'string' },
       'cost-per-mb': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
     ['port', 'data'],
   )
+  const tls = tlsFiles(o['tls-cert'] as string | undefined, o['tls-key'] as string | undefined)
   const logger = pino({ name: 'relay' })
   const relay = await createRelay({
     dataDir: o.data as string,
@@ -87,6 +112,7 @@ async function serve(args: string[]): Promise<void> {
     host: (o.host as string | undefined) ?? '127.0.0.1',
     costPerMb: costPerMb(o['cost-per-mb'] as string | undefined),
     logger,
+    ...(tls ? { tls } : {}),
   })
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down')

@@ -55,8 +55,10 @@ export class VesselConnection extends EventEmitter<Events> {
   readonly vessel: string
   readonly version: number
   private settings: LinkSettings
-  private round: { session: RelayLinkSession; finish: (state: 'complete' | 'failed', e?: string) => void } | null =
-    null
+  private round: {
+    session: RelayLinkSession
+    finish: (state: 'complete' | 'failed', e?: string) => void
+  } | null = null
   private rounds = 0
   private readonly clock: BatchClock
   private pokeTimer: NodeJS.Timeout | undefined
@@ -105,6 +107,9 @@ export class VesselConnection extends EventEmitter<Events> {
       this.runRound(frame.pending, true, bytes)
       return
     }
+    // An idle round ends with welcome, done and fin in one flight; the vessel's own `done` (no
+    // chunks) answers the welcome and arrives after the fin. Harmless, and counted with the connection.
+    if (!this.round && frame.t === 'done' && frame.chunks === 0) return
     if (!this.round)
       throw new SessionError(CloseCode.BadFrame, `unexpected ${frame.t} frame between sessions`)
     const t0 = performance.now()
@@ -203,7 +208,14 @@ export class VesselConnection extends EventEmitter<Events> {
     this.recorded.up += stats.bytesUp
     this.recorded.down += stats.bytesDown
     log.info({ state, error, ...stats, budgetLimited: budget.budgetLimited }, 'link session ended')
-    this.emit('session', { vessel: this.vessel, session: id, state, stats, budget, ...(error ? { error } : {}) })
+    this.emit('session', {
+      vessel: this.vessel,
+      session: id,
+      state,
+      stats,
+      budget,
+      ...(error ? { error } : {}),
+    })
     this.checkpoint()
   }
 

@@ -141,7 +141,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     })
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve())
-      this.ws.once('close', () => reject(new LinkError(this.closeMessage(), this.closeInfo?.code ?? 1006, undefined)))
+      this.ws.once('close', () =>
+        reject(new LinkError(this.closeMessage(), this.closeInfo?.code ?? 1006, undefined)),
+      )
     })
     this.opened.catch(() => undefined)
   }
@@ -230,7 +232,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       session.on('failed', (err: SessionError) => {
         settle()
         // A transport close carries the relay's code (4401 must stay 4401: it is not retried).
-        const code = err.closeCode === CloseCode.Normal && this.closeInfo ? this.closeInfo.code : err.closeCode
+        const code =
+          err.closeCode === CloseCode.Normal && this.closeInfo ? this.closeInfo.code : err.closeCode
         if (this.isOpen) this.close(code === CloseCode.Normal ? CloseCode.Normal : code)
         reject(new LinkError(err.message, code, session.stats))
       })
@@ -260,7 +263,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
         if (this.persistent) this.emit('poke', frame.p)
         return
       }
-      if (!this.session) throw new FrameError(CloseCode.BadFrame, `unexpected ${frame.t} frame between sessions`)
+      if (!this.session)
+        throw new FrameError(CloseCode.BadFrame, `unexpected ${frame.t} frame between sessions`)
       this.session.receive(frame, data.length)
     } catch (err) {
       const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal

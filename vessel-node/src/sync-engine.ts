@@ -18,7 +18,14 @@
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { BatchClock, DEFAULT_WINDOWS_S, PRIORITY_NAMES } from '@tally/link'
-import type { LinkReplica, LinkSettings, Priority, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
+import type {
+  LinkReplica,
+  LinkSettings,
+  Priority,
+  SessionBudget,
+  SessionPhase,
+  SessionStats,
+} from '@tally/link'
 import type { CursorStore, SessionLog, SyncSessionCounters } from '@tally/storage-sqlite'
 import { LinkError, RelayConnection } from './link-client.ts'
 import type { LinkAttempt, LinkResult } from './link-client.ts'
@@ -449,7 +456,8 @@ export class SyncEngine extends EventEmitter<Events> {
         replica: o.replica,
         syncToken: o.cursors.getSyncToken(RELAY_PEER) ?? null,
         syncSession: o.cursors.getSyncSession(RELAY_PEER) ?? null,
-        onWelcome: (session) => guard('store the session', () => o.cursors.setSyncSession(RELAY_PEER, session)),
+        onWelcome: (session) =>
+          guard('store the session', () => o.cursors.setSyncSession(RELAY_PEER, session)),
         logger: o.logger,
         ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
         onPhase: (phase) => {
@@ -528,7 +536,8 @@ export class SyncEngine extends EventEmitter<Events> {
         await connection.ready()
       } catch (err) {
         failure = err
-        if (urls.length > 1) this.o.logger.warn({ url, err: (err as Error).message }, 'relay unreachable, trying the next')
+        if (urls.length > 1)
+          this.o.logger.warn({ url, err: (err as Error).message }, 'relay unreachable, trying the next')
         continue
       }
       if (this.stopped) {

@@ -29,8 +29,7 @@ export const MAX_PACING_S = 86_400
 export const DEFAULT_LINK_SETTINGS: LinkSettings = { w: [...DEFAULT_WINDOWS_S], ka: DEFAULT_KEEPALIVE_S }
 
 /** Whether a window or keepalive value in seconds is acceptable (0 means "at once" for a window). */
-export const validPacingSeconds = (n: number): boolean =>
-  Number.isInteger(n) && n >= 0 && n <= MAX_PACING_S
+export const validPacingSeconds = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= MAX_PACING_S
 
 /** How long a silent connection is kept before it is taken for dead, in ms. */
 export const idleLimitMs = (settings: LinkSettings): number =>

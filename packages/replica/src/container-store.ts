@@ -224,8 +224,11 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     return []
   }
 
-  /** Creates a container's document from its deterministic genesis; returns false if it exists. */
-  create(key: ContainerKey, isoType: string): boolean {
+  /**
+   * Creates a container's document from its deterministic genesis; returns false if it exists.
+   * `remote`: the genesis arrived over the link (the peer has it; nothing to send back).
+   */
+  create(key: ContainerKey, isoType: string, origin: 'local' | 'remote' = 'local'): boolean {
     const docId = documentIdFor(key)
     if (this.row(docId)) return false
     const doc = genesisDoc(key, isoType)
@@ -234,7 +237,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
       this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc))
     })()
     this.remember(docId, { doc })
-    this.emit('changed', { docId, key, origin: 'local', priority: 'normal' })
+    this.emit(
+      'changed',
+      origin === 'local' ? { docId, key, origin, priority: 'normal' } : { docId, key, origin },
+    )
     return true
   }
 

@@ -148,7 +148,9 @@ function prepareStatements(db: Database.Database) {
         sync_session: string | null
         updated_at: string
       }
-    >('SELECT peer, sync_token, previous_sync_token, sync_session, updated_at FROM peer_state WHERE peer = ?'),
+    >(
+      'SELECT peer, sync_token, previous_sync_token, sync_session, updated_at FROM peer_state WHERE peer = ?',
+    ),
     setSession: db.prepare<[string, string, string]>(
       `INSERT INTO peer_state (peer, sync_session, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (peer) DO UPDATE SET sync_session = excluded.sync_session, updated_at = excluded.updated_at`,
@@ -158,9 +160,7 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (peer) DO UPDATE SET previous_sync_token = peer_state.sync_token,
          sync_token = excluded.sync_token, updated_at = excluded.updated_at`,
     ),
-    confirmToken: db.prepare<[string]>(
-      'UPDATE peer_state SET previous_sync_token = NULL WHERE peer = ?',
-    ),
+    confirmToken: db.prepare<[string]>('UPDATE peer_state SET previous_sync_token = NULL WHERE peer = ?'),
     setToken: db.prepare<[string, string | null, string]>(
       `INSERT INTO peer_state (peer, sync_token, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (peer) DO UPDATE SET sync_token = excluded.sync_token, updated_at = excluded.updated_at`,
