@@ -30,6 +30,7 @@ import type {
   CursorStore,
   DeadLetterStore,
   SessionLog,
+  SyncSessionRecord,
   TokenStore,
 } from '@tally/storage-sqlite'
 
@@ -65,6 +66,10 @@ export interface LinkSessionEvent {
    */
   budget?: SessionBudget
 }
+
+/** A session that committed no change either way (an idle round). */
+const movedNothing = (s: SyncSessionRecord | undefined): boolean =>
+  s !== undefined && s.state === 'complete' && s.changesUp === 0 && s.changesDown === 0 && s.rejected === 0
 
 export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   private readonly wss = new WebSocketServer({
@@ -177,11 +182,14 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     const confirmed = ours === hello.sync
     // ...but only with the session that issued the current token: a vessel restored from a backup
     // taken before that session holds the previous token too, and its cursors are behind ours.
+    // (If that session moved nothing, the previous token's cursors are the current ones anyway: the
+    // vessel may have lost the welcome too.)
+    const issuedBy = d.cursors.getSyncSession(vessel)
     const missedFin =
       previous !== null &&
       previous === hello.sync &&
-      hello.s !== undefined &&
-      hello.s === d.cursors.getSyncSession(vessel)
+      issuedBy !== undefined &&
+      (hello.s === issuedBy || movedNothing(d.sessions.get(issuedBy)))
     const cursorsTrusted = confirmed || missedFin
     if (confirmed) d.cursors.confirmSyncToken(vessel)
     else if (cursorsTrusted) log.info('the vessel missed the last fin: resuming from the previous token')
