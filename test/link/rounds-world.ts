@@ -4,6 +4,8 @@
  * vessel's command line, a few hundred containers booked through the relay's REST API.
  */
 import fs from 'node:fs'
+import https from 'node:https'
+import { execFileSync } from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
 import { seedManifest } from '@tally/voyage-sim'
@@ -24,9 +26,37 @@ async function cli(script: string, args: string[]): Promise<string> {
 
 export type Rest = (method: string, url: string, body?: unknown) => Promise<{ status: number; body: any }>
 
+/** REST over https:// trusting `ca` (fetch cannot take a CA per request without undici). */
+const httpsRest =
+  (base: () => string, token: string, ca: Buffer): Rest =>
+  (method, url, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body)
+      const req = https.request(
+        base() + url,
+        {
+          method,
+          ca,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+        },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => (text += d))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }))
+        },
+      )
+      req.on('error', reject)
+      req.end(payload)
+    })
+
 const rest =
-  (base: () => string, token: string): Rest =>
+  (base: () => string, token: string, ca?: Buffer): Rest =>
   async (method, url, body) => {
+    if (ca) return httpsRest(base, token, ca)(method, url, body)
     const res = await fetch(base() + url, {
       method,
       headers: {
@@ -43,8 +73,32 @@ export interface RoundsWorldOptions {
   containers: number
   /** Extra vessel `serve` flags (windows, keepalive). */
   vesselFlags: string[]
-  /** Relay `serve` flags and how the vessel reaches it (TLS). */
-  relay?: { flags: string[]; scheme: 'ws' | 'wss'; vesselFlags: string[] }
+  /** Serve https:// and wss:// with a self-signed certificate made for the test. */
+  tls?: boolean
+}
+
+/** Whether openssl is here to make a test certificate. */
+export const hasOpenssl = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/** A self-signed certificate for 127.0.0.1 (it is its own CA), made with openssl. */
+function selfSigned(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, 'cert.pem')
+  const key = path.join(dir, 'key.pem')
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+      .concat(['-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'])
+      .concat(['-addext', 'subjectAltName=IP:127.0.0.1']),
+    { stdio: 'ignore' },
+  )
+  return { cert, key }
 }
 
 export async function startRoundsWorld(o: RoundsWorldOptions) {
@@ -67,11 +121,16 @@ export async function startRoundsWorld(o: RoundsWorldOptions) {
       cli('relay/src/cli.ts', ['add-user', '--data', relayDir, '--user', name, '--role', role])
     const shore = await user('dana', 'shore')
     const ops = await user('olga', 'ops')
-    const relay = (procs.relay = o.relay
-      ? await startService('relay/src/cli.ts', ['serve', '--port', '0', '--data', relayDir, ...o.relay.flags])
+    const tls = o.tls ? selfSigned(root) : undefined
+    const ca = tls ? fs.readFileSync(tls.cert) : undefined
+    const relay = (procs.relay = tls
+      ? await startService(
+          'relay/src/cli.ts',
+          ['serve', '--port', '0', '--data', relayDir].concat(['--tls-cert', tls.cert, '--tls-key', tls.key]),
+        )
       : await startRelayProcess(relayDir))
-    const relayApi = rest(() => relay.url, shore)
-    const opsApi = rest(() => relay.url, ops)
+    const relayApi = rest(() => relay.url, shore, ca)
+    const opsApi = rest(() => relay.url, ops, ca)
     const manifest: BookingEntry[] = seedManifest({
       seed: 5,
       vessel: VESSEL,
@@ -87,7 +146,7 @@ export async function startRoundsWorld(o: RoundsWorldOptions) {
       ...SATELLITE,
     }))
     const { port } = await link.start()
-    const scheme = o.relay?.scheme ?? 'ws'
+    const scheme = tls ? 'wss' : 'ws'
     procs.vessel = await startService('vessel-node/src/cli.ts', [
       'serve',
       '--port',
@@ -100,7 +159,7 @@ export async function startRoundsWorld(o: RoundsWorldOptions) {
       VESSEL,
       '--token',
       vesselToken,
-      ...(o.relay?.vesselFlags ?? []),
+      ...(tls ? ['--tls-ca', tls.cert] : []),
       ...o.vesselFlags,
     ])
     const vessel = procs.vessel

@@ -213,11 +213,7 @@ describe('a drop right after a round’s fin', { timeout: 240_000 }, () => {
       }),
       { up: 0, down: 0, changesUp: 0, changesDown: 0 },
     )
-    console
-      .log(`[rounds] after the lost fin: ${after.length} rounds, ${JSON.stringify(moved)}`)(
-        await import('node:fs'),
-      )
-      .writeFileSync('/tmp/relay-out.log', world.relay.output() + '\n=====\n' + world.vessel.output())
+    console.log(`[rounds] after the lost fin: ${after.length} rounds, ${JSON.stringify(moved)}`)
     expect(world.relay.output()).toContain('the vessel missed the last fin')
     expect(world.relay.output().split('cursors reconciled by heads').length).toBe(reconciledBefore)
     expect(moved.changesUp).toBe(boxes.length)

@@ -167,6 +167,12 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     return this.version !== null && this.version >= ROUNDS_VERSION
   }
 
+  /** For wss://: whether TLS resumed an earlier session (no full handshake); null for ws://. */
+  get tlsResumed(): boolean | null {
+    const socket = this.socket as tls.TLSSocket | undefined
+    return socket && 'isSessionReused' in socket ? socket.isSessionReused() : null
+  }
+
   /** Bytes the socket moved so far (TLS records and WebSocket framing included), up and down. */
   socketBytes(): { up: number; down: number } {
     return { up: this.socket?.bytesWritten ?? 0, down: this.socket?.bytesRead ?? 0 }

@@ -560,6 +560,7 @@ export class SyncEngine extends EventEmitter<Events> {
     )
     const row: ConnectionRow = { id, up: 0, down: 0, finished: false }
     this.connectionRow = row
+    this.o.logger.info({ url, tlsResumed: connection.tlsResumed }, 'link connected')
     this.emit('connection', { url, open: true })
     connection.on('poke', (p) => this.onPoke(p))
     connection.on('settings', (s) => this.applySettings(connection, s))
