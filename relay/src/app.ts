@@ -17,6 +17,8 @@ import type { Express } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
+import { DEFAULT_LINK_SETTINGS } from '@tally/link'
+import type { LinkSettings } from '@tally/link'
 import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
 import { RelayActors } from './actors.ts'
 import { authenticateUser, requireUser } from './auth.ts'
@@ -97,6 +99,8 @@ export interface Relay {
   ops: OpsHandle
   /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
   setBudgetSource(source: BudgetSource): void
+  /** Where the link server asks for a vessel's batching windows and keepalive (operator settings). */
+  setLinkSettingsSource(source: (vessel: string) => LinkSettings): void
   /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
   authenticateUser(token: string | null | undefined): RelayUser | null
   /** Runs `fn` when the relay closes, before the database is closed (last registered runs first). */
@@ -125,10 +129,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       actors,
     })
     let budgetSource: BudgetSource = () => null
+    let linkSettingsSource: (vessel: string) => LinkSettings = () => DEFAULT_LINK_SETTINGS
     const linkServer = new LinkServer({
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
+      settingsFor: (vessel) => linkSettingsSource(vessel),
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
         policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
@@ -187,6 +193,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       metrics,
       setBudgetSource: (source) => {
         budgetSource = source
+      },
+      setLinkSettingsSource: (source) => {
+        linkSettingsSource = source
       },
       authenticateUser: (token) => authenticateUser(stores.tokens, token),
       onClose: (fn) => closers.push(fn),

@@ -55,6 +55,8 @@ export class VesselConnection extends EventEmitter<Events> {
   readonly vessel: string
   readonly version: number
   private settings: LinkSettings
+  /** The settings the vessel was last told (in a welcome): told again once they change. */
+  private told: LinkSettings | null = null
   private round: {
     session: RelayLinkSession
     finish: (state: 'complete' | 'failed', e?: string) => void
@@ -173,10 +175,11 @@ export class VesselConnection extends EventEmitter<Events> {
         cursorsTrusted,
         budget: d.budgetFor?.(vessel) ?? null,
         newSyncToken: () => this.issueToken(id),
-        ...(this.rounds === 0 ? { settings: this.settings } : {}),
+        ...(this.told !== this.settings ? { settings: this.settings } : {}),
       },
     )
     this.rounds++
+    this.told = this.settings
     let finished = false
     const finish = (state: 'complete' | 'failed', error?: string) => {
       if (finished) return

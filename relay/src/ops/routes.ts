@@ -9,7 +9,8 @@ import type { DeadLetterStatus } from '@tally/storage-sqlite'
 import { userOf } from '../auth.ts'
 import { parseImo } from '../query.ts'
 import type { OpsServices } from './services.ts'
-import type { VesselOpsSettingsPatch } from './settings.ts'
+import type { LinkPacing, VesselOpsSettingsPatch } from './settings.ts'
+import { MAX_PACING_S, validPacingSeconds } from '@tally/link/pacing'
 
 /** Largest daily budget accepted (1 TB): anything above is a typo, not a budget. */
 const MAX_BUDGET_BYTES = 1e12
@@ -51,14 +52,42 @@ function parseSettings(body: unknown): VesselOpsSettingsPatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new TallyError('INVALID', 'body: an object such as {"dailyBudgetBytes": 2000000}', 'body')
   const b = body as Record<string, unknown>
-  const unknown = Object.keys(b).filter((k) => k !== 'dailyBudgetBytes' && k !== 'expectedWindowS')
+  const unknown = Object.keys(b).filter(
+    (k) => k !== 'dailyBudgetBytes' && k !== 'expectedWindowS' && k !== 'linkPacing',
+  )
   if (unknown.length > 0) throw new TallyError('INVALID', `${unknown[0]}: not a vessel setting`, unknown[0])
   const patch: VesselOpsSettingsPatch = {}
   const budget = nullableNumber(b, 'dailyBudgetBytes', MAX_BUDGET_BYTES)
   const window = nullableNumber(b, 'expectedWindowS', MAX_WINDOW_S, 60)
   if (budget !== undefined) patch.dailyBudgetBytes = budget
   if (window !== undefined) patch.expectedWindowS = window
+  if (b.linkPacing !== undefined) patch.linkPacing = parseLinkPacing(b.linkPacing)
   return patch
+}
+
+/** `{criticalS, normalS, routineS, keepaliveS}` in whole seconds (windows from 0, keepalive from 1), or null. */
+function parseLinkPacing(value: unknown): LinkPacing | null {
+  if (value === null) return null
+  const example = '{"criticalS": 2, "normalS": 600, "routineS": 3000, "keepaliveS": 240}'
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new TallyError('INVALID', `linkPacing: an object such as ${example}, or null`, 'linkPacing')
+  const v = value as Record<string, unknown>
+  const keys = ['criticalS', 'normalS', 'routineS', 'keepaliveS'] as const
+  const extra = Object.keys(v).find((k) => !(keys as readonly string[]).includes(k))
+  if (extra) throw new TallyError('INVALID', `linkPacing.${extra}: not a link setting`, `linkPacing.${extra}`)
+  const out = {} as LinkPacing
+  for (const k of keys) {
+    const n = v[k]
+    const min = k === 'keepaliveS' ? 1 : 0
+    if (typeof n !== 'number' || !validPacingSeconds(n) || n < min)
+      throw new TallyError(
+        'INVALID',
+        `linkPacing.${k}: whole seconds from ${min} to ${MAX_PACING_S}, as in ${example}`,
+        `linkPacing.${k}`,
+      )
+    out[k] = n
+  }
+  return out
 }
 
 function letterId(value: string): number {
@@ -107,6 +136,7 @@ export function opsRoutes(ops: OpsServices): Router {
     const settings = ops.settings.update(imo, parseSettings(req.body), user.principal)
     ops.fleet.invalidate()
     ops.ctx.logger.info({ vessel: imo, user: user.principal, settings }, 'vessel ops settings changed')
+    ops.ctx.linkServer.settingsChanged(imo)
     res.json(settings)
   })
 
