@@ -22,8 +22,8 @@ import {
   ROUNDS_VERSION,
   SessionError,
 } from '@tally/link'
-import type { LinkFrame, LinkSettings, Priority, SessionBudget, SessionStats } from '@tally/link'
-import { SqliteLinkReplica } from '@tally/replica'
+import type { LinkFrame, LinkSettings, PhotoSink, Priority, SessionBudget, SessionStats } from '@tally/link'
+import { GuardedLinkReplica } from './disk-full.ts'
 import type { LinkServerDeps, LinkSessionEvent } from './link-server.ts'
 
 /** A session with no inbound frame for this long is dropped (a chunk at 128 kbit/s takes seconds). */
@@ -38,6 +38,12 @@ export interface ConnectionStart {
   /** The hello's pending count and size, counted in the first round. */
   pending: number
   helloBytes: number
+  /** What the vessel's hello reported about itself, passed on with the first `started` event. */
+  report: { failedAttempts?: number; syncIntervalS?: number }
+  /** Where full photos the vessel sends are stored (docs/protocol.md, "Photos"). */
+  photos?: PhotoSink
+  /** The vessel's hello offered full photos: every round may ask for them. */
+  offersPhotos: boolean
   /** The vessel's sync token matched ours (or the previous one): cursors can be trusted. */
   cursorsTrusted: boolean
   /** The vessel showed the current token (not the previous one, nor a stale one). */
@@ -154,7 +160,7 @@ export class VesselConnection extends EventEmitter<Events> {
     clearTimeout(this.pokeTimer)
     const id = d.sessions.start(vessel, { connection: this.connectionId })
     const log = this.start.log.child({ session: id })
-    const replica = new SqliteLinkReplica({
+    const replica = new GuardedLinkReplica({
       store: d.store,
       cursors: d.cursors,
       registry: d.registry,
@@ -167,6 +173,7 @@ export class VesselConnection extends EventEmitter<Events> {
       validate: d.validate,
       logger: log,
     })
+    if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
       replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
@@ -174,6 +181,7 @@ export class VesselConnection extends EventEmitter<Events> {
         session: id,
         cursorsTrusted,
         budget: d.budgetFor?.(vessel) ?? null,
+        ...(this.start.photos ? { photos: this.start.photos } : {}),
         newSyncToken: () => this.issueToken(id),
         ...(this.told !== this.settings ? { settings: this.settings } : {}),
       },
@@ -189,12 +197,20 @@ export class VesselConnection extends EventEmitter<Events> {
       if (state === 'complete' && this.persistent && !this.ended) this.afterRound(replica)
     }
     this.round = { session, finish }
+    session.on('photoRefused', (r) => log.warn(r, 'photo part refused; the vessel sends it again'))
     session.on('complete', () => finish('complete'))
     session.on('failed', (err) => finish('failed', err.message))
     log.info({ reconcile: !cursorsTrusted, pending, round: this.rounds }, 'link session started')
-    this.emit('session', { vessel, session: id, state: 'started', stats: session.stats, pending })
+    this.emit('session', {
+      vessel,
+      session: id,
+      state: 'started',
+      stats: session.stats,
+      pending,
+      ...(this.rounds === 1 ? { report: this.start.report } : {}),
+    })
     session.stats.bytesUp += openingBytes
-    session.start({ v: this.version, pending })
+    session.start({ v: this.version, pending, ...(this.start.offersPhotos ? { photos: true } : {}) })
   }
 
   private recordRound(
@@ -223,7 +239,7 @@ export class VesselConnection extends EventEmitter<Events> {
   }
 
   /** Shore changes that arrived during the round and did not make it in wait for their window. */
-  private afterRound(replica: SqliteLinkReplica): void {
+  private afterRound(replica: GuardedLinkReplica): void {
     if (this.clock.due === null) return
     if (replica.pendingCount() === 0) this.clock.clear()
     else this.armPoke()

@@ -22,13 +22,15 @@ import {
   SessionError,
   SUPPORTED_VERSIONS,
 } from '@tally/link'
-import type { HelloFrame, LinkSettings, Priority, SessionBudget, SessionStats } from '@tally/link'
+import type { HelloFrame, LinkSettings, PhotoSink, Priority, SessionBudget, SessionStats } from '@tally/link'
 import type { ChangeValidator, ContainerStore, ContainerStoreEvents } from '@tally/replica'
+import type { DiskGuard } from './disk-full.ts'
 import { VesselConnection } from './link-connection.ts'
 import type {
   ActorRegistryStore,
   CursorStore,
   DeadLetterStore,
+  PhotoStore,
   SessionLog,
   SyncSessionRecord,
   TokenStore,
@@ -51,6 +53,10 @@ export interface LinkServerDeps {
   budgetFor?: (vessel: string) => number | null
   /** The vessel's batching windows and keepalive (operator settings); the defaults without one. */
   settingsFor?: (vessel: string) => LinkSettings
+  /** Where vessels' evidence keys are recorded, learned from their hellos. */
+  photos?: PhotoStore
+  /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
+  guard?: DiskGuard
 }
 
 export interface LinkSessionEvent {
@@ -60,6 +66,8 @@ export interface LinkSessionEvent {
   stats: SessionStats
   error?: string
   pending?: number
+  /** `started` only: what the vessel's hello reported about itself (optional fields; older vessels omit them). */
+  report?: { failedAttempts?: number; syncIntervalS?: number }
   /**
    * The relay's side of the budget once the session ended: whether its sender held shore changes
    * back. (Whether the vessel held its own changes back is not on the wire.)
@@ -90,6 +98,11 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req))
+  }
+
+  /** The vessel holds a long-lived (version 3) connection open: in contact even with no session. */
+  inContact(vessel: string): boolean {
+    return this.connections.get(vessel)?.persistent === true
   }
 
   /** Cuts a vessel off at once (token revoked). */
@@ -173,6 +186,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     if (!token || token.subject !== hello.vessel)
       throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
     const vessel = hello.vessel
+    // Authenticated by its token: the key it announces is the one its evidence is signed with.
+    if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
     const log = baseLog.child({ vessel })
@@ -203,6 +218,12 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
         version: hello.v,
         pending: hello.pending,
         helloBytes,
+        report: {
+          ...(hello.failed !== undefined ? { failedAttempts: hello.failed } : {}),
+          ...(hello.interval !== undefined ? { syncIntervalS: hello.interval } : {}),
+        },
+        ...(d.photos ? { photos: relayPhotoSink(d.photos, vessel) } : {}),
+        offersPhotos: hello.photos === true,
         cursorsTrusted,
         confirmed,
         settings: d.settingsFor?.(vessel) ?? DEFAULT_LINK_SETTINGS,
@@ -218,5 +239,14 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       if (this.active.get(vessel) === ws) this.active.delete(vessel)
     })
     return connection
+  }
+}
+
+/** Full photos shore asked for from `vessel`, and where their parts are stored (PhotoStore). */
+function relayPhotoSink(photos: PhotoStore, vessel: string): PhotoSink {
+  return {
+    wanted: () =>
+      photos.openRequests(vessel).map((r) => ({ sha: r.sha256, off: r.receivedBytes, bytes: r.bytes })),
+    store: (sha, off, data) => photos.addPart(sha, off, data),
   }
 }

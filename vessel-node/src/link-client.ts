@@ -24,6 +24,7 @@ import {
 import type {
   LinkSettings,
   LinkReplica,
+  PhotoSource,
   Priority,
   SessionBudget,
   SessionPhase,
@@ -45,6 +46,12 @@ export interface LinkAttempt {
   syncToken: string | null
   /** The last session whose welcome this vessel stored (see {@link LinkAttempt.onWelcome}). */
   syncSession?: string | null
+  /** Told to the relay in the hello: failed attempts since the last completed session, the sync interval (s). */
+  report?: { failed: number; interval: number }
+  /** The vessel's evidence key (hex), for the hello. */
+  publicKey?: string
+  /** The originals the relay may ask for. */
+  photos?: PhotoSource
   logger: Logger
   /**
    * The relay opened session `id`: store it durably at once (before anything of the session is
@@ -200,7 +207,15 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     const session = new VesselLinkSession(
       a.replica,
       { send: (bytes) => this.ws.send(bytes), close: (code, reason) => this.ws.close(code, reason) },
-      { vessel: a.vessel, token: a.token, sync: a.syncToken, ...(a.syncSession ? { s: a.syncSession } : {}) },
+      {
+        vessel: a.vessel,
+        token: a.token,
+        sync: a.syncToken,
+        ...a.report,
+        ...(a.publicKey ? { key: a.publicKey } : {}),
+        ...(a.syncSession ? { s: a.syncSession } : {}),
+      },
+      a.photos,
       { keepOpen, ...(this.version !== null ? { round: { version: this.version } } : {}) },
     )
     this.session = session

@@ -21,6 +21,7 @@ import { BatchClock, DEFAULT_WINDOWS_S, PRIORITY_NAMES } from '@tally/link'
 import type {
   LinkReplica,
   LinkSettings,
+  PhotoSource,
   Priority,
   SessionBudget,
   SessionPhase,
@@ -117,6 +118,10 @@ export interface SyncEngineOptions {
   runSession?: SessionRunner
   /** Wraps bookkeeping writes (the app passes disk-full recovery). */
   guardWrite?: <T>(operation: string, fn: () => T) => T
+  /** The vessel's evidence key (hex), announced in the hello so the relay learns it. */
+  publicKey?: string
+  /** The originals the relay may ask for (docs/protocol.md, "Photos"). */
+  photos?: PhotoSource
 }
 
 /** Everything the engine knows about itself; the HTTP layer adds bytes, costs and pending counts. */
@@ -189,6 +194,8 @@ export class SyncEngine extends EventEmitter<Events> {
   private running: Promise<void> | null = null
   private linkUp = false
   private failures = 0
+  /** Failed attempts since the last completed session ("Sync now" does not reset it): told to the relay in the hello. */
+  private failedSinceSuccess = 0
   /** Non-retryable failure: no automatic attempts until the crew asks. */
   private halted = false
   private nextRetryAt: number | null = null
@@ -458,6 +465,12 @@ export class SyncEngine extends EventEmitter<Events> {
         syncSession: o.cursors.getSyncSession(RELAY_PEER) ?? null,
         onWelcome: (session) =>
           guard('store the session', () => o.cursors.setSyncSession(RELAY_PEER, session)),
+        report: {
+          failed: this.failedSinceSuccess,
+          interval: Math.round((o.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS) / 1000),
+        },
+        ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+        ...(o.photos ? { photos: o.photos } : {}),
         logger: o.logger,
         ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
         onPhase: (phase) => {
@@ -620,6 +633,7 @@ export class SyncEngine extends EventEmitter<Events> {
     const now = this.now()
     this.breaker.onSuccess()
     this.failures = 0
+    this.failedSinceSuccess = 0
     this.halted = false
     this.linkUp = true
     this.lastError = null
@@ -637,6 +651,7 @@ export class SyncEngine extends EventEmitter<Events> {
     // A drop mid-session also means the link is down now, even though the relay was reached.
     this.linkUp = f.reachedRelay
     this.lastError = { message: f.message, at: now, code: f.code }
+    this.failedSinceSuccess++
     this.o.logger.warn({ code: f.code, err: f.message, attempt: this.failures + 1 }, 'sync failed')
     if (!f.retryable) {
       this.halted = true

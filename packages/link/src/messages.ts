@@ -57,6 +57,17 @@ export interface HelloFrame {
   /** Changes the vessel has for the relay: 0 lets an idle session finish in one round trip. */
   pending: number
   /**
+   * Optional (older vessels leave it out): attempts that failed since the vessel's last completed
+   * session, including those that never reached the relay, so the operator's failure rate sees them.
+   */
+  failed?: number
+  /** Optional: the vessel's automatic sync interval in seconds, from which its expected window derives. */
+  interval?: number
+  /** Optional: the vessel's Ed25519 evidence key, hex; the relay records it (docs/photos.md). */
+  key?: string
+  /** Optional: the vessel takes `want` frames and sends full photos (docs/protocol.md, "Photos"). */
+  photos?: boolean
+  /**
    * Version 3: the last session whose welcome this vessel stored. With the relay's previous token it
    * proves a lost `fin` (the vessel took part in the session that issued the current token).
    */
@@ -146,6 +157,39 @@ export interface ErrorFrame {
   message: string
 }
 
+/**
+ * Relay → vessel, optional (only to a vessel whose hello set `photos`): the full photos shore asked
+ * for, with the bytes the relay already holds of each (docs/protocol.md, "Photos").
+ */
+export interface WantFrame {
+  t: 'want'
+  photos: { sha: string; off: number; bytes: number }[]
+}
+/** Vessel → relay: `data` is the photo's bytes from `off`; `sum` is their SHA-256. */
+export interface PartFrame {
+  t: 'part'
+  sha: string
+  off: number
+  sum: Uint8Array
+  data: Uint8Array
+}
+/**
+ * Relay → vessel, after the part is stored durably: `off` is how much of the photo the relay holds;
+ * `at` the offset of the part answered. `ok: false` refuses it (checksum, or out of order).
+ */
+export interface PackFrame {
+  t: 'pack'
+  sha: string
+  off: number
+  at: number
+  ok: boolean
+  reason?: string
+}
+/** Vessel → relay: no more parts in this session (all acknowledged, or the budget is spent). */
+export interface PhotosDoneFrame {
+  t: 'pdone'
+}
+
 export type LinkFrame =
   | HelloFrame
   | WelcomeFrame
@@ -158,6 +202,10 @@ export type LinkFrame =
   | ErrorFrame
   | RoundFrame
   | PokeFrame
+  | WantFrame
+  | PartFrame
+  | PackFrame
+  | PhotosDoneFrame
 
 export const isHello = (f: LinkFrame): f is HelloFrame => f.t === 'hello'
 export const isWelcome = (f: LinkFrame): f is WelcomeFrame => f.t === 'welcome'

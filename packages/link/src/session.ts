@@ -22,6 +22,8 @@ import {
   SUPPORTED_VERSIONS,
 } from './messages.ts'
 import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, LinkSettings, Priority } from './messages.ts'
+import { PhotoReceiver, PhotoSender, PhotoTransferFailure, MAX_WANTED_PHOTOS } from './photo-transfer.ts'
+import type { PhotoSink, PhotoSource } from './photo-transfer.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
 
@@ -53,6 +55,8 @@ interface SessionEvents {
   /** The budget became known (vessel: the welcome) or held changes back (either side). */
   budget: [SessionBudget]
   complete: [{ sync: string; stats: SessionStats; budget: SessionBudget }]
+  /** Relay: a photo part was refused (checksum or order) and will be sent again. */
+  photoRefused: [{ sha: string; at: number; reason: string }]
   failed: [SessionError]
   /** Vessel, version 3: the relay's pacing settings for this vessel (first welcome of a connection). */
   settings: [LinkSettings]
@@ -357,10 +361,14 @@ export interface VesselSessionOptions {
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
 export class VesselLinkSession extends LinkSession {
   private reconciling = false
+  /** Full photos the relay asked for (docs/protocol.md, "Photos"), sent after every change chunk. */
+  private photoSender: PhotoSender | undefined
+  private sentPhotosDone = false
   constructor(
     replica: LinkReplica,
     sink: FrameSink,
     private readonly hello: Omit<HelloFrame, 't' | 'v' | 'pending'>,
+    private readonly photos?: PhotoSource,
     private readonly options: VesselSessionOptions = {},
   ) {
     super(replica, sink)
@@ -370,6 +378,22 @@ export class VesselLinkSession extends LinkSession {
   /** The protocol version agreed with the relay (ours until its welcome says). */
   get agreedVersion(): number {
     return this.version
+  }
+
+  /** Photo bytes sent in this session, resends included. */
+  get photoBytesSent(): number {
+    return this.photoSender?.bytesSent ?? 0
+  }
+
+  /** Sends photo parts once every change chunk is acknowledged; `pdone` when nothing more goes. */
+  private pumpPhotos(): void {
+    const sender = this.photoSender
+    if (!sender || this.sentPhotosDone || this.reconciling || !this.allAcked) return
+    sender.pump()
+    if (sender.finished) {
+      this.sentPhotosDone = true
+      this.send({ t: 'pdone' })
+    }
   }
 
   protected countSent(bytes: number) {
@@ -395,7 +419,14 @@ export class VesselLinkSession extends LinkSession {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
     if (this.options.round) this.send({ t: 'round', pending })
-    else this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
+    else
+      this.send({
+        t: 'hello',
+        v: PROTOCOL_VERSION,
+        pending,
+        ...this.hello,
+        ...(this.photos ? { photos: true } : {}),
+      })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
     // this side as done already).
@@ -422,6 +453,28 @@ export class VesselLinkSession extends LinkSession {
         this.sendHeads()
       } else this.startSending(this.early)
       this.early = undefined
+      return
+    }
+    if (frame.t === 'want') {
+      if (!this.photos)
+        throw new SessionError(CloseCode.BadFrame, 'want frame to a vessel that did not offer photos')
+      this.photoSender = new PhotoSender(
+        frame,
+        this.photos,
+        (part) => this.send(part, true),
+        (bytes) => this.gate.admitBytes(bytes),
+      )
+      this.pumpPhotos()
+      return
+    }
+    if (frame.t === 'pack') {
+      try {
+        this.photoSender?.onPack(frame)
+      } catch (err) {
+        if (err instanceof PhotoTransferFailure) throw new SessionError(CloseCode.BadFrame, err.message)
+        throw err
+      }
+      this.pumpPhotos()
       return
     }
     if (frame.t === 'fin') {
@@ -453,6 +506,7 @@ export class VesselLinkSession extends LinkSession {
       this.startSending(undefined, false)
     }
     if (this.allAcked && this.phase === 'PUSHING') this.setPhase('PROCESSING')
+    this.pumpPhotos()
   }
 }
 
@@ -464,11 +518,21 @@ export interface RelaySessionOptions {
   newSyncToken: () => string
   /** Version 3, first session of a connection: pacing settings to put in the welcome. */
   settings?: LinkSettings
+  /** Where full photos this vessel sends are stored (docs/protocol.md, "Photos"). */
+  photos?: PhotoSink
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
 export class RelayLinkSession extends LinkSession {
   private finished = false
+  private photoReceiver: PhotoReceiver | undefined
+  /** A `want` went out: fin waits for the vessel's `pdone`. */
+  private awaitingPhotos = false
+
+  /** Photo bytes stored in this session. */
+  get photoBytesReceived(): number {
+    return this.photoReceiver?.bytesReceived ?? 0
+  }
   constructor(
     replica: LinkReplica,
     sink: FrameSink,
@@ -497,7 +561,7 @@ export class RelayLinkSession extends LinkSession {
    * Starts the session after the hello was authenticated by the application; a later round of a
    * version 3 connection passes the connection's version and the round's pending count.
    */
-  start(hello: Pick<HelloFrame, 'v' | 'pending'>): void {
+  start(hello: Pick<HelloFrame, 'v' | 'pending' | 'photos'>): void {
     const reconcile = !this.options.cursorsTrusted
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
@@ -509,6 +573,13 @@ export class RelayLinkSession extends LinkSession {
       budget: this.options.budget,
       ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
     })
+    // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
+    const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []
+    if (wanted.length > 0) {
+      this.photoReceiver = new PhotoReceiver(this.options.photos!)
+      this.awaitingPhotos = true
+      this.send({ t: 'want', photos: wanted.slice(0, MAX_WANTED_PHOTOS) })
+    }
     if (reconcile) {
       this.setPhase('RECONCILING')
       this.sendHeads()
@@ -523,8 +594,24 @@ export class RelayLinkSession extends LinkSession {
     this.startSending(undefined, false)
   }
 
+  protected handle(frame: LinkFrame): void {
+    if (frame.t === 'part') {
+      if (!this.photoReceiver) throw new SessionError(CloseCode.BadFrame, 'photo part that was not asked for')
+      const pack = this.photoReceiver.onPart(frame)
+      if (!pack.ok) this.emit('photoRefused', { sha: pack.sha, at: pack.at, reason: pack.reason ?? '' })
+      this.send(pack)
+      return
+    }
+    if (frame.t === 'pdone') {
+      this.awaitingPhotos = false
+      this.maybeFinish()
+      return
+    }
+    super.handle(frame)
+  }
+
   protected maybeFinish(): void {
-    if (this.finished || !this.allAcked || !this.peerFinished) return
+    if (this.finished || !this.allAcked || !this.peerFinished || this.awaitingPhotos) return
     this.finished = true
     const sync = this.options.newSyncToken()
     this.setPhase('COMPLETE')

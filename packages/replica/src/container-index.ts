@@ -32,6 +32,7 @@ export const SUMMARY_COLUMNS: Record<string, string> = {
   'physical.sealIntact': 'seal_broken',
   'cargo.dg': 'dg',
   'reefer.alarm': 'alarm',
+  'cargo.pod': 'pod',
 }
 
 export interface ListQuery {
@@ -45,6 +46,14 @@ export interface ListQuery {
   dg?: boolean
   alarm?: boolean
   conflict?: boolean
+  /** `broken` or `intact`. */
+  seal?: string
+  /** Port of discharge (UN/LOCODE). */
+  pod?: string
+  /** Damaged or with a broken seal: the boxes that came back with an exception. */
+  exception?: boolean
+  /** Changed at or after this ISO time (as this replica recorded it). */
+  since?: string
   sort?: string
   limit?: number
   offset?: number
@@ -55,6 +64,41 @@ const SORTS: Record<string, string> = {
   stowage: 'stowage',
   state: 'state',
   updated: 'updated_at',
+  customs: 'customs',
+  condition: 'condition',
+  pod: 'pod',
+  vessel: 'vessel',
+  bay: 'bay',
+}
+
+/** The sort keys a list query takes (prefix `-` for descending). */
+export const LIST_SORT_KEYS = Object.keys(SORTS)
+
+/**
+ * Words a search box may hold that name a state rather than a number: "damaged" finds the damaged
+ * boxes, "held" the held ones, "broken seal" the broken seals. Matched whole, case-insensitively.
+ */
+const WORD_FILTERS: Record<string, string> = {
+  damaged: `condition = 'DAMAGED'`,
+  'broken seal': 'seal_broken = 1',
+  'seal broken': 'seal_broken = 1',
+  broken: 'seal_broken = 1',
+  alarm: 'alarm = 1',
+  reefer: 'reefer = 1',
+  dg: 'dg = 1',
+  conflict: 'conflict = 1',
+}
+const STATE_WORDS = ['PLANNED', 'LOADED', 'ON_BOARD', 'DISCHARGED', 'SHORT_SHIPPED']
+const CUSTOMS_WORDS = ['PENDING', 'HELD', 'RELEASED', 'INSPECTION']
+
+/** The SQL condition a search word stands for, or undefined for an ordinary search. */
+function wordFilter(q: string): string | undefined {
+  const word = q.trim().toLowerCase().replace(/\s+/g, ' ')
+  if (WORD_FILTERS[word]) return WORD_FILTERS[word]
+  const code = word.toUpperCase().replace(/ /g, '_')
+  if (STATE_WORDS.includes(code)) return `state = '${code}'`
+  if (CUSTOMS_WORDS.includes(code)) return `customs = '${code}'`
+  return undefined
 }
 
 export const MAX_LIST_LIMIT = 1000
@@ -64,30 +108,14 @@ export class ContainerIndex {
   private readonly byId: Database.Statement<[string]>
 
   constructor(private readonly db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS containers (
-      doc_id TEXT PRIMARY KEY, vessel TEXT NOT NULL, voyage TEXT NOT NULL, container_id TEXT NOT NULL,
-      iso_type TEXT NOT NULL, heads TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0,
-      booking TEXT, stowage TEXT, bay TEXT, state TEXT, condition TEXT, customs TEXT,
-      reefer INTEGER, dg INTEGER, alarm INTEGER, seal_broken INTEGER, conflict INTEGER, updated_at TEXT)`)
-    db.exec(`CREATE INDEX IF NOT EXISTS containers_vessel ON containers (vessel, container_id)`)
-    // Added after the first release of the table: the policy's object index (so changes can be
-    // validated without loading the document) and a flag for rows whose summary needs the document.
-    const columns = new Set(
-      (db.prepare(`PRAGMA table_info(containers)`).all() as { name: string }[]).map((c) => c.name),
-    )
-    if (!columns.has('objects')) db.exec(`ALTER TABLE containers ADD COLUMN objects TEXT`)
-    if (!columns.has('dirty')) db.exec(`ALTER TABLE containers ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0`)
-    // Rows from before this column may hold critical changes nobody classified: 1 until the peer
-    // acknowledges everything (the link then plans them first, which is only ever safe).
-    if (!columns.has('critical'))
-      db.exec(`ALTER TABLE containers ADD COLUMN critical INTEGER NOT NULL DEFAULT 1`)
+    // Table `containers` belongs to the storage package's migrations.
     this.upsert = db.prepare(`INSERT INTO containers
-      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical)
-      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects, @critical)
+      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical, pod)
+      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects, @critical, @pod)
       ON CONFLICT(doc_id) DO UPDATE SET heads=excluded.heads, chunks=excluded.chunks, booking=excluded.booking, stowage=excluded.stowage,
       bay=excluded.bay, state=excluded.state, condition=excluded.condition, customs=excluded.customs, reefer=excluded.reefer,
       dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at,
-      dirty=0, objects=excluded.objects, critical=MAX(critical, excluded.critical)`)
+      dirty=0, objects=excluded.objects, critical=MAX(critical, excluded.critical), pod=excluded.pod`)
     this.byId = db.prepare(`SELECT * FROM containers WHERE doc_id = ?`)
   }
 
@@ -127,6 +155,7 @@ export class ContainerIndex {
       customs: toPlain(doc.customs?.status) ?? null,
       reefer: doc.reefer ? 1 : 0,
       dg: cargo.dg ? 1 : 0,
+      pod: cargo.pod ?? null,
       alarm: doc.reefer?.alarm ? 1 : 0,
       seal_broken: physical.sealIntact === false ? 1 : 0,
       conflict: conflictsOf(doc).length > 0 ? 1 : 0,
@@ -212,9 +241,23 @@ export class ContainerIndex {
     eq('dg', 'dg')
     eq('alarm', 'alarm')
     eq('conflict', 'conflict')
-    if (query.q) {
+    eq('pod', 'pod')
+    if (query.seal === 'broken' || query.seal === 'intact')
+      where.push(`seal_broken = ${query.seal === 'broken' ? 1 : 0}`)
+    if (query.exception !== undefined)
       where.push(
-        `(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\')`,
+        query.exception
+          ? `(condition = 'DAMAGED' OR seal_broken = 1)`
+          : `(coalesce(condition, 'OK') <> 'DAMAGED' AND coalesce(seal_broken, 0) = 0)`,
+      )
+    if (query.since) {
+      where.push('updated_at >= @since')
+      args.since = query.since
+    }
+    if (query.q) {
+      const word = wordFilter(query.q)
+      where.push(
+        `(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\'${word ? ` OR ${word}` : ''})`,
       )
       args.q = `%${query.q.toUpperCase().replace(/[\\%_]/g, (m) => '\\' + m)}%`
     }

@@ -52,18 +52,11 @@ const toSettings = (row: Row): VesselOpsSettings => ({
   updatedBy: row.updated_by,
 })
 
-/** Table `ops_vessel_settings`, created on first use. */
+/** Table `ops_vessel_settings` (created by the storage migrations). */
 export class OpsSettingsStore {
   private readonly stmts: ReturnType<typeof prepare>
 
   constructor(db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_vessel_settings (
-      imo TEXT PRIMARY KEY, daily_budget_bytes INTEGER, expected_window_s INTEGER,
-      updated_at TEXT NOT NULL, updated_by TEXT)`)
-    // Added after the table first shipped: older relay files get the column on first use.
-    const columns = db.prepare<[], { name: string }>('PRAGMA table_info(ops_vessel_settings)').all()
-    if (!columns.some((c) => c.name === 'link_pacing'))
-      db.exec('ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT')
     this.stmts = prepare(db)
   }
 
