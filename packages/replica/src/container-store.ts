@@ -7,7 +7,15 @@
 import { isSharedDatabase, type SharedSqlDatabase, type SqlDatabase } from '@tally/storage-sqlite'
 import * as A from '@automerge/automerge'
 import { EventEmitter } from 'node:events'
-import { classifyChanges, documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
+import {
+  classifyChanges,
+  documentIdFor,
+  genesisDoc,
+  ObjectIndex,
+  PRIORITY_ORDER,
+  toView,
+  touchedOps,
+} from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, ContainerView, PhotoFullState, PrincipalOf } from '@tally/manifest'
 import { ChunkTable } from './chunks.ts'
 import { ContainerIndex, SUMMARY_COLUMNS } from './container-index.ts'
@@ -26,8 +34,7 @@ const rowIndex = (row: ContainerRow | undefined): ObjectIndex | undefined =>
  * its first chunk, with every critical change, before the rest of the backlog is planned.
  */
 function addsCritical(doc: A.Doc<ContainerDoc>, before: string[], index: ObjectIndex): boolean {
-  const changes = A.getChangesSince(doc, before).map((c) => A.decodeChange(c))
-  return classifyChanges(changes, index).some((c) => c.priority === 'critical')
+  return topPriority(doc, before, index) === 'critical'
 }
 
 /** Whether two head lists name the same changes (their order may differ). */
@@ -36,6 +43,16 @@ function sameHeads(a: string[], b: string[]): boolean {
   const set = new Set(a)
   return b.every((h) => set.has(h))
 }
+
+/** The most urgent class among the changes of `doc` after `before` (normal when there are none). */
+function topPriority(doc: A.Doc<ContainerDoc>, before: string[], index: ObjectIndex): ChangePriority {
+  const changes = A.getChangesSince(doc, before).map((c) => A.decodeChange(c))
+  const classes = new Set(classifyChanges(changes, index).map((c) => c.priority))
+  return PRIORITY_ORDER.find((p) => classes.has(p)) ?? 'normal'
+}
+
+/** A change's class for the link (docs/protocol.md, "Priority"). */
+export type ChangePriority = 'critical' | 'normal' | 'routine'
 
 /** Incremental chunks per document before they are folded into one snapshot. */
 const COMPACT_AFTER_CHUNKS = 64
@@ -46,12 +63,17 @@ interface Loaded {
 }
 
 export interface ContainerStoreEvents {
-  /** A document changed: a local edit or changes that arrived by sync. */
+  /**
+   * A document changed: a local edit or changes that arrived by sync. `priority` is the most urgent
+   * class of what was written, when the store classified it (every write but link ingest); the link
+   * uses it to pick a batching window.
+   */
   changed: [
     {
       docId: string
       key: ContainerKey
       origin: 'local' | 'remote'
+      priority?: ChangePriority
       /** Set when another relay on the same shared database made the change (it handled it itself). */
       peerRelay?: true
     },
@@ -291,8 +313,11 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     return []
   }
 
-  /** Creates a container's document from its deterministic genesis; returns false if it exists. */
-  create(key: ContainerKey, isoType: string): boolean {
+  /**
+   * Creates a container's document from its deterministic genesis; returns false if it exists.
+   * `remote`: the genesis arrived over the link (the peer has it; nothing to send back).
+   */
+  create(key: ContainerKey, isoType: string, origin: 'local' | 'remote' = 'local'): boolean {
     const docId = documentIdFor(key)
     if (this.row(docId)) return false
     const doc = genesisDoc(key, isoType)
@@ -305,7 +330,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     })()
     if (!created) return false
     this.remember(docId, { doc })
-    this.emit('changed', { docId, key, origin: 'local' })
+    this.emit(
+      'changed',
+      origin === 'local' ? { docId, key, origin, priority: 'normal' } : { docId, key, origin },
+    )
     return true
   }
 
@@ -324,7 +352,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
         this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc), critical)
       })()
       this.remember(docId, { doc })
-      this.emit('changed', { docId, key, origin: 'local' })
+      this.emit('changed', { docId, key, origin: 'local', priority: critical ? 'critical' : 'normal' })
       return
     }
     const current = this.loaded(docId)!.doc
@@ -404,7 +432,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     // Classified against the index as it was before the write (it learns the new objects itself).
     // A row without a stored index is simply taken to hold something critical.
     const known = rowIndex(row)
-    const critical = known ? addsCritical(doc, before, known) : true
+    const priority = known ? topPriority(doc, before, known) : 'critical'
+    const critical = priority === 'critical'
     try {
       this.db.transaction(() => {
         if (chunks > COMPACT_AFTER_CHUNKS) {
@@ -420,7 +449,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     }
     // A local edit may have created objects the cached policy index does not know yet.
     this.remember(docId, { doc, index: origin === 'remote' ? index : undefined })
-    this.emit('changed', { docId, key, origin })
+    this.emit('changed', { docId, key, origin, priority })
   }
 
   view(docId: string): ContainerView | undefined {

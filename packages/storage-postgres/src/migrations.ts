@@ -227,6 +227,19 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         imo TEXT NOT NULL, public_key TEXT NOT NULL, learned_at TEXT NOT NULL, PRIMARY KEY (imo, public_key));
     `,
   },
+  {
+    version: 3,
+    description:
+      'as SQLite 8: link connections in the session log, the previous sync token, per-vessel link pacing',
+    sql: `
+      ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
+        CHECK (kind IN ('session', 'connection'));
+      ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT;
+      ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT;
+      ALTER TABLE peer_state ADD COLUMN sync_session TEXT;
+      ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT;
+    `,
+  },
 ]
 
 /** The PostgreSQL schema version this code writes. */

@@ -132,6 +132,10 @@ export class PostgresDatabase implements SharedSqlDatabase {
     return !this.closed
   }
 
+  get inTransaction(): boolean {
+    return this.depth > 0
+  }
+
   prepare<P extends unknown[] | object = unknown[], R = unknown>(
     sql: string,
   ): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R> {

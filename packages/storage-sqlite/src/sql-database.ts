@@ -39,6 +39,8 @@ export interface SqlDatabase {
   /** Wraps `fn` in a transaction (a savepoint when nested); commits when it returns, rolls back on throw. */
   transaction<F extends VariableArgFunction>(fn: F): SqlTransaction<F>
   readonly open: boolean
+  /** True inside `transaction`. */
+  readonly inTransaction: boolean
   close(): unknown
 }
 
