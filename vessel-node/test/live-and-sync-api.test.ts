@@ -142,10 +142,7 @@ describe('live events and sync endpoints (no relay)', () => {
       expect(patched.status).toBe(200)
       const acknowledgedAt = Date.now()
       // The engine is stopped, so no state change carries the counts: the edit itself must.
-      const after = await events.until(
-        (e, d) => e === 'sync' && d.pendingByPriority.critical > before,
-        2_000,
-      )
+      const after = await events.until((e, d) => e === 'sync' && d.pendingByPriority.critical > before, 2_000)
       expect(after.data.pendingComplete).toBe(true)
       expect(Date.now() - acknowledgedAt).toBeLessThan(1_000)
     } finally {
