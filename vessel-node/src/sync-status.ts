@@ -95,6 +95,8 @@ export interface SyncStatusBody {
   costPerMb: number
   phase: SyncSnapshot['phase']
   lastErrorAt: string | null
+  /** The technical detail behind lastError ("read ECONNRESET"): the crew panel shows it as a tooltip. */
+  lastErrorDetail: string | null
   lastAttemptAt: string | null
   progress: SyncSnapshot['progress']
   /** The daily byte budget, or null without one (or when today's is not known yet). */
@@ -171,6 +173,7 @@ export function buildSyncStatus(d: SyncStatusDeps): SyncStatusBody {
     costPerMb: d.costPerMb,
     phase: snap.phase,
     lastErrorAt: snap.lastErrorAt,
+    lastErrorDetail: snap.lastErrorDetail,
     lastAttemptAt: snap.lastAttemptAt,
     progress: snap.progress,
     budget: budgetView(snap.budget, now),

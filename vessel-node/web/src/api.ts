@@ -24,6 +24,8 @@ export interface SyncStatus {
   pendingChanges: number
   lastSyncAt: string | null
   lastError: string | { message?: string } | null
+  /** The technical detail behind lastError ("read ECONNRESET"), shown as a tooltip. */
+  lastErrorDetail?: string | null
   totals: ByteTotals
   pendingByPriority?: { critical: number; normal: number; routine: number }
   today?: ByteTotals
