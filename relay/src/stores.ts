@@ -11,9 +11,12 @@ import {
   ActorRegistryStore,
   AuditLog,
   CursorStore,
+  DcsaEventStore,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
+  SubscriptionStore,
   TokenStore,
 } from '@tally/storage-sqlite'
 import { VesselRegistry } from './vessels.ts'
@@ -31,6 +34,11 @@ export interface RelayStores {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** DCSA events derived from container histories, and the subscriptions pushing them. */
+  dcsaEvents: DcsaEventStore
+  subscriptions: SubscriptionStore
+  /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
+  photos: PhotoStore
 }
 
 /** Creates `dataDir` if needed and opens (migrating) its database. */
@@ -50,6 +58,9 @@ export function openRelayStores(
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      dcsaEvents: new DcsaEventStore(db),
+      subscriptions: new SubscriptionStore(db),
+      photos: new PhotoStore(db),
     }
   } catch (err) {
     db.close()

@@ -72,3 +72,19 @@ export {
   type NewActorBinding,
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
+export {
+  DcsaEventStore,
+  type DcsaEventType,
+  type NewDcsaEvent,
+  type StoredDcsaEvent,
+  type DcsaEventFilter,
+} from './dcsa-event-store.ts'
+export { SubscriptionStore, type SubscriptionRecord, type NewSubscription } from './subscription-store.ts'
+export {
+  PhotoStore,
+  PhotoTransferError,
+  type PhotoBlob,
+  type PhotoRecord,
+  type PhotoRequest,
+  type StoredSigningKey,
+} from './photo-store.ts'

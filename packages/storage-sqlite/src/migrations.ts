@@ -205,6 +205,133 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`CREATE INDEX IF NOT EXISTS containers_updated ON containers (updated_at)`)
     },
   },
+  {
+    version: 6,
+    description: 'shore integrations: DCSA events, event subscriptions, integration tokens',
+    up: (db) =>
+      db.exec(`
+        -- Events derived from container histories (docs/integrations.md), in admission order: seq
+        -- is the feed's cursor and each subscription's delivery position.
+        CREATE TABLE dcsa_events (
+          seq INTEGER PRIMARY KEY, -- events are never deleted, so max + 1 only grows
+          event_id TEXT NOT NULL UNIQUE,
+          doc_id TEXT NOT NULL,
+          vessel TEXT NOT NULL,
+          equipment_reference TEXT NOT NULL,
+          event_type TEXT NOT NULL,
+          type_code TEXT NOT NULL,
+          document_type_code TEXT,
+          carrier_booking_reference TEXT,
+          transport_document_reference TEXT,
+          created_at TEXT NOT NULL,
+          body TEXT NOT NULL
+        );
+        CREATE INDEX dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
+        CREATE INDEX dcsa_events_created ON dcsa_events (created_at);
+
+        -- The heads of each document as far as its events have been derived.
+        CREATE TABLE dcsa_indexed (
+          doc_id TEXT PRIMARY KEY,
+          heads TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE event_subscriptions (
+          id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          callback_url TEXT NOT NULL,
+          secret TEXT NOT NULL,
+          filters TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          deleted_at TEXT,
+          delivered_seq INTEGER NOT NULL,
+          delivered_events INTEGER NOT NULL DEFAULT 0,
+          last_delivered_at TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT,
+          failing_since TEXT,
+          last_error TEXT
+        );
+        CREATE INDEX event_subscriptions_owner ON event_subscriptions (owner);
+
+        -- Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in
+        -- place, so the table is rebuilt with the same rows.
+        CREATE TABLE tokens_v3 (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('vessel', 'user', 'crew', 'integration')),
+          subject TEXT NOT NULL,
+          role TEXT,
+          token_hash TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          revoked_at TEXT
+        );
+        INSERT INTO tokens_v3 SELECT id, kind, subject, role, token_hash, created_at, revoked_at FROM tokens;
+        DROP TABLE tokens;
+        ALTER TABLE tokens_v3 RENAME TO tokens;
+        CREATE INDEX tokens_subject ON tokens (kind, subject);
+      `),
+  },
+  {
+    version: 7,
+    description: 'photos: content-addressed originals, requests and parts in transit, signing keys',
+    up: (db) =>
+      db.exec(`
+        -- Originals and thumbnails by SHA-256 (outside the documents, which hold only the hashes).
+        CREATE TABLE photo_blobs (
+          sha256 TEXT PRIMARY KEY,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          stored_at TEXT NOT NULL
+        );
+        -- Photos taken on this replica: id → original and thumbnail.
+        CREATE TABLE photos (
+          id TEXT PRIMARY KEY,
+          doc_id TEXT NOT NULL,
+          container_id TEXT NOT NULL,
+          sha256 TEXT NOT NULL,
+          thumb_sha256 TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          taken_at TEXT NOT NULL
+        );
+        CREATE INDEX photos_doc ON photos (doc_id);
+        -- Full photos shore asked for; on the relay, how much has arrived; on the vessel, what was asked.
+        CREATE TABLE photo_requests (
+          sha256 TEXT PRIMARY KEY,
+          vessel TEXT NOT NULL,
+          container_id TEXT NOT NULL,
+          photo_id TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          requested_at TEXT NOT NULL,
+          requested_by TEXT NOT NULL,
+          received_bytes INTEGER NOT NULL DEFAULT 0,
+          completed_at TEXT
+        );
+        CREATE INDEX photo_requests_vessel ON photo_requests (vessel, completed_at);
+        -- Acknowledged parts of a full photo still arriving (relay); folded into photo_blobs when whole.
+        CREATE TABLE photo_parts (
+          sha256 TEXT NOT NULL,
+          offset INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (sha256, offset)
+        );
+        -- The vessel's Ed25519 evidence key (one row).
+        CREATE TABLE signing_keys (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          public_key TEXT NOT NULL,
+          secret_key BLOB NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        -- Vessels' public keys as the relay learned them; old keys stay, for old evidence.
+        CREATE TABLE vessel_keys (
+          imo TEXT NOT NULL,
+          public_key TEXT NOT NULL,
+          learned_at TEXT NOT NULL,
+          PRIMARY KEY (imo, public_key)
+        );
+      `),
+  },
 ]
 
 /**

@@ -340,7 +340,8 @@ export async function alertsView() {
       null,
       h('td', null, x.state === 'firing' ? badge('firing', 'bad') : badge('resolved', 'ok')),
       h('td', null, x.kind),
-      h('td', null, h('a', { href: `#/vessels/${x.vessel}` }, x.vessel)),
+      // A callback alert is about a subscription, not a vessel.
+      h('td', null, x.kind === 'callback' ? x.vessel : h('a', { href: `#/vessels/${x.vessel}` }, x.vessel)),
       h('td', null, x.message),
       h('td', null, time(x.startedAt)),
       h('td', null, time(x.resolvedAt)),

@@ -12,6 +12,7 @@ const ALERT_NAMES = {
   lag: 'lag',
   failure_rate: 'failure rate',
   conflicts: 'conflicts',
+  callback: 'subscriber callback',
   projected_bill: 'projected day over budget',
 }
 
