@@ -212,7 +212,7 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`
         -- Events derived from container histories (docs/integrations.md), in admission order: seq
         -- is the feed's cursor and each subscription's delivery position.
-        CREATE TABLE dcsa_events (
+        CREATE TABLE IF NOT EXISTS dcsa_events (
           seq INTEGER PRIMARY KEY, -- events are never deleted, so max + 1 only grows
           event_id TEXT NOT NULL UNIQUE,
           doc_id TEXT NOT NULL,
@@ -226,16 +226,16 @@ export const MIGRATIONS: readonly Migration[] = [
           created_at TEXT NOT NULL,
           body TEXT NOT NULL
         );
-        CREATE INDEX dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
-        CREATE INDEX dcsa_events_created ON dcsa_events (created_at);
+        CREATE INDEX IF NOT EXISTS dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
+        CREATE INDEX IF NOT EXISTS dcsa_events_created ON dcsa_events (created_at);
 
         -- The heads of each document as far as its events have been derived.
-        CREATE TABLE dcsa_indexed (
+        CREATE TABLE IF NOT EXISTS dcsa_indexed (
           doc_id TEXT PRIMARY KEY,
           heads TEXT NOT NULL
         ) WITHOUT ROWID;
 
-        CREATE TABLE event_subscriptions (
+        CREATE TABLE IF NOT EXISTS event_subscriptions (
           id TEXT PRIMARY KEY,
           owner TEXT NOT NULL,
           callback_url TEXT NOT NULL,
@@ -251,10 +251,11 @@ export const MIGRATIONS: readonly Migration[] = [
           failing_since TEXT,
           last_error TEXT
         );
-        CREATE INDEX event_subscriptions_owner ON event_subscriptions (owner);
+        CREATE INDEX IF NOT EXISTS event_subscriptions_owner ON event_subscriptions (owner);
 
         -- Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in
         -- place, so the table is rebuilt with the same rows.
+        DROP TABLE IF EXISTS tokens_v3;
         CREATE TABLE tokens_v3 (
           id TEXT PRIMARY KEY,
           kind TEXT NOT NULL CHECK (kind IN ('vessel', 'user', 'crew', 'integration')),
@@ -267,7 +268,7 @@ export const MIGRATIONS: readonly Migration[] = [
         INSERT INTO tokens_v3 SELECT id, kind, subject, role, token_hash, created_at, revoked_at FROM tokens;
         DROP TABLE tokens;
         ALTER TABLE tokens_v3 RENAME TO tokens;
-        CREATE INDEX tokens_subject ON tokens (kind, subject);
+        CREATE INDEX IF NOT EXISTS tokens_subject ON tokens (kind, subject);
       `),
   },
   {
@@ -276,7 +277,7 @@ export const MIGRATIONS: readonly Migration[] = [
     up: (db) =>
       db.exec(`
         -- Originals and thumbnails by SHA-256 (outside the documents, which hold only the hashes).
-        CREATE TABLE photo_blobs (
+        CREATE TABLE IF NOT EXISTS photo_blobs (
           sha256 TEXT PRIMARY KEY,
           mime TEXT NOT NULL,
           bytes INTEGER NOT NULL,
@@ -284,7 +285,7 @@ export const MIGRATIONS: readonly Migration[] = [
           stored_at TEXT NOT NULL
         );
         -- Photos taken on this replica: id → original and thumbnail.
-        CREATE TABLE photos (
+        CREATE TABLE IF NOT EXISTS photos (
           id TEXT PRIMARY KEY,
           doc_id TEXT NOT NULL,
           container_id TEXT NOT NULL,
@@ -294,9 +295,9 @@ export const MIGRATIONS: readonly Migration[] = [
           bytes INTEGER NOT NULL,
           taken_at TEXT NOT NULL
         );
-        CREATE INDEX photos_doc ON photos (doc_id);
+        CREATE INDEX IF NOT EXISTS photos_doc ON photos (doc_id);
         -- Full photos shore asked for; on the relay, how much has arrived; on the vessel, what was asked.
-        CREATE TABLE photo_requests (
+        CREATE TABLE IF NOT EXISTS photo_requests (
           sha256 TEXT PRIMARY KEY,
           vessel TEXT NOT NULL,
           container_id TEXT NOT NULL,
@@ -308,29 +309,48 @@ export const MIGRATIONS: readonly Migration[] = [
           received_bytes INTEGER NOT NULL DEFAULT 0,
           completed_at TEXT
         );
-        CREATE INDEX photo_requests_vessel ON photo_requests (vessel, completed_at);
+        CREATE INDEX IF NOT EXISTS photo_requests_vessel ON photo_requests (vessel, completed_at);
         -- Acknowledged parts of a full photo still arriving (relay); folded into photo_blobs when whole.
-        CREATE TABLE photo_parts (
+        CREATE TABLE IF NOT EXISTS photo_parts (
           sha256 TEXT NOT NULL,
           offset INTEGER NOT NULL,
           data BLOB NOT NULL,
           PRIMARY KEY (sha256, offset)
         );
         -- The vessel's Ed25519 evidence key (one row).
-        CREATE TABLE signing_keys (
+        CREATE TABLE IF NOT EXISTS signing_keys (
           id INTEGER PRIMARY KEY CHECK (id = 1),
           public_key TEXT NOT NULL,
           secret_key BLOB NOT NULL,
           created_at TEXT NOT NULL
         );
         -- Vessels' public keys as the relay learned them; old keys stay, for old evidence.
-        CREATE TABLE vessel_keys (
+        CREATE TABLE IF NOT EXISTS vessel_keys (
           imo TEXT NOT NULL,
           public_key TEXT NOT NULL,
           learned_at TEXT NOT NULL,
           PRIMARY KEY (imo, public_key)
         );
       `),
+  },
+  {
+    version: 8,
+    description:
+      'link connections in the session log (kind, connection_id); the previous sync token, valid until the peer shows the new one; the session that issued (relay) or last opened (vessel) the token; per-vessel link pacing',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
+          CHECK (kind IN ('session', 'connection'));
+        ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT;
+        ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT;
+        ALTER TABLE peer_state ADD COLUMN sync_session TEXT;
+      `)
+      const columns = (db.prepare(`PRAGMA table_info(ops_vessel_settings)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('link_pacing'))
+        db.exec(`ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT`)
+    },
   },
 ]
 
