@@ -16,6 +16,7 @@ import type { RelayConnection } from './connection.ts'
 import { ContainerSections } from './ContainerSections.tsx'
 import { FLEET_REFRESH_MS } from './FleetView.tsx'
 import { patchDocument } from './edits.ts'
+import { DeliveryNote } from './DeliveryNote.tsx'
 import { PresenceBar } from './PresenceBar.tsx'
 import { usePresence } from './presence.ts'
 import { hrefOf } from './router.ts'
@@ -84,6 +85,13 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
           unsynced={doc.unsynced}
           refused={doc.refused.length > 0}
           conn={conn}
+        />
+        <DeliveryNote
+          api={api}
+          conn={conn}
+          containerKey={containerKey}
+          heads={view.heads.join(',')}
+          unsynced={doc.unsynced}
         />
       </header>
 

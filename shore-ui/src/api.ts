@@ -49,6 +49,15 @@ export interface SearchQuery {
   offset?: number
 }
 
+/** `GET /api/vessels/:imo/containers/:id/delivery`: has the ship got it (relay/src/delivery.ts). */
+export interface Delivery {
+  state: 'on_board' | 'waiting'
+  savedAtShore: true
+  onBoardSince: string | null
+  lastWindowAt: string | null
+  forecastAt: string | null
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -125,6 +134,14 @@ export class ShoreApi {
     const params = new URLSearchParams()
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v))
     return this.get(`api/containers?${params}`, signal)
+  }
+
+  delivery(
+    key: { vessel: string; voyage: string; containerId: string },
+    signal?: AbortSignal,
+  ): Promise<Delivery> {
+    const path = `api/vessels/${encodeURIComponent(key.vessel)}/containers/${encodeURIComponent(key.containerId)}/delivery`
+    return this.get(`${path}?voyage=${encodeURIComponent(key.voyage)}`, signal)
   }
 
   history(
