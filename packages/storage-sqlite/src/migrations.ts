@@ -206,12 +206,12 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    version: 5,
+    version: 6,
     description: 'photos: content-addressed originals, requests and parts in transit, signing keys',
     up: (db) =>
       db.exec(`
         -- Originals and thumbnails by SHA-256 (outside the documents, which hold only the hashes).
-        CREATE TABLE photo_blobs (
+        CREATE TABLE IF NOT EXISTS photo_blobs (
           sha256 TEXT PRIMARY KEY,
           mime TEXT NOT NULL,
           bytes INTEGER NOT NULL,
@@ -219,7 +219,7 @@ export const MIGRATIONS: readonly Migration[] = [
           stored_at TEXT NOT NULL
         );
         -- Photos taken on this replica: id → original and thumbnail.
-        CREATE TABLE photos (
+        CREATE TABLE IF NOT EXISTS photos (
           id TEXT PRIMARY KEY,
           doc_id TEXT NOT NULL,
           container_id TEXT NOT NULL,
@@ -229,9 +229,9 @@ export const MIGRATIONS: readonly Migration[] = [
           bytes INTEGER NOT NULL,
           taken_at TEXT NOT NULL
         );
-        CREATE INDEX photos_doc ON photos (doc_id);
+        CREATE INDEX IF NOT EXISTS photos_doc ON photos (doc_id);
         -- Full photos shore asked for; on the relay, how much has arrived; on the vessel, what was asked.
-        CREATE TABLE photo_requests (
+        CREATE TABLE IF NOT EXISTS photo_requests (
           sha256 TEXT PRIMARY KEY,
           vessel TEXT NOT NULL,
           container_id TEXT NOT NULL,
@@ -243,23 +243,23 @@ export const MIGRATIONS: readonly Migration[] = [
           received_bytes INTEGER NOT NULL DEFAULT 0,
           completed_at TEXT
         );
-        CREATE INDEX photo_requests_vessel ON photo_requests (vessel, completed_at);
+        CREATE INDEX IF NOT EXISTS photo_requests_vessel ON photo_requests (vessel, completed_at);
         -- Acknowledged parts of a full photo still arriving (relay); folded into photo_blobs when whole.
-        CREATE TABLE photo_parts (
+        CREATE TABLE IF NOT EXISTS photo_parts (
           sha256 TEXT NOT NULL,
           offset INTEGER NOT NULL,
           data BLOB NOT NULL,
           PRIMARY KEY (sha256, offset)
         );
         -- The vessel's Ed25519 evidence key (one row).
-        CREATE TABLE signing_keys (
+        CREATE TABLE IF NOT EXISTS signing_keys (
           id INTEGER PRIMARY KEY CHECK (id = 1),
           public_key TEXT NOT NULL,
           secret_key BLOB NOT NULL,
           created_at TEXT NOT NULL
         );
         -- Vessels' public keys as the relay learned them; old keys stay, for old evidence.
-        CREATE TABLE vessel_keys (
+        CREATE TABLE IF NOT EXISTS vessel_keys (
           imo TEXT NOT NULL,
           public_key TEXT NOT NULL,
           learned_at TEXT NOT NULL,
