@@ -17,6 +17,7 @@ import { ContainerSections } from './ContainerSections.tsx'
 import { FLEET_REFRESH_MS } from './FleetView.tsx'
 import { patchDocument } from './edits.ts'
 import { PresenceBar } from './PresenceBar.tsx'
+import { ShorePhotos } from './ShorePhotos.tsx'
 import { usePresence } from './presence.ts'
 import { hrefOf } from './router.ts'
 import { useContainerDoc } from './use-container.ts'
@@ -101,6 +102,8 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
           </button>
         </div>
       )}
+
+      <ShorePhotos api={api} view={view} handle={handle} />
 
       <ContainerSections
         view={view}
