@@ -12,7 +12,7 @@ import http from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import express, { Router } from 'express'
-import type { Express } from 'express'
+import type { Express, RequestHandler } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
@@ -21,8 +21,13 @@ import { RelayActors } from './actors.ts'
 import { authenticateUser, requireMetricsReader, requireUser } from './auth.ts'
 import type { RelayUser } from './auth.ts'
 import type { RelayContext } from './context.ts'
+import { dcsaEndpoint } from './dcsa/index.ts'
+import type { DcsaHandle, DcsaOptions } from './dcsa/index.ts'
 import { ContainerEditor } from './editor.ts'
+import { pruneAfterDiskFull, relayDiskGuard } from './disk-full.ts'
 import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
+import { integrationGate, integrationRateLimit } from './integrations.ts'
+import type { IntegrationLimits } from './integrations.ts'
 import { LinkServer } from './link-server.ts'
 import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
@@ -65,6 +70,10 @@ export interface RelayOptions {
   ops?: OpsOptions
   /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
   sync?: SyncServiceOptions | false
+  /** DCSA Track & Trace events and subscriptions (relay/src/dcsa): on by default. */
+  dcsa?: DcsaOptions | false
+  /** The request-rate limit of integration tokens (relay/src/integrations.ts). */
+  integrationLimits?: IntegrationLimits
 }
 
 /** Bytes a vessel may still move over the link today, or null when it has no budget. */
@@ -90,6 +99,10 @@ export interface Relay {
   metrics: RelayMetrics
   /** The operator tools: dashboard services, alerts, budgets. */
   ops: OpsHandle
+  /** The per-token request limit of integrations, shared by every route that admits them. */
+  integrationLimiter: RequestHandler
+  /** The DCSA event feed and subscription delivery, unless switched off. */
+  dcsa?: DcsaHandle
   /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
   setBudgetSource(source: BudgetSource): void
   /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
@@ -114,23 +127,26 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       photoState: relayPhotoState(stores.photos),
     })
     const actors = new RelayActors(stores.registry)
+    const guard = relayDiskGuard(stores.db, logger)
     const editor = new ContainerEditor({
       store,
       registry: stores.registry,
       deadLetters: stores.deadLetters,
       actors,
+      guard,
     })
     let budgetSource: BudgetSource = () => null
     const linkServer = new LinkServer({
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
+      guard,
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
         policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
       logger,
     })
-    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb }
+    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb, guard }
     linkServer.on('session', (event) => recordVesselBacklog(context, event))
     const metrics = createRelayMetrics(context)
 
@@ -144,7 +160,14 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.get('/metrics', requireMetricsReader(stores.tokens), async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
     })
-    app.use('/api', requireUser(stores.tokens), express.json({ limit: MAX_BODY_BYTES }))
+    const integrationLimiter = integrationRateLimit(options.integrationLimits)
+    app.use(
+      '/api',
+      requireUser(stores.tokens, { integrations: true }),
+      integrationLimiter,
+      express.json({ limit: MAX_BODY_BYTES }),
+      integrationGate,
+    )
     app.use('/api/me', meRoutes())
     app.use('/api/vessels/:imo/containers/:id/photos', photoRoutes(context))
     app.use('/api/vessels/:imo/containers/:id/evidence', evidenceRoutes(context))
@@ -156,7 +179,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use(routes)
     app.use(shoreUiRoutes(options.shoreUiDir))
     app.use(unknownRoute)
-    app.use(errorHandler(logger))
+    app.use(errorHandler(logger, () => pruneAfterDiskFull(stores.db, logger)))
 
     const server = http.createServer(app)
     const upgradeHandlers = new Map<string, UpgradeHandler>([
@@ -175,6 +198,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       app,
       routes,
       apiRoutes,
+      integrationLimiter,
       upgradeHandlers,
       context,
       store,
@@ -207,7 +231,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         })()),
     }
     const relay: Relay = Object.assign(base, { ops: installOps(base, options.ops) })
-    const builtIn = options.sync === false ? [] : [syncEndpoint(options.sync)]
+    const builtIn = [
+      ...(options.sync === false ? [] : [syncEndpoint(options.sync)]),
+      ...(options.dcsa === false ? [] : [dcsaEndpoint(options.dcsa)]),
+    ]
     for (const extension of [...builtIn, ...(options.extensions ?? [])]) await extension(relay)
 
     const host = options.host ?? '127.0.0.1'

@@ -4,6 +4,7 @@
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10] [--alert-webhook URL] …
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME [--create]  # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops [--create] # last stdout line: token
+ *   npm run relay -- add-integration --data DIR --name NAME --scope read|customs [--create] # last line: token
  *   npm run relay -- add-scrape-token --data DIR --name NAME [--create]    # last stdout line: token (/metrics only)
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
@@ -19,7 +20,14 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createRelay } from './app.ts'
-import { isShoreRole, SCRAPE_ROLE, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'
+import {
+  INTEGRATION_SCOPES,
+  isIntegrationScope,
+  isShoreRole,
+  SCRAPE_ROLE,
+  SHORE_ROLES,
+  USER_NAME_PATTERN,
+} from './auth.ts'
 import { parseServeOptions, SERVE_OPTIONS, SERVE_USAGE } from './cli-serve.ts'
 import { CliError, UsageError } from './cli-errors.ts'
 import type { OptionSpec } from './cli-errors.ts'
@@ -151,6 +159,43 @@ const ADD_USER: Command = {
   },
 }
 
+const ADD_INTEGRATION: Command = {
+  usage: `relay add-integration --data DIR --name NAME --scope read|customs [--create]
+  Issues a token for a shore system (docs/integrations.md); the token is the last stdout line.
+  read: REST reads, DCSA events and subscriptions; customs: also PATCH of the customs section.
+  --create   make a new relay database if DIR has none (otherwise DIR must hold relay.sqlite)`,
+  options: {
+    data: { type: 'string' },
+    name: { type: 'string' },
+    scope: { type: 'string' },
+    create: { type: 'boolean' },
+  },
+  required: ['data', 'name', 'scope'],
+  run(o) {
+    const name = o.name as string
+    const scope = o.scope as string
+    if (!USER_NAME_PATTERN.test(name))
+      throw new UsageError(
+        '--name must be 1–64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+        this.usage,
+      )
+    if (!isIntegrationScope(scope))
+      throw new UsageError(`--scope must be one of ${INTEGRATION_SCOPES.join(', ')}`, this.usage)
+    const stores = openForChange(o.data as string, o.create === true)
+    try {
+      const { token, record } = stores.tokens.issueWithRecord('integration', name, scope)
+      console.log(
+        `integration ${name} (scope ${scope}): token id ${record.id} (revoke-token --token-id ${record.id}); ` +
+          'the token is shown once, on the next line:',
+      )
+      console.log(token)
+      return 0
+    } finally {
+      stores.db.close()
+    }
+  },
+}
+
 const ADD_SCRAPE_TOKEN: Command = {
   usage: `relay add-scrape-token --data DIR --name NAME [--create]
   Issues a token that reads /metrics and nothing else (for Prometheus); it is the last stdout line.
@@ -274,6 +319,7 @@ const COMMANDS: Record<string, Command> = {
   serve: SERVE,
   'add-vessel': ADD_VESSEL,
   'add-user': ADD_USER,
+  'add-integration': ADD_INTEGRATION,
   'add-scrape-token': ADD_SCRAPE_TOKEN,
   'revoke-token': REVOKE_TOKEN,
   'list-tokens': LIST_TOKENS,

@@ -21,9 +21,10 @@ import {
   SessionError,
 } from '@tally/link'
 import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
-import { SqliteLinkReplica } from '@tally/replica'
 import type { PhotoSink } from '@tally/link'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
+import { GuardedLinkReplica } from './disk-full.ts'
+import type { DiskGuard } from './disk-full.ts'
 import type {
   ActorRegistryStore,
   CursorStore,
@@ -51,6 +52,8 @@ export interface LinkServerDeps {
   budgetFor?: (vessel: string) => number | null
   /** Where vessels' evidence keys are recorded, learned from their hellos. */
   photos?: PhotoStore
+  /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
+  guard?: DiskGuard
 }
 
 export interface LinkSessionEvent {
@@ -137,7 +140,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     const log = baseLog.child({ vessel, session: id })
     const ours = d.cursors.getSyncToken(vessel) ?? null
     const cursorsTrusted = ours === hello.sync
-    const replica = new SqliteLinkReplica({
+    const replica = new GuardedLinkReplica({
       store: d.store,
       cursors: d.cursors,
       registry: d.registry,
@@ -150,6 +153,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       validate: d.validate,
       logger: log,
     })
+    if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
       replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },

@@ -11,10 +11,12 @@ import {
   ActorRegistryStore,
   AuditLog,
   CursorStore,
+  DcsaEventStore,
   DeadLetterStore,
   openTallyDatabase,
   PhotoStore,
   SessionLog,
+  SubscriptionStore,
   TokenStore,
 } from '@tally/storage-sqlite'
 import { VesselRegistry } from './vessels.ts'
@@ -32,6 +34,9 @@ export interface RelayStores {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** DCSA events derived from container histories, and the subscriptions pushing them. */
+  dcsaEvents: DcsaEventStore
+  subscriptions: SubscriptionStore
   /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
   photos: PhotoStore
 }
@@ -53,6 +58,8 @@ export function openRelayStores(
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      dcsaEvents: new DcsaEventStore(db),
+      subscriptions: new SubscriptionStore(db),
       photos: new PhotoStore(db),
     }
   } catch (err) {

@@ -13,6 +13,7 @@ export type TallyErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_AT_SHORE'
   | 'DISK_FULL'
+  | 'RATE_LIMITED'
   | 'INTERNAL'
 
 export class TallyError extends Error {
@@ -42,6 +43,7 @@ const STATUS: Record<TallyErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   NOT_AT_SHORE: 409,
   DISK_FULL: 507,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 }
 

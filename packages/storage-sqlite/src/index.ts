@@ -73,6 +73,14 @@ export {
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
 export {
+  DcsaEventStore,
+  type DcsaEventType,
+  type NewDcsaEvent,
+  type StoredDcsaEvent,
+  type DcsaEventFilter,
+} from './dcsa-event-store.ts'
+export { SubscriptionStore, type SubscriptionRecord, type NewSubscription } from './subscription-store.ts'
+export {
   PhotoStore,
   PhotoTransferError,
   type PhotoBlob,

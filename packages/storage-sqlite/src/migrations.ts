@@ -207,6 +207,72 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    description: 'shore integrations: DCSA events, event subscriptions, integration tokens',
+    up: (db) =>
+      db.exec(`
+        -- Events derived from container histories (docs/integrations.md), in admission order: seq
+        -- is the feed's cursor and each subscription's delivery position.
+        CREATE TABLE IF NOT EXISTS dcsa_events (
+          seq INTEGER PRIMARY KEY, -- events are never deleted, so max + 1 only grows
+          event_id TEXT NOT NULL UNIQUE,
+          doc_id TEXT NOT NULL,
+          vessel TEXT NOT NULL,
+          equipment_reference TEXT NOT NULL,
+          event_type TEXT NOT NULL,
+          type_code TEXT NOT NULL,
+          document_type_code TEXT,
+          carrier_booking_reference TEXT,
+          transport_document_reference TEXT,
+          created_at TEXT NOT NULL,
+          body TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
+        CREATE INDEX IF NOT EXISTS dcsa_events_created ON dcsa_events (created_at);
+
+        -- The heads of each document as far as its events have been derived.
+        CREATE TABLE IF NOT EXISTS dcsa_indexed (
+          doc_id TEXT PRIMARY KEY,
+          heads TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS event_subscriptions (
+          id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          callback_url TEXT NOT NULL,
+          secret TEXT NOT NULL,
+          filters TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          deleted_at TEXT,
+          delivered_seq INTEGER NOT NULL,
+          delivered_events INTEGER NOT NULL DEFAULT 0,
+          last_delivered_at TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT,
+          failing_since TEXT,
+          last_error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS event_subscriptions_owner ON event_subscriptions (owner);
+
+        -- Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in
+        -- place, so the table is rebuilt with the same rows.
+        DROP TABLE IF EXISTS tokens_v3;
+        CREATE TABLE tokens_v3 (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('vessel', 'user', 'crew', 'integration')),
+          subject TEXT NOT NULL,
+          role TEXT,
+          token_hash TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          revoked_at TEXT
+        );
+        INSERT INTO tokens_v3 SELECT id, kind, subject, role, token_hash, created_at, revoked_at FROM tokens;
+        DROP TABLE tokens;
+        ALTER TABLE tokens_v3 RENAME TO tokens;
+        CREATE INDEX IF NOT EXISTS tokens_subject ON tokens (kind, subject);
+      `),
+  },
+  {
+    version: 7,
     description: 'photos: content-addressed originals, requests and parts in transit, signing keys',
     up: (db) =>
       db.exec(`
