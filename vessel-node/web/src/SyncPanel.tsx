@@ -192,6 +192,14 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
               <Priority name="Routine" hint="reefer readings" count={pending.routine} tone="routine" />
             </ul>
           )}
+          {sync.photos && (
+            <p className="tly-muted" data-testid="sync-photos">
+              {sync.photos.waiting.count > 0
+                ? `${formatCount(sync.photos.waiting.count)} full ${sync.photos.waiting.count === 1 ? 'photo' : 'photos'} requested by shore, ${formatBytes(sync.photos.waiting.bytes)} still to send (after all changes). `
+                : 'No full photo requested by shore. '}
+              {`${formatCount(sync.photos.aboard.count)} ${sync.photos.aboard.count === 1 ? 'photo' : 'photos'} aboard only (${formatBytes(sync.photos.aboard.bytes)}); their thumbnails go with the reports.`}
+            </p>
+          )}
         </section>
 
         <section className="tly-card sync__traffic" aria-labelledby="traffic-h" data-testid="sync-traffic">
