@@ -142,10 +142,7 @@ describe('live events and sync endpoints (no relay)', () => {
       expect(patched.status).toBe(200)
       const acknowledgedAt = Date.now()
       // The engine is stopped, so no state change carries the counts: the edit itself must.
-      const after = await events.until(
-        (e, d) => e === 'sync' && d.pendingByPriority.critical > before,
-        2_000,
-      )
+      const after = await events.until((e, d) => e === 'sync' && d.pendingByPriority.critical > before, 2_000)
       expect(after.data.pendingComplete).toBe(true)
       expect(Date.now() - acknowledgedAt).toBeLessThan(1_000)
     } finally {
@@ -161,11 +158,12 @@ describe('live events and sync endpoints (no relay)', () => {
     await t.node.engine.settled()
     const body = await (await t.api('/api/sync')).json()
     expect(body.state).toBe('RETRYING')
-    expect(body.lastError).toMatch(/Cannot reach the relay/)
+    expect(body.lastError).toMatch(/No connection to shore/)
+    expect(body.lastErrorDetail).toBeTruthy()
     expect(body.nextRetryAt).not.toBeNull()
     const sessions = await (await t.api('/api/sync/sessions?limit=5')).json()
     expect(sessions[0]).toMatchObject({ state: 'failed', bytesUp: 0 })
-    expect(sessions[0].error).toMatch(/Cannot reach the relay/)
+    expect(sessions[0].error).toMatch(/No connection to shore/)
     t.node.engine.stop()
   })
 })
