@@ -16,7 +16,9 @@ import type { RelayConnection } from './connection.ts'
 import { ContainerSections } from './ContainerSections.tsx'
 import { FLEET_REFRESH_MS } from './FleetView.tsx'
 import { patchDocument } from './edits.ts'
+import { DeliveryNote } from './DeliveryNote.tsx'
 import { PresenceBar } from './PresenceBar.tsx'
+import { ShorePhotos } from './ShorePhotos.tsx'
 import { usePresence } from './presence.ts'
 import { hrefOf } from './router.ts'
 import { useContainerDoc } from './use-container.ts'
@@ -85,6 +87,13 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
           refused={doc.refused.length > 0}
           conn={conn}
         />
+        <DeliveryNote
+          api={api}
+          conn={conn}
+          containerKey={containerKey}
+          heads={view.heads.join(',')}
+          unsynced={doc.unsynced}
+        />
       </header>
 
       {doc.refused.length > 0 && (
@@ -101,6 +110,8 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
           </button>
         </div>
       )}
+
+      <ShorePhotos api={api} view={view} handle={handle} />
 
       <ContainerSections
         view={view}

@@ -9,7 +9,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BookingEntry } from '@tally/voyage-sim'
-import { ensureCrewUiBuilt, launchChromium, signIn, TABLET, watchPage } from './crew-browser.ts'
+import { ensureCrewUiBuilt, launchChromium, screenshot, signIn, TABLET, watchPage } from './crew-browser.ts'
 import { startCrewWorld } from './crew-fixture.ts'
 import type { CrewWorld } from './crew-fixture.ts'
 
@@ -73,12 +73,18 @@ describe('crew app on a tablet (Chromium, real relay and vessel node)', { timeou
     await page.getByTestId('nav-sync').click()
     await page.getByTestId('sync-panel').waitFor()
     const critical = async () =>
-      Number((await page.getByTestId('pending-critical').textContent())!.match(/\d+/)![0])
+      Number(
+        (await page.getByTestId('pending-critical').locator('.priority__count').textContent())!.replace(
+          /\D/g,
+          '',
+        ),
+      )
     const before = await critical()
 
     await patch(dry[1]!.containerId, { physical: { condition: 'DAMAGED', damage: 'Forklift hole, 20 cm' } })
     const savedAt = Date.now()
-    await eventually(critical, { timeout: 3_000 }).toBe(before + 1)
+    // The report and its signed evidence: every change of it is critical.
+    await eventually(async () => (await critical()) > before, { timeout: 3_000 }).toBe(true)
     expect(Date.now() - savedAt).toBeLessThan(3_000)
 
     // The status is long now (link down, retrying, changes pending): the top bar stays one row.
@@ -206,6 +212,48 @@ describe('crew app on a tablet (Chromium, real relay and vessel node)', { timeou
       /Fixed when the container was booked/,
     )
     expect(await page.getByTestId('readonly-physical').count()).toBe(0)
+  })
+
+  it('keeps edits made out of reach on the tablet and sends them, in order and once, when it is back', async () => {
+    const box = dry[6]!
+    await openContainer(box.containerId)
+    const seal = async () =>
+      (
+        (await (await world.vesselApi(`/api/containers/${box.containerId}`)).json()) as {
+          physical: { observedSeal: string | null }
+        }
+      ).physical.observedSeal
+    const physical = page.getByTestId('section-physical')
+    const save = async (value: string) => {
+      await physical.getByTestId('input-physical.observedSeal').fill(value)
+      await physical.getByTestId('save-physical').click()
+      await eventually(() => physical.getByTestId('input-physical.observedSeal').inputValue()).toBe(value)
+    }
+
+    await context.setOffline(true)
+    await save('OFF123')
+    await eventually(() => page.getByTestId('tablet-outbox').textContent()).toBe(
+      "Saved on this tablet, not yet on the ship's server (1)",
+    )
+    await save('OFF456') // later, the same field: the order matters
+    await eventually(() => page.getByTestId('tablet-outbox').textContent()).toBe(
+      "Saved on this tablet, not yet on the ship's server (2)",
+    )
+    expect(await seal()).toBeNull()
+    await page.evaluate(() => window.scrollTo({ top: 0 }))
+    await screenshot(page, 'tablet-offline')
+
+    await context.setOffline(false)
+    await eventually(() => page.getByTestId('tablet-outbox').count()).toBe(0)
+    expect(await seal()).toBe('OFF456')
+    const history = (await (await world.vesselApi(`/api/containers/${box.containerId}/history`)).json()) as {
+      field: string
+      to: unknown
+    }[]
+    expect(history.filter((h) => h.field === 'physical.observedSeal').map((h) => h.to)).toEqual([
+      'OFF123',
+      'OFF456',
+    ])
   })
 
   it('threw no page errors and loaded nothing from outside the ship', () => {

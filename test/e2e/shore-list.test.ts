@@ -143,6 +143,34 @@ describe('shore list in Chromium', () => {
     expect(states).not.toContain('offline')
   })
 
+  it('says whether the ship has a shore edit: waiting for the next window, then on board since', async () => {
+    const held = await world.api(
+      'PATCH',
+      `/api/vessels/${VESSEL}/containers/${containerNo(2)}`,
+      { customs: { status: 'HELD', holdReason: 'Documents missing' } },
+      world.users.carl.token,
+    )
+    expect(held.status).toBe(200)
+    const api = await world.api('GET', `/api/vessels/${VESSEL}/containers/${containerNo(2)}/delivery`)
+    expect(api.body).toMatchObject({ state: 'waiting', savedAtShore: true, onBoardSince: null })
+    expect(Date.parse(api.body.forecastAt)).toBeGreaterThan(Date.now() - 1_000)
+
+    await page.goto(`${world.baseUrl}#/c/${VESSEL}/024E/${containerNo(2)}`)
+    const note = page.getByTestId('delivery')
+    await eventually(() => note.getAttribute('data-state')).toBe('waiting')
+    expect(await note.textContent()).toMatch(
+      /^Saved at shore · Waiting for the vessel's next window \(forecast \d+ \w{3}( \d{4})? \d\d:\d\d UTC\)$/,
+    )
+    await world.linkWindow()
+    await page.reload()
+    await eventually(() => note.getAttribute('data-state')).toBe('on_board')
+    expect(await note.textContent()).toMatch(
+      /^Saved at shore · On board since \d+ \w{3}( \d{4})? \d\d:\d\d UTC$/,
+    )
+    const after = await world.api('GET', `/api/vessels/${VESSEL}/containers/${containerNo(2)}/delivery`)
+    expect(after.body).toMatchObject({ state: 'on_board', forecastAt: null })
+  })
+
   it('reloads with the relay unreachable and still opens a container kept in this browser', async () => {
     await page.goto(`${world.baseUrl}#/c/${VESSEL}/024E/${containerNo(13)}`)
     await page.getByTestId('container-detail').waitFor({ timeout: UI_TIMEOUT_MS })

@@ -115,9 +115,13 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.post('/containers/:id/readings', (req, res) => {
-    res
-      .status(201)
-      .json(edit(res, req.params.id, 'save the reading', (doc) => appendReading(doc, req.body, 'vessel')))
+    res.status(201).json(
+      edit(res, req.params.id, 'save the reading', (doc) =>
+        // A tablet that kept the reading while out of reach may send it again after a lost answer:
+        // the same time and temperatures are the same reading, taken once.
+        holdsReading(doc, req.body) ? doc : appendReading(doc, req.body, 'vessel'),
+      ),
+    )
   })
 
   router.get('/containers/:id/history', (req, res) => {
@@ -153,4 +157,14 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   return router
+}
+
+/** Whether the document already holds this exact reading (time, supply and return air). */
+function holdsReading(doc: { reefer: { readings: readonly unknown[] } | null }, body: unknown): boolean {
+  const r = body as { at?: unknown; supplyC?: unknown; returnC?: unknown } | null
+  if (!doc.reefer || !r || typeof r.at !== 'string') return false
+  return doc.reefer.readings.some((x) => {
+    const y = toPlain(x) as { at: string; supplyC: number; returnC: number }
+    return y.at === r.at && y.supplyC === r.supplyC && y.returnC === r.returnC
+  })
 }

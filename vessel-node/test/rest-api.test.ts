@@ -212,6 +212,13 @@ describe('get and edit', () => {
       supplyC: -18.2,
       returnC: -17.5,
     })
+    // The same reading sent again (a tablet replaying after a lost answer) is taken once.
+    const again = await t.api(`/api/containers/${reefer.containerId}/readings`, {
+      method: 'POST',
+      json: { at: '2025-03-01T06:00:00Z', supplyC: -18.2, returnC: -17.5 },
+    })
+    expect(again.status).toBe(201)
+    expect((await json<ContainerView>(again)).reefer!.readings).toHaveLength(view.reefer!.readings.length)
     const dry = seeded.find((c) => !c.reefer)!
     const refused = await t.api(`/api/containers/${dry.containerId}/readings`, {
       method: 'POST',

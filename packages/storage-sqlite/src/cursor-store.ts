@@ -35,6 +35,12 @@ export class CursorStore {
     return row ? parseHeads(row.heads) : undefined
   }
 
+  /** Heads of `docId` that `peer` is known to have, and when that was recorded. */
+  getEntry(peer: string, docId: string): { heads: string[]; updatedAt: string } | undefined {
+    const row = this.stmts.getEntry.get(peer, docId)
+    return row ? { heads: parseHeads(row.heads), updatedAt: row.updated_at } : undefined
+  }
+
   /** Records that `peer` has `heads` of `docId`. */
   setHeads(peer: string, docId: string, heads: readonly string[]): void {
     this.stmts.setHeads.run(peer, docId, JSON.stringify(heads), isoNow(this.clock))
@@ -130,6 +136,9 @@ function prepareStatements(db: Database.Database) {
   return {
     getHeads: db.prepare<[string, string], { heads: string }>(
       'SELECT heads FROM cursors WHERE peer = ? AND doc_id = ?',
+    ),
+    getEntry: db.prepare<[string, string], { heads: string; updated_at: string }>(
+      'SELECT heads, updated_at FROM cursors WHERE peer = ? AND doc_id = ?',
     ),
     setHeads: db.prepare<[string, string, string, string]>(
       `INSERT INTO cursors (peer, doc_id, heads, updated_at) VALUES (?, ?, ?, ?)

@@ -14,6 +14,7 @@ import type { AuditEntry } from '@tally/policy'
 import { sqliteActorRegistry } from '@tally/replica'
 import { userOf } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
+import { deliveryOf } from '../delivery.ts'
 import { findContainer } from '../lookup.ts'
 import { parseContainerId, parseImo, requireJsonBody } from '../query.ts'
 
@@ -46,6 +47,14 @@ export function containerRoutes(ctx: RelayContext): Router {
     const user = userOf(res)
     ctx.editor.asUser(docId, user, (doc) => applyPatch(doc, req.body, user.role))
     res.json(viewOf(docId))
+  })
+
+  /** Has the ship got it: on board since, or waiting for the vessel's next window (docs/api.md). */
+  router.get('/delivery', (req: Request<Params>, res) => {
+    const docId = docIdOf(req)
+    const doc = ctx.store.load(docId)
+    if (!doc) throw new TallyError('NOT_FOUND', `no document ${docId}`)
+    res.json(deliveryOf(ctx, parseImo(req.params.imo), docId, A.getHeads(doc)))
   })
 
   router.get('/history', (req: Request<Params>, res) => {

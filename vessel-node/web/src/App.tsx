@@ -4,13 +4,14 @@
  * tablet stays signed in across reloads; a token revoked while in use returns the crew to sign-in
  * with a sentence saying so.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { AppShell, Splash, TokenLogin } from '@tally/ui'
 import { ApiError, CrewApi } from './api.ts'
 import type { Me } from './api.ts'
 import { ContainerDetail } from './ContainerDetail.tsx'
 import { ContainerList } from './ContainerList.tsx'
 import { LiveEvents, useLive } from './live.ts'
+import { TabletOutbox } from './outbox.ts'
 import { hrefOf, useRoute } from './router.ts'
 import { SyncBadge, SyncPanel } from './SyncPanel.tsx'
 
@@ -150,14 +151,18 @@ interface ShellProps {
 }
 
 function Shell({ token, me, signOut }: ShellProps) {
+  const outbox = useMemo(() => (typeof indexedDB === 'undefined' ? null : new TabletOutbox()), [])
   const api = useMemo(
     () =>
-      new CrewApi(token, () =>
-        signOut(
-          'Your crew token was revoked or has expired, so you were signed out. Sign in with a new token.',
-        ),
+      new CrewApi(
+        token,
+        () =>
+          signOut(
+            'Your crew token was revoked or has expired, so you were signed out. Sign in with a new token.',
+          ),
+        outbox,
       ),
-    [token, signOut],
+    [token, signOut, outbox],
   )
   const live = useMemo(() => new LiveEvents(api), [api])
   useEffect(() => {
@@ -165,6 +170,7 @@ function Shell({ token, me, signOut }: ShellProps) {
     return () => live.stop()
   }, [live])
   const snapshot = useLive(live)
+  const kept = useTabletOutbox(api, snapshot.connected)
   const route = useRoute()
   const paused = useSustained(!snapshot.connected, PAUSED_BANNER_DELAY_MS)
 
@@ -195,7 +201,16 @@ function Shell({ token, me, signOut }: ShellProps) {
         },
         { href: hrefOf.sync(), label: 'Sync', current: route.name === 'sync', testId: 'nav-sync' },
       ]}
-      status={<SyncBadge sync={snapshot.sync} live={snapshot.connected} />}
+      status={
+        <>
+          {kept > 0 && (
+            <span className="outbox-badge" role="status" data-testid="tablet-outbox">
+              Saved on this tablet, not yet on the ship&apos;s server ({kept})
+            </span>
+          )}
+          <SyncBadge sync={snapshot.sync} live={snapshot.connected} />
+        </>
+      }
       user={me.user}
       onSignOut={() => signOut(null)}
       banner={
@@ -214,4 +229,33 @@ function Shell({ token, me, signOut }: ShellProps) {
       {route.name === 'sync' && <SyncPanel api={api} live={live} />}
     </AppShell>
   )
+}
+
+/** How often kept edits are tried again while the vessel node is out of reach. */
+const OUTBOX_RETRY_MS = 3_000
+
+/**
+ * The number of edits kept on the tablet, sent as soon as the vessel node answers again: when the
+ * live stream reconnects, when the browser says it is online, and every few seconds meanwhile.
+ */
+function useTabletOutbox(api: CrewApi, connected: boolean): number {
+  const outbox = api.outbox
+  const count = useSyncExternalStore(outbox?.subscribe ?? (() => () => {}), outbox?.getSnapshot ?? (() => 0))
+  useEffect(() => {
+    if (!outbox) return
+    void outbox.refresh().then(() => api.flush())
+    const flush = () => void api.flush()
+    window.addEventListener('online', flush)
+    const timer = setInterval(() => {
+      if (outbox.getSnapshot() > 0) flush()
+    }, OUTBOX_RETRY_MS)
+    return () => {
+      window.removeEventListener('online', flush)
+      clearInterval(timer)
+    }
+  }, [api, outbox])
+  useEffect(() => {
+    if (connected) void api.flush()
+  }, [api, connected])
+  return count
 }

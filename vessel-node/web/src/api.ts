@@ -5,6 +5,7 @@
  */
 import type { ContainerPatch, ContainerView, ReeferReading } from '@tally/manifest'
 import type { HistoryEntry } from '@tally/ui'
+import type { OutboxEntry, TabletOutbox } from './outbox.ts'
 
 export interface Me {
   user: string
@@ -24,6 +25,8 @@ export interface SyncStatus {
   pendingChanges: number
   lastSyncAt: string | null
   lastError: string | { message?: string } | null
+  /** The technical detail behind lastError ("read ECONNRESET"), shown as a tooltip. */
+  lastErrorDetail?: string | null
   totals: ByteTotals
   pendingByPriority?: { critical: number; normal: number; routine: number }
   today?: ByteTotals
@@ -38,6 +41,8 @@ export interface SyncStatus {
   budget?: SyncBudget | null
   /** Today's link bill and the projected day (docs/api.md). */
   dailyBill?: DailyBill
+  /** Full photos shore asked for and still waiting for the link; photos aboard only. */
+  photos?: { waiting: { count: number; bytes: number }; aboard: { count: number; bytes: number } }
 }
 
 /** Today's link bill (UTC day) as `GET /api/sync` reports it. */
@@ -159,11 +164,78 @@ async function errorFrom(res: Response): Promise<ApiError> {
 export class CrewApi {
   readonly token: string
   private readonly onUnauthorized: (err: ApiError) => void
+  /** Edits made while the node is out of reach wait here (outbox.ts); none without one. */
+  readonly outbox: TabletOutbox | null
+  /** The last view of each container seen, so an edit kept on the tablet can show at once. */
+  private readonly views = new Map<string, ContainerView>()
+  private flushing: Promise<void> | null = null
 
   /** `onUnauthorized` is told when the token stops working (revoked while in use). */
-  constructor(token: string, onUnauthorized: (err: ApiError) => void = () => {}) {
+  constructor(
+    token: string,
+    onUnauthorized: (err: ApiError) => void = () => {},
+    outbox: TabletOutbox | null = null,
+  ) {
     this.token = token
     this.onUnauthorized = onUnauthorized
+    this.outbox = outbox
+  }
+
+  /**
+   * Sends an edit; when the node cannot be reached and there is an outbox, keeps it on the tablet
+   * (after any edits already waiting, so the order holds) and answers with the view as it will be.
+   */
+  private async edit(
+    method: 'PATCH' | 'POST',
+    path: string,
+    containerId: string,
+    body: unknown,
+    apply: (view: ContainerView) => ContainerView,
+  ): Promise<ContainerView> {
+    if (this.outbox && this.outbox.getSnapshot() === 0) {
+      try {
+        return this.remember(await this.request<ContainerView>(method, path, body))
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.code !== 'NETWORK') throw err
+      }
+    } else if (!this.outbox) return this.remember(await this.request<ContainerView>(method, path, body))
+    await this.outbox!.add({ method, path, body, containerId, at: new Date().toISOString() })
+    void this.flush()
+    const base = this.views.get(containerId)
+    return base
+      ? this.remember(apply(base))
+      : Promise.reject(new ApiError(0, 'NETWORK', 'Kept on this tablet.'))
+  }
+
+  private remember(view: ContainerView): ContainerView {
+    this.views.set(view.containerId, view)
+    return view
+  }
+
+  /**
+   * Sends the edits kept on the tablet, oldest first, each once the one before it was acknowledged.
+   * Stops at the first that cannot reach the node (to try again later); an edit the node refuses
+   * is dropped and reported through `onRefused`.
+   */
+  flush(onRefused: (err: ApiError, entry: OutboxEntry) => void = () => {}): Promise<void> {
+    const outbox = this.outbox
+    if (!outbox) return Promise.resolve()
+    return (this.flushing ??= (async () => {
+      try {
+        for (const entry of await outbox.all()) {
+          try {
+            this.remember(await this.request<ContainerView>(entry.method, entry.path, entry.body))
+          } catch (err) {
+            if (err instanceof ApiError && err.code === 'NETWORK') return
+            if (err instanceof ApiError) onRefused(err, entry)
+            else throw err
+          }
+          await outbox.remove(entry.key!)
+        }
+      } finally {
+        this.flushing = null
+      }
+    })())
   }
 
   private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -207,16 +279,30 @@ export class CrewApi {
     return this.request('GET', `api/containers?${params}`, undefined, signal)
   }
 
-  container(id: string, signal?: AbortSignal): Promise<ContainerView> {
-    return this.request('GET', `api/containers/${encodeURIComponent(id)}`, undefined, signal)
+  async container(id: string, signal?: AbortSignal): Promise<ContainerView> {
+    return this.remember(
+      await this.request<ContainerView>('GET', `api/containers/${encodeURIComponent(id)}`, undefined, signal),
+    )
   }
 
   patch(id: string, patch: ContainerPatch): Promise<ContainerView> {
-    return this.request('PATCH', `api/containers/${encodeURIComponent(id)}`, patch)
+    return this.edit('PATCH', `api/containers/${encodeURIComponent(id)}`, id, patch, (view) => {
+      const next: any = { ...view }
+      for (const [section, value] of Object.entries(patch))
+        next[section] =
+          value !== null && typeof value === 'object' && !Array.isArray(value)
+            ? { ...(view as any)[section], ...value }
+            : value
+      return next as ContainerView
+    })
   }
 
   addReading(id: string, reading: ReeferReading): Promise<ContainerView> {
-    return this.request('POST', `api/containers/${encodeURIComponent(id)}/readings`, reading)
+    return this.edit('POST', `api/containers/${encodeURIComponent(id)}/readings`, id, reading, (view) =>
+      view.reefer
+        ? { ...view, reefer: { ...view.reefer, readings: [...view.reefer.readings, reading] } }
+        : view,
+    )
   }
 
   history(id: string, signal?: AbortSignal): Promise<HistoryEntry[]> {
@@ -236,6 +322,48 @@ export class CrewApi {
       `api/containers/${encodeURIComponent(id)}/proposals/${encodeURIComponent(proposalId)}`,
       { decision },
     )
+  }
+
+  /** Uploads a photo (the file's own type: JPEG, PNG or WebP) with an optional caption. */
+  async addPhoto(
+    id: string,
+    file: Blob,
+    caption: string,
+  ): Promise<{ id: string; sha256: string; bytes: number }> {
+    const query = caption.trim() ? `?caption=${encodeURIComponent(caption.trim())}` : ''
+    let res: Response
+    try {
+      res = await fetch(`api/containers/${encodeURIComponent(id)}/photos${query}`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          'Content-Type': file.type || 'application/octet-stream',
+        },
+        body: file,
+      })
+    } catch {
+      throw new ApiError(
+        0,
+        'NETWORK',
+        'Cannot reach the vessel node. Check the connection to the ship’s network.',
+      )
+    }
+    if (!res.ok) {
+      const err = await errorFrom(res)
+      if (res.status === 401) this.onUnauthorized(err)
+      throw err
+    }
+    return (await res.json()) as { id: string; sha256: string; bytes: number }
+  }
+
+  /** A photo's image as a blob: URL (an <img> cannot send the token). */
+  async photoUrl(id: string, photoId: string, size: 'thumb' | 'full'): Promise<string> {
+    const res = await fetch(
+      `api/containers/${encodeURIComponent(id)}/photos/${encodeURIComponent(photoId)}?size=${size}`,
+      { headers: { Authorization: `Bearer ${this.token}` } },
+    )
+    if (!res.ok) throw await errorFrom(res)
+    return URL.createObjectURL(await res.blob())
   }
 
   sync(): Promise<SyncStatus> {
