@@ -114,8 +114,17 @@ export async function startRoundsWorld(o: RoundsWorldOptions) {
   }
   try {
     const [vesselToken, crew] = await Promise.all([
-      cli('relay/src/cli.ts', ['add-vessel', '--data', relayDir, '--vessel', VESSEL, '--name', 'MV Rounds']),
-      cli('vessel-node/src/cli.ts', ['add-crew', '--data', vesselDir, '--user', 'bosun']),
+      cli('relay/src/cli.ts', [
+        'add-vessel',
+        '--data',
+        relayDir,
+        '--vessel',
+        VESSEL,
+        '--name',
+        'MV Rounds',
+        '--create',
+      ]),
+      cli('vessel-node/src/cli.ts', ['add-crew', '--data', vesselDir, '--user', 'bosun', '--create']),
     ])
     const user = (name: string, role: string) =>
       cli('relay/src/cli.ts', ['add-user', '--data', relayDir, '--user', name, '--role', role])

@@ -174,21 +174,23 @@ describe('a drop right after a round’s fin', { timeout: 240_000 }, () => {
     expect(missed).toBe(true)
     // A day's worth of edits on both sides, then the link syncs by itself.
     const sessionsBefore = new Set((await world.relaySessions()).map((s) => s.id))
-    const boxes = world.manifest.slice(10, 40)
-    for (const b of boxes)
-      expect(
-        (
-          await world.vesselApi('PATCH', `/api/containers/${b.containerId}`, {
-            physical: { lashingCheckedAt: '2026-11-04T06:00:00.000Z' },
-          })
-        ).status,
-      ).toBe(200)
+    // Shore edits first: the relay's normal window is 10 minutes, so they cross with the round that
+    // the vessel's edits start (every round carries everything pending both ways).
     const shoreBoxes = world.manifest.slice(50, 60)
     for (const b of shoreBoxes)
       expect(
         (
           await world.relayApi('PATCH', `/api/vessels/${VESSEL}/containers/${b.containerId}`, {
             cargo: { shipper: 'Tally Shipping' },
+          })
+        ).status,
+      ).toBe(200)
+    const boxes = world.manifest.slice(10, 40)
+    for (const b of boxes)
+      expect(
+        (
+          await world.vesselApi('PATCH', `/api/containers/${b.containerId}`, {
+            physical: { lashingCheckedAt: '2026-11-04T06:00:00.000Z' },
           })
         ).status,
       ).toBe(200)
