@@ -10,12 +10,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import pino from 'pino'
 import { seedManifest } from '@tally/voyage-sim'
 import { SatelliteLink, startControlServer } from '../test/link-sim/index.ts'
 import { lastLine, ROOT, runCli, startRelayProcess, startVesselProcess } from '../test/support/processes.ts'
 import type { Service } from '../test/support/processes.ts'
 import { startActivity } from './demo-activity.ts'
+import { demoLogger } from './demo-log.ts'
 
 const VESSEL = 'IMO9811000'
 const VOYAGE = '024E'
@@ -27,7 +27,7 @@ const BOOKING_BATCH = 250
 const { values } = parseArgs({
   options: { fresh: { type: 'boolean', default: false }, containers: { type: 'string', default: '2000' } },
 })
-const log = pino({ name: 'demo', level: 'info' })
+const log = demoLogger()
 const dataDir = path.join(ROOT, '.data', 'demo')
 const tokensFile = path.join(dataDir, 'tokens.json')
 
@@ -147,6 +147,7 @@ async function main(): Promise<void> {
     `                     curl -X POST http://127.0.0.1:${PORTS.linkControl}/link/down   (or /link/up; GET /link for status)`,
     `  Vessel token       ${tokens.vessel}`,
     `  Data               ${dataDir}  (npm start -- --fresh to start over)`,
+    `                     relay: --data ${path.join(dataDir, 'relay')}   vessel node: --data ${path.join(dataDir, 'vessel')}`,
     'Press Ctrl+C to stop.',
     '',
   ]

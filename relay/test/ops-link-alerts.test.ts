@@ -131,14 +131,19 @@ describe('link states and the alerts that matter', { timeout: 90_000 }, () => {
     expect(Date.parse(letters.since)).toBeLessThanOrEqual(Date.parse(letters.startedAt))
     expect(letters.action).toMatch(/Dead letters/)
     const overview = (await t.api('GET', '/api/ops/overview')).body
-    expect(overview.alerts.active.map((a: any) => a.kind).sort()).toEqual(['budget', 'dead_letters'])
+    // (A 1-byte budget also makes the day's projection exceed it: projected_bill fires beside them.)
+    expect(overview.alerts.active.map((a: any) => a.kind)).toEqual(
+      expect.arrayContaining(['budget', 'dead_letters']),
+    )
     expect(overview.alerts.active[0]).toHaveProperty('action')
 
     // Raising the dead-letter threshold from the API resolves that alert; the change is audited.
     const saved = await t.api('PUT', '/api/ops/alerts/thresholds', { body: { deadLetters: 5 } })
     expect(saved.status).toBe(200)
     expect(saved.body.deadLetters).toBe(5)
-    expect((await t.api('GET', '/api/ops/alerts')).body.active.map((a: any) => a.kind)).toEqual(['budget'])
+    const still = (await t.api('GET', '/api/ops/alerts')).body.active.map((a: any) => a.kind)
+    expect(still).toContain('budget')
+    expect(still).not.toContain('dead_letters')
     const audit = (await t.api('GET', '/api/ops/audit')).body
     expect(audit[0]).toMatchObject({
       action: 'thresholds.update',

@@ -18,6 +18,7 @@ import { FLEET_REFRESH_MS } from './FleetView.tsx'
 import { patchDocument } from './edits.ts'
 import { DeliveryNote } from './DeliveryNote.tsx'
 import { PresenceBar } from './PresenceBar.tsx'
+import { ShorePhotos } from './ShorePhotos.tsx'
 import { usePresence } from './presence.ts'
 import { hrefOf } from './router.ts'
 import { useContainerDoc } from './use-container.ts'
@@ -109,6 +110,8 @@ export function ContainerPage({ api, conn, actors, me, containerKey }: Container
           </button>
         </div>
       )}
+
+      <ShorePhotos api={api} view={view} handle={handle} />
 
       <ContainerSections
         view={view}

@@ -4,7 +4,7 @@
  * REST. Every failure becomes an {@link ApiError} with the server's words, or a sentence for a
  * network failure, so no screen shows a stack trace.
  */
-import type { ContainerView, ShoreRole } from '@tally/manifest'
+import type { ContainerView, PhotoFullState, ShoreRole } from '@tally/manifest'
 import type { HistoryEntry } from '@tally/ui'
 
 export interface Me {
@@ -97,6 +97,9 @@ async function errorFrom(res: Response): Promise<ApiError> {
   )
 }
 
+const containerPath = (vessel: string, containerId: string) =>
+  `api/vessels/${encodeURIComponent(vessel)}/containers/${encodeURIComponent(containerId)}`
+
 export class ShoreApi {
   constructor(
     readonly token: string,
@@ -142,6 +145,62 @@ export class ShoreApi {
   ): Promise<Delivery> {
     const path = `api/vessels/${encodeURIComponent(key.vessel)}/containers/${encodeURIComponent(key.containerId)}/delivery`
     return this.get(`${path}?voyage=${encodeURIComponent(key.voyage)}`, signal)
+  }
+
+  /** Where each full photo of a container is, as the relay knows it (by SHA-256). */
+  async photoStates(
+    vessel: string,
+    containerId: string,
+    voyage: string,
+  ): Promise<Record<string, PhotoFullState>> {
+    const view = await this.get<{ photos?: { sha256: string; full: PhotoFullState }[] }>(
+      `${containerPath(vessel, containerId)}?voyage=${encodeURIComponent(voyage)}`,
+    )
+    return Object.fromEntries((view.photos ?? []).map((p) => [p.sha256, p.full]))
+  }
+
+  /** Asks the vessel for a full photo (202): it comes at routine priority after all changes. */
+  async requestPhoto(
+    vessel: string,
+    containerId: string,
+    voyage: string,
+    photoId: string,
+  ): Promise<{ full: PhotoFullState }> {
+    const res = await this.send(
+      'POST',
+      `${containerPath(vessel, containerId)}/photos/${encodeURIComponent(photoId)}/request?voyage=${encodeURIComponent(voyage)}`,
+    )
+    return (await res.json()) as { full: PhotoFullState }
+  }
+
+  /** A photo's image as a blob: URL (an <img> cannot send the token). */
+  async photoUrl(
+    vessel: string,
+    containerId: string,
+    voyage: string,
+    photoId: string,
+    size: 'thumb' | 'full',
+  ): Promise<string> {
+    const res = await this.send(
+      'GET',
+      `${containerPath(vessel, containerId)}/photos/${encodeURIComponent(photoId)}?size=${size}&voyage=${encodeURIComponent(voyage)}`,
+    )
+    return URL.createObjectURL(await res.blob())
+  }
+
+  private async send(method: string, path: string): Promise<Response> {
+    let res: Response
+    try {
+      res = await fetch(path, { method, headers: { Authorization: `Bearer ${this.token}` } })
+    } catch {
+      throw new ApiError(0, 'NETWORK', OFFLINE_MESSAGE)
+    }
+    if (!res.ok) {
+      const err = await errorFrom(res)
+      if (res.status === 401) this.onUnauthorized()
+      throw err
+    }
+    return res
   }
 
   history(

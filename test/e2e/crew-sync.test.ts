@@ -136,6 +136,11 @@ describe(
       expect(await page.getByTestId('sync-badge').textContent()).toMatch(/Link down/)
       expect(await page.getByTestId('sync-last-error').textContent()).toMatch(/Last error:/)
       expect(await page.getByTestId('sync-last-error').textContent()).not.toMatch(/\bat .*\.ts:\d+/)
+      // Words for the crew; the socket's own detail ("read ECONNRESET") only in the tooltip.
+      const lastError = page.getByTestId('sync-last-error').locator('span[title]')
+      expect(await lastError.textContent()).toMatch(/^No connection to shore: the satellite link is down/)
+      expect(await lastError.getAttribute('title')).toMatch(/^Detail: /)
+      expect(await page.getByTestId('sync-panel').textContent()).not.toMatch(/Relay circuit|kept failing/)
       await eventually(() => page.getByTestId('pending-critical').textContent()).toMatch(/[1-9]/)
       await screenshot(page, 'sync-outage')
       expect((await relayView(box.containerId)).physical.condition).toBe('OK')

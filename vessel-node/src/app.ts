@@ -129,7 +129,16 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     busy: () => engine.snapshot().running,
   })
   const forecast = new ForecastModel()
-  const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
+  const syncStatus = () =>
+    buildSyncStatus({
+      engine,
+      estimator,
+      forecast,
+      sessions,
+      deadLetters,
+      costPerMb,
+      photos: () => photos.takenTotals(),
+    })
   const live = new LiveEvents(syncStatus, logger, undefined, (id) => tokens.get(id)?.revokedAt === null)
   const views = new ViewCache(
     store,

@@ -8,6 +8,8 @@ import type { SessionStats } from '@tally/link'
 export interface LinkFailure {
   /** One sentence for the crew; never a stack trace. */
   message: string
+  /** The technical detail behind it ("read ECONNRESET"), for a tooltip and the logs. */
+  detail: string
   /** The WebSocket close code, or 1006 when no connection was made. */
   code: number
   /** False for a bad token or a version mismatch: retrying cannot fix those. */
@@ -50,7 +52,8 @@ function words(code: number, detail: string): string {
       return `The relay and the vessel disagreed about a message: ${detail}`
     default:
       if (!detail || UNREACHABLE.test(detail))
-        return `Cannot reach the relay (${detail || 'connection lost'}). The satellite link may be down.`
+        // The detail ("read ECONNRESET") goes to a tooltip: the crew need to know what it means.
+        return 'No connection to shore: the satellite link is down or the relay is not answering. The vessel keeps trying.'
       return `The sync stopped: ${detail}`
   }
 }
@@ -64,6 +67,7 @@ export function describeLinkFailure(err: unknown): LinkFailure {
   const reachedRelay = code >= 4000 && code < 5000
   return {
     message: words(code, detail),
+    detail,
     code,
     retryable: !NOT_RETRYABLE.includes(code),
     reachedRelay,

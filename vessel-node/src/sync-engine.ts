@@ -137,6 +137,8 @@ export interface SyncSnapshot {
   nextRetryAt: string | null
   breaker: BreakerState
   lastError: string | null
+  /** The technical detail behind lastError (for a tooltip). */
+  lastErrorDetail: string | null
   lastErrorAt: string | null
   lastErrorCode: number | null
   lastAttemptAt: string | null
@@ -199,7 +201,7 @@ export class SyncEngine extends EventEmitter<Events> {
   /** Non-retryable failure: no automatic attempts until the crew asks. */
   private halted = false
   private nextRetryAt: number | null = null
-  private lastError: { message: string; at: number; code: number } | null = null
+  private lastError: { message: string; at: number; code: number; detail: string } | null = null
   private lastAttemptAt: number | null = null
   private lastSuccessAt: number | null = null
   private progress: SessionStats | null = null
@@ -293,6 +295,7 @@ export class SyncEngine extends EventEmitter<Events> {
       nextRetryAt: iso(this.nextRetryAt),
       breaker: this.breaker.state(this.now()),
       lastError: this.lastError?.message ?? null,
+      lastErrorDetail: this.lastError?.detail ?? null,
       lastErrorAt: iso(this.lastError?.at ?? null),
       lastErrorCode: this.lastError?.code ?? null,
       lastAttemptAt: iso(this.lastAttemptAt),
@@ -650,7 +653,7 @@ export class SyncEngine extends EventEmitter<Events> {
     const now = this.now()
     // A drop mid-session also means the link is down now, even though the relay was reached.
     this.linkUp = f.reachedRelay
-    this.lastError = { message: f.message, at: now, code: f.code }
+    this.lastError = { message: f.message, at: now, code: f.code, detail: f.detail }
     this.failedSinceSuccess++
     this.o.logger.warn({ code: f.code, err: f.message, attempt: this.failures + 1 }, 'sync failed')
     if (!f.retryable) {

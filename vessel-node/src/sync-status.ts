@@ -73,6 +73,16 @@ export interface SyncStatusDeps {
   deadLetters: DeadLetterStore
   costPerMb: number
   now?: () => Date
+  /** Photos aboard and full photos shore asked for (docs/photos.md). */
+  photos?: () => PhotoTotals
+}
+
+/** What the sync panel says about photos: those shore asked for and still waiting, and all aboard. */
+export interface PhotoTotals {
+  /** Full photos shore requested that have not fully reached it, and their bytes still to send. */
+  waiting: { count: number; bytes: number }
+  /** Photos taken aboard whose original has not reached shore (most are never requested). */
+  aboard: { count: number; bytes: number }
 }
 
 export interface SyncStatusBody {
@@ -95,6 +105,8 @@ export interface SyncStatusBody {
   costPerMb: number
   phase: SyncSnapshot['phase']
   lastErrorAt: string | null
+  /** The technical detail behind lastError ("read ECONNRESET"): the crew panel shows it as a tooltip. */
+  lastErrorDetail: string | null
   lastAttemptAt: string | null
   progress: SyncSnapshot['progress']
   /** The daily byte budget, or null without one (or when today's is not known yet). */
@@ -105,6 +117,8 @@ export interface SyncStatusBody {
    * the sync panel shows ("today 41 KB so far, about 80 KB by 24:00, $0.80").
    */
   dailyBill: DailyBillReport
+  /** Photos waiting for the link, and photos aboard only. */
+  photos: PhotoTotals
 }
 
 /** The budget as the crew's sync panel shows it. */
@@ -171,9 +185,11 @@ export function buildSyncStatus(d: SyncStatusDeps): SyncStatusBody {
     costPerMb: d.costPerMb,
     phase: snap.phase,
     lastErrorAt: snap.lastErrorAt,
+    lastErrorDetail: snap.lastErrorDetail,
     lastAttemptAt: snap.lastAttemptAt,
     progress: snap.progress,
     budget: budgetView(snap.budget, now),
     dailyBill: dailyBillOf(d.sessions, RELAY_PEER, now, d.costPerMb),
+    photos: d.photos?.() ?? { waiting: { count: 0, bytes: 0 }, aboard: { count: 0, bytes: 0 } },
   }
 }

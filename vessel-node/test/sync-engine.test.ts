@@ -101,7 +101,7 @@ describe('sync engine', () => {
     const snap = firstFailed()!
     expect(snap.attempt).toBe(6)
     expect(snap.linkUp).toBe(false)
-    expect(snap.lastError).toMatch(/Cannot reach the relay/)
+    expect(snap.lastError).toMatch(/No connection to shore/)
     expect(snap.nextRetryAt).not.toBeNull()
     expect(v.states.slice(0, 3)).toEqual(['CHECKING', 'RETRYING', 'CHECKING'])
     for (const d of delays.filter((x) => x.attempt < 6)) {
@@ -116,7 +116,9 @@ describe('sync engine', () => {
     await until('a probe', () => v.sessions.list({ peer: 'relay' }).length >= 7)
     const sessions = v.sessions.list({ peer: 'relay', limit: 100 }).filter((s) => s.state !== 'running')
     expect(sessions.length).toBeGreaterThanOrEqual(6)
-    expect(sessions.every((s) => s.state === 'failed' && /Cannot reach/.test(s.error ?? ''))).toBe(true)
+    expect(sessions.every((s) => s.state === 'failed' && /No connection to shore/.test(s.error ?? ''))).toBe(
+      true,
+    )
     await until('FAILED after the probe', () => v.engine.snapshot().state === 'FAILED')
     expect(v.engine.snapshot().attempt).toBeGreaterThanOrEqual(7)
   })

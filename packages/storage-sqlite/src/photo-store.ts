@@ -152,6 +152,18 @@ export class PhotoStore {
     return this.stmts.allOpen.all().map(toRequest)
   }
 
+  /**
+   * Photos taken here whose original has not reached the peer, and of those the ones it asked for,
+   * with the bytes still to send.
+   */
+  takenTotals(): { waiting: { count: number; bytes: number }; aboard: { count: number; bytes: number } } {
+    const row = this.stmts.takenTotals.get()!
+    return {
+      waiting: { count: row.waiting_count ?? 0, bytes: row.waiting_bytes ?? 0 },
+      aboard: { count: row.aboard_count ?? 0, bytes: row.aboard_bytes ?? 0 },
+    }
+  }
+
   /** Records how far the peer has acknowledged a photo (vessel side). */
   setProgress(sha256: string, receivedBytes: number, completed: boolean): void {
     this.stmts.progress.run(receivedBytes, completed ? isoNow(this.clock) : null, sha256)
@@ -275,6 +287,20 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     photo: db.prepare<[string], PhotoRow>('SELECT * FROM photos WHERE id = ?'),
+    takenTotals: db.prepare<
+      [],
+      {
+        waiting_count: number | null
+        waiting_bytes: number | null
+        aboard_count: number | null
+        aboard_bytes: number | null
+      }
+    >(
+      `SELECT SUM(r.sha256 IS NOT NULL) AS waiting_count, SUM(CASE WHEN r.sha256 IS NOT NULL THEN p.bytes - r.received_bytes END) AS waiting_bytes,
+              COUNT(*) AS aboard_count, SUM(p.bytes) AS aboard_bytes
+       FROM photos p LEFT JOIN photo_requests r ON r.sha256 = p.sha256
+       WHERE r.completed_at IS NULL`,
+    ),
     photoBySha: db.prepare<[string], PhotoRow>('SELECT * FROM photos WHERE sha256 = ? LIMIT 1'),
     request: db.prepare<[string, string, string, string, string, number, string, string]>(
       `INSERT INTO photo_requests (sha256, vessel, container_id, photo_id, mime, bytes, requested_at, requested_by)

@@ -11,6 +11,7 @@ import {
   ContainerReeferChart,
   ContainerTitle,
   HistoryCard,
+  PhotosCard,
   ProposalsCard,
   SectionView,
   lastEditorOf,
@@ -23,6 +24,7 @@ import { lastListLocation } from './ContainerList.tsx'
 import { useContainerChanges } from './live.ts'
 import type { LiveEvents } from './live.ts'
 import { QuickActions } from './QuickActions.tsx'
+import { AddPhoto } from './AddPhoto.tsx'
 
 const ROLE = 'vessel'
 
@@ -140,6 +142,13 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
       )}
 
       <QuickActions view={view} api={api} onView={afterEdit} />
+
+      <PhotosCard
+        photos={view.photos ?? []}
+        thumbnailOf={(p) => api.photoUrl(containerId, p.id, 'thumb')}
+        header={<AddPhoto api={api} containerId={containerId} onAdded={() => load()} />}
+        empty="No photos yet. A damage report with a photo is hard to dispute."
+      />
 
       <ConflictsCard
         conflicts={view.conflicts}

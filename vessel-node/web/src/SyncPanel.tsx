@@ -9,6 +9,7 @@ import type { CrewApi, DeadLetter, SyncSession, SyncStatus } from './api.ts'
 import { DailyBillCard } from './DailyBillCard.tsx'
 import { useLive } from './live.ts'
 import type { LiveEvents } from './live.ts'
+import { groupSessions, outageRowWords, outageWords } from './outageWords.ts'
 import { hrefOf } from './router.ts'
 import {
   budgetWords,
@@ -69,7 +70,8 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
   useEffect(() => {
     let cancelled = false
     api
-      .sessions(10)
+      // More than shown: an outage's failed attempts fold into one row.
+      .sessions(50)
       .then((s) => !cancelled && setSessions(s))
       .catch(() => !cancelled && setSessions((s) => s ?? []))
     api
@@ -98,6 +100,7 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
   const state = describeState(sync.state)
   const lastError = errorWords(sync.lastError)
   const retry = retryWords(sync)
+  const outage = outageWords(sync)
   const busy = isSyncing(sync.state) || requested
   const pending = sync.pendingByPriority
   const budget = budgetWords(sync.budget)
@@ -154,18 +157,19 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
                   : 'Never'}
               </dd>
             </div>
-            {sync.breaker && sync.breaker !== 'closed' && (
+            {outage && (
               <div>
-                <dt>Relay circuit</dt>
-                <dd>
-                  {sync.breaker === 'open' ? 'Paused: the relay kept failing' : 'Testing the relay again'}
-                </dd>
+                <dt>Connection</dt>
+                <dd data-testid="sync-outage">{outage}</dd>
               </div>
             )}
           </dl>
           {lastError && (
             <p className="tly-alert tly-alert--warning" data-testid="sync-last-error">
-              <strong>Last error:</strong> {lastError}
+              <strong>Last error:</strong>{' '}
+              <span title={sync.lastErrorDetail ? `Detail: ${sync.lastErrorDetail}` : undefined}>
+                {lastError}
+              </span>
             </p>
           )}
         </section>
@@ -187,6 +191,14 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
               <Priority name="Normal" hint="other edits" count={pending.normal} tone="normal" />
               <Priority name="Routine" hint="reefer readings" count={pending.routine} tone="routine" />
             </ul>
+          )}
+          {sync.photos && (
+            <p className="tly-muted" data-testid="sync-photos">
+              {sync.photos.waiting.count > 0
+                ? `${formatCount(sync.photos.waiting.count)} full ${sync.photos.waiting.count === 1 ? 'photo' : 'photos'} requested by shore, ${formatBytes(sync.photos.waiting.bytes)} still to send (after all changes). `
+                : 'No full photo requested by shore. '}
+              {`${formatCount(sync.photos.aboard.count)} ${sync.photos.aboard.count === 1 ? 'photo' : 'photos'} aboard only (${formatBytes(sync.photos.aboard.bytes)}); their thumbnails go with the reports.`}
+            </p>
           )}
         </section>
 
@@ -275,28 +287,45 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
               </tr>
             </thead>
             <tbody>
-              {sessions.map((s) => (
-                <tr key={s.id}>
-                  <td data-label="Started">{formatTime(s.startedAt)}</td>
-                  <td data-label="Result">
-                    {sessionWords(s.state)}
-                    {s.budgetLimited && <span className="tly-muted"> — budget: critical only</span>}
-                    {s.error && <span className="tly-muted"> — {s.error.split('\n')[0]}</span>}
-                  </td>
-                  <td data-label="Up">{formatBytes(s.bytesUp)}</td>
-                  <td data-label="Down">{formatBytes(s.bytesDown)}</td>
-                  <td data-label="Changes">
-                    {formatCount(s.changesUp ?? 0)} up, {formatCount(s.changesDown ?? 0)} down
-                    {s.rejected ? `, ${s.rejected} refused` : ''}
-                  </td>
-                  <td data-label="Cost">{formatUsd(s.costUsd)}</td>
-                </tr>
-              ))}
+              {groupSessions(sessions)
+                .slice(0, 10)
+                .map((row) =>
+                  row.kind === 'outage' ? (
+                    <tr key={`outage-${row.from}`} data-testid="sync-outage-row">
+                      <td data-label="Started">{formatTime(row.from)}</td>
+                      <td data-label="Result" colSpan={5}>
+                        <span title={row.sessions[0]?.error ?? undefined}>{outageRowWords(row)}</span>
+                      </td>
+                    </tr>
+                  ) : (
+                    <SessionRowView key={row.session.id} s={row.session} />
+                  ),
+                )}
             </tbody>
           </table>
         )}
       </section>
     </div>
+  )
+}
+
+function SessionRowView({ s }: { s: SyncSession }) {
+  return (
+    <tr>
+      <td data-label="Started">{formatTime(s.startedAt)}</td>
+      <td data-label="Result">
+        {sessionWords(s.state)}
+        {s.budgetLimited && <span className="tly-muted"> — budget: critical only</span>}
+        {s.error && <span className="tly-muted"> — {s.error.split('\n')[0]}</span>}
+      </td>
+      <td data-label="Up">{formatBytes(s.bytesUp)}</td>
+      <td data-label="Down">{formatBytes(s.bytesDown)}</td>
+      <td data-label="Changes">
+        {formatCount(s.changesUp ?? 0)} up, {formatCount(s.changesDown ?? 0)} down
+        {s.rejected ? `, ${s.rejected} refused` : ''}
+      </td>
+      <td data-label="Cost">{formatUsd(s.costUsd)}</td>
+    </tr>
   )
 }
 

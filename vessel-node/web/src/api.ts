@@ -25,6 +25,8 @@ export interface SyncStatus {
   pendingChanges: number
   lastSyncAt: string | null
   lastError: string | { message?: string } | null
+  /** The technical detail behind lastError ("read ECONNRESET"), shown as a tooltip. */
+  lastErrorDetail?: string | null
   totals: ByteTotals
   pendingByPriority?: { critical: number; normal: number; routine: number }
   today?: ByteTotals
@@ -39,6 +41,8 @@ export interface SyncStatus {
   budget?: SyncBudget | null
   /** Today's link bill and the projected day (docs/api.md). */
   dailyBill?: DailyBill
+  /** Full photos shore asked for and still waiting for the link; photos aboard only. */
+  photos?: { waiting: { count: number; bytes: number }; aboard: { count: number; bytes: number } }
 }
 
 /** Today's link bill (UTC day) as `GET /api/sync` reports it. */
@@ -318,6 +322,48 @@ export class CrewApi {
       `api/containers/${encodeURIComponent(id)}/proposals/${encodeURIComponent(proposalId)}`,
       { decision },
     )
+  }
+
+  /** Uploads a photo (the file's own type: JPEG, PNG or WebP) with an optional caption. */
+  async addPhoto(
+    id: string,
+    file: Blob,
+    caption: string,
+  ): Promise<{ id: string; sha256: string; bytes: number }> {
+    const query = caption.trim() ? `?caption=${encodeURIComponent(caption.trim())}` : ''
+    let res: Response
+    try {
+      res = await fetch(`api/containers/${encodeURIComponent(id)}/photos${query}`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          'Content-Type': file.type || 'application/octet-stream',
+        },
+        body: file,
+      })
+    } catch {
+      throw new ApiError(
+        0,
+        'NETWORK',
+        'Cannot reach the vessel node. Check the connection to the ship’s network.',
+      )
+    }
+    if (!res.ok) {
+      const err = await errorFrom(res)
+      if (res.status === 401) this.onUnauthorized(err)
+      throw err
+    }
+    return (await res.json()) as { id: string; sha256: string; bytes: number }
+  }
+
+  /** A photo's image as a blob: URL (an <img> cannot send the token). */
+  async photoUrl(id: string, photoId: string, size: 'thumb' | 'full'): Promise<string> {
+    const res = await fetch(
+      `api/containers/${encodeURIComponent(id)}/photos/${encodeURIComponent(photoId)}?size=${size}`,
+      { headers: { Authorization: `Bearer ${this.token}` } },
+    )
+    if (!res.ok) throw await errorFrom(res)
+    return URL.createObjectURL(await res.blob())
   }
 
   sync(): Promise<SyncStatus> {
