@@ -204,7 +204,12 @@ function Shell({ token, me, signOut }: ShellProps) {
       status={
         <>
           {kept > 0 && (
-            <span className="outbox-badge" role="status" data-testid="tablet-outbox">
+            <span
+              className="outbox-badge"
+              role="status"
+              data-testid="tablet-outbox"
+              title="Edits made while the vessel node was out of reach; they are sent, in order, as soon as it answers."
+            >
               Saved on this tablet, not yet on the ship&apos;s server ({kept})
             </span>
           )}
