@@ -22,7 +22,11 @@ export interface VesselSummary {
   pendingChanges: number
   /** Whether the vessel's link is open right now. */
   linkUp: boolean
-  today: { bytesUp: number; bytesDown: number; costUsd: number }
+  /**
+   * Today's link bytes and cost; `photoBytes` and `photoCostUsd` are the part of them that carried
+   * full photos shore asked for (docs/photos.md), counted separately.
+   */
+  today: { bytesUp: number; bytesDown: number; costUsd: number; photoBytes: number; photoCostUsd: number }
   containers: number
 }
 
@@ -51,6 +55,7 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
     const last = ctx.sessions.lastComplete(imo)
     const lastSyncAt = last?.endedAt ?? null
     const today = ctx.sessions.totals({ peer: imo, since: startOfDay })
+    const photoBytes = ctx.photos.photoBytesSince(imo, startOfDay)
     return {
       imo,
       name,
@@ -62,7 +67,13 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
         : null,
       pendingChanges: (ctx.vessels.linkStatus(imo)?.vesselPending ?? 0) + relayPendingDocs(ctx, imo),
       linkUp: ctx.linkServer.active.has(imo),
-      today: { bytesUp: today.bytesUp, bytesDown: today.bytesDown, costUsd: round(today.costUsd) },
+      today: {
+        bytesUp: today.bytesUp,
+        bytesDown: today.bytesDown,
+        costUsd: round(today.costUsd),
+        photoBytes,
+        photoCostUsd: round((photoBytes / 1_000_000) * ctx.costPerMb),
+      },
       containers: ctx.store.index.list({ vessel: imo, limit: 0 }).total,
     }
   })

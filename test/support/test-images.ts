@@ -15,14 +15,19 @@ function prng(seed: number): () => number {
   }
 }
 
-/** Raw RGB pixels: a gradient with noise of amplitude `noise` (0–255). */
+/** Tiles of this many pixels get a random shade: detail a thumbnail still shows, as in a photo. */
+const TILE_PX = 24
+
+/** Raw RGB pixels: a gradient with shaded tiles and noise of amplitude `noise` (0–255). */
 function pixels(width: number, height: number, seed: number, noise: number): Buffer {
   const rand = prng(seed)
+  const tilesX = Math.ceil(width / TILE_PX)
+  const tiles = Array.from({ length: tilesX * Math.ceil(height / TILE_PX) }, () => (rand() - 0.5) * 50)
   const out = Buffer.alloc(width * height * 3)
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 3
-      const n = (rand() - 0.5) * noise
+      const n = (rand() - 0.5) * noise + tiles[Math.floor(y / TILE_PX) * tilesX + Math.floor(x / TILE_PX)]!
       out[i] = Math.max(0, Math.min(255, (x * 255) / width + n))
       out[i + 1] = Math.max(0, Math.min(255, (y * 255) / height + n))
       out[i + 2] = Math.max(0, Math.min(255, 128 + n))

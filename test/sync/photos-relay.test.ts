@@ -111,6 +111,11 @@ describe('photos at the relay', () => {
     expect(asked.body.full).toBe('REQUESTED')
     expect((await r.api('GET', base())).body.photos[0].full).toBe('REQUESTED')
     expect((await r.api('POST', `${base()}/photos/nope/request`)).status).toBe(404)
+    // Parts arriving count as photo bytes in the day's cost, apart from the rest.
+    r.relay.context.photos.addPart('ab'.repeat(32), 0, new Uint8Array(50_000))
+    expect((await r.api('GET', base())).body.photos[0].full).toBe('SENDING')
+    const fleet = (await r.api('GET', '/api/vessels')).body.find((v: any) => v.imo === VESSEL)
+    expect(fleet.today).toMatchObject({ photoBytes: 50_000, photoCostUsd: 0.5 })
   })
 
   it('refuses a forged photo entry from a shore browser through /sync', async () => {

@@ -164,6 +164,15 @@ export class PhotoStore {
     }
   }
 
+  /**
+   * Full-photo bytes a vessel sent since `since` (relay side): photos completed since then, and
+   * the parts held of those still arriving (a photo begun before `since` counts whole: close enough
+   * for a daily figure, and never an undercount).
+   */
+  photoBytesSince(vessel: string, since: string): number {
+    return this.stmts.photoBytesSince.get(vessel, since)?.bytes ?? 0
+  }
+
   /** Records how far the peer has acknowledged a photo (vessel side). */
   setProgress(sha256: string, receivedBytes: number, completed: boolean): void {
     this.stmts.progress.run(receivedBytes, completed ? isoNow(this.clock) : null, sha256)
@@ -300,6 +309,10 @@ function prepare(db: SqlDatabase) {
               COUNT(*) AS aboard_count, SUM(p.bytes) AS aboard_bytes
        FROM photos p LEFT JOIN photo_requests r ON r.sha256 = p.sha256
        WHERE r.completed_at IS NULL`,
+    ),
+    photoBytesSince: db.prepare<[string, string], { bytes: number | null }>(
+      `SELECT SUM(CASE WHEN completed_at IS NULL THEN received_bytes ELSE bytes END) AS bytes
+       FROM photo_requests WHERE vessel = ? AND (completed_at IS NULL OR completed_at >= ?)`,
     ),
     photoBySha: db.prepare<[string], PhotoRow>('SELECT * FROM photos WHERE sha256 = ? LIMIT 1'),
     request: db.prepare<[string, string, string, string, string, number, string, string]>(

@@ -181,7 +181,14 @@ export async function fleetView() {
       h('td', null, pending(v.pendingToVessel)),
       h('td', { class: 'num' }, v.pendingFromVessel),
       h('td', { class: 'num' }, `↑ ${bytes(v.today.bytesUp)}`, h('br'), `↓ ${bytes(v.today.bytesDown)}`),
-      h('td', { class: 'num' }, usd(v.today.costUsd)),
+      h(
+        'td',
+        { class: 'num' },
+        usd(v.today.costUsd),
+        v.today.photoBytes
+          ? h('div', { class: 'muted' }, `photos ${bytes(v.today.photoBytes)} · ${usd(v.today.photoCostUsd)}`)
+          : null,
+      ),
       h('td', { class: 'num' }, projectedCell(v)),
       h('td', null, budgetCell(v.budget)),
       h(
