@@ -208,11 +208,12 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 6,
     description: 'shore integrations: DCSA events, event subscriptions, integration tokens',
-    up: (db) =>
+    up: (db) => {
+      // IF NOT EXISTS and the CHECK test: a file whose version was set back may hold these already.
       db.exec(`
         -- Events derived from container histories (docs/integrations.md), in admission order: seq
         -- is the feed's cursor and each subscription's delivery position.
-        CREATE TABLE dcsa_events (
+        CREATE TABLE IF NOT EXISTS dcsa_events (
           seq INTEGER PRIMARY KEY, -- events are never deleted, so max + 1 only grows
           event_id TEXT NOT NULL UNIQUE,
           doc_id TEXT NOT NULL,
@@ -226,16 +227,16 @@ export const MIGRATIONS: readonly Migration[] = [
           created_at TEXT NOT NULL,
           body TEXT NOT NULL
         );
-        CREATE INDEX dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
-        CREATE INDEX dcsa_events_created ON dcsa_events (created_at);
+        CREATE INDEX IF NOT EXISTS dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
+        CREATE INDEX IF NOT EXISTS dcsa_events_created ON dcsa_events (created_at);
 
         -- The heads of each document as far as its events have been derived.
-        CREATE TABLE dcsa_indexed (
+        CREATE TABLE IF NOT EXISTS dcsa_indexed (
           doc_id TEXT PRIMARY KEY,
           heads TEXT NOT NULL
         ) WITHOUT ROWID;
 
-        CREATE TABLE event_subscriptions (
+        CREATE TABLE IF NOT EXISTS event_subscriptions (
           id TEXT PRIMARY KEY,
           owner TEXT NOT NULL,
           callback_url TEXT NOT NULL,
@@ -251,10 +252,16 @@ export const MIGRATIONS: readonly Migration[] = [
           failing_since TEXT,
           last_error TEXT
         );
-        CREATE INDEX event_subscriptions_owner ON event_subscriptions (owner);
+        CREATE INDEX IF NOT EXISTS event_subscriptions_owner ON event_subscriptions (owner);
 
-        -- Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in
-        -- place, so the table is rebuilt with the same rows.
+      `)
+      // Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in place,
+      // so the table is rebuilt with the same rows.
+      const tokens = db
+        .prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tokens'`)
+        .get() as { sql: string } | undefined
+      if (tokens && !tokens.sql.includes("'integration'"))
+        db.exec(`
         CREATE TABLE tokens_v3 (
           id TEXT PRIMARY KEY,
           kind TEXT NOT NULL CHECK (kind IN ('vessel', 'user', 'crew', 'integration')),
@@ -268,7 +275,8 @@ export const MIGRATIONS: readonly Migration[] = [
         DROP TABLE tokens;
         ALTER TABLE tokens_v3 RENAME TO tokens;
         CREATE INDEX tokens_subject ON tokens (kind, subject);
-      `),
+      `)
+    },
   },
 ]
 
