@@ -31,6 +31,7 @@ import { crewAuth, diskGuard, errorHandler, JSON_BODY_LIMIT, sendError } from '.
 import { LiveEvents } from './live-events.ts'
 import { PendingEstimator } from './pending-estimate.ts'
 import { containerRoutes } from './routes-containers.ts'
+import { vesselOpenApi } from './openapi.ts'
 import { syncRoutes } from './routes-sync.ts'
 import { staticUi } from './static-ui.ts'
 import { DEFAULT_SYNC_INTERVAL_MS, RELAY_PEER, SyncEngine } from './sync-engine.ts'
@@ -74,6 +75,8 @@ export interface VesselNode {
   url: string
   port: number
   server: Server
+  /** The Express app (its routes are compared with `/api/openapi.json` in the tests). */
+  app: express.Express
   db: Database.Database
   store: ContainerStore
   engine: SyncEngine
@@ -159,6 +162,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const api = express.Router()
   api.use(crewAuth(tokens))
   api.use(express.json({ limit: JSON_BODY_LIMIT }))
+  api.get('/openapi.json', (_req, res) => {
+    res.json(vesselOpenApi())
+  })
   api.use(
     containerRoutes({
       db,
@@ -217,5 +223,5 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
       db.close()
     })())
 
-  return { url, port, server, db, store, engine, tokens, registry, syncStatus, close }
+  return { url, port, server, app, db, store, engine, tokens, registry, syncStatus, close }
 }
