@@ -24,6 +24,7 @@ import type { RelayContext } from './context.ts'
 import { dcsaEndpoint } from './dcsa/index.ts'
 import type { DcsaHandle, DcsaOptions } from './dcsa/index.ts'
 import { ContainerEditor } from './editor.ts'
+import { pruneAfterDiskFull, relayDiskGuard } from './disk-full.ts'
 import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
 import { integrationGate, integrationRateLimit } from './integrations.ts'
 import type { IntegrationLimits } from './integrations.ts'
@@ -33,6 +34,7 @@ import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { containerRoutes } from './routes/container.ts'
+import { evidenceRoutes, photoRoutes, relayPhotoState } from './routes/photos.ts'
 import { meRoutes } from './routes/me.ts'
 import { searchRoutes } from './routes/search.ts'
 import { vesselRoutes } from './routes/vessels.ts'
@@ -123,25 +125,29 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   try {
     const store = new ContainerStore(stores.db, {
       principalOf: (actor) => stores.registry.principalOf(actor),
+      photoState: relayPhotoState(stores.photos),
     })
     const actors = new RelayActors(stores.registry)
+    const guard = relayDiskGuard(stores.db, logger)
     const editor = new ContainerEditor({
       store,
       registry: stores.registry,
       deadLetters: stores.deadLetters,
       actors,
+      guard,
     })
     let budgetSource: BudgetSource = () => null
     const linkServer = new LinkServer({
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
+      guard,
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
         policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
       logger,
     })
-    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb }
+    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb, guard }
     linkServer.on('session', (event) => recordVesselBacklog(context, event))
     const metrics = createRelayMetrics(context)
 
@@ -167,6 +173,8 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       res.json(relayOpenApi())
     })
     app.use('/api/me', meRoutes())
+    app.use('/api/vessels/:imo/containers/:id/photos', photoRoutes(context))
+    app.use('/api/vessels/:imo/containers/:id/evidence', evidenceRoutes(context))
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
     app.use('/api/containers', searchRoutes(context))
@@ -175,7 +183,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use(routes)
     app.use(shoreUiRoutes(options.shoreUiDir))
     app.use(unknownRoute)
-    app.use(errorHandler(logger))
+    app.use(errorHandler(logger, () => pruneAfterDiskFull(stores.db, logger)))
 
     const server = http.createServer(app)
     const upgradeHandlers = new Map<string, UpgradeHandler>([

@@ -8,6 +8,7 @@
  *   npm run relay -- add-scrape-token --data DIR --name NAME [--create]    # last stdout line: token (/metrics only)
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
+ *   npm run relay -- verify-evidence FILE    # exit 0 when every fact and photo holds, 1 otherwise
  *
  * `--help` after any command prints that command's usage. Commands that add or revoke refuse a folder
  * with no relay database unless `--create` is given: a typo in `--data` must not quietly start a
@@ -40,6 +41,8 @@ interface Command {
   usage: string
   options: OptionSpec
   required: string[]
+  /** A command that takes one positional argument (a file) names it here; it arrives as `values.file`. */
+  positional?: string
   run(values: Record<string, string | boolean | undefined>): Promise<number> | number
 }
 
@@ -48,12 +51,17 @@ const HELP: OptionSpec = { help: { type: 'boolean', short: 'h' } }
 function parse(args: string[], command: Command): Record<string, string | boolean | undefined> | null {
   let values: Record<string, string | boolean | undefined>
   try {
-    values = parseArgs({
+    const parsed = parseArgs({
       args,
       options: { ...command.options, ...HELP },
       strict: true,
-      allowPositionals: false,
-    }).values as typeof values
+      allowPositionals: command.positional !== undefined,
+    })
+    values = parsed.values as typeof values
+    if (command.positional !== undefined) {
+      if (parsed.positionals.length > 1) throw new Error(`one ${command.positional} only`)
+      values.file = parsed.positionals[0]
+    }
   } catch (err) {
     throw new UsageError((err as Error).message, command.usage)
   }
@@ -277,6 +285,36 @@ const SERVE: Command = {
   },
 }
 
+const VERIFY_EVIDENCE: Command = {
+  usage: `relay verify-evidence FILE
+  Checks an evidence bundle (GET /api/vessels/IMO/containers/ID/evidence) offline: every signed fact
+  against the vessel's key, every photo against its signed SHA-256. Exit 0 when all hold, 1 otherwise.`,
+  options: {},
+  required: [],
+  positional: 'FILE',
+  async run(o) {
+    const file = o.file
+    if (typeof file !== 'string' || file === '')
+      throw new UsageError('FILE is required', VERIFY_EVIDENCE.usage)
+    let bundle: unknown
+    try {
+      bundle = JSON.parse(fs.readFileSync(file, 'utf8'))
+    } catch (err) {
+      throw new CliError(`${file}: not a readable JSON bundle: ${(err as Error).message}`)
+    }
+    const { verifyBundle } = await import('./evidence-bundle.ts')
+    const { ok, findings } = verifyBundle(bundle)
+    const c = (bundle as { container?: { containerId?: string; vessel?: string; voyage?: string } }).container
+    if (c) console.log(`evidence for ${c.containerId} on ${c.vessel} voyage ${c.voyage}`)
+    for (const f of findings) console.log(`${f.holds ? 'HOLDS' : 'FAILS'}  ${f.subject}: ${f.detail}`)
+    const failed = findings.filter((f) => !f.holds).length
+    console.log(
+      ok ? `all ${findings.length} facts and photos hold` : `${failed} of ${findings.length} do not hold`,
+    )
+    return ok ? 0 : 1
+  },
+}
+
 const COMMANDS: Record<string, Command> = {
   serve: SERVE,
   'add-vessel': ADD_VESSEL,
@@ -285,6 +323,7 @@ const COMMANDS: Record<string, Command> = {
   'add-scrape-token': ADD_SCRAPE_TOKEN,
   'revoke-token': REVOKE_TOKEN,
   'list-tokens': LIST_TOKENS,
+  'verify-evidence': VERIFY_EVIDENCE,
 }
 
 const USAGE = `usage: relay <command> [options]   (relay <command> --help for one command)

@@ -21,12 +21,15 @@ import {
   SessionError,
 } from '@tally/link'
 import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
-import { SqliteLinkReplica } from '@tally/replica'
+import type { PhotoSink } from '@tally/link'
 import type { ChangeValidator, ContainerStore } from '@tally/replica'
+import { GuardedLinkReplica } from './disk-full.ts'
+import type { DiskGuard } from './disk-full.ts'
 import type {
   ActorRegistryStore,
   CursorStore,
   DeadLetterStore,
+  PhotoStore,
   SessionLog,
   TokenStore,
 } from '@tally/storage-sqlite'
@@ -47,6 +50,10 @@ export interface LinkServerDeps {
   logger: Logger
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
+  /** Where vessels' evidence keys are recorded, learned from their hellos. */
+  photos?: PhotoStore
+  /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
+  guard?: DiskGuard
 }
 
 export interface LinkSessionEvent {
@@ -125,13 +132,15 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     if (!token || token.subject !== hello.vessel)
       throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
     const vessel = hello.vessel
+    // Authenticated by its token: the key it announces is the one its evidence is signed with.
+    if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
     const id = d.sessions.start(vessel)
     const log = baseLog.child({ vessel, session: id })
     const ours = d.cursors.getSyncToken(vessel) ?? null
     const cursorsTrusted = ours === hello.sync
-    const replica = new SqliteLinkReplica({
+    const replica = new GuardedLinkReplica({
       store: d.store,
       cursors: d.cursors,
       registry: d.registry,
@@ -144,6 +153,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       validate: d.validate,
       logger: log,
     })
+    if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
       replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
@@ -151,6 +161,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
         session: id,
         cursorsTrusted,
         budget: d.budgetFor?.(vessel) ?? null,
+        ...(d.photos ? { photos: relayPhotoSink(d.photos, vessel) } : {}),
         newSyncToken: () => {
           const sync = randomBytes(12).toString('base64url')
           d.cursors.setSyncToken(vessel, sync)
@@ -182,6 +193,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     }
     const onShutdown = () => finish('failed', 'relay shutting down')
     this.finishers.add(onShutdown)
+    session.on('photoRefused', (r) => log.warn(r, 'photo part refused; the vessel sends it again'))
     session.on('complete', () => finish('complete'))
     session.on('failed', (err) => finish('failed', err.message))
     // A vessel planning a long backlog pings (see link-client.ts): alive, just busy.
@@ -224,5 +236,14 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     })
     session.stats.bytesUp += helloBytes
     session.start(hello)
+  }
+}
+
+/** Full photos shore asked for from `vessel`, and where their parts are stored (PhotoStore). */
+function relayPhotoSink(photos: PhotoStore, vessel: string): PhotoSink {
+  return {
+    wanted: () =>
+      photos.openRequests(vessel).map((r) => ({ sha: r.sha256, off: r.receivedBytes, bytes: r.bytes })),
+    store: (sha, off, data) => photos.addPart(sha, off, data),
   }
 }

@@ -135,6 +135,26 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       response: containerViewSchema,
     },
   ]),
+  ...api('Photos and evidence', [
+    {
+      method: 'get',
+      path: `${box}/photos/{pid}`,
+      summary: 'A photo (?size=thumb|full; full is 409 NOT_AT_SHORE until it arrived)',
+    },
+    {
+      method: 'post',
+      path: `${box}/photos/{pid}/request`,
+      summary: 'Ask the vessel for the full photo',
+      status: 202,
+      response: jsonObject('The request'),
+    },
+    {
+      method: 'get',
+      path: `${box}/evidence`,
+      summary: 'Signed evidence of the container’s record',
+      response: jsonObject('See docs/api.md'),
+    },
+  ]),
   ...api('DCSA Track & Trace 2.2', [
     {
       method: 'get',

@@ -14,6 +14,7 @@ import {
   DcsaEventStore,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
   SubscriptionStore,
   TokenStore,
@@ -36,6 +37,8 @@ export interface RelayStores {
   /** DCSA events derived from container histories, and the subscriptions pushing them. */
   dcsaEvents: DcsaEventStore
   subscriptions: SubscriptionStore
+  /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
+  photos: PhotoStore
 }
 
 /** Creates `dataDir` if needed and opens (migrating) its database. */
@@ -57,6 +60,7 @@ export function openRelayStores(
       vessels: new VesselRegistry(db),
       dcsaEvents: new DcsaEventStore(db),
       subscriptions: new SubscriptionStore(db),
+      photos: new PhotoStore(db),
     }
   } catch (err) {
     db.close()

@@ -37,6 +37,14 @@ export interface SearchQuery {
   reefer?: string
   dg?: string
   conflict?: string
+  condition?: string
+  seal?: string
+  alarm?: string
+  pod?: string
+  bay?: string
+  exception?: string
+  since?: string
+  sort?: string
   limit?: number
   offset?: number
 }

@@ -14,7 +14,7 @@ import express from 'express'
 import type Database from 'better-sqlite3'
 import pino from 'pino'
 import type { Logger } from 'pino'
-import { TallyError } from '@tally/manifest'
+import { TallyError, toHex } from '@tally/manifest'
 import { ContainerStore } from '@tally/replica'
 import {
   ActorRegistryStore,
@@ -22,6 +22,7 @@ import {
   DEFAULT_USD_PER_MB,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
   TokenStore,
 } from '@tally/storage-sqlite'
@@ -30,8 +31,11 @@ import { databasePath } from './data-dir.ts'
 import { crewAuth, diskGuard, errorHandler, JSON_BODY_LIMIT, sendError } from './http-support.ts'
 import { LiveEvents } from './live-events.ts'
 import { PendingEstimator } from './pending-estimate.ts'
-import { containerRoutes } from './routes-containers.ts'
 import { vesselOpenApi } from './openapi.ts'
+import { vesselSigningKey } from './evidence-signer.ts'
+import { containerLookup, containerRoutes } from './routes-containers.ts'
+import { vesselPhotoSource } from './photo-link.ts'
+import { photoRoutes, vesselPhotoState } from './routes-photos.ts'
 import { syncRoutes } from './routes-sync.ts'
 import { staticUi } from './static-ui.ts'
 import { DEFAULT_SYNC_INTERVAL_MS, RELAY_PEER, SyncEngine } from './sync-engine.ts'
@@ -102,6 +106,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     cacheSize: DOCUMENT_CACHE_SIZE,
   })
   const guard = diskGuard(db, logger)
+  const photos = new PhotoStore(db)
+  // Made at add-crew, or here on the first start of a node set up without it.
+  const signer = vesselSigningKey(photos)
   const replica = new VesselLinkReplica({ store, cursors, registry, deadLetters, vessel: o.vessel, logger })
   const engine = new SyncEngine({
     intervalMs: o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
@@ -114,6 +121,8 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     cursors,
     sessions,
     logger,
+    publicKey: toHex(signer.publicKey),
+    photos: vesselPhotoSource(photos, o.vessel),
   })
   const estimator = new PendingEstimator({
     store,
@@ -125,7 +134,13 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
   const live = new LiveEvents(syncStatus, logger, undefined, (id) => tokens.get(id)?.revokedAt === null)
-  const views = new ViewCache(store, o.vessel, logger, () => engine.snapshot().running)
+  const views = new ViewCache(
+    store,
+    o.vessel,
+    logger,
+    () => engine.snapshot().running,
+    vesselPhotoState(photos),
+  )
 
   // Learn the wire ratio: what was pending when a session started against what it sent.
   let pendingAtStart = 0
@@ -161,6 +176,20 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   app.get('/api/events', crewAuth(tokens, { allowQueryToken: true }), live.handler)
   const api = express.Router()
   api.use(crewAuth(tokens))
+  const actors = new CrewActors(registry, o.vessel)
+  // Before the JSON parser: a photo's body is the raw image.
+  api.use(
+    photoRoutes({
+      store,
+      photos,
+      actors,
+      vessel: o.vessel,
+      views,
+      signer,
+      docIdOf: containerLookup(db, o.vessel),
+      guard,
+    }),
+  )
   api.use(express.json({ limit: JSON_BODY_LIMIT }))
   api.get('/openapi.json', (_req, res) => {
     res.json(vesselOpenApi())
@@ -170,10 +199,11 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
       db,
       store,
       registry,
-      actors: new CrewActors(registry, o.vessel),
+      actors,
       vessel: o.vessel,
       views,
       guard,
+      signer,
     }),
   )
   api.use(syncRoutes({ engine, status: syncStatus, sessions, deadLetters, store, vessel: o.vessel }))

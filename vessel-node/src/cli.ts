@@ -14,7 +14,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
+import { openTallyDatabase, PhotoStore, TokenStore } from '@tally/storage-sqlite'
 import { DATABASE_FILE, databasePath } from './data-dir.ts'
 
 const SERVE_USAGE = `vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO9811000 --token TOKEN
@@ -170,7 +170,7 @@ function crewName(values: Record<string, unknown>): string {
   return user
 }
 
-function addCrew(args: string[]): void {
+async function addCrew(args: string[]): Promise<void> {
   if (helpAsked(args, 'add-crew')) return
   const { values } = parseArgs({
     args,
@@ -183,6 +183,9 @@ function addCrew(args: string[]): void {
   const db = openForChange(dataDir, values.create === true)
   try {
     const token = new TokenStore(db).issue('crew', user, 'vessel')
+    // The vessel's evidence key is made with its first crew member (or at first start).
+    const { vesselSigningKey } = await import('./evidence-signer.ts')
+    vesselSigningKey(new PhotoStore(db))
     process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)
   } finally {
     db.close()
@@ -235,7 +238,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   try {
     if (command === 'serve') await serve(rest)
-    else if (command === 'add-crew') addCrew(rest)
+    else if (command === 'add-crew') await addCrew(rest)
     else if (command === 'revoke-crew') revokeCrew(rest)
     else if (command === 'list-crew') listCrew(rest)
     else if (command === undefined || command === 'help' || command === '--help' || command === '-h') {

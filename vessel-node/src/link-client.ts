@@ -13,7 +13,7 @@ import {
   VesselLinkSession,
   SessionError,
 } from '@tally/link'
-import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
+import type { LinkReplica, PhotoSource, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
 
 /** Nothing heard from the relay for this long: the link is gone even if TCP has not noticed. */
 export const LINK_IDLE_TIMEOUT_MS = 60_000
@@ -28,6 +28,10 @@ export interface LinkAttempt {
   syncToken: string | null
   /** Told to the relay in the hello: failed attempts since the last completed session, the sync interval (s). */
   report?: { failed: number; interval: number }
+  /** The vessel's evidence key (hex), for the hello. */
+  publicKey?: string
+  /** The originals the relay may ask for. */
+  photos?: PhotoSource
   logger: Logger
   onPhase?: (phase: SessionPhase) => void
   onProgress?: (stats: SessionStats) => void
@@ -70,7 +74,14 @@ export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
     const session = new VesselLinkSession(
       a.replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
-      { vessel: a.vessel, token: a.token, sync: a.syncToken, ...a.report },
+      {
+        vessel: a.vessel,
+        token: a.token,
+        sync: a.syncToken,
+        ...a.report,
+        ...(a.publicKey ? { key: a.publicKey } : {}),
+      },
+      a.photos,
     )
     let settled = false
     let closeInfo: { code: number; reason: string } | undefined

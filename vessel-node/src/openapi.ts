@@ -97,6 +97,14 @@ export const VESSEL_ROUTES: readonly ApiRoute[] = [
     body: jsonObject('{decision}'),
     response: containerViewSchema,
   },
+  {
+    method: 'post',
+    path: `${box}/photos`,
+    summary: 'Attach a photo (the raw image as the body, ?caption=)',
+    status: 201,
+    response: jsonObject('{id, sha256, bytes, mime, thumbnail}'),
+  },
+  { method: 'get', path: `${box}/photos/{pid}`, summary: 'A photo (?size=thumb|full)' },
   { method: 'get', path: '/api/sync', summary: 'Sync status', response: jsonObject('See docs/api.md') },
   { method: 'post', path: '/api/sync', summary: 'Sync now', status: 202, response: jsonObject('{state}') },
   {

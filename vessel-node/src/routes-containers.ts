@@ -9,11 +9,20 @@ import { Router } from 'express'
 import type { Response } from 'express'
 import type Database from 'better-sqlite3'
 import type * as A from '@automerge/automerge'
-import { addProposal, appendReading, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
-import type { ContainerDoc, ContainerView } from '@tally/manifest'
+import {
+  addEvidence,
+  addProposal,
+  appendReading,
+  applyPatch,
+  resolveProposal,
+  TallyError,
+  toPlain,
+} from '@tally/manifest'
+import type { ContainerDoc, ContainerKey, ContainerView, SigningKey } from '@tally/manifest'
 import type { ContainerStore } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
 import type { CrewActors } from './crew-actors.ts'
+import { evidenceForEdit } from './evidence-signer.ts'
 import { historyOf } from './history.ts'
 import { crewOf } from './http-support.ts'
 import { parseListQuery } from './list-query.ts'
@@ -27,7 +36,25 @@ export interface ContainerRoutesDeps {
   vessel: string
   views: ViewCache
   guard: <T>(operation: string, fn: () => T) => T
+  /** Signs the damage reports, seal findings and alarms an edit records (evidence-signer.ts). */
+  signer: SigningKey
 }
+
+/** Finds a container's document on this vessel by container number (the latest voyage). */
+export function containerLookup(db: Database.Database, vessel: string): (id: string) => string {
+  // A vessel may carry a container on more than one voyage; the latest one is the one on board.
+  const byContainerId = db.prepare<[string, string], { doc_id: string }>(
+    `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
+  )
+  return (id) => {
+    const row = byContainerId.get(vessel, String(id).trim().toUpperCase())
+    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${vessel}.`, 'containerId')
+    return row.doc_id
+  }
+}
+
+const keyOfDoc = (doc: A.Doc<ContainerDoc>): ContainerKey =>
+  toPlain({ vessel: doc.vessel, voyage: doc.voyage, containerId: doc.containerId }) as ContainerKey
 
 /**
  * Workaround (remove once ContainerStore.edit does it): when the commit fails (a full disk), the
@@ -41,16 +68,7 @@ function forgetCachedDoc(store: ContainerStore, docId: string): void {
 export function containerRoutes(d: ContainerRoutesDeps): Router {
   const router = Router()
   const views = d.views
-  // A vessel may carry a container on more than one voyage; the latest one is the one on board.
-  const byContainerId = d.db.prepare<[string, string], { doc_id: string }>(
-    `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
-  )
-
-  const docIdOf = (id: string): string => {
-    const row = byContainerId.get(d.vessel, String(id).trim().toUpperCase())
-    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${d.vessel}.`, 'containerId')
-    return row.doc_id
-  }
+  const docIdOf = containerLookup(d.db, d.vessel)
 
   /** Applies an edit as the requesting crew member and answers with the new view. */
   const edit = (
@@ -85,7 +103,15 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.patch('/containers/:id', (req, res) => {
-    res.json(edit(res, req.params.id, 'save the edit', (doc) => applyPatch(doc, req.body, 'vessel')))
+    const crew = crewOf(res).user
+    res.json(
+      edit(res, req.params.id, 'save the edit', (doc) => {
+        const after = applyPatch(doc, req.body, 'vessel')
+        // Damage, seal and alarm findings are signed as they are recorded, in the same commit.
+        const recorder = { vessel: d.vessel, crew, signer: d.signer, now: new Date().toISOString() }
+        return addEvidence(after, evidenceForEdit(doc, after, keyOfDoc(doc), recorder), 'vessel')
+      }),
+    )
   })
 
   router.post('/containers/:id/readings', (req, res) => {

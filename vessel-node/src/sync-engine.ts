@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
+import type { LinkReplica, PhotoSource, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
 import type { CursorStore, SessionLog, SyncSessionCounters } from '@tally/storage-sqlite'
 import { runLinkSession } from './link-client.ts'
 import type { LinkAttempt } from './link-client.ts'
@@ -87,6 +87,10 @@ export interface SyncEngineOptions {
   runSession?: SessionRunner
   /** Wraps bookkeeping writes (the app passes disk-full recovery). */
   guardWrite?: <T>(operation: string, fn: () => T) => T
+  /** The vessel's evidence key (hex), announced in the hello so the relay learns it. */
+  publicKey?: string
+  /** The originals the relay may ask for (docs/protocol.md, "Photos"). */
+  photos?: PhotoSource
 }
 
 /** Everything the engine knows about itself; the HTTP layer adds bytes, costs and pending counts. */
@@ -373,6 +377,8 @@ export class SyncEngine extends EventEmitter<Events> {
           failed: this.failedSinceSuccess,
           interval: Math.round((o.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS) / 1000),
         },
+        ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+        ...(o.photos ? { photos: o.photos } : {}),
         logger: o.logger,
         onPhase: (phase) => {
           if (this.stopped) return

@@ -4,6 +4,7 @@
  */
 import { Encoder } from 'cbor-x'
 import { CloseCode, MAX_FRAME_BYTES } from './messages.ts'
+import { MAX_WANTED_PHOTOS, PHOTO_PART_BYTES } from './photo-transfer.ts'
 import type { LinkFrame } from './messages.ts'
 
 // Plain maps, no cbor-x record extension: the format stays decodable by any CBOR library.
@@ -51,6 +52,7 @@ const shape =
       ([k, c]) => (optional.includes(k) && (v as any)[k] === undefined) || c((v as any)[k]),
     )
 
+const hex64: Check = (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)
 const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(100) }, ['field'])
 
 const SHAPES: Record<LinkFrame['t'], Check> = {
@@ -63,8 +65,10 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       pending: int,
       failed: int,
       interval: int,
+      key: hex64,
+      photos: bool,
     },
-    ['failed', 'interval'],
+    ['failed', 'interval', 'key', 'photos'],
   ),
   welcome: shape({ v: int, session: str(64), reconcile: bool, budget: nullable(int) }),
   heads: shape({ data: bytes(MAX_FRAME_BYTES) }),
@@ -79,6 +83,10 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
   done: shape({ chunks: int }),
   fin: shape({ sync: str(100) }),
   error: shape({ code: int, message: str(1000) }),
+  want: shape({ photos: list(shape({ sha: hex64, off: int, bytes: int }), MAX_WANTED_PHOTOS) }),
+  part: shape({ sha: hex64, off: int, sum: bytes(32), data: bytes(PHOTO_PART_BYTES) }),
+  pack: shape({ sha: hex64, off: int, at: int, ok: bool, reason: str(200) }, ['reason']),
+  pdone: shape({}),
 }
 
 /** Decodes and checks one inbound frame. Throws only FrameError. */

@@ -58,6 +58,10 @@ export interface HelloFrame {
   failed?: number
   /** Optional: the vessel's automatic sync interval in seconds, from which its expected window derives. */
   interval?: number
+  /** Optional: the vessel's Ed25519 evidence key, hex; the relay records it (docs/photos.md). */
+  key?: string
+  /** Optional: the vessel takes `want` frames and sends full photos (docs/protocol.md, "Photos"). */
+  photos?: boolean
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -117,6 +121,39 @@ export interface ErrorFrame {
   message: string
 }
 
+/**
+ * Relay → vessel, optional (only to a vessel whose hello set `photos`): the full photos shore asked
+ * for, with the bytes the relay already holds of each (docs/protocol.md, "Photos").
+ */
+export interface WantFrame {
+  t: 'want'
+  photos: { sha: string; off: number; bytes: number }[]
+}
+/** Vessel → relay: `data` is the photo's bytes from `off`; `sum` is their SHA-256. */
+export interface PartFrame {
+  t: 'part'
+  sha: string
+  off: number
+  sum: Uint8Array
+  data: Uint8Array
+}
+/**
+ * Relay → vessel, after the part is stored durably: `off` is how much of the photo the relay holds;
+ * `at` the offset of the part answered. `ok: false` refuses it (checksum, or out of order).
+ */
+export interface PackFrame {
+  t: 'pack'
+  sha: string
+  off: number
+  at: number
+  ok: boolean
+  reason?: string
+}
+/** Vessel → relay: no more parts in this session (all acknowledged, or the budget is spent). */
+export interface PhotosDoneFrame {
+  t: 'pdone'
+}
+
 export type LinkFrame =
   | HelloFrame
   | WelcomeFrame
@@ -127,6 +164,10 @@ export type LinkFrame =
   | DoneFrame
   | FinFrame
   | ErrorFrame
+  | WantFrame
+  | PartFrame
+  | PackFrame
+  | PhotosDoneFrame
 
 export const isHello = (f: LinkFrame): f is HelloFrame => f.t === 'hello'
 export const isWelcome = (f: LinkFrame): f is WelcomeFrame => f.t === 'welcome'

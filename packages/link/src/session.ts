@@ -16,6 +16,8 @@ import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
 import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES, SUPPORTED_VERSIONS } from './messages.ts'
 import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
+import { PhotoReceiver, PhotoSender, PhotoTransferFailure, MAX_WANTED_PHOTOS } from './photo-transfer.ts'
+import type { PhotoSink, PhotoSource } from './photo-transfer.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
 
@@ -47,6 +49,8 @@ interface SessionEvents {
   /** The budget became known (vessel: the welcome) or held changes back (either side). */
   budget: [SessionBudget]
   complete: [{ sync: string; stats: SessionStats; budget: SessionBudget }]
+  /** Relay: a photo part was refused (checksum or order) and will be sent again. */
+  photoRefused: [{ sha: string; at: number; reason: string }]
   failed: [SessionError]
 }
 
@@ -336,12 +340,32 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
 export class VesselLinkSession extends LinkSession {
   private reconciling = false
+  /** Full photos the relay asked for (docs/protocol.md, "Photos"), sent after every change chunk. */
+  private photoSender: PhotoSender | undefined
+  private sentPhotosDone = false
   constructor(
     replica: LinkReplica,
     sink: FrameSink,
     private readonly hello: Omit<HelloFrame, 't' | 'v' | 'pending'>,
+    private readonly photos?: PhotoSource,
   ) {
     super(replica, sink)
+  }
+
+  /** Photo bytes sent in this session, resends included. */
+  get photoBytesSent(): number {
+    return this.photoSender?.bytesSent ?? 0
+  }
+
+  /** Sends photo parts once every change chunk is acknowledged; `pdone` when nothing more goes. */
+  private pumpPhotos(): void {
+    const sender = this.photoSender
+    if (!sender || this.sentPhotosDone || this.reconciling || !this.allAcked) return
+    sender.pump()
+    if (sender.finished) {
+      this.sentPhotosDone = true
+      this.send({ t: 'pdone' })
+    }
   }
 
   protected countSent(bytes: number) {
@@ -366,7 +390,13 @@ export class VesselLinkSession extends LinkSession {
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
-    this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
+    this.send({
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      pending,
+      ...this.hello,
+      ...(this.photos ? { photos: true } : {}),
+    })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
     // this side as done already).
@@ -391,6 +421,28 @@ export class VesselLinkSession extends LinkSession {
         this.sendHeads()
       } else this.startSending(this.early)
       this.early = undefined
+      return
+    }
+    if (frame.t === 'want') {
+      if (!this.photos)
+        throw new SessionError(CloseCode.BadFrame, 'want frame to a vessel that did not offer photos')
+      this.photoSender = new PhotoSender(
+        frame,
+        this.photos,
+        (part) => this.send(part, true),
+        (bytes) => this.gate.admitBytes(bytes),
+      )
+      this.pumpPhotos()
+      return
+    }
+    if (frame.t === 'pack') {
+      try {
+        this.photoSender?.onPack(frame)
+      } catch (err) {
+        if (err instanceof PhotoTransferFailure) throw new SessionError(CloseCode.BadFrame, err.message)
+        throw err
+      }
+      this.pumpPhotos()
       return
     }
     if (frame.t === 'fin') {
@@ -421,6 +473,7 @@ export class VesselLinkSession extends LinkSession {
       this.startSending(undefined, false)
     }
     if (this.allAcked && this.phase === 'PUSHING') this.setPhase('PROCESSING')
+    this.pumpPhotos()
   }
 }
 
@@ -430,11 +483,21 @@ export interface RelaySessionOptions {
   cursorsTrusted: boolean
   budget: number | null
   newSyncToken: () => string
+  /** Where full photos this vessel sends are stored (docs/protocol.md, "Photos"). */
+  photos?: PhotoSink
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
 export class RelayLinkSession extends LinkSession {
   private finished = false
+  private photoReceiver: PhotoReceiver | undefined
+  /** A `want` went out: fin waits for the vessel's `pdone`. */
+  private awaitingPhotos = false
+
+  /** Photo bytes stored in this session. */
+  get photoBytesReceived(): number {
+    return this.photoReceiver?.bytesReceived ?? 0
+  }
   constructor(
     replica: LinkReplica,
     sink: FrameSink,
@@ -471,6 +534,13 @@ export class RelayLinkSession extends LinkSession {
       reconcile,
       budget: this.options.budget,
     })
+    // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
+    const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []
+    if (wanted.length > 0) {
+      this.photoReceiver = new PhotoReceiver(this.options.photos!)
+      this.awaitingPhotos = true
+      this.send({ t: 'want', photos: wanted.slice(0, MAX_WANTED_PHOTOS) })
+    }
     if (reconcile) {
       this.setPhase('RECONCILING')
       this.sendHeads()
@@ -485,8 +555,24 @@ export class RelayLinkSession extends LinkSession {
     this.startSending(undefined, false)
   }
 
+  protected handle(frame: LinkFrame): void {
+    if (frame.t === 'part') {
+      if (!this.photoReceiver) throw new SessionError(CloseCode.BadFrame, 'photo part that was not asked for')
+      const pack = this.photoReceiver.onPart(frame)
+      if (!pack.ok) this.emit('photoRefused', { sha: pack.sha, at: pack.at, reason: pack.reason ?? '' })
+      this.send(pack)
+      return
+    }
+    if (frame.t === 'pdone') {
+      this.awaitingPhotos = false
+      this.maybeFinish()
+      return
+    }
+    super.handle(frame)
+  }
+
   protected maybeFinish(): void {
-    if (this.finished || !this.allAcked || !this.peerFinished) return
+    if (this.finished || !this.allAcked || !this.peerFinished || this.awaitingPhotos) return
     this.finished = true
     const sync = this.options.newSyncToken()
     this.setPhase('COMPLETE')

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3'
 import * as A from '@automerge/automerge'
 import { EventEmitter } from 'node:events'
 import { classifyChanges, documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
-import type { ContainerDoc, ContainerKey, ContainerView, PrincipalOf } from '@tally/manifest'
+import type { ContainerDoc, ContainerKey, ContainerView, PhotoFullState, PrincipalOf } from '@tally/manifest'
 import { ChunkTable } from './chunks.ts'
 import { ContainerIndex, SUMMARY_COLUMNS } from './container-index.ts'
 import { advanceHeads } from '@tally/link'
@@ -52,7 +52,13 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   constructor(
     readonly db: Database.Database,
-    private readonly options: { cacheSize?: number; principalOf?: PrincipalOf; now?: () => string } = {},
+    private readonly options: {
+      cacheSize?: number
+      principalOf?: PrincipalOf
+      now?: () => string
+      /** Where each full photo is on this replica, for views (docs/photos.md). */
+      photoState?: (sha256: string) => PhotoFullState
+    } = {},
   ) {
     super()
     this.chunks = new ChunkTable(db)
@@ -312,7 +318,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   view(docId: string): ContainerView | undefined {
     const doc = this.load(docId)
-    return doc ? toView(doc, this.options.principalOf) : undefined
+    return doc ? toView(doc, this.options.principalOf, this.options.photoState) : undefined
   }
 
   list(query: ListQuery): { items: ContainerView[]; total: number } {

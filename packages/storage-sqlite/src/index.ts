@@ -80,3 +80,11 @@ export {
   type DcsaEventFilter,
 } from './dcsa-event-store.ts'
 export { SubscriptionStore, type SubscriptionRecord, type NewSubscription } from './subscription-store.ts'
+export {
+  PhotoStore,
+  PhotoTransferError,
+  type PhotoBlob,
+  type PhotoRecord,
+  type PhotoRequest,
+  type StoredSigningKey,
+} from './photo-store.ts'

@@ -208,8 +208,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 6,
     description: 'shore integrations: DCSA events, event subscriptions, integration tokens',
-    up: (db) => {
-      // IF NOT EXISTS and the CHECK test: a file whose version was set back may hold these already.
+    up: (db) =>
       db.exec(`
         -- Events derived from container histories (docs/integrations.md), in admission order: seq
         -- is the feed's cursor and each subscription's delivery position.
@@ -254,14 +253,9 @@ export const MIGRATIONS: readonly Migration[] = [
         );
         CREATE INDEX IF NOT EXISTS event_subscriptions_owner ON event_subscriptions (owner);
 
-      `)
-      // Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in place,
-      // so the table is rebuilt with the same rows.
-      const tokens = db
-        .prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'tokens'`)
-        .get() as { sql: string } | undefined
-      if (tokens && !tokens.sql.includes("'integration'"))
-        db.exec(`
+        -- Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in
+        -- place, so the table is rebuilt with the same rows.
+        DROP TABLE IF EXISTS tokens_v3;
         CREATE TABLE tokens_v3 (
           id TEXT PRIMARY KEY,
           kind TEXT NOT NULL CHECK (kind IN ('vessel', 'user', 'crew', 'integration')),
@@ -274,9 +268,70 @@ export const MIGRATIONS: readonly Migration[] = [
         INSERT INTO tokens_v3 SELECT id, kind, subject, role, token_hash, created_at, revoked_at FROM tokens;
         DROP TABLE tokens;
         ALTER TABLE tokens_v3 RENAME TO tokens;
-        CREATE INDEX tokens_subject ON tokens (kind, subject);
-      `)
-    },
+        CREATE INDEX IF NOT EXISTS tokens_subject ON tokens (kind, subject);
+      `),
+  },
+  {
+    version: 7,
+    description: 'photos: content-addressed originals, requests and parts in transit, signing keys',
+    up: (db) =>
+      db.exec(`
+        -- Originals and thumbnails by SHA-256 (outside the documents, which hold only the hashes).
+        CREATE TABLE IF NOT EXISTS photo_blobs (
+          sha256 TEXT PRIMARY KEY,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          stored_at TEXT NOT NULL
+        );
+        -- Photos taken on this replica: id → original and thumbnail.
+        CREATE TABLE IF NOT EXISTS photos (
+          id TEXT PRIMARY KEY,
+          doc_id TEXT NOT NULL,
+          container_id TEXT NOT NULL,
+          sha256 TEXT NOT NULL,
+          thumb_sha256 TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          taken_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS photos_doc ON photos (doc_id);
+        -- Full photos shore asked for; on the relay, how much has arrived; on the vessel, what was asked.
+        CREATE TABLE IF NOT EXISTS photo_requests (
+          sha256 TEXT PRIMARY KEY,
+          vessel TEXT NOT NULL,
+          container_id TEXT NOT NULL,
+          photo_id TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          requested_at TEXT NOT NULL,
+          requested_by TEXT NOT NULL,
+          received_bytes INTEGER NOT NULL DEFAULT 0,
+          completed_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS photo_requests_vessel ON photo_requests (vessel, completed_at);
+        -- Acknowledged parts of a full photo still arriving (relay); folded into photo_blobs when whole.
+        CREATE TABLE IF NOT EXISTS photo_parts (
+          sha256 TEXT NOT NULL,
+          offset INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (sha256, offset)
+        );
+        -- The vessel's Ed25519 evidence key (one row).
+        CREATE TABLE IF NOT EXISTS signing_keys (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          public_key TEXT NOT NULL,
+          secret_key BLOB NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        -- Vessels' public keys as the relay learned them; old keys stay, for old evidence.
+        CREATE TABLE IF NOT EXISTS vessel_keys (
+          imo TEXT NOT NULL,
+          public_key TEXT NOT NULL,
+          learned_at TEXT NOT NULL,
+          PRIMARY KEY (imo, public_key)
+        );
+      `),
   },
 ]
 

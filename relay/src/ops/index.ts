@@ -57,7 +57,8 @@ export function installOps(relay: RelayCore, options: OpsOptions = {}): OpsHandl
       }
     }
     ops.queue.invalidate(event.vessel)
-    if (event.state !== 'started') ops.fleet.invalidate()
+    // A start changes the link state ("in a session now"); an end moves the counters.
+    ops.fleet.invalidate()
   }
   relay.linkServer.on('session', onSession)
   const timer = setInterval(() => ops.evaluateAlerts(), options.alertIntervalMs ?? ALERT_INTERVAL_MS)
