@@ -19,23 +19,10 @@ import {
   subscriptionSchema,
   subscriptionUpdateSchema,
 } from './dcsa/schemas.ts'
+import { listQuerySchema } from './query.ts'
 
-const listQuery = z
-  .object({
-    q: z.string().max(64).optional(),
-    state: z.string().optional(),
-    customs: z.string().optional(),
-    condition: z.string().optional(),
-    bay: z.string().optional(),
-    reefer: z.enum(['true', 'false']).optional(),
-    dg: z.enum(['true', 'false']).optional(),
-    alarm: z.enum(['true', 'false']).optional(),
-    conflict: z.enum(['true', 'false']).optional(),
-    sort: z.string().optional(),
-    limit: z.string().optional(),
-    offset: z.string().optional(),
-  })
-  .meta({ description: 'Filters, sort and paging of docs/api.md' })
+/** The schema `parseListQuery` validates with, as its input (the query string). */
+const listQuery = listQuerySchema.in as z.ZodObject
 
 const api = (tag: string, routes: Omit<ApiRoute, 'tags'>[]): ApiRoute[] =>
   routes.map((r) => ({ ...r, tags: [tag] }))
