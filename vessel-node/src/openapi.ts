@@ -12,23 +12,10 @@ import {
   openApiDocument,
 } from '@tally/manifest'
 import type { ApiRoute } from '@tally/manifest'
+import { listQuerySchema } from './list-query.ts'
 
-const listQuery = z
-  .object({
-    q: z.string().max(100).optional(),
-    state: z.string().optional(),
-    customs: z.string().optional(),
-    condition: z.string().optional(),
-    bay: z.string().optional(),
-    reefer: z.string().optional(),
-    dg: z.string().optional(),
-    alarm: z.string().optional(),
-    conflict: z.string().optional(),
-    sort: z.string().optional(),
-    limit: z.string().optional(),
-    offset: z.string().optional(),
-  })
-  .meta({ description: 'Filters, sort and paging of docs/api.md' })
+/** The schema `parseListQuery` validates with. */
+const listQuery = listQuerySchema
 
 const box = '/api/containers/{id}'
 
