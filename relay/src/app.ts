@@ -9,6 +9,7 @@
  * `relay.onClose`. The operator dashboard (`/ops`, relay/src/ops) is installed the same way, first.
  */
 import http from 'node:http'
+import https from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import express, { Router } from 'express'
@@ -16,6 +17,8 @@ import type { Express, RequestHandler } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
+import { DEFAULT_LINK_SETTINGS } from '@tally/link'
+import type { LinkSettings } from '@tally/link'
 import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
 import { RelayActors } from './actors.ts'
 import { authenticateUser, requireMetricsReader, requireUser } from './auth.ts'
@@ -71,6 +74,11 @@ export interface RelayOptions {
   ops?: OpsOptions
   /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
   sync?: SyncServiceOptions | false
+  /**
+   * Serve https:// and wss:// with this certificate and key (PEM). Without it the relay serves
+   * plain http:// and ws://, for a TLS proxy in front or for a test on 127.0.0.1.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer }
   /** DCSA Track & Trace events and subscriptions (relay/src/dcsa): on by default. */
   dcsa?: DcsaOptions | false
   /** The request-rate limit of integration tokens (relay/src/integrations.ts). */
@@ -81,10 +89,10 @@ export interface RelayOptions {
 export type BudgetSource = (vessel: string) => number | null
 
 export interface Relay {
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS */
   url: string
   port: number
-  server: http.Server
+  server: http.Server | https.Server
   app: Express
   /** Extra HTTP routes, consulted after `/api` and before the shore UI and the 404. */
   routes: Router
@@ -106,6 +114,8 @@ export interface Relay {
   dcsa?: DcsaHandle
   /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
   setBudgetSource(source: BudgetSource): void
+  /** Where the link server asks for a vessel's batching windows and keepalive (operator settings). */
+  setLinkSettingsSource(source: (vessel: string) => LinkSettings): void
   /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
   authenticateUser(token: string | null | undefined): RelayUser | null
   /** Runs `fn` when the relay closes, before the database is closed (last registered runs first). */
@@ -137,10 +147,12 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       guard,
     })
     let budgetSource: BudgetSource = () => null
+    let linkSettingsSource: (vessel: string) => LinkSettings = () => DEFAULT_LINK_SETTINGS
     const linkServer = new LinkServer({
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
+      settingsFor: (vessel) => linkSettingsSource(vessel),
       guard,
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
@@ -185,7 +197,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use(unknownRoute)
     app.use(errorHandler(logger, () => pruneAfterDiskFull(stores.db, logger)))
 
-    const server = http.createServer(app)
+    const server = options.tls
+      ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, app)
+      : http.createServer(app)
     const upgradeHandlers = new Map<string, UpgradeHandler>([
       ['/link', (req, socket, head) => linkServer.handleUpgrade(req, socket, head)],
     ])
@@ -211,6 +225,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       metrics,
       setBudgetSource: (source) => {
         budgetSource = source
+      },
+      setLinkSettingsSource: (source) => {
+        linkSettingsSource = source
       },
       authenticateUser: (token) => authenticateUser(stores.tokens, token),
       onClose: (fn) => closers.push(fn),
@@ -251,7 +268,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     })
     const address = server.address()
     relay.port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
-    relay.url = `http://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
+    relay.url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
     logger.info({ url: relay.url, dataDir: options.dataDir, costPerMb }, 'relay listening')
     return relay
   } catch (err) {

@@ -2,6 +2,7 @@
  * The relay's command line (design §8 contract; every command is listed in {@link COMMANDS}):
  *
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10] [--alert-webhook URL] …
+ *                          [--tls-cert FILE --tls-key FILE]     # serve https:// and wss://
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME [--create]  # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops [--create] # last stdout line: token
  *   npm run relay -- add-integration --data DIR --name NAME --scope read|customs [--create] # last line: token

@@ -158,13 +158,13 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     if (s.stats.changesDown > 0) views.warm(0)
   })
   estimator.on('updated', () => live.sync('progress'))
-  store.on('changed', ({ key, origin }) => {
+  store.on('changed', ({ key, origin, priority }) => {
     estimator.invalidate()
     live.container(key.containerId, origin)
     // The pending counts change with every edit. Without this the panel waited for the engine's
     // next state change: during an outage that is the next retry, 20–30 s later.
     live.sync('progress')
-    if (origin === 'local') engine.notifyLocalChange()
+    if (origin === 'local') engine.notifyLocalChange(priority)
   })
 
   const app = express()

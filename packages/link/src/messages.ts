@@ -6,10 +6,15 @@
 
 /**
  * Bumped on any incompatible change. Version 2 added compact entries to chunks (compact.ts); a peer
- * speaking 1 still syncs, with bundles. Anything else closes with {@link CloseCode.VersionMismatch}.
+ * speaking 1 still syncs, with bundles. Version 3 keeps the connection open after `fin`: later
+ * sessions are rounds over it (`round`, and the relay's `poke`), with nothing sent in between but a
+ * sparse keepalive. A peer speaking 1 or 2 gets one session per connection, as before. Anything
+ * else closes with {@link CloseCode.VersionMismatch}.
  */
-export const PROTOCOL_VERSION = 2
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2]
+export const PROTOCOL_VERSION = 3
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3]
+/** The first version whose connection outlives a session (rounds, pokes, keepalive). */
+export const ROUNDS_VERSION = 3
 
 /** Named close codes (4000–4999 are the application's range in RFC 6455). */
 export const CloseCode = {
@@ -62,6 +67,11 @@ export interface HelloFrame {
   key?: string
   /** Optional: the vessel takes `want` frames and sends full photos (docs/protocol.md, "Photos"). */
   photos?: boolean
+  /**
+   * Version 3: the last session whose welcome this vessel stored. With the relay's previous token it
+   * proves a lost `fin` (the vessel took part in the session that issued the current token).
+   */
+  s?: string
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -71,6 +81,32 @@ export interface WelcomeFrame {
   reconcile: boolean
   /** Bytes the vessel may still send today when a budget is configured; only critical changes beyond it. */
   budget: number | null
+  /**
+   * Version 3, first welcome of a connection only: the relay's settings for this vessel, batching
+   * windows per class in seconds `[critical, normal, routine]` and the keepalive in seconds.
+   */
+  cfg?: LinkSettings
+}
+/** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
+export interface LinkSettings {
+  /** Batching windows in seconds, by priority: critical, normal, routine. */
+  w: [number, number, number]
+  /** Keepalive interval in seconds. */
+  ka: number
+}
+/** Vessel → relay, version 3: starts another session (a round) on an open connection. */
+export interface RoundFrame {
+  t: 'round'
+  /** As in hello: documents with changes for the relay. */
+  pending: number
+}
+/**
+ * Relay → vessel, version 3: the relay holds changes for the vessel whose batching window has
+ * closed (`p`: the most urgent class among them). The vessel starts a round at once.
+ */
+export interface PokeFrame {
+  t: 'poke'
+  p: Priority
 }
 /** Both ways, reconciliation only: brotli(CBOR [[voyage, containerId, heads...]]) of every document. */
 export interface HeadsFrame {
@@ -164,6 +200,8 @@ export type LinkFrame =
   | DoneFrame
   | FinFrame
   | ErrorFrame
+  | RoundFrame
+  | PokeFrame
   | WantFrame
   | PartFrame
   | PackFrame

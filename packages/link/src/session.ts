@@ -14,8 +14,14 @@ import type { PlanSink, PlannedChunk } from './changeset.ts'
 import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
-import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES, SUPPORTED_VERSIONS } from './messages.ts'
-import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
+import {
+  CloseCode,
+  MAX_CHUNK_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
+  ROUNDS_VERSION,
+  SUPPORTED_VERSIONS,
+} from './messages.ts'
+import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, LinkSettings, Priority } from './messages.ts'
 import { PhotoReceiver, PhotoSender, PhotoTransferFailure, MAX_WANTED_PHOTOS } from './photo-transfer.ts'
 import type { PhotoSink, PhotoSource } from './photo-transfer.ts'
 import { emptyStats } from './replica.ts'
@@ -52,6 +58,10 @@ interface SessionEvents {
   /** Relay: a photo part was refused (checksum or order) and will be sent again. */
   photoRefused: [{ sha: string; at: number; reason: string }]
   failed: [SessionError]
+  /** Vessel, version 3: the relay's pacing settings for this vessel (first welcome of a connection). */
+  settings: [LinkSettings]
+  /** Vessel: the relay opened session `id` (store it durably before anything else of it). */
+  welcome: [string]
 }
 
 /** Shared machinery of both ends: the outbox with its window, the inbox with its acks. */
@@ -337,6 +347,17 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   }
 }
 
+/** How a vessel session starts and ends on its connection. */
+export interface VesselSessionOptions {
+  /**
+   * A later round on an open version 3 connection: it starts with `round` instead of `hello` (the
+   * connection is authenticated already) at the version the first welcome agreed.
+   */
+  round?: { version: number }
+  /** Leave the connection open after `fin` (version 3): the next round reuses it. */
+  keepOpen?: boolean
+}
+
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
 export class VesselLinkSession extends LinkSession {
   private reconciling = false
@@ -348,8 +369,15 @@ export class VesselLinkSession extends LinkSession {
     sink: FrameSink,
     private readonly hello: Omit<HelloFrame, 't' | 'v' | 'pending'>,
     private readonly photos?: PhotoSource,
+    private readonly options: VesselSessionOptions = {},
   ) {
     super(replica, sink)
+    if (options.round) this.version = options.round.version
+  }
+
+  /** The protocol version agreed with the relay (ours until its welcome says). */
+  get agreedVersion(): number {
+    return this.version
   }
 
   /** Photo bytes sent in this session, resends included. */
@@ -390,13 +418,15 @@ export class VesselLinkSession extends LinkSession {
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
-    this.send({
-      t: 'hello',
-      v: PROTOCOL_VERSION,
-      pending,
-      ...this.hello,
-      ...(this.photos ? { photos: true } : {}),
-    })
+    if (this.options.round) this.send({ t: 'round', pending })
+    else
+      this.send({
+        t: 'hello',
+        v: PROTOCOL_VERSION,
+        pending,
+        ...this.hello,
+        ...(this.photos ? { photos: true } : {}),
+      })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
     // this side as done already).
@@ -412,8 +442,10 @@ export class VesselLinkSession extends LinkSession {
           `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
       this.version = frame.v
+      this.emit('welcome', frame.session)
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
+      if (frame.cfg) this.emit('settings', frame.cfg)
       if (frame.reconcile) {
         this.cancelPlanning()
         this.reconciling = true
@@ -450,7 +482,8 @@ export class VesselLinkSession extends LinkSession {
         throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
       this.setPhase('COMPLETE')
       this.emit('complete', { sync: frame.sync, stats: this.stats, budget: this.budget })
-      this.sink.close(CloseCode.Normal, 'session complete')
+      if (!(this.options.keepOpen && this.version >= ROUNDS_VERSION))
+        this.sink.close(CloseCode.Normal, 'session complete')
       return
     }
     super.handle(frame)
@@ -483,6 +516,8 @@ export interface RelaySessionOptions {
   cursorsTrusted: boolean
   budget: number | null
   newSyncToken: () => string
+  /** Version 3, first session of a connection: pacing settings to put in the welcome. */
+  settings?: LinkSettings
   /** Where full photos this vessel sends are stored (docs/protocol.md, "Photos"). */
   photos?: PhotoSink
 }
@@ -522,8 +557,11 @@ export class RelayLinkSession extends LinkSession {
     this.stats.changesUp += changes
   }
 
-  /** Starts the session after the hello was authenticated by the application. */
-  start(hello: HelloFrame): void {
+  /**
+   * Starts the session after the hello was authenticated by the application; a later round of a
+   * version 3 connection passes the connection's version and the round's pending count.
+   */
+  start(hello: Pick<HelloFrame, 'v' | 'pending' | 'photos'>): void {
     const reconcile = !this.options.cursorsTrusted
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
@@ -533,6 +571,7 @@ export class RelayLinkSession extends LinkSession {
       session: this.options.session,
       reconcile,
       budget: this.options.budget,
+      ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
     })
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []

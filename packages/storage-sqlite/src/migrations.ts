@@ -333,6 +333,25 @@ export const MIGRATIONS: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 8,
+    description:
+      'link connections in the session log (kind, connection_id); the previous sync token, valid until the peer shows the new one; the session that issued (relay) or last opened (vessel) the token; per-vessel link pacing',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
+          CHECK (kind IN ('session', 'connection'));
+        ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT;
+        ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT;
+        ALTER TABLE peer_state ADD COLUMN sync_session TEXT;
+      `)
+      const columns = (db.prepare(`PRAGMA table_info(ops_vessel_settings)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('link_pacing'))
+        db.exec(`ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT`)
+    },
+  },
 ]
 
 /**
