@@ -33,6 +33,7 @@ import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
 import { integrationGate, integrationRateLimit } from './integrations.ts'
 import type { IntegrationLimits } from './integrations.ts'
 import { LinkServer } from './link-server.ts'
+import { relayOpenApi } from './openapi.ts'
 import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
 import type { RelayMetrics } from './metrics.ts'
@@ -189,6 +190,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       express.json({ limit: MAX_BODY_BYTES }),
       integrationGate,
     )
+    app.get('/api/openapi.json', (_req, res) => {
+      res.json(relayOpenApi())
+    })
     app.use('/api/me', meRoutes())
     app.use('/api/vessels/:imo/containers/:id/photos', photoRoutes(context))
     app.use('/api/vessels/:imo/containers/:id/evidence', evidenceRoutes(context))

@@ -9,9 +9,11 @@ import {
   PHYSICAL_STATES,
   TallyError,
   invalid,
+  parseWith,
 } from '@tally/manifest'
 import { LIST_SORT_KEYS, MAX_LIST_LIMIT } from '@tally/replica'
 import type { ListQuery } from '@tally/replica'
+import { z } from 'zod'
 import { IMO_PATTERN } from './vessels.ts'
 
 /** Page size when the query names none. */
@@ -19,11 +21,6 @@ export const DEFAULT_LIST_LIMIT = 100
 
 const SORT_KEYS = LIST_SORT_KEYS
 const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict', 'exception'] as const
-const ENUM_FILTERS: Record<'state' | 'customs' | 'condition', readonly string[]> = {
-  state: PHYSICAL_STATES,
-  customs: CUSTOMS_STATUSES,
-  condition: CONDITIONS,
-}
 
 /** A vessel IMO from a URL. */
 export function parseImo(value: string): string {
@@ -39,82 +36,75 @@ export function parseContainerId(value: string): string {
   return id
 }
 
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name]
-  if (value === undefined) return undefined
-  if (typeof value !== 'string') throw invalid(name, 'must be given once, as a plain value')
-  return value
-}
+/** A query parameter given once; an empty value counts as absent. */
+const param = (ok: (value: string) => boolean, message: string) =>
+  z
+    .string({ error: 'must be given once, as a plain value' })
+    .refine((v) => v === '' || ok(v), { error: message })
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
 
-function nonNegativeInt(query: Record<string, unknown>, name: string): number | undefined {
-  const text = single(query, name)
-  if (text === undefined || text === '') return undefined
-  if (!/^\d{1,9}$/.test(text)) throw invalid(name, 'must be a non-negative integer')
-  return Number(text)
-}
+const oneOf = (allowed: readonly string[]) =>
+  param((v) => allowed.includes(v), `must be one of ${allowed.join(', ')}`)
+const flag = () => param((v) => v === 'true' || v === 'false', 'must be true or false')
+const count = () => param((v) => /^\d{1,9}$/.test(v), 'must be a non-negative integer')
+const isTime = (v: string) => !Number.isNaN(Date.parse(v)) && /^\d{4}-\d{2}-\d{2}/.test(v)
 
 /**
- * The list query of `GET .../containers` (docs/api.md): filters, sort and paging. `limit` defaults
- * to 100; a larger one than 1000 is capped at 1000, as the contract says it "goes up to 1000".
- * Parameters it does not know (a cache buster, say) are ignored.
+ * The list query of `GET .../containers` (docs/api.md): filters, sort and paging, as one zod schema
+ * that validates requests and describes them in `/api/openapi.json`. `limit` defaults to 100; a
+ * larger one than 1000 is capped at 1000, as the contract says it "goes up to 1000". Parameters it
+ * does not know (a cache buster, say) are ignored.
  */
+export const listQuerySchema = z
+  .object({
+    q: param((v) => v.length <= 64, 'must be at most 64 characters'),
+    state: oneOf(PHYSICAL_STATES),
+    customs: oneOf(CUSTOMS_STATUSES),
+    condition: oneOf(CONDITIONS),
+    reefer: flag(),
+    dg: flag(),
+    alarm: flag(),
+    conflict: flag(),
+    exception: flag(),
+    bay: param((v) => /^\d{3}$/.test(v), 'must be 3 digits, e.g. 012'),
+    seal: param((v) => v === 'broken' || v === 'intact', 'must be broken or intact'),
+    pod: param(
+      (v) => /^[A-Z]{2}[A-Z2-9]{3}$/.test(v.toUpperCase()),
+      'must be a UN/LOCODE such as CNSHA or USLAX',
+    ),
+    since: param(isTime, 'must be an ISO 8601 time such as 2026-12-04T00:00:00Z'),
+    sort: param(
+      (v) => SORT_KEYS.includes(v.replace(/^-/, '')),
+      `must be one of ${SORT_KEYS.join(', ')}, optionally prefixed with -`,
+    ),
+    limit: count(),
+    offset: count(),
+  })
+  .transform((p): ListQuery & { limit: number; offset: number } => {
+    const out: ListQuery & { limit: number; offset: number } = {
+      limit: Math.min(p.limit === undefined ? DEFAULT_LIST_LIMIT : Number(p.limit), MAX_LIST_LIMIT),
+      offset: p.offset === undefined ? 0 : Number(p.offset),
+    }
+    if (p.q !== undefined) out.q = p.q
+    if (p.state !== undefined) out.state = p.state
+    if (p.customs !== undefined) out.customs = p.customs
+    if (p.condition !== undefined) out.condition = p.condition
+    for (const name of BOOLEAN_FILTERS) if (p[name] !== undefined) out[name] = p[name] === 'true'
+    if (p.bay !== undefined) out.bay = p.bay
+    if (p.seal !== undefined) out.seal = p.seal as 'broken' | 'intact'
+    if (p.pod !== undefined) out.pod = p.pod.toUpperCase()
+    if (p.since !== undefined) out.since = new Date(Date.parse(p.since)).toISOString()
+    if (p.sort !== undefined) out.sort = p.sort
+    return out
+  })
+  .meta({ description: 'Filters, sort and paging of docs/api.md' })
+
+/** {@link listQuerySchema} applied to a request's query. */
 export function parseListQuery(
   query: Record<string, unknown>,
 ): ListQuery & { limit: number; offset: number } {
-  const out: ListQuery & { limit: number; offset: number } = {
-    limit: Math.min(nonNegativeInt(query, 'limit') ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
-    offset: nonNegativeInt(query, 'offset') ?? 0,
-  }
-  const q = single(query, 'q')
-  if (q !== undefined && q !== '') {
-    if (q.length > 64) throw invalid('q', 'must be at most 64 characters')
-    out.q = q
-  }
-  for (const [name, allowed] of Object.entries(ENUM_FILTERS) as [
-    keyof typeof ENUM_FILTERS,
-    readonly string[],
-  ][]) {
-    const value = single(query, name)
-    if (value === undefined || value === '') continue
-    if (!allowed.includes(value)) throw invalid(name, `must be one of ${allowed.join(', ')}`)
-    out[name] = value
-  }
-  for (const name of BOOLEAN_FILTERS) {
-    const value = single(query, name)
-    if (value === undefined || value === '') continue
-    if (value !== 'true' && value !== 'false') throw invalid(name, 'must be true or false')
-    out[name] = value === 'true'
-  }
-  const bay = single(query, 'bay')
-  if (bay !== undefined && bay !== '') {
-    if (!/^\d{3}$/.test(bay)) throw invalid('bay', 'must be 3 digits, e.g. 012')
-    out.bay = bay
-  }
-  const seal = single(query, 'seal')
-  if (seal !== undefined && seal !== '') {
-    if (seal !== 'broken' && seal !== 'intact') throw invalid('seal', 'must be broken or intact')
-    out.seal = seal
-  }
-  const pod = single(query, 'pod')
-  if (pod !== undefined && pod !== '') {
-    if (!/^[A-Z]{2}[A-Z2-9]{3}$/.test(pod.toUpperCase()))
-      throw invalid('pod', 'must be a UN/LOCODE such as CNSHA or USLAX')
-    out.pod = pod.toUpperCase()
-  }
-  const since = single(query, 'since')
-  if (since !== undefined && since !== '') {
-    const ms = Date.parse(since)
-    if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(since))
-      throw invalid('since', 'must be an ISO 8601 time such as 2026-12-04T00:00:00Z')
-    out.since = new Date(ms).toISOString()
-  }
-  const sort = single(query, 'sort')
-  if (sort !== undefined && sort !== '') {
-    if (!SORT_KEYS.includes(sort.replace(/^-/, '')))
-      throw invalid('sort', `must be one of ${SORT_KEYS.join(', ')}, optionally prefixed with -`)
-    out.sort = sort
-  }
-  return out
+  return parseWith(listQuerySchema, query)
 }
 
 /** Rejects a request body that is not a JSON object (or array, when `array` is set). */

@@ -70,7 +70,16 @@ describe('integration tokens', () => {
       const { dir, cleanup } = tempDir()
       closers.push(cleanup)
       const data = path.join(dir, 'relay-data')
-      const read = await cli(['add-integration', '--data', data, '--name', 'tracker', '--scope', 'read'])
+      const read = await cli([
+        'add-integration',
+        '--data',
+        data,
+        '--name',
+        'tracker',
+        '--scope',
+        'read',
+        '--create',
+      ])
       expect(read.code).toBe(0)
       const readToken = read.stdout.trimEnd().split('\n').at(-1)!
       expect(readToken).toMatch(/^tly_integration_[A-Za-z0-9_-]{43}$/)

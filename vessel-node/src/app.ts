@@ -31,6 +31,7 @@ import { databasePath } from './data-dir.ts'
 import { crewAuth, diskGuard, errorHandler, JSON_BODY_LIMIT, sendError } from './http-support.ts'
 import { LiveEvents } from './live-events.ts'
 import { PendingEstimator } from './pending-estimate.ts'
+import { vesselOpenApi } from './openapi.ts'
 import { vesselSigningKey } from './evidence-signer.ts'
 import { containerLookup, containerRoutes } from './routes-containers.ts'
 import { vesselPhotoSource } from './photo-link.ts'
@@ -78,6 +79,8 @@ export interface VesselNode {
   url: string
   port: number
   server: Server
+  /** The Express app (its routes are compared with `/api/openapi.json` in the tests). */
+  app: express.Express
   db: Database.Database
   store: ContainerStore
   engine: SyncEngine
@@ -197,6 +200,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     }),
   )
   api.use(express.json({ limit: JSON_BODY_LIMIT }))
+  api.get('/openapi.json', (_req, res) => {
+    res.json(vesselOpenApi())
+  })
   api.use(
     containerRoutes({
       db,
@@ -256,5 +262,5 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
       db.close()
     })())
 
-  return { url, port, server, db, store, engine, tokens, registry, syncStatus, close }
+  return { url, port, server, app, db, store, engine, tokens, registry, syncStatus, close }
 }

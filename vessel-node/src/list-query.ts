@@ -1,9 +1,11 @@
 /**
  * Parses `GET /api/containers` query strings into the container index's ListQuery, refusing bad
  * values with 400 INVALID naming the parameter (an unknown state silently matching nothing would
- * look like an empty ship). Unknown parameters are ignored, so cache-busters do no harm.
+ * look like an empty ship). Unknown parameters are ignored, so cache-busters do no harm. One zod
+ * schema validates and describes the query (`/api/openapi.json`).
  */
-import { CONDITIONS, CUSTOMS_STATUSES, invalid, PHYSICAL_STATES } from '@tally/manifest'
+import { z } from 'zod'
+import { CONDITIONS, CUSTOMS_STATUSES, parseWith, PHYSICAL_STATES } from '@tally/manifest'
 import { MAX_LIST_LIMIT } from '@tally/replica'
 import type { ListQuery } from '@tally/replica'
 
@@ -11,62 +13,70 @@ export const DEFAULT_LIST_LIMIT = 100
 const MAX_QUERY_LENGTH = 100
 const SORT_KEYS = ['containerId', 'stowage', 'state', 'updated']
 
-function single(query: Record<string, unknown>, name: string): string | undefined {
-  const value = query[name]
-  if (value === undefined) return undefined
-  if (typeof value !== 'string') throw invalid(name, 'must be given once, as a plain value')
-  return value
-}
+/** A parameter given once; an empty value counts as absent. */
+const param = (ok: (value: string) => boolean, message: string) =>
+  z
+    .string({ error: 'must be given once, as a plain value' })
+    .refine((v) => v === '' || ok(v), { error: message })
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
 
-function oneOf(query: Record<string, unknown>, name: string, allowed: readonly string[]): string | undefined {
-  const value = single(query, name)
-  if (value === undefined || value === '') return undefined
-  const upper = value.toUpperCase()
-  if (!allowed.includes(upper)) throw invalid(name, `must be one of ${allowed.join(', ')}`)
-  return upper
-}
+const oneOf = (allowed: readonly string[]) =>
+  param((v) => allowed.includes(v.toUpperCase()), `must be one of ${allowed.join(', ')}`).transform((v) =>
+    v?.toUpperCase(),
+  )
+const flag = () =>
+  param((v) => ['true', '1', 'false', '0'].includes(v), 'must be true or false').transform((v) =>
+    v === undefined ? undefined : v === 'true' || v === '1',
+  )
+const count = () =>
+  param((v) => /^\d{1,9}$/.test(v), 'must be a whole number, 0 or more').transform((v) =>
+    v === undefined ? undefined : Number(v),
+  )
 
-function flag(query: Record<string, unknown>, name: string): boolean | undefined {
-  const value = single(query, name)
-  if (value === undefined || value === '') return undefined
-  if (value === 'true' || value === '1') return true
-  if (value === 'false' || value === '0') return false
-  throw invalid(name, 'must be true or false')
-}
-
-function count(query: Record<string, unknown>, name: string): number | undefined {
-  const value = single(query, name)
-  if (value === undefined || value === '') return undefined
-  if (!/^\d{1,9}$/.test(value)) throw invalid(name, 'must be a whole number, 0 or more')
-  return Number(value)
-}
+export const listQuerySchema = z
+  .object({
+    q: z
+      .string({ error: 'must be given once, as a plain value' })
+      .transform((v) => v.trim())
+      .refine((v) => v.length <= MAX_QUERY_LENGTH, {
+        error: `must be at most ${MAX_QUERY_LENGTH} characters`,
+      })
+      .optional(),
+    state: oneOf(PHYSICAL_STATES),
+    customs: oneOf(CUSTOMS_STATUSES),
+    condition: oneOf(CONDITIONS),
+    bay: param((v) => /^\d{3}$/.test(v), 'must be 3 digits, e.g. 012'),
+    reefer: flag(),
+    dg: flag(),
+    alarm: flag(),
+    conflict: flag(),
+    sort: param(
+      (v) => SORT_KEYS.includes(v.replace(/^-/, '')),
+      `must be one of ${SORT_KEYS.join(', ')}, optionally prefixed with -`,
+    ),
+    limit: count(),
+    offset: count(),
+  })
+  .meta({ description: 'Filters, sort and paging of docs/api.md' })
 
 /** The index query for a request on vessel `vessel`. */
 export function parseListQuery(query: Record<string, unknown>, vessel: string): ListQuery {
-  const q = single(query, 'q')?.trim()
-  if (q !== undefined && q.length > MAX_QUERY_LENGTH)
-    throw invalid('q', `must be at most ${MAX_QUERY_LENGTH} characters`)
-  const bay = single(query, 'bay')
-  if (bay !== undefined && bay !== '' && !/^\d{3}$/.test(bay))
-    throw invalid('bay', 'must be 3 digits, e.g. 012')
-  const sort = single(query, 'sort')
-  if (sort !== undefined && sort !== '' && !SORT_KEYS.includes(sort.replace(/^-/, '')))
-    throw invalid('sort', `must be one of ${SORT_KEYS.join(', ')}, optionally prefixed with -`)
-  const limit = count(query, 'limit')
+  const p = parseWith(listQuerySchema, query)
   return {
     vessel,
-    q: q || undefined,
-    state: oneOf(query, 'state', PHYSICAL_STATES),
-    customs: oneOf(query, 'customs', CUSTOMS_STATUSES),
-    condition: oneOf(query, 'condition', CONDITIONS),
-    bay: bay || undefined,
-    reefer: flag(query, 'reefer'),
-    dg: flag(query, 'dg'),
-    alarm: flag(query, 'alarm'),
-    conflict: flag(query, 'conflict'),
-    sort: sort || undefined,
+    q: p.q || undefined,
+    state: p.state,
+    customs: p.customs,
+    condition: p.condition,
+    bay: p.bay,
+    reefer: p.reefer,
+    dg: p.dg,
+    alarm: p.alarm,
+    conflict: p.conflict,
+    sort: p.sort,
     // Above the maximum is answered with the maximum: "limit goes up to 1000".
-    limit: Math.min(limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
-    offset: count(query, 'offset') ?? 0,
+    limit: Math.min(p.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
+    offset: p.offset ?? 0,
   }
 }

@@ -141,6 +141,21 @@ function owners(section: Section): string {
   return owner === 'both' ? 'vessel and shore' : owner
 }
 
+/**
+ * The refusal of a plain string where a scalar string belongs. Automerge 3 stores a plain JS string
+ * as collaborative text (one op per character); Tally's scalar fields hold ImmutableString, so a
+ * stock client that assigns a string gets this, which says exactly how to write it instead.
+ */
+export function plainStringProblem(field: string): string {
+  const [section, ...rest] = field.split('.')
+  const target = rest.length > 0 ? `d.${section}.${rest.join('.')}` : `d.${section}`
+  return (
+    'was written as a plain string, which Automerge stores as collaborative text; scalar strings in Tally ' +
+    `documents are ImmutableString: write ${target} = new ImmutableString("…") (import { ImmutableString } ` +
+    'from "@automerge/automerge"); only notes is text'
+  )
+}
+
 /** A write to a field of a section object: `physical.condition = "DAMAGED"`, `cargo.dg = {…}`. */
 function checkField(op: Op, field: string, i: number, created: CreatedValues): Refusal | null {
   const spec = fieldSpec(field)
@@ -153,6 +168,8 @@ function checkField(op: Op, field: string, i: number, created: CreatedValues): R
     (op.action === 'makeList' && spec.type === 'list')
   )
     value = created.valueOf(created.opId(i))
+  else if (op.action === 'makeText' && spec.type === 'string')
+    return invalid(field, plainStringProblem(field))
   else return invalid(field, `must be ${spec.type === 'string' ? 'an immutable string' : `a ${spec.type}`}`)
   const problem = spec.validate(value)
   return problem
@@ -169,6 +186,7 @@ function checkNested(op: Op, t: TouchedOp, field: string, created: CreatedValues
   if (shape) {
     const key = op.key
     if (key === undefined || !(key in shape)) return invalid(`${field}.${key ?? '*'}`, 'is not a known field')
+    if (op.action === 'makeText') return invalid(`${field}.${key}`, plainStringProblem(`${field}.${key}`))
     if (op.action !== 'set') return invalid(`${field}.${key}`, 'must be set to a value, never deleted')
     const problem = shape[key]!(scalar(op))
     return problem ? invalid(`${field}.${key}`, problem) : null

@@ -1,0 +1,227 @@
+/**
+ * The relay's OpenAPI 3.1 description, served at `GET /api/openapi.json`. Every route the relay
+ * registers under `/api`, `/dcsa`, `/healthz` and `/metrics` is listed here (relay/test/openapi.test.ts
+ * checks it); the DCSA routes are described by the very zod schemas they validate with.
+ */
+import { z } from 'zod'
+import {
+  containerListSchema,
+  containerViewSchema,
+  historySchema,
+  jsonObject,
+  openApiDocument,
+} from '@tally/manifest'
+import type { ApiRoute } from '@tally/manifest'
+import {
+  eventsQuerySchema,
+  secretBodySchema,
+  subscriptionBodySchema,
+  subscriptionSchema,
+  subscriptionUpdateSchema,
+} from './dcsa/schemas.ts'
+import { listQuerySchema } from './query.ts'
+
+/** The schema `parseListQuery` validates with, as its input (the query string). */
+const listQuery = listQuerySchema.in as z.ZodObject
+
+const api = (tag: string, routes: Omit<ApiRoute, 'tags'>[]): ApiRoute[] =>
+  routes.map((r) => ({ ...r, tags: [tag] }))
+const box = '/api/vessels/{imo}/containers/{id}'
+const ops = (
+  method: ApiRoute['method'],
+  path: string,
+  summary: string,
+  body?: string,
+): Omit<ApiRoute, 'tags'> => ({
+  method,
+  path: `/api/ops${path}`,
+  summary,
+  ...(body ? { body: jsonObject(body) } : {}),
+  response: jsonObject('See docs/operations.md'),
+})
+
+export const RELAY_ROUTES: readonly ApiRoute[] = [
+  ...api('Service', [
+    {
+      method: 'get',
+      path: '/healthz',
+      summary: 'Liveness',
+      auth: false,
+      response: z.object({ ok: z.boolean() }),
+    },
+    { method: 'get', path: '/metrics', summary: 'Prometheus metrics (ops or scrape token)' },
+    {
+      method: 'get',
+      path: '/api/openapi.json',
+      summary: 'This description',
+      response: jsonObject('OpenAPI 3.1'),
+    },
+    {
+      method: 'get',
+      path: '/api/me',
+      summary: 'Who the token belongs to',
+      response: jsonObject('{user, role, principal}'),
+    },
+  ]),
+  ...api('Containers', [
+    {
+      method: 'get',
+      path: '/api/vessels',
+      summary: 'The fleet',
+      response: z.array(jsonObject('A vessel summary')),
+    },
+    {
+      method: 'post',
+      path: '/api/vessels/{imo}/containers',
+      summary: 'Create a voyage’s containers from its booking list (idempotent per containerId)',
+      body: z.array(jsonObject('{containerId, isoType, voyage, cargo, customs, physical?}')),
+      status: 201,
+      response: z.object({ created: z.number() }),
+    },
+    {
+      method: 'get',
+      path: '/api/vessels/{imo}/containers',
+      summary: 'A vessel’s containers',
+      query: listQuery,
+      response: containerListSchema,
+    },
+    {
+      method: 'get',
+      path: '/api/containers',
+      summary: 'Search across vessels',
+      query: listQuery.extend({ vessel: z.string().optional() }),
+      response: containerListSchema,
+    },
+    { method: 'get', path: box, summary: 'A container view', response: containerViewSchema },
+    {
+      method: 'patch',
+      path: box,
+      summary: 'Edit a container (a partial view)',
+      body: jsonObject('A partial view, e.g. {"customs":{"status":"RELEASED"}}'),
+      response: containerViewSchema,
+    },
+    {
+      method: 'get',
+      path: `${box}/history`,
+      summary: 'Every field each change wrote',
+      response: historySchema,
+    },
+    {
+      method: 'post',
+      path: `${box}/proposals`,
+      summary: 'Propose a change of a field the caller does not own',
+      body: jsonObject('{field, value, reason?}'),
+      status: 201,
+      response: containerViewSchema,
+    },
+    {
+      method: 'post',
+      path: `${box}/proposals/{proposalId}`,
+      summary: 'Accept or decline a proposal',
+      body: jsonObject('{decision: ACCEPTED | DECLINED}'),
+      response: containerViewSchema,
+    },
+  ]),
+  ...api('Photos and evidence', [
+    {
+      method: 'get',
+      path: `${box}/photos/{pid}`,
+      summary: 'A photo (?size=thumb|full; full is 409 NOT_AT_SHORE until it arrived)',
+    },
+    {
+      method: 'post',
+      path: `${box}/photos/{pid}/request`,
+      summary: 'Ask the vessel for the full photo',
+      status: 202,
+      response: jsonObject('The request'),
+    },
+    {
+      method: 'get',
+      path: `${box}/evidence`,
+      summary: 'Signed evidence of the container’s record',
+      response: jsonObject('See docs/api.md'),
+    },
+  ]),
+  ...api('DCSA Track & Trace 2.2', [
+    {
+      method: 'get',
+      path: '/dcsa/tnt/v2/events',
+      summary: 'DCSA events (Next-Page header for more)',
+      query: eventsQuerySchema,
+      response: z.array(jsonObject('A DCSA EquipmentEvent or ShipmentEvent')),
+    },
+    {
+      method: 'get',
+      path: '/dcsa/tnt/v2/event-subscriptions',
+      summary: 'The caller’s subscriptions',
+      response: z.array(subscriptionSchema),
+    },
+    {
+      method: 'post',
+      path: '/dcsa/tnt/v2/event-subscriptions',
+      summary: 'Subscribe a callback',
+      body: subscriptionBodySchema,
+      status: 201,
+      response: subscriptionSchema,
+    },
+    {
+      method: 'get',
+      path: '/dcsa/tnt/v2/event-subscriptions/{id}',
+      summary: 'One subscription',
+      response: subscriptionSchema,
+    },
+    {
+      method: 'put',
+      path: '/dcsa/tnt/v2/event-subscriptions/{id}',
+      summary: 'Change its callback or filters',
+      body: subscriptionUpdateSchema,
+      response: subscriptionSchema,
+    },
+    {
+      method: 'put',
+      path: '/dcsa/tnt/v2/event-subscriptions/{id}/secret',
+      summary: 'Change its secret',
+      body: secretBodySchema,
+      status: 204,
+    },
+    { method: 'delete', path: '/dcsa/tnt/v2/event-subscriptions/{id}', summary: 'Unsubscribe', status: 204 },
+  ]),
+  ...api('Operators (ops tokens)', [
+    ops('get', '/overview', 'Fleet overview'),
+    ops('get', '/vessels/{imo}', 'One vessel'),
+    ops(
+      'put',
+      '/vessels/{imo}/settings',
+      'Budget and expected window',
+      '{dailyBudgetBytes?, expectedWindowS?}',
+    ),
+    ops('get', '/alerts', 'Alerts'),
+    ops('post', '/alerts/evaluate', 'Evaluate the alert rules now'),
+    ops('put', '/alerts/thresholds', 'Alert thresholds', 'Threshold values by name'),
+    ops('get', '/audit', 'What operators did'),
+    ops('get', '/dead-letters', 'Refused changes'),
+    ops('get', '/dead-letters/{id}', 'One refused change'),
+    ops('post', '/dead-letters/{id}/retry', 'Retry a refused change'),
+    ops('post', '/dead-letters/{id}/discard', 'Discard a refused change', '{reason}'),
+    ops('get', '/tokens', 'Tokens'),
+    ops('post', '/tokens', 'Issue a token', '{kind, subject, role?}'),
+    ops('post', '/tokens/{id}/revoke', 'Revoke a token'),
+    ops('get', '/subscriptions', 'Every DCSA subscription with its delivery state'),
+  ]),
+]
+
+let cached: Record<string, unknown> | undefined
+
+export function relayOpenApi(): Record<string, unknown> {
+  cached ??= openApiDocument(
+    {
+      title: 'Tally relay',
+      version: '1',
+      description:
+        'The shore hub of Tally: containers, history, DCSA Track & Trace 2.2 events and subscriptions, operator tools. ' +
+        'Every call takes Authorization: Bearer TOKEN (user, integration or, for /metrics, scrape tokens). See docs/api.md and docs/integrations.md.',
+    },
+    RELAY_ROUTES,
+  )
+  return cached
+}

@@ -1,0 +1,52 @@
+/**
+ * `/api/openapi.json`: an OpenAPI 3.1 document that describes exactly the routes the relay
+ * registers (under /api, /dcsa, /healthz, /metrics), generated from the schemas that validate them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describedRoutes, registeredRoutes } from '@tally/manifest'
+import { startTestRelay } from './helpers.ts'
+import type { TestRelay } from './helpers.ts'
+
+let t: TestRelay
+beforeAll(async () => {
+  t = await startTestRelay()
+})
+afterAll(async () => {
+  await t?.close()
+})
+
+/** The routes that belong in the description: the API, not the UIs' static files. */
+const isApi = (route: string) => /^\w+ \/(api|dcsa|healthz|metrics)\b/.test(route)
+
+describe('the relay OpenAPI description', () => {
+  it('is OpenAPI 3.1 and needs a token', async () => {
+    expect((await t.api('GET', '/api/openapi.json', { token: null })).status).toBe(401)
+    const res = await t.api('GET', '/api/openapi.json')
+    expect(res.status).toBe(200)
+    expect(res.body.openapi).toBe('3.1.0')
+    expect(res.body.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' })
+  })
+
+  it('describes every route the relay registers, and nothing else', async () => {
+    const doc = (await t.api('GET', '/api/openapi.json')).body
+    const registered = registeredRoutes(t.relay.app as never).filter(isApi)
+    expect(registered.length).toBeGreaterThan(30)
+    expect(describedRoutes(doc)).toEqual(registered)
+  })
+
+  it('documents the DCSA filters from the schema that validates them', async () => {
+    const doc = (await t.api('GET', '/api/openapi.json')).body
+    const params = doc.paths['/dcsa/tnt/v2/events'].get.parameters.map((p: { name: string }) => p.name)
+    for (const name of [
+      'equipmentReference',
+      'eventType',
+      'equipmentEventTypeCode',
+      'eventCreatedDateTime:gte',
+      'limit',
+      'cursor',
+    ])
+      expect(params).toContain(name)
+    const body = doc.components.schemas.DcsaSubscriptionRequest
+    expect(body.required).toEqual(expect.arrayContaining(['callbackUrl', 'secret']))
+  })
+})

@@ -1,0 +1,124 @@
+/**
+ * The vessel node's OpenAPI 3.1 description, served at `GET /api/openapi.json` (crew tokens). Every
+ * route the node registers under `/api` and `/healthz` is listed here; vessel-node/test/openapi.test.ts
+ * checks the list against the app.
+ */
+import { z } from 'zod'
+import {
+  containerListSchema,
+  containerViewSchema,
+  historySchema,
+  jsonObject,
+  openApiDocument,
+} from '@tally/manifest'
+import type { ApiRoute } from '@tally/manifest'
+import { listQuerySchema } from './list-query.ts'
+
+/** The schema `parseListQuery` validates with. */
+const listQuery = listQuerySchema
+
+const box = '/api/containers/{id}'
+
+export const VESSEL_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    auth: false,
+    response: z.object({ ok: z.boolean() }),
+  },
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This description',
+    response: jsonObject('OpenAPI 3.1'),
+  },
+  { method: 'get', path: '/api/events', summary: 'Server-Sent Events (sync, container); ?token= allowed' },
+  {
+    method: 'get',
+    path: '/api/me',
+    summary: 'Who the crew token belongs to',
+    response: jsonObject('{user, vessel, role}'),
+  },
+  {
+    method: 'get',
+    path: '/api/containers',
+    summary: 'The voyage’s containers',
+    query: listQuery,
+    response: containerListSchema,
+  },
+  { method: 'get', path: box, summary: 'A container view', response: containerViewSchema },
+  {
+    method: 'patch',
+    path: box,
+    summary: 'Edit physical and reefer fields (a partial view)',
+    body: jsonObject('A partial view'),
+    response: containerViewSchema,
+  },
+  {
+    method: 'post',
+    path: `${box}/readings`,
+    summary: 'Append a reefer reading',
+    body: jsonObject('{at, supplyC, returnC}'),
+    status: 201,
+    response: containerViewSchema,
+  },
+  {
+    method: 'get',
+    path: `${box}/history`,
+    summary: 'Every field each change wrote',
+    response: historySchema,
+  },
+  {
+    method: 'post',
+    path: `${box}/proposals`,
+    summary: 'Propose a change of a shore field',
+    body: jsonObject('{field, value, reason?}'),
+    status: 201,
+    response: containerViewSchema,
+  },
+  {
+    method: 'post',
+    path: `${box}/proposals/{proposalId}`,
+    summary: 'Accept or decline a proposal',
+    body: jsonObject('{decision}'),
+    response: containerViewSchema,
+  },
+  {
+    method: 'post',
+    path: `${box}/photos`,
+    summary: 'Attach a photo (the raw image as the body, ?caption=)',
+    status: 201,
+    response: jsonObject('{id, sha256, bytes, mime, thumbnail}'),
+  },
+  { method: 'get', path: `${box}/photos/{pid}`, summary: 'A photo (?size=thumb|full)' },
+  { method: 'get', path: '/api/sync', summary: 'Sync status', response: jsonObject('See docs/api.md') },
+  { method: 'post', path: '/api/sync', summary: 'Sync now', status: 202, response: jsonObject('{state}') },
+  {
+    method: 'get',
+    path: '/api/sync/sessions',
+    summary: 'Recent link sessions',
+    response: z.array(jsonObject('A session')),
+  },
+  {
+    method: 'get',
+    path: '/api/dead-letters',
+    summary: 'Changes the relay refused',
+    response: z.array(jsonObject('A refusal')),
+  },
+]
+
+let cached: Record<string, unknown> | undefined
+
+export function vesselOpenApi(): Record<string, unknown> {
+  cached ??= openApiDocument(
+    {
+      title: 'Tally vessel node',
+      version: '1',
+      description:
+        'The ship’s server: the crew’s REST API. Authorization: Bearer CREW_TOKEN. See docs/api.md.',
+    },
+    VESSEL_ROUTES,
+  )
+  return cached
+}
