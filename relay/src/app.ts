@@ -31,6 +31,7 @@ import { containerRoutes } from './routes/container.ts'
 import { meRoutes } from './routes/me.ts'
 import { searchRoutes } from './routes/search.ts'
 import { vesselRoutes } from './routes/vessels.ts'
+import { voyageRoutes } from './routes/voyages.ts'
 import { installOps } from './ops/index.ts'
 import type { OpsHandle, OpsOptions } from './ops/index.ts'
 import { shoreUiRoutes } from './static-ui.ts'
@@ -117,6 +118,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       registry: stores.registry,
       deadLetters: stores.deadLetters,
       actors,
+      voyages: stores.voyages,
     })
     let budgetSource: BudgetSource = () => null
     const linkServer = new LinkServer({
@@ -125,7 +127,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       budgetFor: (vessel) => budgetSource(vessel),
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
-        policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
+        policyValidator(
+          stores.registry,
+          { id: ctx.key.vessel, role: 'vessel' },
+          stores.voyages,
+        )(ctx, changes),
       logger,
     })
     const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb }
@@ -145,6 +151,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use('/api', requireUser(stores.tokens), express.json({ limit: MAX_BODY_BYTES }))
     app.use('/api/me', meRoutes())
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
+    app.use('/api/vessels/:imo/voyages', voyageRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
     app.use('/api/containers', searchRoutes(context))
     app.use('/api', apiRoutes)

@@ -20,6 +20,8 @@ export interface VesselSummary {
   linkUp: boolean
   today: { bytesUp: number; bytesDown: number; costUsd: number }
   containers: number
+  /** Containers of open voyages registered aboard and not booked ashore yet (no booking). */
+  notBooked: number
 }
 
 /** Documents of `vessel` whose heads the vessel has not acknowledged (what the next session sends). */
@@ -58,6 +60,10 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
       linkUp: ctx.linkServer.active.has(imo),
       today: { bytesUp: today.bytesUp, bytesDown: today.bytesDown, costUsd: round(today.costUsd) },
       containers: ctx.store.index.list({ vessel: imo, limit: 0 }).total,
+      notBooked: ctx.store.index
+        .voyageCounts(imo)
+        .filter((v) => !ctx.voyages.closedAt(imo, v.voyage))
+        .reduce((n, v) => n + v.notBooked, 0),
     }
   })
 }

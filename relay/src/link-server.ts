@@ -29,6 +29,7 @@ import type {
   DeadLetterStore,
   SessionLog,
   TokenStore,
+  VoyageStore,
 } from '@tally/storage-sqlite'
 
 /** A vessel that connects but never says hello is dropped after this long. */
@@ -45,6 +46,8 @@ export interface LinkServerDeps {
   sessions: SessionLog
   validate: ChangeValidator
   logger: Logger
+  /** The voyage register: records the vessel lacks go in the welcome; closed voyages are not synced. */
+  voyages?: VoyageStore
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
 }
@@ -141,6 +144,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       trustBinding: (b) => b.p === vessel && b.r === 'vessel',
       validate: d.validate,
       logger: log,
+      voyages: d.voyages,
+      skipClosedVoyages: true,
     })
     const session = new RelayLinkSession(
       replica,

@@ -18,7 +18,7 @@ import { IMO_PATTERN } from './vessels.ts'
 export const DEFAULT_LIST_LIMIT = 100
 
 const SORT_KEYS = ['containerId', 'stowage', 'state', 'updated']
-const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict'] as const
+const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict', 'booked'] as const
 const ENUM_FILTERS: Record<'state' | 'customs' | 'condition', readonly string[]> = {
   state: PHYSICAL_STATES,
   customs: CUSTOMS_STATUSES,
@@ -89,6 +89,16 @@ export function parseListQuery(
   if (bay !== undefined && bay !== '') {
     if (!/^\d{3}$/.test(bay)) throw invalid('bay', 'must be 3 digits, e.g. 012')
     out.bay = bay
+  }
+  const voyage = single(query, 'voyage')
+  if (voyage !== undefined && voyage !== '') {
+    if (!/^[A-Z0-9]{1,10}$/.test(voyage)) throw invalid('voyage', 'must be 1–10 letters or digits')
+    out.voyage = voyage
+  }
+  const pod = single(query, 'pod')
+  if (pod !== undefined && pod !== '') {
+    if (!/^[A-Z]{2}[A-Z2-9]{3}$/.test(pod)) throw invalid('pod', 'must be a UN/LOCODE such as USLAX')
+    out.pod = pod
   }
   const sort = single(query, 'sort')
   if (sort !== undefined && sort !== '') {

@@ -15,6 +15,7 @@ import {
   openTallyDatabase,
   SessionLog,
   TokenStore,
+  VoyageStore,
 } from '@tally/storage-sqlite'
 import { VesselRegistry } from './vessels.ts'
 
@@ -31,6 +32,8 @@ export interface RelayStores {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** Each voyage's port calls and whether it is closed (docs/architecture.md, "Voyages"). */
+  voyages: VoyageStore
 }
 
 /** Creates `dataDir` if needed and opens (migrating) its database. */
@@ -50,6 +53,7 @@ export function openRelayStores(
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      voyages: new VoyageStore(db),
     }
   } catch (err) {
     db.close()

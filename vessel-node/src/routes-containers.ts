@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3'
 import type * as A from '@automerge/automerge'
 import { addProposal, appendReading, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
 import type { ContainerDoc, ContainerView } from '@tally/manifest'
+import { closedVoyageRefusal } from '@tally/policy'
 import type { ContainerStore } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
 import type { CrewActors } from './crew-actors.ts'
@@ -18,6 +19,8 @@ import { historyOf } from './history.ts'
 import { crewOf } from './http-support.ts'
 import { parseListQuery } from './list-query.ts'
 import type { ViewCache } from './view-cache.ts'
+import { withDischargeRecord, registerAboard } from './register-container.ts'
+import type { VesselVoyages } from './voyages.ts'
 
 export interface ContainerRoutesDeps {
   db: Database.Database
@@ -27,6 +30,7 @@ export interface ContainerRoutesDeps {
   vessel: string
   views: ViewCache
   guard: <T>(operation: string, fn: () => T) => T
+  voyages: VesselVoyages
 }
 
 /**
@@ -41,15 +45,32 @@ function forgetCachedDoc(store: ContainerStore, docId: string): void {
 export function containerRoutes(d: ContainerRoutesDeps): Router {
   const router = Router()
   const views = d.views
-  // A vessel may carry a container on more than one voyage; the latest one is the one on board.
-  const byContainerId = d.db.prepare<[string, string], { doc_id: string }>(
-    `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
+  // A vessel may carry a container on more than one voyage: the current voyage's document is meant,
+  // else the most recently written one, unless `?voyage=` names another.
+  const byContainerId = d.db.prepare<
+    { vessel: string; id: string; current: string | null; voyage: string | null },
+    { doc_id: string }
+  >(
+    `SELECT doc_id FROM containers WHERE vessel = @vessel AND container_id = @id AND (@voyage IS NULL OR voyage = @voyage)
+     ORDER BY voyage = @current DESC, updated_at DESC LIMIT 1`,
   )
 
-  const docIdOf = (id: string): string => {
-    const row = byContainerId.get(d.vessel, String(id).trim().toUpperCase())
+  const docIdOf = (id: string, voyage?: unknown): string => {
+    const row = byContainerId.get({
+      vessel: d.vessel,
+      id: String(id).trim().toUpperCase(),
+      current: d.voyages.current() ?? null,
+      voyage: typeof voyage === 'string' && voyage !== '' ? voyage.toUpperCase() : null,
+    })
     if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${d.vessel}.`, 'containerId')
     return row.doc_id
+  }
+
+  /** A closed voyage's documents are read-only: the same refusal policy gives on every path. */
+  const refuseIfClosed = (docId: string): void => {
+    const row = d.store.row(docId)!
+    const closedAt = d.voyages.closedAt(row.voyage)
+    if (closedAt) throw new TallyError('FORBIDDEN', closedVoyageRefusal(d.store.keyOf(row), closedAt).reason)
   }
 
   /** Applies an edit as the requesting crew member and answers with the new view. */
@@ -59,7 +80,8 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
     operation: string,
     fn: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>,
   ): ContainerView => {
-    const docId = docIdOf(id)
+    const docId = docIdOf(id, res.req.query.voyage)
+    refuseIfClosed(docId)
     const actor = d.guard('record the crew member’s actor', () => d.actors.actorFor(crewOf(res).user))
     d.guard(operation, () => {
       try {
@@ -80,12 +102,24 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
     res.json(views.list(parseListQuery(req.query as Record<string, unknown>, d.vessel)))
   })
 
+  router.post('/containers', (req, res) => {
+    const user = crewOf(res).user
+    const docId = registerAboard(d, req.body, () =>
+      d.guard('record the crew member’s actor', () => d.actors.actorFor(user)),
+    )
+    res.status(201).json(views.view(docId))
+  })
+
   router.get('/containers/:id', (req, res) => {
-    res.json(views.view(docIdOf(req.params.id)))
+    res.json(views.view(docIdOf(req.params.id, req.query.voyage)))
   })
 
   router.patch('/containers/:id', (req, res) => {
-    res.json(edit(res, req.params.id, 'save the edit', (doc) => applyPatch(doc, req.body, 'vessel')))
+    res.json(
+      edit(res, req.params.id, 'save the edit', (doc) =>
+        applyPatch(doc, withDischargeRecord(doc, req.body, d.voyages), 'vessel'),
+      ),
+    )
   })
 
   router.post('/containers/:id/readings', (req, res) => {
@@ -95,7 +129,7 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.get('/containers/:id/history', (req, res) => {
-    const docId = docIdOf(req.params.id)
+    const docId = docIdOf(req.params.id, req.query.voyage)
     const row = d.store.row(docId)!
     res.json(historyOf(d.store.load(docId)!, d.store.keyOf(row), d.registry))
   })

@@ -6,6 +6,9 @@ import { Encoder } from 'cbor-x'
 import { CloseCode, MAX_FRAME_BYTES } from './messages.ts'
 import type { LinkFrame } from './messages.ts'
 
+/** Largest voyage payload a welcome may carry (see voyages.ts). */
+export const MAX_VOYAGES_BYTES = 64 * 1024
+
 // Plain maps, no cbor-x record extension: the format stays decodable by any CBOR library.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true })
 
@@ -54,8 +57,20 @@ const shape =
 const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(100) }, ['field'])
 
 const SHAPES: Record<LinkFrame['t'], Check> = {
-  hello: shape({ v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int }),
-  welcome: shape({ v: int, session: str(64), reconcile: bool, budget: nullable(int) }),
+  hello: shape(
+    { v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int, voyages: int },
+    ['voyages'],
+  ),
+  welcome: shape(
+    {
+      v: int,
+      session: str(64),
+      reconcile: bool,
+      budget: nullable(int),
+      voyages: bytes(MAX_VOYAGES_BYTES),
+    },
+    ['voyages'],
+  ),
   heads: shape({ data: bytes(MAX_FRAME_BYTES) }),
   chunk: shape({
     seq: int,

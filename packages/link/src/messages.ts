@@ -51,6 +51,8 @@ export interface HelloFrame {
   sync: string | null
   /** Changes the vessel has for the relay: 0 lets an idle session finish in one round trip. */
   pending: number
+  /** The version of the voyage records the vessel holds (voyages.ts); absent from older vessels. */
+  voyages?: number
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -60,6 +62,8 @@ export interface WelcomeFrame {
   reconcile: boolean
   /** Bytes the vessel may still send today when a budget is configured; only critical changes beyond it. */
   budget: number | null
+  /** Voyage records newer than the hello's `voyages` (voyages.ts); absent when there are none. */
+  voyages?: Uint8Array
 }
 /** Both ways, reconciliation only: brotli(CBOR [[voyage, containerId, heads...]]) of every document. */
 export interface HeadsFrame {

@@ -366,7 +366,14 @@ export class VesselLinkSession extends LinkSession {
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
-    this.send({ t: 'hello', v: PROTOCOL_VERSION, pending, ...this.hello })
+    const voyages = this.replica.voyageVersion?.()
+    this.send({
+      t: 'hello',
+      v: PROTOCOL_VERSION,
+      pending,
+      ...this.hello,
+      ...(voyages !== undefined ? { voyages } : {}),
+    })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
     // this side as done already).
@@ -382,6 +389,8 @@ export class VesselLinkSession extends LinkSession {
           `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
       this.version = frame.v
+      // Before any chunk: a closed voyage must be known before its documents are touched again.
+      if (frame.voyages) this.replica.receiveVoyages?.(frame.voyages)
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
       if (frame.reconcile) {
@@ -464,12 +473,14 @@ export class RelayLinkSession extends LinkSession {
     const reconcile = !this.options.cursorsTrusted
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
+    const voyages = this.replica.voyagesSince?.(hello.voyages ?? 0) ?? null
     this.send({
       t: 'welcome',
       v: this.version,
       session: this.options.session,
       reconcile,
       budget: this.options.budget,
+      ...(voyages ? { voyages } : {}),
     })
     if (reconcile) {
       this.setPhase('RECONCILING')

@@ -25,6 +25,7 @@ export interface ContainerRow {
 /** Summary columns a change can set directly (field path → column). */
 export const SUMMARY_COLUMNS: Record<string, string> = {
   'cargo.booking': 'booking',
+  'cargo.pod': 'pod',
   'physical.stowage': 'stowage',
   'physical.state': 'state',
   'physical.condition': 'condition',
@@ -36,6 +37,11 @@ export const SUMMARY_COLUMNS: Record<string, string> = {
 
 export interface ListQuery {
   vessel?: string
+  voyage?: string
+  /** false: only containers without a booking (registered aboard and not yet booked ashore). */
+  booked?: boolean
+  /** Port of discharge (UN/LOCODE): "to discharge here". */
+  pod?: string
   q?: string
   state?: string
   customs?: string
@@ -81,13 +87,16 @@ export class ContainerIndex {
     // acknowledges everything (the link then plans them first, which is only ever safe).
     if (!columns.has('critical'))
       db.exec(`ALTER TABLE containers ADD COLUMN critical INTEGER NOT NULL DEFAULT 1`)
+    // The port of discharge ("to discharge here"): older rows fill it in from their documents.
+    if (!columns.has('pod'))
+      db.exec(`ALTER TABLE containers ADD COLUMN pod TEXT; UPDATE containers SET dirty = 1`)
     this.upsert = db.prepare(`INSERT INTO containers
-      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical)
-      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects, @critical)
+      (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical, pod)
+      VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects, @critical, @pod)
       ON CONFLICT(doc_id) DO UPDATE SET heads=excluded.heads, chunks=excluded.chunks, booking=excluded.booking, stowage=excluded.stowage,
       bay=excluded.bay, state=excluded.state, condition=excluded.condition, customs=excluded.customs, reefer=excluded.reefer,
       dg=excluded.dg, alarm=excluded.alarm, seal_broken=excluded.seal_broken, conflict=excluded.conflict, updated_at=excluded.updated_at,
-      dirty=0, objects=excluded.objects, critical=MAX(critical, excluded.critical)`)
+      dirty=0, objects=excluded.objects, critical=MAX(critical, excluded.critical), pod=excluded.pod`)
     this.byId = db.prepare(`SELECT * FROM containers WHERE doc_id = ?`)
   }
 
@@ -120,6 +129,7 @@ export class ContainerIndex {
       heads: JSON.stringify(A.getHeads(doc)),
       chunks,
       booking: cargo.booking ?? null,
+      pod: cargo.pod ?? null,
       stowage,
       bay: stowage ? stowage.slice(0, 3) : null,
       state: physical.state ?? null,
@@ -134,6 +144,28 @@ export class ContainerIndex {
       objects,
       critical: critical ? 1 : 0,
     })
+  }
+
+  /** Removes a container's row (its document went to an archive). */
+  remove(docId: string): void {
+    this.db.prepare(`DELETE FROM containers WHERE doc_id = ?`).run(docId)
+  }
+
+  /** The rows of one voyage. */
+  voyageRows(vessel: string, voyage: string): ContainerRow[] {
+    return this.db
+      .prepare(`SELECT * FROM containers WHERE vessel = ? AND voyage = ?`)
+      .all(vessel, voyage) as ContainerRow[]
+  }
+
+  /** The voyages a vessel's rows belong to, with how many containers each. */
+  voyageCounts(vessel: string): { voyage: string; containers: number; notBooked: number }[] {
+    return this.db
+      .prepare(
+        `SELECT voyage, count(*) AS containers, sum(booking IS NULL) AS notBooked FROM containers
+         WHERE vessel = ? GROUP BY voyage ORDER BY min(rowid)`,
+      )
+      .all(vessel) as { voyage: string; containers: number; notBooked: number }[]
   }
 
   /** The link peer holds every change of the document (the caller checked its heads). */
@@ -204,6 +236,9 @@ export class ContainerIndex {
       args[name] = typeof query[name] === 'boolean' ? (query[name] ? 1 : 0) : query[name]
     }
     eq('vessel', 'vessel')
+    eq('voyage', 'voyage')
+    eq('pod', 'pod')
+    if (query.booked !== undefined) where.push(query.booked ? 'booking IS NOT NULL' : 'booking IS NULL')
     eq('state', 'state')
     eq('customs', 'customs')
     eq('condition', 'condition')

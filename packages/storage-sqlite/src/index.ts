@@ -54,3 +54,4 @@ export {
   type NewActorBinding,
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
+export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'

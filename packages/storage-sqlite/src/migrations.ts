@@ -111,6 +111,26 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'sync sessions: whether the daily byte budget held changes back',
     up: (db) => db.exec(`ALTER TABLE sync_sessions ADD COLUMN budget_limited INTEGER NOT NULL DEFAULT 0`),
   },
+  {
+    version: 3,
+    description: 'voyages: port calls, open or closed, and (on a vessel) where the archive went',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE voyages (
+          vessel TEXT NOT NULL,
+          voyage TEXT NOT NULL,
+          status TEXT NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
+          port_calls TEXT NOT NULL DEFAULT '[]',
+          created_at TEXT NOT NULL,
+          closed_at TEXT,
+          version INTEGER NOT NULL,
+          archived_at TEXT,
+          archive_file TEXT,
+          PRIMARY KEY (vessel, voyage)
+        );
+        CREATE INDEX voyages_version ON voyages (vessel, version);
+      `),
+  },
 ]
 
 /** The schema version this code writes. */

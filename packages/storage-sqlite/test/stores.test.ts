@@ -59,6 +59,7 @@ describe('openTallyDatabase', () => {
       'peer_state',
       'sync_sessions',
       'tokens',
+      'voyages',
     ])
   })
 
