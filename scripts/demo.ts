@@ -57,6 +57,7 @@ async function issueTokens(): Promise<Tokens> {
       VESSEL,
       '--name',
       'MV Tally Express',
+      '--create',
     ]),
     shore: await cli('relay/src/cli.ts', [
       'add-user',
@@ -77,7 +78,14 @@ async function issueTokens(): Promise<Tokens> {
       'customs',
     ]),
     ops: await cli('relay/src/cli.ts', ['add-user', '--data', relayDir, '--user', 'olga', '--role', 'ops']),
-    crew: await cli('vessel-node/src/cli.ts', ['add-crew', '--data', vesselDir, '--user', 'bosun']),
+    crew: await cli('vessel-node/src/cli.ts', [
+      'add-crew',
+      '--data',
+      vesselDir,
+      '--user',
+      'bosun',
+      '--create',
+    ]),
   }
   fs.writeFileSync(tokensFile, JSON.stringify(tokens, null, 2), { mode: 0o600 })
   return tokens

@@ -59,6 +59,8 @@ export interface LinkSessionEvent {
   stats: SessionStats
   error?: string
   pending?: number
+  /** `started` only: what the vessel's hello reported about itself (optional fields; older vessels omit them). */
+  report?: { failedAttempts?: number; syncIntervalS?: number }
   /**
    * The relay's side of the budget once the session ended: whether its sender held shore changes
    * back. (Whether the vessel held its own changes back is not on the wire.)
@@ -220,6 +222,10 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       state: 'started',
       stats: session.stats,
       pending: hello.pending,
+      report: {
+        ...(hello.failed !== undefined ? { failedAttempts: hello.failed } : {}),
+        ...(hello.interval !== undefined ? { syncIntervalS: hello.interval } : {}),
+      },
     })
     session.stats.bytesUp += helloBytes
     session.start(hello)

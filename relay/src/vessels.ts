@@ -28,10 +28,6 @@ export class VesselRegistry {
   private readonly stmts: ReturnType<typeof prepare>
 
   constructor(db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS vessels (
-      imo TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL)`)
-    db.exec(`CREATE TABLE IF NOT EXISTS vessel_link_status (
-      imo TEXT PRIMARY KEY, vessel_pending INTEGER NOT NULL, updated_at TEXT NOT NULL)`)
     this.stmts = prepare(db)
   }
 

@@ -81,9 +81,23 @@ describe('bulk creation', () => {
     expect(cargo.body.error.code).toBe('FORBIDDEN_FIELD')
     const ok = await t.api('POST', containers, {
       token: t.tokens.customs,
-      body: [{ containerId: containerNo(25), isoType: '22G1', voyage: '024E', customs: { status: 'HELD' } }],
+      body: [
+        {
+          containerId: containerNo(25),
+          isoType: '22G1',
+          voyage: '024E',
+          customs: { status: 'HELD', holdReason: 'Documents missing' },
+        },
+      ],
     })
     expect(ok).toEqual({ status: 201, body: { created: 1 } })
+    // A hold without a reason is refused here too, naming the field.
+    const noReason = await t.api('POST', containers, {
+      token: t.tokens.customs,
+      body: [{ containerId: containerNo(26), isoType: '22G1', voyage: '024E', customs: { status: 'HELD' } }],
+    })
+    expect(noReason.status).toBe(400)
+    expect(noReason.body.error).toMatchObject({ code: 'INVALID', field: 'customs.holdReason' })
   })
 
   it('refuses a body that is not an array, and more than 5,000 items', async () => {
@@ -114,6 +128,12 @@ describe('container views and edits', () => {
     })
     expect(res.status).toBe(200)
     expect(res.body.customs).toMatchObject({ status: 'HELD', holdReason: 'documents missing' })
+    const noReason = await t.api('PATCH', `${containers}/${containerNo(4)}`, {
+      token: t.tokens.customs,
+      body: { customs: { status: 'HELD' } },
+    })
+    expect(noReason.status).toBe(400)
+    expect(noReason.body.error).toMatchObject({ code: 'INVALID', field: 'customs.holdReason' })
   })
 
   it('refuses physical from shore with 403 FORBIDDEN_FIELD, and cargo from customs', async () => {

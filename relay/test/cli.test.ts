@@ -50,7 +50,16 @@ describe(
   () => {
     it('add-vessel and add-user print the token as the last stdout line; tokens are stored hashed', async () => {
       const data = dataDir()
-      const vessel = await cli(['add-vessel', '--data', data, '--vessel', VESSEL, '--name', 'MV Tally Test'])
+      const vessel = await cli([
+        'add-vessel',
+        '--data',
+        data,
+        '--vessel',
+        VESSEL,
+        '--name',
+        'MV Tally Test',
+        '--create',
+      ])
       expect(vessel.code).toBe(0)
       const vesselToken = lastLine(vessel.stdout)
       expect(vesselToken).toMatch(/^tly_vessel_[A-Za-z0-9_-]{43}$/)
@@ -113,11 +122,78 @@ describe(
       })
     })
 
+    it('prints each command’s usage for --help, and refuses to add to or revoke in a folder with no database unless --create', async () => {
+      const commands = ['serve', 'add-vessel', 'add-user', 'revoke-token', 'list-tokens']
+      const helps = await Promise.all([...commands.map((c) => cli([c, '--help'])), cli(['--help'])])
+      helps.forEach((run, i) => {
+        expect(run.code, commands[i] ?? '--help').toBe(0)
+        expect(run.stdout).toMatch(/usage:/)
+        expect(run.stderr).toBe('')
+      })
+      expect(helps[0]!.stdout).toMatch(/--alert-webhook URL/)
+      expect(helps[1]!.stdout).toMatch(/--create/)
+      for (const c of commands) expect(helps.at(-1)!.stdout).toContain(c)
+
+      // The demo's data folder is .data/demo; its relay's database is in .data/demo/relay.
+      const parent = dataDir()
+      const relayDir = path.join(parent, 'relay')
+      expect(
+        (await cli(['add-vessel', '--data', relayDir, '--vessel', VESSEL, '--name', 'X', '--create'])).code,
+      ).toBe(0)
+      const refused = await Promise.all([
+        cli(['add-user', '--data', parent, '--user', 'bob', '--role', 'shore']),
+        cli(['add-vessel', '--data', parent, '--vessel', VESSEL, '--name', 'X']),
+        cli(['revoke-token', '--data', parent, '--token-id', 'abc']),
+        cli(['list-tokens', '--data', parent]),
+      ])
+      for (const run of refused) {
+        expect(run.code).toBe(1)
+        expect(run.stderr).toMatch(/no relay database in .*--create/s)
+        expect(run.stdout).not.toMatch(/tly_/)
+      }
+      expect(fs.existsSync(path.join(parent, 'relay.sqlite'))).toBe(false)
+      const added = await cli(['add-user', '--data', relayDir, '--user', 'bob', '--role', 'shore'])
+      expect(added.code).toBe(0)
+      expect(lastLine(added.stdout)).toMatch(/^tly_user_/)
+    })
+
+    it('serve takes --alert-webhook and the alert thresholds, and refuses bad ones in their units', async () => {
+      const data = dataDir()
+      const bad: [string[], RegExp][] = [
+        [['--alert-webhook', 'ftp://hooks.example/x'], /--alert-webhook must be an http\(s\) URL/],
+        [['--lag-grace-min', 'soon'], /--lag-grace-min must be a number of minutes from 0/],
+        [['--failure-rate-pct', '150'], /--failure-rate-pct must be a number of percent from 0 to 100/],
+        [['--min-attempts', '2.5'], /--min-attempts must be a whole number of attempts/],
+      ]
+      const runs = await Promise.all(
+        bad.map(([extra]) => cli(['serve', '--port', '0', '--data', data, ...extra])),
+      )
+      runs.forEach((run, i) => {
+        expect(run.code).toBe(2)
+        expect(run.stderr).toMatch(bad[i]![1])
+      })
+    })
+
     it('serve starts a relay that logs its URL and answers /healthz', async () => {
       const data = dataDir()
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', 'relay/src/cli.ts', 'serve', '--port', '0', '--data', data],
+        [
+          '--import',
+          'tsx',
+          'relay/src/cli.ts',
+          'serve',
+          '--port',
+          '0',
+          '--data',
+          data,
+          '--alert-webhook',
+          'http://127.0.0.1:9/hook',
+          '--lag-grace-min',
+          '30',
+          '--failure-rate-pct',
+          '7',
+        ],
         {
           cwd: REPO_ROOT,
           detached: true, // its own process group, so npx and the relay stop together
@@ -145,6 +221,12 @@ describe(
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
       expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true })
       expect(fs.existsSync(path.join(data, 'relay.sqlite'))).toBe(true)
+      // The documented flags took effect: the dashboard reports the webhook and the thresholds.
+      const ops = await cli(['add-user', '--data', data, '--user', 'olga', '--role', 'ops'])
+      const alerts = await (
+        await fetch(`${url}/api/ops/alerts`, { headers: { authorization: `Bearer ${lastLine(ops.stdout)}` } })
+      ).json()
+      expect(alerts).toMatchObject({ webhook: true, thresholds: { lagGraceS: 1800, failureRate: 0.07 } })
       process.kill(-child.pid!, 'SIGTERM')
       const code = await Promise.race([
         exited,

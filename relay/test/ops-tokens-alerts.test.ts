@@ -243,6 +243,13 @@ describe('ops alerts', { timeout: 60_000 }, () => {
     ])
     const lagNote = hook.received.find((n) => n.alert.kind === 'lag')!
     expect(lagNote.relay).toBe(t.relay.url)
-    expect(lagNote.text).toMatch(/\[FIRING\] lag IMO9811000: .*expected within 24 h \(\+1 h grace\)/)
+    expect(lagNote.text).toMatch(
+      /\[FIRING\] lag IMO9811000: IMO9811000: no successful session since .* expected every 24 h \(\+1 h grace\) — Open the vessel/,
+    )
+    expect(lagNote.alert).toMatchObject({
+      since: expect.any(String),
+      action: expect.stringMatching(/expected window/),
+    })
+    expect(Date.parse(lagNote.alert.since)).toBeLessThan(Date.parse(lagNote.alert.startedAt))
   })
 })

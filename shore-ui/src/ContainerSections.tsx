@@ -94,10 +94,17 @@ export function ContainerSections({
           section="physical"
           role={role}
           lastEditor={lastEditorOf(entries, 'physical')}
+          readOnlyReason={null}
         >
           <VesselReport vessel={view.vessel} summary={vessel} />
         </SectionView>
-        <SectionView view={view} section="reefer" role={role} lastEditor={lastEditorOf(entries, 'reefer')}>
+        <SectionView
+          view={view}
+          section="reefer"
+          role={role}
+          lastEditor={lastEditorOf(entries, 'reefer')}
+          readOnlyReason={null}
+        >
           {view.reefer && (
             <>
               <VesselReport vessel={view.vessel} summary={vessel} />

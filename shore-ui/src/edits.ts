@@ -53,7 +53,8 @@ export function keepConflictValue(
 ): void {
   const [section, key] = field.split('.') as [EditableSection, string]
   editDocument(handle, (doc) => {
-    planPatch(doc, { [section]: { [key]: value } }, role)
+    // The plan may add writes the catalog ties to this one (a hold carries its reason).
+    const tied = planPatch(doc, { [section]: { [key]: value } }, role).writes.filter((w) => w.force)
     const parent = (doc as any)[section]
     const others = Object.values(A.getConflicts(parent, key) ?? {})
       .map((v) => toPlain(v))
@@ -62,6 +63,11 @@ export function keepConflictValue(
       const target = (d as any)[section]
       if (sameValue(toPlain(parent[key]), value) && others.length > 0) target[key] = toStored(others[0])
       target[key] = toStored(value)
+      for (const w of tied) {
+        // Automerge records nothing for a value assigned again: pass through null.
+        ;(d as any)[w.section][w.key] = null
+        ;(d as any)[w.section][w.key] = toStored(w.value)
+      }
     })
   })
 }

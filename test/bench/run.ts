@@ -3,7 +3,8 @@
  * bench-results/latest.json. A section is a module exporting an async function that returns rows;
  * add new sections to SECTIONS.
  *
- * Flags: --containers N, --day D, --seed S, --only NAME[,NAME].
+ * Flags: --containers N, --day D, --seed S, --only NAME[,NAME]. The daily-bill section's knobs are
+ * environment variables (test/bench/daily-bill.ts).
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -14,12 +15,14 @@ import { runLinkBenchmarks } from './link-bench.ts'
 import { runIngestBenchmarks } from './link-ingest.ts'
 import { runCrewBenchmarks } from './crew-bench.ts'
 import { runShoreBenchmarks } from './shore-bench.ts'
+import { runDailyBill } from './daily-bill.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
 interface Section {
   name: string
-  run: (opts: BenchOptions) => Promise<BenchRow[]>
+  /** `earlier`: the rows of the sections that ran before it in this run. */
+  run: (opts: BenchOptions, earlier: readonly BenchRow[]) => Promise<BenchRow[]>
 }
 
 const SECTIONS: Section[] = [
@@ -28,6 +31,8 @@ const SECTIONS: Section[] = [
   { name: 'ingest', run: runIngestBenchmarks },
   { name: 'crew', run: runCrewBenchmarks },
   { name: 'shore', run: runShoreBenchmarks },
+  // Last: it reuses the link and baseline sections' figures from the same run.
+  { name: 'daily-bill', run: runDailyBill },
 ]
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bench-results/latest.json')
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
     const t0 = performance.now()
     opts.log(`== ${section.name}`)
     try {
-      rows.push(...(await section.run(opts)))
+      rows.push(...(await section.run(opts, rows)))
     } catch (err) {
       rows.push({ section: section.name, metric: 'FAILED', value: null, unit: '', note: String(err) })
       process.exitCode = 1

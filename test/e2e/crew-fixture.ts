@@ -114,17 +114,19 @@ export async function startCrewWorld(o: CrewWorldOptions): Promise<CrewWorld> {
     const relayCli = (args: string[]) => cli('relay/src/cli.ts', [...args, '--data', relayDir])
     const vesselCli = (args: string[]) => cli('vessel-node/src/cli.ts', [...args, '--data', vesselDir])
     const [[relayTokens, relay], crewTokens] = await Promise.all([
-      relayCli(['add-vessel', '--vessel', VESSEL, '--name', 'MV Tally Express']).then(async (vessel) => {
-        const [shore, customs] = await Promise.all([
-          relayCli(['add-user', '--user', 'dana', '--role', 'shore']),
-          relayCli(['add-user', '--user', 'carlos', '--role', 'customs']),
-        ])
-        // The relay starts while the vessel's crew tokens are still being issued.
-        const service = (started.relay = await startRelayProcess(relayDir))
-        log(`relay ready after ${Math.round(performance.now() - t0)} ms`)
-        return [{ vessel, shore, customs }, service] as const
-      }),
-      vesselCli(['add-crew', '--user', 'bosun']).then(async (crew) => ({
+      relayCli(['add-vessel', '--vessel', VESSEL, '--name', 'MV Tally Express', '--create']).then(
+        async (vessel) => {
+          const [shore, customs] = await Promise.all([
+            relayCli(['add-user', '--user', 'dana', '--role', 'shore']),
+            relayCli(['add-user', '--user', 'carlos', '--role', 'customs']),
+          ])
+          // The relay starts while the vessel's crew tokens are still being issued.
+          const service = (started.relay = await startRelayProcess(relayDir))
+          log(`relay ready after ${Math.round(performance.now() - t0)} ms`)
+          return [{ vessel, shore, customs }, service] as const
+        },
+      ),
+      vesselCli(['add-crew', '--user', 'bosun', '--create']).then(async (crew) => ({
         crew,
         mate: await vesselCli(['add-crew', '--user', 'mate']),
       })),

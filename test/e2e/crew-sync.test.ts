@@ -167,7 +167,16 @@ describe(
       // The standby node: its own database and crew, the vessel's token, straight to the relay.
       const standbyDir = path.join(world.root, 'standby')
       const mateToken = lastLine(
-        (await runCli('vessel-node/src/cli.ts', ['add-crew', '--data', standbyDir, '--user', 'mate'])).stdout,
+        (
+          await runCli('vessel-node/src/cli.ts', [
+            'add-crew',
+            '--data',
+            standbyDir,
+            '--user',
+            'mate',
+            '--create',
+          ])
+        ).stdout,
       )
       standby = await startVesselProcess({
         dataDir: standbyDir,

@@ -106,6 +106,16 @@ describe('shore UI in Chromium', () => {
       const section = page.getByTestId('section-customs')
       await section.getByTestId('input-customs.status').selectOption(status)
       await section.getByTestId('save-customs').click()
+      if (status === 'HELD') {
+        // A hold without a reason is refused at the reason, in the catalog's words.
+        await expect
+          .poll(() => section.getByTestId('error-customs.holdReason').textContent(), {
+            timeout: UI_TIMEOUT_MS,
+          })
+          .toMatch(/Hold reason is required with customs status HELD/)
+        await section.getByTestId('input-customs.holdReason').fill('Documents missing')
+        await section.getByTestId('save-customs').click()
+      }
       await section.getByText(/Saved/).waitFor({ timeout: UI_TIMEOUT_MS })
     }
     await setStatus(alice, 'HELD')

@@ -65,7 +65,7 @@ export function startService(script: string, args: string[], env: NodeJS.Process
     const onData = (d: Buffer) => {
       out += d
       if (ready) return
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out)
+      const match = /"url":"(https?:\/\/[^"]+)"/.exec(out)
       if (!match) return
       ready = true
       clearTimeout(timer)

@@ -180,6 +180,7 @@ describe('/sync with stock automerge-repo clients', () => {
     // Written in one tick: neither client can have seen the other's change, so they conflict.
     a.change((d) => {
       d.customs.status = s('HELD')
+      d.customs.holdReason = s('Documents missing')
     })
     b.change((d) => {
       d.customs.status = s('INSPECTION')

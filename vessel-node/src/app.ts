@@ -135,7 +135,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   })
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
-  const live = new LiveEvents(syncStatus, logger)
+  const live = new LiveEvents(syncStatus, logger, undefined, (id) => tokens.get(id)?.revokedAt === null)
   const views = new ViewCache(store, o.vessel, logger, () => engine.snapshot().running)
   const archiver = new VoyageArchiver({
     dataDir: o.dataDir,
@@ -179,6 +179,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   store.on('changed', ({ key, origin }) => {
     estimator.invalidate()
     live.container(key.containerId, origin)
+    // The pending counts change with every edit. Without this the panel waited for the engine's
+    // next state change: during an outage that is the next retry, 20–30 s later.
+    live.sync('progress')
     if (origin === 'local') engine.notifyLocalChange()
   })
 

@@ -3,25 +3,68 @@
  *
  *   npm run vessel -- serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO --token TOKEN
  *                       [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
- *   npm run vessel -- add-crew --data DIR --user NAME        # last stdout line: the token
+ *   npm run vessel -- add-crew --data DIR --user NAME [--create]   # last stdout line: the token
+ *   npm run vessel -- revoke-crew --data DIR --user NAME          # that crew member's next request: 401
+ *   npm run vessel -- list-crew --data DIR [--all]
  *
- * Bad arguments print a clear message and the usage on stderr and exit with status 2.
+ * `--help` after any command prints its usage. add-crew and revoke-crew refuse a folder with no
+ * vessel database unless `--create` is given (add-crew only), so a typo in `--data` cannot quietly
+ * issue a token the running node has never heard of. Bad arguments print a clear message and the
+ * usage on stderr and exit with status 2.
  */
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
-import { databasePath } from './data-dir.ts'
+import { DATABASE_FILE, databasePath } from './data-dir.ts'
 
-const USAGE = `usage:
-  vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO9811000 --token TOKEN
+const SERVE_USAGE = `vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO9811000 --token TOKEN
                [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
-  vessel add-crew --data DIR --user NAME      (prints the crew token on the last line)`
+  Serves the crew app and API on the vessel database in DIR (created if new) and syncs with the relay.`
+const ADD_CREW_USAGE = `vessel add-crew --data DIR --user NAME [--create]
+  Issues a crew token (printed on the last line; only its hash is stored).
+  --create   make a new vessel database if DIR has none (otherwise DIR must hold ${DATABASE_FILE})`
+const REVOKE_CREW_USAGE = `vessel revoke-crew --data DIR --user NAME
+  Revokes every token of that crew member at once: their next request gets 401.`
+const LIST_CREW_USAGE = `vessel list-crew --data DIR [--all]
+  Lists crew tokens (id, user, created, revoked); --all includes revoked ones.`
+
+const COMMAND_USAGE: Record<string, string> = {
+  serve: SERVE_USAGE,
+  'add-crew': ADD_CREW_USAGE,
+  'revoke-crew': REVOKE_CREW_USAGE,
+  'list-crew': LIST_CREW_USAGE,
+}
+
+const USAGE = `usage:   (vessel <command> --help for one command)
+${Object.values(COMMAND_USAGE)
+  .map((u) => '  ' + u.split('\n  ')[0])
+  .join('\n')}`
 
 /** Exit status for bad arguments, as the contract's callers expect. */
 const EXIT_USAGE = 2
 const CREW_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 class UsageError extends Error {}
+/** Well-formed arguments the command cannot act on; exits 1 with the sentence. */
+class CliError extends Error {}
+
+/** True (after printing the usage) when the arguments ask for help. */
+function helpAsked(args: string[], command: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false
+  process.stdout.write(`usage: ${COMMAND_USAGE[command]}\n`)
+  return true
+}
+
+/** Opens the vessel database in `dataDir` for a change; it must exist unless `create`. */
+function openForChange(dataDir: string, create: boolean) {
+  if (!create && !existsSync(databasePath(dataDir)))
+    throw new CliError(
+      `no vessel database in ${dataDir} (looked for ${DATABASE_FILE}). Pass the folder the vessel node serves ` +
+        `with --data (the demo's is .data/demo/vessel), or add --create to start a new vessel database there.`,
+    )
+  if (create) mkdirSync(dataDir, { recursive: true })
+  return openTallyDatabase(databasePath(dataDir))
+}
 
 function required(values: Record<string, unknown>, name: string): string {
   const v = values[name]
@@ -45,6 +88,7 @@ function numberArg(
 }
 
 async function serve(args: string[]): Promise<void> {
+  if (helpAsked(args, 'serve')) return
   const { values } = parseArgs({
     args,
     strict: true,
@@ -119,7 +163,34 @@ async function serve(args: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
 }
 
+function crewName(values: Record<string, unknown>): string {
+  const user = required(values, 'user')
+  if (!CREW_NAME.test(user))
+    throw new UsageError(`--user must be 1-64 letters, digits, dots, dashes or underscores, got "${user}"`)
+  return user
+}
+
 function addCrew(args: string[]): void {
+  if (helpAsked(args, 'add-crew')) return
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { data: { type: 'string' }, user: { type: 'string' }, create: { type: 'boolean' } },
+  })
+  const dataDir = required(values, 'data')
+  const user = crewName(values)
+  const db = openForChange(dataDir, values.create === true)
+  try {
+    const token = new TokenStore(db).issue('crew', user, 'vessel')
+    process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)
+  } finally {
+    db.close()
+  }
+}
+
+function revokeCrew(args: string[]): void {
+  if (helpAsked(args, 'revoke-crew')) return
   const { values } = parseArgs({
     args,
     strict: true,
@@ -127,14 +198,34 @@ function addCrew(args: string[]): void {
     options: { data: { type: 'string' }, user: { type: 'string' } },
   })
   const dataDir = required(values, 'data')
-  const user = required(values, 'user')
-  if (!CREW_NAME.test(user))
-    throw new UsageError(`--user must be 1-64 letters, digits, dots, dashes or underscores, got "${user}"`)
-  mkdirSync(dataDir, { recursive: true })
-  const db = openTallyDatabase(databasePath(dataDir))
+  const user = crewName(values)
+  const db = openForChange(dataDir, false)
   try {
-    const token = new TokenStore(db).issue('crew', user, 'vessel')
-    process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)
+    const revoked = new TokenStore(db).revokeSubject('crew', user)
+    if (revoked === 0)
+      throw new CliError(`crew member ${user} holds no live token (unknown or already revoked)`)
+    process.stdout.write(
+      `revoked ${revoked} token${revoked === 1 ? '' : 's'} of crew member ${user}; their next request gets 401\n`,
+    )
+  } finally {
+    db.close()
+  }
+}
+
+function listCrew(args: string[]): void {
+  if (helpAsked(args, 'list-crew')) return
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { data: { type: 'string' }, all: { type: 'boolean' } },
+  })
+  const db = openForChange(required(values, 'data'), false)
+  try {
+    const tokens = new TokenStore(db).list({ kind: 'crew', includeRevoked: values.all === true })
+    process.stdout.write(['id', 'user', 'created', 'revoked'].join('\t') + '\n')
+    for (const t of tokens)
+      process.stdout.write([t.id, t.subject, t.createdAt, t.revokedAt ?? '-'].join('\t') + '\n')
   } finally {
     db.close()
   }
@@ -145,14 +236,22 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (command === 'serve') await serve(rest)
     else if (command === 'add-crew') addCrew(rest)
+    else if (command === 'revoke-crew') revokeCrew(rest)
+    else if (command === 'list-crew') listCrew(rest)
     else if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(`${USAGE}\n`)
       if (command === undefined) process.exitCode = EXIT_USAGE
     } else throw new UsageError(`unknown command "${command}"`)
   } catch (err) {
-    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    if (!usage) throw err
-    process.stderr.write(`vessel: ${(err as Error).message}\n${USAGE}\n`)
+    if (err instanceof CliError) {
+      process.stderr.write(`vessel: ${err.message}\n`)
+      process.exit(1)
+    }
+    const isUsage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    if (!isUsage) throw err
+    const usage =
+      command && Object.hasOwn(COMMAND_USAGE, command) ? `usage: ${COMMAND_USAGE[command]}` : USAGE
+    process.stderr.write(`vessel: ${(err as Error).message}\n${usage}\n`)
     process.exit(EXIT_USAGE)
   }
 }

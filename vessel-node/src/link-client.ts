@@ -26,6 +26,8 @@ export interface LinkAttempt {
   token: string
   replica: LinkReplica
   syncToken: string | null
+  /** Told to the relay in the hello: failed attempts since the last completed session, the sync interval (s). */
+  report?: { failed: number; interval: number }
   logger: Logger
   onPhase?: (phase: SessionPhase) => void
   onProgress?: (stats: SessionStats) => void
@@ -68,7 +70,7 @@ export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
     const session = new VesselLinkSession(
       a.replica,
       { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
-      { vessel: a.vessel, token: a.token, sync: a.syncToken },
+      { vessel: a.vessel, token: a.token, sync: a.syncToken, ...a.report },
     )
     let settled = false
     let closeInfo: { code: number; reason: string } | undefined

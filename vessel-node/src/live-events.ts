@@ -12,19 +12,45 @@ export const SSE_HEARTBEAT_MS = 15_000
 export const SYNC_PROGRESS_THROTTLE_MS = 250
 /** How long a browser waits before reconnecting a dropped stream (the SSE `retry:` field). */
 const CLIENT_RETRY_MS = 3_000
+/** How often open streams are checked against revoked tokens (`vessel revoke-crew` runs in another process). */
+export const REVOCATION_CHECK_MS = 5_000
 
 export class LiveEvents {
   private readonly clients = new Set<Response>()
   private readonly heartbeat: NodeJS.Timeout
   private progressTimer: NodeJS.Timeout | null = null
+  private readonly revocations: NodeJS.Timeout | null = null
 
+  /**
+   * `tokenIsLive`, when given, is asked every {@link REVOCATION_CHECK_MS} about each stream's token
+   * (`res.locals.crew.tokenId`); a revoked crew member's stream ends, as their next request gets 401.
+   */
   constructor(
     private readonly syncBody: () => unknown,
     private readonly logger: Logger,
     heartbeatMs = SSE_HEARTBEAT_MS,
+    private readonly tokenIsLive?: (tokenId: string) => boolean,
   ) {
     this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), heartbeatMs)
     this.heartbeat.unref()
+    if (tokenIsLive) {
+      this.revocations = setInterval(() => this.endRevoked(), REVOCATION_CHECK_MS)
+      this.revocations.unref()
+    }
+  }
+
+  private endRevoked(): void {
+    for (const res of this.clients) {
+      const tokenId = (res.locals.crew as { tokenId?: string } | undefined)?.tokenId
+      try {
+        if (tokenId && !this.tokenIsLive!(tokenId)) {
+          this.clients.delete(res)
+          res.end()
+        }
+      } catch (err) {
+        this.logger.warn({ err }, 'live events: token check failed')
+      }
+    }
   }
 
   get size(): number {
@@ -76,6 +102,7 @@ export class LiveEvents {
   /** Ends every stream (shutdown). */
   close(): void {
     clearInterval(this.heartbeat)
+    if (this.revocations) clearInterval(this.revocations)
     if (this.progressTimer) clearTimeout(this.progressTimer)
     for (const res of this.clients) res.end()
     this.clients.clear()

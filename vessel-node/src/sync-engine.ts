@@ -149,6 +149,8 @@ export class SyncEngine extends EventEmitter<Events> {
   private running: Promise<void> | null = null
   private linkUp = false
   private failures = 0
+  /** Failed attempts since the last completed session ("Sync now" does not reset it): told to the relay in the hello. */
+  private failedSinceSuccess = 0
   /** Non-retryable failure: no automatic attempts until the crew asks. */
   private halted = false
   private nextRetryAt: number | null = null
@@ -367,6 +369,10 @@ export class SyncEngine extends EventEmitter<Events> {
         token: o.token,
         replica: o.replica,
         syncToken: o.cursors.getSyncToken(RELAY_PEER) ?? null,
+        report: {
+          failed: this.failedSinceSuccess,
+          interval: Math.round((o.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS) / 1000),
+        },
         logger: o.logger,
         onPhase: (phase) => {
           if (this.stopped) return
@@ -424,6 +430,7 @@ export class SyncEngine extends EventEmitter<Events> {
     const now = this.now()
     this.breaker.onSuccess()
     this.failures = 0
+    this.failedSinceSuccess = 0
     this.halted = false
     this.linkUp = true
     this.lastError = null
@@ -441,6 +448,7 @@ export class SyncEngine extends EventEmitter<Events> {
     // A drop mid-session also means the link is down now, even though the relay was reached.
     this.linkUp = f.reachedRelay
     this.lastError = { message: f.message, at: now, code: f.code }
+    this.failedSinceSuccess++
     this.o.logger.warn({ code: f.code, err: f.message, attempt: this.failures + 1 }, 'sync failed')
     if (!f.retryable) {
       this.halted = true

@@ -3,8 +3,8 @@
  * lastSyncAt, lastError, totals) plus what the crew's sync panel shows: pending changes by priority,
  * bytes and cost today and this voyage, a forecast of the next session, retry and breaker state.
  */
-import { BYTES_PER_MB } from '@tally/storage-sqlite'
-import type { DeadLetterStore, SessionLog, SyncSessionRecord } from '@tally/storage-sqlite'
+import { BYTES_PER_MB, dailyBillOf } from '@tally/storage-sqlite'
+import type { DailyBillReport, DeadLetterStore, SessionLog, SyncSessionRecord } from '@tally/storage-sqlite'
 import type { PriorityClass } from '@tally/manifest'
 import type { PendingEstimate, PendingEstimator } from './pending-estimate.ts'
 import type { BudgetSnapshot, SyncEngine, SyncSnapshot } from './sync-engine.ts'
@@ -99,6 +99,12 @@ export interface SyncStatusBody {
   progress: SyncSnapshot['progress']
   /** The daily byte budget, or null without one (or when today's is not known yet). */
   budget: BudgetView | null
+  /**
+   * Today's link bill (UTC day) and where it is heading by 24:00: bytes up and down so far, the
+   * projected bytes and cost, sessions and connections today, bytes per hour, and the sentence
+   * the sync panel shows ("today 41 KB so far, about 80 KB by 24:00, $0.80").
+   */
+  dailyBill: DailyBillReport
 }
 
 /** The budget as the crew's sync panel shows it. */
@@ -168,5 +174,6 @@ export function buildSyncStatus(d: SyncStatusDeps): SyncStatusBody {
     lastAttemptAt: snap.lastAttemptAt,
     progress: snap.progress,
     budget: budgetView(snap.budget, now),
+    dailyBill: dailyBillOf(d.sessions, RELAY_PEER, now, d.costPerMb),
   }
 }

@@ -49,9 +49,6 @@ export class ViewCache {
     private readonly busy: () => boolean = () => false,
   ) {
     const db = store.db
-    db.exec(
-      `CREATE TABLE IF NOT EXISTS vessel_view_cache (doc_id TEXT PRIMARY KEY, heads TEXT NOT NULL, view TEXT NOT NULL)`,
-    )
     this.stmts = {
       get: db.prepare(`SELECT heads, view FROM vessel_view_cache WHERE doc_id = ?`),
       put: db.prepare(

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
@@ -24,12 +25,14 @@ function vessel(args: string[]) {
 }
 
 /** The same, without blocking, so the bad-argument cases can run side by side. */
-function vesselAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+function vesselAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(TSX, [CLI, ...args], { cwd: ROOT })
+    let stdout = ''
     let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.on('exit', (status) => resolve({ status, stderr }))
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
   })
 }
 
@@ -42,7 +45,7 @@ function dir(): string {
 describe('vessel CLI', () => {
   it('add-crew prints a working crew token on the last stdout line', () => {
     const data = dir()
-    const run = vessel(['add-crew', '--data', data, '--user', 'bosun'])
+    const run = vessel(['add-crew', '--data', data, '--user', 'bosun', '--create'])
     expect(run.status, run.stderr).toBe(0)
     const token = run.stdout.trim().split('\n').at(-1)!
     expect(token).toMatch(/^tly_crew_[A-Za-z0-9_-]{43}$/)
@@ -56,11 +59,15 @@ describe('vessel CLI', () => {
 
   it('works through `npm run vessel --` too', () => {
     const data = dir()
-    const run = spawnSync('npm', ['run', 'vessel', '--', 'add-crew', '--data', data, '--user', 'mate'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    const run = spawnSync(
+      'npm',
+      ['run', 'vessel', '--', 'add-crew', '--data', data, '--user', 'mate', '--create'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    )
     expect(run.status, run.stderr).toBe(0)
     expect(run.stdout.trim().split('\n').at(-1)).toMatch(/^tly_crew_/)
   })
@@ -106,9 +113,46 @@ describe('vessel CLI', () => {
     expect(run.stderr).toMatch(/usage:/)
   })
 
+  it('prints each command’s usage for --help, and refuses a folder with no database unless --create', async () => {
+    const commands = ['serve', 'add-crew', 'revoke-crew', 'list-crew']
+    const runs = await Promise.all(
+      [...commands.map((c) => [c, '--help']), ['--help']].map(
+        (args) =>
+          new Promise<{ status: number | null; stdout: string }>((resolve) => {
+            const child = spawn(TSX, [CLI, ...args], { cwd: ROOT })
+            let stdout = ''
+            child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+            child.on('exit', (status) => resolve({ status, stdout }))
+          }),
+      ),
+    )
+    runs.forEach((run, i) => {
+      expect(run.status, commands[i] ?? '--help').toBe(0)
+      expect(run.stdout).toMatch(/usage:/)
+    })
+    expect(runs[1]!.stdout).toMatch(/--create/)
+    for (const c of commands) expect(runs.at(-1)!.stdout).toContain(c)
+
+    const empty = dir()
+    const refused = await Promise.all([
+      vesselAsync(['add-crew', '--data', empty, '--user', 'bosun']),
+      vesselAsync(['revoke-crew', '--data', empty, '--user', 'bosun']),
+      vesselAsync(['list-crew', '--data', empty]),
+    ])
+    for (const run of refused) {
+      expect(run.status).toBe(1)
+      expect(run.stderr).toMatch(/no vessel database in .*--create/s)
+    }
+    expect(existsSync(join(empty, 'vessel.sqlite'))).toBe(false)
+  }, 180_000)
+
   it('serve answers /healthz and the API, and exits 0 on SIGTERM', async () => {
     const data = dir()
-    const token = vessel(['add-crew', '--data', data, '--user', 'bosun']).stdout.trim().split('\n').at(-1)!
+    const token = vessel(['add-crew', '--data', data, '--user', 'bosun', '--create'])
+      .stdout.trim()
+      .split('\n')
+      .at(-1)!
+    const mate = vessel(['add-crew', '--data', data, '--user', 'mate']).stdout.trim().split('\n').at(-1)!
     const relay = `ws://127.0.0.1:${await closedPort()}/link`
     const child = spawn(
       TSX,
@@ -149,8 +193,28 @@ describe('vessel CLI', () => {
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ ok: true })
     const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } })
     expect(await me.json()).toEqual({ user: 'bosun', vessel: 'IMO9811000', role: 'vessel' })
+
+    // revoke-crew, from another process while the node serves: the mate's next request gets 401.
+    const asMate = () =>
+      fetch(`${url}/api/containers?limit=1`, { headers: { authorization: `Bearer ${mate}` } })
+    expect((await asMate()).status).toBe(200)
+    const listed = await vesselAsync(['list-crew', '--data', data])
+    expect(listed.status, listed.stderr).toBe(0)
+    expect(listed.stdout).toMatch(/\tbosun\t/)
+    expect(listed.stdout).toMatch(/\tmate\t/)
+    expect(listed.stdout).not.toMatch(/tly_crew_/)
+    const revoked = await vesselAsync(['revoke-crew', '--data', data, '--user', 'mate'])
+    expect(revoked.status, revoked.stderr).toBe(0)
+    expect(revoked.stdout).toMatch(/revoked 1 token of crew member mate/)
+    expect((await asMate()).status).toBe(401)
+    expect((await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    expect((await vesselAsync(['list-crew', '--data', data])).stdout).not.toMatch(/\tmate\t/)
+    expect((await vesselAsync(['list-crew', '--data', data, '--all'])).stdout).toMatch(/\tmate\t/)
+    const again = await vesselAsync(['revoke-crew', '--data', data, '--user', 'mate'])
+    expect(again.status).toBe(1)
+    expect(again.stderr).toMatch(/holds no live token/)
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
     child.kill('SIGTERM')
     expect(await exit).toBe(0)
-  })
+  }, 180_000)
 })

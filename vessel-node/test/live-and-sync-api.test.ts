@@ -109,7 +109,9 @@ describe('live events and sync endpoints (no relay)', () => {
       breaker: 'closed',
       deadLetters: 0,
       costPerMb: 10,
+      dailyBill: { bytes: 0, projectedBytes: 0, projectedCostUsd: 0, sessions: 0, connections: 0 },
     })
+    expect(body.dailyBill.summary).toBe('today 0.0 KB so far, about 0.0 KB by 24:00, $0.00')
     // Nothing was ever sent: every change of the 5 documents (genesis, shore, vessel, crew edits)
     // is pending, one of them critical (the broken seal).
     expect(body.pendingChanges).toBe(5 * 3 + 2)
@@ -122,6 +124,33 @@ describe('live events and sync endpoints (no relay)', () => {
     expect(body.forecast.costUsd).toBeCloseTo((body.forecast.bytes / 1e6) * 10, 3)
     expect(await (await t.api('/api/sync/sessions')).json()).toEqual([])
     expect(await (await t.api('/api/dead-letters')).json()).toEqual([])
+  })
+
+  it('pushes the pending counts by priority as soon as an edit is acknowledged', async () => {
+    const abort = new AbortController()
+    const res = await fetch(`${t.node.url}/api/events?token=${encodeURIComponent(t.crewToken)}`, {
+      signal: abort.signal,
+    })
+    try {
+      const events = new EventReader(res)
+      const first = await events.until((e) => e === 'sync')
+      const before = first.data.pendingByPriority.critical as number
+      const patched = await t.api(`/api/containers/${seeded[4]!.containerId}`, {
+        method: 'PATCH',
+        json: { physical: { condition: 'DAMAGED', damage: 'dent in the door' } },
+      })
+      expect(patched.status).toBe(200)
+      const acknowledgedAt = Date.now()
+      // The engine is stopped, so no state change carries the counts: the edit itself must.
+      const after = await events.until(
+        (e, d) => e === 'sync' && d.pendingByPriority.critical === before + 1,
+        2_000,
+      )
+      expect(after.data.pendingComplete).toBe(true)
+      expect(Date.now() - acknowledgedAt).toBeLessThan(1_000)
+    } finally {
+      abort.abort()
+    }
   })
 
   it('POST /api/sync answers 202 and the attempt fails in words', async () => {
@@ -192,5 +221,29 @@ describe('a full node syncing with a relay', () => {
     expect(history).toBeTruthy()
     const bound = relay.registry.forPrincipal(VESSEL).map((b) => b.name)
     expect(bound).toContain('bosun')
+  })
+
+  it("GET /api/sync adds today's bill: bytes so far, the projected day, sessions and connections", async () => {
+    const status = await (await t.api('/api/sync')).json()
+    const bill = status.dailyBill
+    const now = new Date()
+    expect(bill.day).toBe(now.toISOString().slice(0, 10))
+    expect(bill.bytesUp).toBe(status.today.bytesUp)
+    expect(bill.bytesDown).toBe(status.today.bytesDown)
+    expect(bill.bytes).toBe(bill.bytesUp + bill.bytesDown)
+    expect(bill.bytes).toBeGreaterThan(0)
+    expect(bill.projectedBytes).toBeGreaterThanOrEqual(bill.bytes)
+    expect(bill.projectedCostUsd).toBeCloseTo((bill.projectedBytes / 1e6) * 10, 2)
+    const sessions = await (await t.api('/api/sync/sessions?limit=500')).json()
+    const today = sessions.filter((s: { startedAt: string }) => s.startedAt.startsWith(bill.day))
+    expect(bill.sessions).toBe(today.length)
+    expect(bill.connections).toBe(today.length)
+    expect(bill.hourly).toHaveLength(24)
+    const thisHour = bill.hourly[now.getUTCHours()]
+    // The sessions may have started in the previous hour if the test straddles one.
+    const lastTwo =
+      thisHour.bytesUp + thisHour.bytesDown + (bill.hourly[now.getUTCHours() - 1]?.bytesDown ?? 0)
+    expect(lastTwo).toBeGreaterThan(0)
+    expect(bill.summary).toMatch(/^today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d$/)
   })
 })

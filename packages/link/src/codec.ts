@@ -58,8 +58,17 @@ const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(1
 
 const SHAPES: Record<LinkFrame['t'], Check> = {
   hello: shape(
-    { v: int, vessel: str(20), token: str(200), sync: nullable(str(100)), pending: int, voyages: int },
-    ['voyages'],
+    {
+      v: int,
+      vessel: str(20),
+      token: str(200),
+      sync: nullable(str(100)),
+      pending: int,
+      failed: int,
+      interval: int,
+      voyages: int,
+    },
+    ['failed', 'interval', 'voyages'],
   ),
   welcome: shape(
     {

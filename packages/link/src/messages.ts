@@ -51,6 +51,13 @@ export interface HelloFrame {
   sync: string | null
   /** Changes the vessel has for the relay: 0 lets an idle session finish in one round trip. */
   pending: number
+  /**
+   * Optional (older vessels leave it out): attempts that failed since the vessel's last completed
+   * session, including those that never reached the relay, so the operator's failure rate sees them.
+   */
+  failed?: number
+  /** Optional: the vessel's automatic sync interval in seconds, from which its expected window derives. */
+  interval?: number
   /** The version of the voyage records the vessel holds (voyages.ts); absent from older vessels. */
   voyages?: number
 }

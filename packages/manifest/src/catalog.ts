@@ -167,6 +167,18 @@ export const FIELDS: readonly FieldSpec[] = [
   field('proposals', 'both', 'list', () => null, 'Proposals'),
 ]
 
+/**
+ * Rules that tie one field to another, judged on one edit (one change) because that is what every
+ * ingest path sees: REST plans, `/sync` and the link validate change by change.
+ */
+export const HOLD_NEEDS_REASON = {
+  field: 'customs.holdReason',
+  message: 'is required with customs status HELD (a hold needs a reason, given in the same edit)',
+} as const
+
+/** True for a hold reason worth the name: a string with something in it. */
+export const isHoldReason = (v: unknown): boolean => typeof v === 'string' && v.trim().length > 0
+
 const BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
 
 /** The catalog entry for a dotted path, or the entry of its nearest catalogued ancestor. */

@@ -4,7 +4,7 @@
  * FORBIDDEN_FIELD for a field the author's role does not own.
  */
 import * as A from '@automerge/automerge'
-import { fieldSpec, roleMayWrite, READING_SHAPE } from './catalog.ts'
+import { fieldSpec, HOLD_NEEDS_REASON, isHoldReason, roleMayWrite, READING_SHAPE } from './catalog.ts'
 import type { Role } from './catalog.ts'
 import { invalid, TallyError } from './errors.ts'
 import { toPlain, toStored, sameValue } from './plain.ts'
@@ -16,6 +16,8 @@ export interface FieldWrite {
   section: 'cargo' | 'customs' | 'physical' | 'reefer'
   key: string
   value: unknown
+  /** Write even when the value is unchanged (a hold's reason travels with the hold). */
+  force?: boolean
 }
 
 const EDITABLE_SECTIONS = ['cargo', 'customs', 'physical', 'reefer'] as const
@@ -87,7 +89,38 @@ export function planPatch(
       writes.push({ path, section, key, value: fieldValue })
     }
   }
+  requireHoldReason(doc, writes)
   return { writes, notes }
+}
+
+/**
+ * HELD needs a reason ({@link HOLD_NEEDS_REASON}). Policy judges each change on its own, so an edit
+ * that sets HELD carries the reason too: the one the patch gives, else the stored one written again.
+ * An edit that clears the reason of a held container is refused.
+ */
+function requireHoldReason(doc: A.Doc<ContainerDoc>, writes: FieldWrite[]): void {
+  const status = writes.find((w) => w.path === 'customs.status')
+  const reason = writes.find((w) => w.path === 'customs.holdReason')
+  const stored = toPlain((doc as any).customs?.holdReason)
+  if (status?.value === 'HELD') {
+    if (reason) {
+      if (!isHoldReason(reason.value)) throw invalid(HOLD_NEEDS_REASON.field, HOLD_NEEDS_REASON.message)
+    } else if (isHoldReason(stored)) {
+      writes.push({
+        path: 'customs.holdReason',
+        section: 'customs',
+        key: 'holdReason',
+        value: stored,
+        force: true,
+      })
+    } else throw invalid(HOLD_NEEDS_REASON.field, HOLD_NEEDS_REASON.message)
+  } else if (
+    reason &&
+    !isHoldReason(reason.value) &&
+    !status &&
+    toPlain((doc as any).customs?.status) === 'HELD'
+  )
+    throw invalid(HOLD_NEEDS_REASON.field, 'a held container keeps its hold reason; release it first')
 }
 
 /** Applies a validated plan inside an Automerge change callback. */
@@ -95,7 +128,7 @@ function writePlan(d: ContainerDoc, plan: { writes: FieldWrite[]; notes?: string
   for (const w of plan.writes) {
     const target = (d as any)[w.section]
     const hasConflict = A.getConflicts(target, w.key) !== undefined
-    if (!hasConflict && sameValue(toPlain(target[w.key]), w.value)) continue
+    if (!hasConflict && !w.force && sameValue(toPlain(target[w.key]), w.value)) continue
     // Regression: rewriting a conflicted field with the value that currently wins leaves both values
     // standing (Automerge 3.5). Writing a different one of the conflicting values first, then the
     // chosen one, supersedes them all; a delete would too, but policy rightly refuses deletes.
@@ -105,6 +138,8 @@ function writePlan(d: ContainerDoc, plan: { writes: FieldWrite[]; notes?: string
       )
       if (other !== undefined) target[w.key] = toStored(toPlain(other))
     }
+    // Automerge records nothing for a value assigned again, so a forced write passes through null.
+    if (w.force && !hasConflict && sameValue(toPlain(target[w.key]), w.value)) target[w.key] = null
     target[w.key] = toStored(w.value)
   }
   if (plan.notes !== undefined && plan.notes !== d.notes) A.updateText(d, ['notes'], plan.notes)

@@ -173,7 +173,7 @@ describe('touchedOps', () => {
   it('section object IDs are the same on every replica, so an index from one resolves the other', () => {
     const index = ObjectIndex.fromDoc(genesisDoc(KEY, '45R1'))
     const { changes } = changesOf(reeferDoc('99'.repeat(16)), (d) =>
-      applyPatch(d, { customs: { status: 'HELD' } }, 'customs'),
+      applyPatch(d, { customs: { status: 'HELD', holdReason: 'x-ray' } }, 'customs'),
     )
     expect(touchedOps(changes[0]!, index)[0]).toMatchObject({ field: 'customs.status', kind: 'field' })
   })

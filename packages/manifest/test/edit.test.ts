@@ -133,11 +133,31 @@ describe('authority in patches', () => {
     forbidden({ reefer: { actualSetpointC: -18 } }, 'shore', 'reefer.actualSetpointC')
   })
   it('customs may write customs but not cargo or physical', () => {
-    expect(toView(applyPatch(reeferDoc(), { customs: { status: 'HELD' } }, 'customs')).customs.status).toBe(
-      'HELD',
-    )
+    const held = { customs: { status: 'HELD', holdReason: 'x-ray' } }
+    expect(toView(applyPatch(reeferDoc(), held, 'customs')).customs.status).toBe('HELD')
     forbidden({ cargo: { pod: 'USLAX' } }, 'customs', 'cargo.pod')
     forbidden({ physical: { state: 'LOADED' } }, 'customs', 'physical.state')
+  })
+  it('HELD needs a hold reason, carried by the same change', () => {
+    for (const customs of [{ status: 'HELD' }, { status: 'HELD', holdReason: ' ' }]) {
+      const err = thrown(() => applyPatch(reeferDoc(), { customs }, 'customs'))
+      expect(err).toMatchObject({ code: 'INVALID', field: 'customs.holdReason' })
+      expect(err.message).toMatch(/required with customs status HELD/)
+    }
+    // A reason already stored is written again with the hold, so the change stands on its own.
+    let doc = applyPatch(reeferDoc(), { customs: { holdReason: 'x-ray' } }, 'customs')
+    const before = A.getHeads(doc)
+    doc = applyPatch(doc, { customs: { status: 'HELD' } }, 'customs')
+    const change = A.decodeChange(A.getChanges(A.view(doc, before), doc)[0]!)
+    expect(change.ops.map((op) => [op.key, op.value])).toContainEqual(['holdReason', 'x-ray'])
+    expect(toView(doc).customs).toMatchObject({ status: 'HELD', holdReason: 'x-ray' })
+    // A held container keeps its reason until it is released.
+    expect(thrown(() => applyPatch(doc, { customs: { holdReason: null } }, 'customs'))).toMatchObject({
+      field: 'customs.holdReason',
+    })
+    expect(
+      toView(applyPatch(doc, { customs: { status: 'RELEASED', holdReason: null } }, 'customs')).customs,
+    ).toMatchObject({ status: 'RELEASED', holdReason: null })
   })
   it('ops may write nothing, not even notes', () => {
     forbidden({ cargo: { pod: 'USLAX' } }, 'ops', 'cargo.pod')

@@ -3,7 +3,15 @@
  * field it refuses, so the sender and the dead-letter queue can say exactly what was wrong.
  */
 import type * as A from '@automerge/automerge'
-import { ALARM_SHAPE, DG_SHAPE, fieldSpec, ownerOfSection, validators as V } from '@tally/manifest'
+import {
+  ALARM_SHAPE,
+  DG_SHAPE,
+  fieldSpec,
+  HOLD_NEEDS_REASON,
+  isHoldReason,
+  ownerOfSection,
+  validators as V,
+} from '@tally/manifest'
 import type { Section, TallyErrorCode, TouchedOp } from '@tally/manifest'
 import { CreatedValues, NOT_A_VALUE, scalar } from './created.ts'
 
@@ -79,7 +87,23 @@ export function checkOps(
     const refusal = checkOp(ops[i]!, touched[i]!, i, created, rules)
     if (refusal) return refusal
   }
-  return null
+  return holdWithoutReason(ops, touched)
+}
+
+/**
+ * A change that leaves customs.status HELD also sets a hold reason ({@link HOLD_NEEDS_REASON}). The
+ * last write of each field counts: resolving a conflict writes another value on the way.
+ */
+function holdWithoutReason(ops: Op[], touched: TouchedOp[]): Refusal | null {
+  let holds = false
+  let reason = false
+  for (let i = 0; i < ops.length; i++) {
+    const t = touched[i]!
+    if (t.path?.length !== 2 || t.path[0] !== 'customs' || ops[i]!.action !== 'set') continue
+    if (t.path[1] === 'status') holds = scalar(ops[i]!) === 'HELD'
+    if (t.path[1] === 'holdReason') reason = isHoldReason(scalar(ops[i]!))
+  }
+  return holds && !reason ? invalid(HOLD_NEEDS_REASON.field, HOLD_NEEDS_REASON.message) : null
 }
 
 function checkOp(op: Op, t: TouchedOp, i: number, created: CreatedValues, rules: OpRules): Refusal | null {

@@ -101,7 +101,10 @@ export const SECTIONS: Record<string, SectionCase> = {
   customs: {
     field: 'customs.status',
     allowed: ['shore', 'customs'],
-    edit: () => (d) => void (d.customs.status = s('HELD')),
+    edit: () => (d) => {
+      d.customs.status = s('HELD')
+      d.customs.holdReason = s('Documents missing')
+    },
   },
   physical: {
     field: 'physical.condition',

@@ -155,6 +155,25 @@ export function runAuthoritySuite(
       it('a plain (collaborative text) string where an immutable string belongs is refused', async () => {
         await single('shore', (d) => void ((d.cargo as any).pod = 'USOAK'), 'cargo.pod')
       })
+      it('a hold needs a reason in the same change', async () => {
+        await single('customs', (d) => void (d.customs.status = s('HELD')), 'customs.holdReason')
+        await single(
+          'customs',
+          (d) => {
+            d.customs.status = s('HELD')
+            d.customs.holdReason = s('  ')
+          },
+          'customs.holdReason',
+        )
+        await single(
+          'shore',
+          (d) => {
+            d.customs.status = s('HELD')
+            d.customs.holdReason = s('Seal number mismatch')
+          },
+          true,
+        )
+      })
       it('HS codes are checked item by item', async () => {
         await single('customs', (d) => void d.customs.hsCodes.push(s('847130')), true)
         await single('customs', (d) => void d.customs.hsCodes.push(s('84')), 'customs.hsCodes')

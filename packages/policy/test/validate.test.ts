@@ -166,7 +166,10 @@ describe('system principals', () => {
 
   it('a forwarding system sender (the relay, at the vessel) is judged by each author’s own role', () => {
     const before = genesis()
-    const shore = edit(before, ALICE_ACTOR, (d) => void (d.customs.status = s('HELD')))
+    const shore = edit(before, ALICE_ACTOR, (d) => {
+      d.customs.status = s('HELD')
+      d.customs.holdReason = s('x-ray')
+    })
     const forged = edit(shore.doc, ALICE_ACTOR, (d) => void (d.physical.condition = s('DAMAGED')))
     const unbound = edit(before, 'c2'.repeat(16), (d) => void (d.customs.status = s('RELEASED')))
     const decisions = validate(before, [...shore.changes, ...forged.changes], registry(), RELAY_PRINCIPAL)

@@ -5,12 +5,7 @@
  */
 import type Database from 'better-sqlite3'
 import { createHash } from 'node:crypto'
-import {
-  DEFAULT_CHUNK_TABLE,
-  encodeStorageKey,
-  ensureChunkTable,
-  storageKeyRange,
-} from '@tally/storage-sqlite'
+import { DEFAULT_CHUNK_TABLE, encodeStorageKey, storageKeyRange } from '@tally/storage-sqlite'
 
 export class ChunkTable {
   private readonly insert: Database.Statement<[string, Uint8Array]>
@@ -18,7 +13,7 @@ export class ChunkTable {
   private readonly removeRange: Database.Statement<[string, string, string]>
 
   constructor(db: Database.Database, table = DEFAULT_CHUNK_TABLE) {
-    ensureChunkTable(db, table)
+    // The table comes from the storage migrations.
     this.insert = db.prepare(`INSERT OR IGNORE INTO ${table} (key, data) VALUES (?, ?)`)
     this.range = db.prepare(`SELECT data FROM ${table} WHERE key = ? OR (key >= ? AND key < ?) ORDER BY id`)
     this.removeRange = db.prepare(`DELETE FROM ${table} WHERE key = ? OR (key >= ? AND key < ?)`)

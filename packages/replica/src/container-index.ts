@@ -70,26 +70,7 @@ export class ContainerIndex {
   private readonly byId: Database.Statement<[string]>
 
   constructor(private readonly db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS containers (
-      doc_id TEXT PRIMARY KEY, vessel TEXT NOT NULL, voyage TEXT NOT NULL, container_id TEXT NOT NULL,
-      iso_type TEXT NOT NULL, heads TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0,
-      booking TEXT, stowage TEXT, bay TEXT, state TEXT, condition TEXT, customs TEXT,
-      reefer INTEGER, dg INTEGER, alarm INTEGER, seal_broken INTEGER, conflict INTEGER, updated_at TEXT)`)
-    db.exec(`CREATE INDEX IF NOT EXISTS containers_vessel ON containers (vessel, container_id)`)
-    // Added after the first release of the table: the policy's object index (so changes can be
-    // validated without loading the document) and a flag for rows whose summary needs the document.
-    const columns = new Set(
-      (db.prepare(`PRAGMA table_info(containers)`).all() as { name: string }[]).map((c) => c.name),
-    )
-    if (!columns.has('objects')) db.exec(`ALTER TABLE containers ADD COLUMN objects TEXT`)
-    if (!columns.has('dirty')) db.exec(`ALTER TABLE containers ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0`)
-    // Rows from before this column may hold critical changes nobody classified: 1 until the peer
-    // acknowledges everything (the link then plans them first, which is only ever safe).
-    if (!columns.has('critical'))
-      db.exec(`ALTER TABLE containers ADD COLUMN critical INTEGER NOT NULL DEFAULT 1`)
-    // The port of discharge ("to discharge here"): older rows fill it in from their documents.
-    if (!columns.has('pod'))
-      db.exec(`ALTER TABLE containers ADD COLUMN pod TEXT; UPDATE containers SET dirty = 1`)
+    // Table `containers` belongs to the storage package's migrations.
     this.upsert = db.prepare(`INSERT INTO containers
       (doc_id, vessel, voyage, container_id, iso_type, heads, chunks, booking, stowage, bay, state, condition, customs, reefer, dg, alarm, seal_broken, conflict, updated_at, objects, critical, pod)
       VALUES (@doc_id, @vessel, @voyage, @container_id, @iso_type, @heads, @chunks, @booking, @stowage, @bay, @state, @condition, @customs, @reefer, @dg, @alarm, @seal_broken, @conflict, @updated_at, @objects, @critical, @pod)

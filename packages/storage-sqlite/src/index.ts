@@ -15,7 +15,14 @@ export {
   DEFAULT_BUSY_TIMEOUT_MS,
   type OpenTallyDatabaseOptions,
 } from './tally-database.ts'
-export { migrate, schemaVersion, MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.ts'
+export {
+  migrate,
+  schemaVersion,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  SchemaTooNewError,
+  type Migration,
+} from './migrations.ts'
 export {
   DiskFullError,
   isSqliteFullError,
@@ -37,7 +44,18 @@ export {
   type SyncSessionRecord,
   type SyncTotals,
   type DailySyncTotals,
+  type HourlySyncTotals,
 } from './session-log.ts'
+export {
+  projectDailyBill,
+  dailyBillOf,
+  sumDailyBills,
+  formatKb,
+  MIN_PROJECTION_BASIS_MS,
+  type DailyBill,
+  type DailyBillInput,
+  type DailyBillReport,
+} from './daily-bill.ts'
 export {
   DeadLetterStore,
   type DeadLetterStatus,

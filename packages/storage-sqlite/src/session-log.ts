@@ -53,6 +53,14 @@ export interface DailySyncTotals extends SyncTotals {
   day: string
 }
 
+/** Bytes and sessions of one UTC hour (`YYYY-MM-DDTHH`, by `started_at`). */
+export interface HourlySyncTotals {
+  hour: string
+  bytesUp: number
+  bytesDown: number
+  sessions: number
+}
+
 /** Options for {@link SessionLog}. */
 export interface SessionLogOptions extends StoreOptions {
   /** Price of one MB (10^6 bytes) over the link. Default {@link DEFAULT_USD_PER_MB}. */
@@ -179,6 +187,16 @@ export class SessionLog {
       .all({ peer: filter.peer ?? null, since: filter.since ?? null })
       .map((row) => ({ day: row.day, ...toTotals(row) }))
   }
+
+  /** Bytes and sessions per UTC hour of `started_at`, oldest first (the daily bill's chart). */
+  perHour(filter: { peer?: string; since?: string } = {}): HourlySyncTotals[] {
+    return this.stmts.perHour.all({ peer: filter.peer ?? null, since: filter.since ?? null }).map((row) => ({
+      hour: row.hour,
+      bytesUp: row.bytes_up,
+      bytesDown: row.bytes_down,
+      sessions: row.sessions,
+    }))
+  }
 }
 
 function prepareStatements(db: Database.Database) {
@@ -214,6 +232,14 @@ function prepareStatements(db: Database.Database) {
     perDay: db.prepare<[{ peer: string | null; since: string | null }], TotalsRow & { day: string }>(
       `SELECT substr(started_at, 1, 10) AS day, ${TOTALS_COLUMNS} FROM sync_sessions
        WHERE ${peerAndSince} GROUP BY day ORDER BY day`,
+    ),
+    perHour: db.prepare<
+      [{ peer: string | null; since: string | null }],
+      { hour: string; bytes_up: number; bytes_down: number; sessions: number }
+    >(
+      `SELECT substr(started_at, 1, 13) AS hour, COUNT(*) AS sessions,
+         COALESCE(SUM(bytes_up), 0) AS bytes_up, COALESCE(SUM(bytes_down), 0) AS bytes_down
+       FROM sync_sessions WHERE ${peerAndSince} GROUP BY hour ORDER BY hour`,
     ),
   }
 }

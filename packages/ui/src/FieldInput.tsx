@@ -3,7 +3,14 @@
  * or a group of sub-inputs for dangerous goods and reefer alarms). Inputs work on drafts (the text
  * shown); `fields.ts` turns drafts into values and validates them.
  */
-import { enumOptions, inputKindOf, isNullable, isoToLocalInput, SUB_FIELDS } from './fields.ts'
+import {
+  enumOptions,
+  inputKindOf,
+  isNullable,
+  isoToTimeInput,
+  SUB_FIELDS,
+  TIME_INPUT_HINT,
+} from './fields.ts'
 import { formatState, labelOf } from './format.ts'
 
 /** The draft of a field: text for scalars, sub-field texts (or null for "none") for objects. */
@@ -20,7 +27,7 @@ export interface FieldInputProps {
   disabled?: boolean
 }
 
-const nowInput = (): string => isoToLocalInput(new Date().toISOString())
+const nowInput = (): string => isoToTimeInput(new Date().toISOString())
 
 export function FieldInput({ path, id, draft, onChange, errorId, disabled }: FieldInputProps) {
   const kind = inputKindOf(path)
@@ -67,7 +74,11 @@ export function FieldInput({ path, id, draft, onChange, errorId, disabled }: Fie
         <span className="tly-input-group">
           <input
             className="tly-input"
-            type="datetime-local"
+            type="text"
+            inputMode="text"
+            autoComplete="off"
+            placeholder={TIME_INPUT_HINT}
+            title={TIME_INPUT_HINT}
             {...common}
             value={text}
             onChange={(e) => onChange(e.target.value)}
@@ -159,7 +170,8 @@ function ObjectInput({ path, id, draft, onChange, errorId, disabled }: FieldInpu
                 <input
                   id={subId}
                   className="tly-input"
-                  type={sub.kind === 'time' ? 'datetime-local' : 'text'}
+                  type="text"
+                  placeholder={sub.kind === 'time' ? TIME_INPUT_HINT : undefined}
                   disabled={disabled}
                   autoComplete="off"
                   value={value[sub.key] ?? ''}

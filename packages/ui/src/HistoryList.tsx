@@ -17,12 +17,24 @@ const ALL = ''
 /** Readings are many and routine; "all fields except readings" is the useful default. */
 const ALL_BUT_READINGS = '*'
 
+/**
+ * Whether an entry shows a change to a reader. A value written again (a conflict resolved, a hold
+ * carrying its reason, a check recorded twice in one minute) reads "20:15 → 20:15": the server keeps
+ * it for the audit, the list leaves it out.
+ */
+export function changedInWords(e: HistoryEntry): boolean {
+  // Readings and proposals are additions: they have no "from".
+  if (e.field === 'reefer.readings' || e.field === 'proposals') return true
+  return formatValue(e.from, e.field) !== formatValue(e.to, e.field)
+}
+
 export function HistoryList({ entries, initialField = ALL_BUT_READINGS, pageSize = 30 }: HistoryListProps) {
   const id = useId().replace(/[^a-zA-Z0-9_-]/g, '')
   const [field, setField] = useState(initialField)
   const [shown, setShown] = useState(pageSize)
-  const fields = [...new Set(entries.map((e) => e.field))].sort()
-  const filtered = entries.filter((e) =>
+  const changes = entries.filter(changedInWords)
+  const fields = [...new Set(changes.map((e) => e.field))].sort()
+  const filtered = changes.filter((e) =>
     field === ALL ? true : field === ALL_BUT_READINGS ? e.field !== 'reefer.readings' : e.field === field,
   )
   const newestFirst = [...filtered].reverse()

@@ -1,6 +1,6 @@
 /**
  * Reefer readings over the voyage, drawn as SVG: supply and return air, the ordered set point
- * (cargo) and the set point on the controller (reefer), and alarm markers. The chart is an image
+ * (cargo), the set point on the controller (reefer) with the tolerance band around it, and alarm markers. The chart is an image
  * with a title and a text description for screen readers, plus a table of the latest readings.
  * Hand-drawn SVG rather than a canvas library: it is crisp at any size, prints, and its parts can be
  * found by tests and assistive technology.
@@ -11,6 +11,7 @@ import type { ReeferReading } from '@tally/manifest'
 import { linearScale, niceTicks, splitAtGaps, timeTicks } from './chartScale.ts'
 import { formatAxisTime, formatTemperature, formatTime } from './format.ts'
 import type { AlarmSpan } from './history.ts'
+import { formatDegrees, REEFER_TOLERANCE_C } from './reefer-tolerance.ts'
 
 export interface ReeferChartProps {
   readings: readonly ReeferReading[]
@@ -65,6 +66,11 @@ function describe(props: ReeferChartProps): string {
   parts.push(
     `Ordered set point ${formatTemperature(orderedSetpointC)}; controller ${formatTemperature(actualSetpointC)}.`,
   )
+  const band = actualSetpointC ?? orderedSetpointC
+  if (band !== null)
+    parts.push(
+      `Tolerance band ${formatDegrees(band - REEFER_TOLERANCE_C)} to ${formatDegrees(band + REEFER_TOLERANCE_C)}.`,
+    )
   parts.push(
     alarms.length === 0
       ? 'No alarms.'
@@ -99,9 +105,12 @@ export function ReeferChart(props: ReeferChartProps) {
   let t1 = times.length ? Math.max(...times) : now
   if (t1 - t0 < 3_600_000) [t0, t1] = [t0 - 1_800_000, t1 + 1_800_000]
 
+  // The band readings are judged against on entry: the controller's set point, else the ordered one.
+  const bandAround = actualSetpointC ?? orderedSetpointC
   const temps = [
     ...sorted.flatMap((r) => [r.supplyC, r.returnC]),
     ...[orderedSetpointC, actualSetpointC].filter((v): v is number => v !== null),
+    ...(bandAround === null ? [] : [bandAround - REEFER_TOLERANCE_C, bandAround + REEFER_TOLERANCE_C]),
   ]
   const lo = temps.length ? Math.min(...temps) - 1 : -25
   const hi = temps.length ? Math.max(...temps) + 1 : 5
@@ -130,6 +139,9 @@ export function ReeferChart(props: ReeferChartProps) {
           <span className="tly-legend tly-legend--supply">Supply</span>
           <span className="tly-legend tly-legend--return">Return</span>
           <span className="tly-legend tly-legend--ordered">Ordered set point</span>
+          {(actualSetpointC ?? orderedSetpointC) !== null && (
+            <span className="tly-legend tly-legend--band">Set point ±{REEFER_TOLERANCE_C} °C</span>
+          )}
           {actualSetpointC !== null && actualSetpointC !== orderedSetpointC && (
             <span className="tly-legend tly-legend--actual">Controller set point</span>
           )}
@@ -188,6 +200,20 @@ export function ReeferChart(props: ReeferChartProps) {
               </g>
             )
           })}
+          {bandAround !== null && (
+            <rect
+              className="tly-chart__band"
+              x={MARGIN.left}
+              width={Math.max(0, width - MARGIN.left - MARGIN.right)}
+              y={y(bandAround + REEFER_TOLERANCE_C)}
+              height={Math.max(0, y(bandAround - REEFER_TOLERANCE_C) - y(bandAround + REEFER_TOLERANCE_C))}
+              data-testid="reefer-chart-band"
+            >
+              <title>{`Tolerance: ${formatDegrees(bandAround - REEFER_TOLERANCE_C)} to ${formatDegrees(
+                bandAround + REEFER_TOLERANCE_C,
+              )}`}</title>
+            </rect>
+          )}
           {orderedSetpointC !== null && (
             <line
               className="tly-chart__setpoint tly-chart__setpoint--ordered"

@@ -47,6 +47,33 @@ export interface SectionViewProps {
   children?: ReactNode
   /** Overrides the heading. */
   title?: string
+  /**
+   * Why the section is read-only, shown above its values; by default a sentence from
+   * {@link readOnlyReason}. `null` shows none (the app says it another way).
+   */
+  readOnlyReason?: ReactNode
+}
+
+/** Why `role` cannot edit `section`, in one sentence, or null when it can (or nothing needs saying). */
+export function readOnlyReason(section: Section, role: Role): string | null {
+  if (roleMayWrite(role, section) || section === 'proposals') return null
+  if (role === 'ops')
+    return 'Operators watch the fleet; containers are edited by the crew and the shore teams.'
+  switch (section) {
+    case 'identity':
+      return 'Fixed when the container was booked, on both sides alike.'
+    case 'customs':
+      return 'Customs is decided ashore. To suggest a change, propose it.'
+    case 'cargo':
+      return role === 'vessel'
+        ? 'Cargo documents are kept ashore. To suggest a change, propose it.'
+        : 'Cargo documents are kept by the shore documentation team. Ask them to change it.'
+    case 'physical':
+    case 'reefer':
+      return 'Recorded by the crew aboard; the vessel has the last word. To suggest a change, propose it.'
+    default:
+      return null
+  }
 }
 
 export const SECTION_TITLES: Record<Section, string> = {
@@ -78,7 +105,16 @@ function draftValue(path: string, draft: FieldDraft): unknown {
 
 const inputId = (prefix: string, path: string): string => `${prefix}-${path.replace(/\./g, '-')}`
 
-export function SectionView({ view, section, role, lastEditor, onSave, children, title }: SectionViewProps) {
+export function SectionView({
+  view,
+  section,
+  role,
+  lastEditor,
+  onSave,
+  children,
+  title,
+  readOnlyReason: reasonGiven,
+}: SectionViewProps) {
   const prefix = useId().replace(/[^a-zA-Z0-9_-]/g, '')
   const owner = ownerOfSection(section)
   const editable = !!onSave && section !== 'identity' && roleMayWrite(role, section)
@@ -231,19 +267,29 @@ export function SectionView({ view, section, role, lastEditor, onSave, children,
           </div>
         </form>
       ) : (
-        <dl className="tly-values">
-          {fields.map((spec) => (
-            <div className="tly-value" key={spec.path}>
-              <dt>
-                {spec.label}
-                {conflicted.has(spec.path) && <span className="tly-chip tly-chip--warning">Conflict</span>}
-              </dt>
-              <dd data-testid={`value-${spec.path}`} className={spec.type === 'text' ? 'tly-pre' : undefined}>
-                {formatValue(valueAt(view, spec.path), spec.path)}
-              </dd>
-            </div>
-          ))}
-        </dl>
+        <>
+          {(reasonGiven === undefined ? readOnlyReason(section, role) : reasonGiven) && (
+            <p className="tly-readonly" data-testid={`readonly-${section}`}>
+              {reasonGiven === undefined ? readOnlyReason(section, role) : reasonGiven}
+            </p>
+          )}
+          <dl className="tly-values">
+            {fields.map((spec) => (
+              <div className="tly-value" key={spec.path}>
+                <dt>
+                  {spec.label}
+                  {conflicted.has(spec.path) && <span className="tly-chip tly-chip--warning">Conflict</span>}
+                </dt>
+                <dd
+                  data-testid={`value-${spec.path}`}
+                  className={spec.type === 'text' ? 'tly-pre' : undefined}
+                >
+                  {formatValue(valueAt(view, spec.path), spec.path)}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </>
       )}
       {children}
     </section>

@@ -13,7 +13,7 @@ import {
   planPatch,
 } from '@tally/manifest'
 import type { ContainerPatch, ContainerView, FieldSpec, Role, Section } from '@tally/manifest'
-import { labelOf } from './format.ts'
+import { formatStowage, formatTime, labelOf } from './format.ts'
 
 export type InputKind = 'enum' | 'boolean' | 'time' | 'number' | 'string' | 'longtext' | 'list' | 'object'
 
@@ -90,19 +90,61 @@ export function valueAt(view: ContainerView, path: string): unknown {
   return value ?? null
 }
 
-/** An ISO time as the value of `<input type="datetime-local">`, read as UTC. */
-export function isoToLocalInput(iso: string | null): string {
-  if (!iso) return ''
-  const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 16)
+const MONTH_NUMBERS: Record<string, number> = {
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 }
 
-/** The value of `<input type="datetime-local">`, read as UTC, as an ISO time. */
-export function localInputToIso(text: string): string | null {
-  if (!text) return null
-  const d = new Date(`${text.length === 16 ? `${text}:00` : text}Z`)
-  return Number.isNaN(d.getTime()) ? text : d.toISOString()
+/**
+ * An ISO time as a time input shows it: the app's own `4 Dec 20:15 UTC`, 24-hour UTC (a browser's
+ * datetime-local input shows the tablet's local zone, often in 12-hour time). The year is written
+ * when it is not the current one.
+ */
+export function isoToTimeInput(iso: string | null, nowYear = new Date().getUTCFullYear()): string {
+  if (!iso) return ''
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? '' : formatTime(iso, nowYear)
 }
+
+/**
+ * A time input's text as an ISO time, read as UTC: `4 Dec 20:15`, `4 Dec 2026 20:15 UTC`, or ISO
+ * 8601. Text that is none of these is returned as typed, so validation names what is wrong.
+ */
+export function timeInputToIso(text: string, nowYear = new Date().getUTCFullYear()): string | null {
+  const t = text.trim()
+  if (!t) return null
+  const words =
+    /^(\d{1,2})\s+([a-z]{3})[a-z]*\.?\s+(?:(\d{4})\s+)?(\d{1,2})[:.h](\d{2})(?:\s*utc|\s*z)?$/i.exec(t)
+  if (words) {
+    const [, day, month, year, hour, minute] = words
+    const m = MONTH_NUMBERS[month!.toLowerCase()]
+    if (m === undefined) return t
+    const ms = Date.UTC(year ? Number(year) : nowYear, m, Number(day), Number(hour), Number(minute))
+    const d = new Date(ms)
+    // Date.UTC rolls 31 Feb over into March and 25:00 into the next day: refuse those instead.
+    if (d.getUTCDate() !== Number(day) || d.getUTCHours() !== Number(hour) || Number(minute) > 59) return t
+    return d.toISOString()
+  }
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?$/.exec(t)
+  if (iso) {
+    const d = new Date(`${t.length === 16 ? `${t}:00` : t.replace(/Z$/, '')}Z`)
+    return Number.isNaN(d.getTime()) ? t : d.toISOString()
+  }
+  return t
+}
+
+/** What a time input says it wants, for its placeholder and hint. */
+export const TIME_INPUT_HINT = 'e.g. 4 Dec 20:15 (UTC, 24-hour)'
 
 /** The text an input shows for a value. */
 export function toDraft(path: string, value: unknown): string {
@@ -111,11 +153,12 @@ export function toDraft(path: string, value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false'
     case 'time':
-      return isoToLocalInput(value as string)
+      return isoToTimeInput(value as string)
     case 'list':
       return (value as unknown[]).join(', ')
     default:
-      return String(value)
+      // Stowage reads as people write it, `001 04 84`, as it does everywhere else.
+      return path === 'physical.stowage' ? formatStowage(String(value)) : String(value)
   }
 }
 
@@ -126,7 +169,7 @@ export function fromDraft(path: string, draft: string): unknown {
     case 'boolean':
       return draft === 'true'
     case 'time':
-      return localInputToIso(text)
+      return timeInputToIso(text)
     case 'number':
       if (text === '') return isNullable(path) ? null : NaN
       return Number(text.replace(',', '.'))
@@ -136,6 +179,7 @@ export function fromDraft(path: string, draft: string): unknown {
       if (path === 'notes') return draft
       return text === '' && isNullable(path) ? null : draft
     default:
+      if (path === 'physical.stowage' && /^[\d\s]+$/.test(text)) return text.replace(/\s+/g, '') || null
       return text === '' && isNullable(path) ? null : text
   }
 }
@@ -147,7 +191,7 @@ export function toObjectDraft(path: string, value: unknown): Record<string, stri
   for (const sub of SUB_FIELDS[path] ?? []) {
     const v = (value as Record<string, unknown>)[sub.key]
     out[sub.key] =
-      v === null || v === undefined ? '' : sub.kind === 'time' ? isoToLocalInput(String(v)) : String(v)
+      v === null || v === undefined ? '' : sub.kind === 'time' ? isoToTimeInput(String(v)) : String(v)
   }
   return out
 }
@@ -157,7 +201,7 @@ export function fromObjectDraft(path: string, draft: Record<string, string> | nu
   const out: Record<string, unknown> = {}
   for (const sub of SUB_FIELDS[path] ?? []) {
     const text = (draft[sub.key] ?? '').trim()
-    out[sub.key] = sub.kind === 'time' ? localInputToIso(text) : text === '' && sub.optional ? null : text
+    out[sub.key] = sub.kind === 'time' ? timeInputToIso(text) : text === '' && sub.optional ? null : text
   }
   return out
 }
@@ -176,6 +220,9 @@ export function validateField(path: string, value: unknown): FieldError | null {
   const spec = fieldSpec(path)
   if (!spec) return { field: path, label: path, problem: 'is not a known field' }
   const problem = spec.validate(value)
+  if (problem && inputKindOf(path) === 'time')
+    // The input takes the app's own format, so the problem names that rather than ISO 8601.
+    return { field: path, label: labelOf(path), problem: `must be a time such as 4 Dec 20:15 (UTC, 24-hour)` }
   return problem ? { field: path, label: labelOf(path), problem: humanProblem(path, problem) } : null
 }
 

@@ -30,7 +30,7 @@ describe('SectionView', () => {
     )
     expect(html).toContain('Owned by vessel · you can edit')
     expect(html).toContain('data-testid="input-physical.stowage"')
-    expect(html).toContain('value="0120482"')
+    expect(html).toContain('value="012 04 82"')
     const { labels, ids } = labelsAndInputs(html)
     expect(ids.length).toBeGreaterThanOrEqual(9)
     for (const id of ids.filter((i) => !i.includes('-alarm-'))) expect(labels).toContain(id)

@@ -8,7 +8,8 @@ import {
   fromDraft,
   fromObjectDraft,
   lastEditorOf,
-  localInputToIso,
+  timeInputToIso,
+  isoToTimeInput,
   problemOf,
   proposableFields,
   toDraft,
@@ -28,16 +29,37 @@ describe('drafts and validation', () => {
     expect(fromDraft('physical.sealIntact', 'false')).toBe(false)
     expect(fromDraft('customs.hsCodes', '080390, 940360')).toEqual(['080390', '940360'])
     expect(fromDraft('physical.lashingCheckedAt', '2026-11-22T10:04')).toBe('2026-11-22T10:04:00.000Z')
-    expect(toDraft('physical.lashingCheckedAt', '2026-11-22T10:04:00Z')).toBe('2026-11-22T10:04')
-    expect(localInputToIso('')).toBeNull()
+    expect(timeInputToIso('')).toBeNull()
+  })
+
+  it('shows stowage and times in the app’s own words, and reads them back', () => {
+    expect(toDraft('physical.stowage', '0010484')).toBe('001 04 84')
+    expect(fromDraft('physical.stowage', '001 04 84')).toBe('0010484')
+    expect(isoToTimeInput('2026-12-04T20:15:00Z', 2026)).toBe('4 Dec 20:15 UTC')
+    expect(isoToTimeInput('2025-12-04T08:05:00Z', 2026)).toBe('4 Dec 2025 08:05 UTC')
+    expect(timeInputToIso('4 Dec 20:15 UTC', 2026)).toBe('2026-12-04T20:15:00.000Z')
+    expect(timeInputToIso('4 dec 2025 8:05', 2026)).toBe('2025-12-04T08:05:00.000Z')
+    expect(timeInputToIso('2026-11-22T10:04:00Z')).toBe('2026-11-22T10:04:00.000Z')
+    // Impossible times stay as typed, so validation says what is wrong.
+    expect(timeInputToIso('31 Feb 10:00', 2026)).toBe('31 Feb 10:00')
+    expect(timeInputToIso('4 Dec 25:00', 2026)).toBe('4 Dec 25:00')
+    expect(validateField('physical.lashingCheckedAt', timeInputToIso('yesterday'))?.problem).toMatch(
+      /4 Dec 20:15/,
+    )
+    const now = new Date().toISOString().slice(0, 16)
+    expect(fromDraft('physical.lashingCheckedAt', toDraft('physical.lashingCheckedAt', `${now}:00Z`))).toBe(
+      `${now}:00.000Z`,
+    )
   })
 
   it('reads object fields from their sub-inputs', () => {
-    expect(fromObjectDraft('reefer.alarm', { code: 'HIGH_TEMP', at: '2026-11-22T10:00', note: '' })).toEqual({
-      code: 'HIGH_TEMP',
-      at: '2026-11-22T10:00:00.000Z',
-      note: null,
-    })
+    expect(fromObjectDraft('reefer.alarm', { code: 'HIGH_TEMP', at: '22 Nov 2026 10:00', note: '' })).toEqual(
+      {
+        code: 'HIGH_TEMP',
+        at: '2026-11-22T10:00:00.000Z',
+        note: null,
+      },
+    )
     expect(fromObjectDraft('cargo.dg', null)).toBeNull()
   })
 

@@ -1,8 +1,12 @@
 /**
- * Alerts (issue 6, item 4). Three rules per vessel, evaluated on a timer against the fleet snapshot:
- * - `lag`: no completed sync for longer than the vessel's expected window plus a grace (default 1 h);
- * - `failure_rate`: more than 5 % of the sessions of the last 24 h failed (with enough sessions);
- * - `conflicts`: more than 10 new conflicts in the last hour.
+ * Alerts (docs/operations.md, "Alerts"). Five rules per vessel, evaluated on a timer against the
+ * fleet snapshot; each alert names the vessel, since when its condition holds, and what to do:
+ * - `lag`: no successful session for longer than the vessel's expected window plus a grace;
+ * - `failure_rate`: too many of the last 24 h's attempts failed, counting those the vessel reported
+ *   at its next hello that never reached the relay;
+ * - `budget`: the daily budget is spent and changes are held back until 00:00 UTC;
+ * - `dead_letters`: refused changes wait for an operator;
+ * - `conflicts`: a burst of new conflicts in the last hour.
  * An alert fires once, stays active while its rule holds, and resolves when it no longer does. Both
  * transitions are stored (table `ops_alerts`, shown on the dashboard) and POSTed to the webhook.
  */
@@ -11,18 +15,20 @@ import type { Logger } from 'pino'
 import type { FleetOps, VesselOps } from './fleet-ops.ts'
 import type { WebhookNotifier } from './webhook.ts'
 
-export type AlertKind = 'lag' | 'failure_rate' | 'conflicts'
+export type AlertKind = 'lag' | 'failure_rate' | 'budget' | 'dead_letters' | 'conflicts'
 
-/** Thresholds; every one can be set when the relay starts. */
+/** Thresholds: set when the relay starts (CLI flags) and from the dashboard. */
 export interface AlertThresholds {
   /** Grace beyond a vessel's expected window before lag alerts. Default 3600 (1 h). */
   lagGraceS: number
-  /** Failure rate above which `failure_rate` fires. Default 0.05. */
+  /** Failed share of attempts above which `failure_rate` fires. Default 0.05. */
   failureRate: number
-  /** Ended sessions needed in the window before a failure rate means anything. Default 10. */
+  /** Attempts needed in the window before a failure rate means anything. Default 10. */
   minSessions: number
   /** New conflicts per hour above which `conflicts` fires. Default 10. */
   conflictsPerHour: number
+  /** Open dead letters at or above which `dead_letters` fires. Default 1. */
+  deadLetters: number
 }
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = {
@@ -30,6 +36,23 @@ export const DEFAULT_THRESHOLDS: AlertThresholds = {
   failureRate: 0.05,
   minSessions: 10,
   conflictsPerHour: 10,
+  deadLetters: 1,
+}
+
+/** What an operator does about each kind (the runbooks in docs/operations.md say more). */
+export const ALERT_ACTIONS: Record<AlertKind, string> = {
+  lag:
+    'Open the vessel: failed sessions mean the link works but sessions break (see failure rate); none at all mean it ' +
+    'cannot reach the relay (satellite down, token revoked). If it is expected to be out of contact, set its expected window on its page.',
+  failure_rate:
+    'Read the errors of its recent sessions on the vessel page. Attempts that never reached the relay point at the ' +
+    'satellite link: ask the ship or the provider. Nothing is lost: the next session resumes where the last stopped.',
+  budget:
+    'Held-back changes go after 00:00 UTC by themselves. To move them today, raise the daily budget on the vessel page.',
+  dead_letters:
+    'Open Dead letters: retry a letter with the current policy if its author should have been allowed, or discard it with a reason.',
+  conflicts:
+    'Open the vessel’s recent conflicts and ask the owning side to resolve them; pause an integration that re-posts stale data.',
 }
 
 export interface Alert {
@@ -37,12 +60,17 @@ export interface Alert {
   kind: AlertKind
   vessel: string
   state: 'firing' | 'resolved'
+  /** When the alert fired. */
   startedAt: string
   resolvedAt: string | null
+  /** Since when its condition holds (the last successful session, the oldest open letter), else startedAt. */
+  since: string
   /** The measured value when it last changed, and the threshold it crossed. */
   value: number
   threshold: number
   message: string
+  /** What to do about it, in a sentence or two. */
+  action: string
 }
 
 /** What the webhook receives. `text` reads well in a chat channel. */
@@ -60,6 +88,7 @@ interface Row {
   state: 'firing' | 'resolved'
   started_at: string
   resolved_at: string | null
+  since: string | null
   value: number
   threshold: number
   message: string
@@ -72,38 +101,86 @@ const toAlert = (r: Row): Alert => ({
   state: r.state,
   startedAt: r.started_at,
   resolvedAt: r.resolved_at,
+  since: r.since ?? r.started_at,
   value: r.value,
   threshold: r.threshold,
   message: r.message,
+  action: ALERT_ACTIONS[r.kind] ?? '',
 })
 
 const hours = (s: number) => `${(s / 3600).toFixed(s % 3600 === 0 ? 0 : 1)} h`
+/** A window or grace in words: minutes under 2 h, hours above. */
+const span = (s: number) => (s % 3600 === 0 || s >= 7200 ? hours(s) : `${Math.round(s / 60)} min`)
+/** `HH:MM UTC`, with the date when it is not today. */
+function clock(iso: string, now: Date): string {
+  const day = iso.slice(0, 10)
+  const hm = `${iso.slice(11, 16)} UTC`
+  return day === now.toISOString().slice(0, 10) ? hm : `${day} ${hm}`
+}
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
+/** One rule's verdict for one vessel. */
+export interface AlertFinding {
+  value: number
+  threshold: number
+  message: string
+  /** Since when the condition holds, if the rule knows. */
+  since?: string
+}
 
 /** The rule verdicts for one vessel: a kind maps to its figures when the rule holds. */
 export function checkVessel(
   v: VesselOps,
   t: AlertThresholds,
-): Map<AlertKind, { value: number; threshold: number; message: string }> {
-  const out = new Map<AlertKind, { value: number; threshold: number; message: string }>()
+  now = new Date(),
+): Map<AlertKind, AlertFinding> {
+  const out = new Map<AlertKind, AlertFinding>()
   const lagLimit = v.expectedWindowS + t.lagGraceS
-  if (v.lagSeconds !== null && v.lagSeconds > lagLimit)
+  if (v.lagSeconds !== null && v.lastSyncAt !== null && v.lagSeconds > lagLimit)
     out.set('lag', {
       value: v.lagSeconds,
       threshold: lagLimit,
-      message: `${v.imo} last synced ${hours(v.lagSeconds)} ago; expected within ${hours(v.expectedWindowS)} (+${hours(t.lagGraceS)} grace)`,
+      since: v.lastSyncAt,
+      message: `${v.imo}: no successful session since ${clock(v.lastSyncAt, now)} (${hours(v.lagSeconds)} ago); expected every ${span(v.expectedWindowS)} (+${span(t.lagGraceS)} grace)`,
     })
-  const ended = v.sessions24h.complete + v.sessions24h.failed
-  if (v.failureRate !== null && ended >= t.minSessions && v.failureRate > t.failureRate)
+  const failed = v.sessions24h.failed + v.unreachedAttempts24h
+  const attempts = v.sessions24h.complete + failed
+  if (v.failureRate !== null && attempts >= t.minSessions && v.failureRate > t.failureRate) {
+    const unreached = v.unreachedAttempts24h
+      ? ` (${v.unreachedAttempts24h} of them never reached the relay, as the vessel reported)`
+      : ''
     out.set('failure_rate', {
       value: v.failureRate,
       threshold: t.failureRate,
-      message: `${v.imo}: ${v.sessions24h.failed} of ${ended} link sessions failed in 24 h (${(v.failureRate * 100).toFixed(1)} % > ${(t.failureRate * 100).toFixed(0)} %)`,
+      message: `${v.imo}: ${failed} of ${plural(attempts, 'link attempt')} failed in 24 h${unreached}: ${(v.failureRate * 100).toFixed(1)} % > ${(t.failureRate * 100).toFixed(0)} %`,
+    })
+  }
+  const held = v.pendingToVessel.normal + v.pendingToVessel.routine
+  if (v.budget.criticalOnly && v.budget.dailyBytes !== null && (held > 0 || v.pendingFromVessel > 0)) {
+    const waiting = [
+      held > 0 ? `${plural(held, 'change')} for the vessel` : '',
+      v.pendingFromVessel > 0 ? `${plural(v.pendingFromVessel, 'document')} from it` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ')
+    out.set('budget', {
+      value: v.budget.spentBytes,
+      threshold: v.budget.dailyBytes,
+      message: `${v.imo}: daily budget of ${(v.budget.dailyBytes / 1e6).toFixed(2)} MB spent; ${waiting} held back until 00:00 UTC (critical changes still cross)`,
+    })
+  }
+  if (v.deadLetters.open >= t.deadLetters)
+    out.set('dead_letters', {
+      value: v.deadLetters.open,
+      threshold: t.deadLetters,
+      ...(v.deadLetters.oldestOpenAt ? { since: v.deadLetters.oldestOpenAt } : {}),
+      message: `${v.imo}: ${plural(v.deadLetters.open, 'dead letter')} waiting${v.deadLetters.oldestOpenAt ? `, the oldest since ${clock(v.deadLetters.oldestOpenAt, now)}` : ''}`,
     })
   if (v.conflicts.lastHour > t.conflictsPerHour)
     out.set('conflicts', {
       value: v.conflicts.lastHour,
       threshold: t.conflictsPerHour,
-      message: `${v.imo}: ${v.conflicts.lastHour} new conflicts in the last hour (> ${t.conflictsPerHour})`,
+      message: `${v.imo}: ${plural(v.conflicts.lastHour, 'new conflict')} in the last hour (> ${t.conflictsPerHour})`,
     })
   return out
 }
@@ -114,17 +191,11 @@ export class AlertEngine {
   constructor(
     db: Database.Database,
     private readonly fleet: FleetOps,
-    readonly thresholds: AlertThresholds,
+    public thresholds: AlertThresholds,
     private readonly logger: Logger,
     private readonly webhook: WebhookNotifier | null,
     private readonly relayUrl: () => string,
   ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_alerts (
-        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, vessel TEXT NOT NULL, state TEXT NOT NULL,
-        started_at TEXT NOT NULL, resolved_at TEXT, value REAL NOT NULL, threshold REAL NOT NULL,
-        message TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS ops_alerts_firing ON ops_alerts (kind, vessel) WHERE state = 'firing';
-      CREATE INDEX IF NOT EXISTS ops_alerts_started ON ops_alerts (started_at)`)
     this.stmts = prepare(db)
   }
 
@@ -150,16 +221,17 @@ export class AlertEngine {
     const resolved: Alert[] = []
     const firing = new Map(this.active().map((a) => [`${a.kind} ${a.vessel}`, a]))
     for (const v of this.fleet.snapshot(0, now)) {
-      for (const [kind, f] of checkVessel(v, this.thresholds)) {
+      for (const [kind, f] of checkVessel(v, this.thresholds, now)) {
         const key = `${kind} ${v.imo}`
         const open = firing.get(key)
         firing.delete(key)
         if (open) {
-          this.stmts.update.run(f.value, f.message, open.id)
+          this.stmts.update.run(f.value, f.threshold, f.message, open.id)
           continue
         }
         const id = Number(
-          this.stmts.insert.run(kind, v.imo, at, f.value, f.threshold, f.message).lastInsertRowid,
+          this.stmts.insert.run(kind, v.imo, at, f.since ?? at, f.value, f.threshold, f.message)
+            .lastInsertRowid,
         )
         fired.push(toAlert(this.stmts.get.get(id)!))
       }
@@ -178,7 +250,9 @@ export class AlertEngine {
     const log = { alert: alert.kind, vessel: alert.vessel, value: alert.value, threshold: alert.threshold }
     if (status === 'firing') this.logger.warn(log, `alert firing: ${alert.message}`)
     else this.logger.info(log, `alert resolved: ${alert.message}`)
-    const text = `[${status.toUpperCase()}] ${alert.kind} ${alert.vessel}: ${alert.message}`
+    const text =
+      `[${status.toUpperCase()}] ${alert.kind} ${alert.vessel}: ${alert.message}` +
+      (status === 'firing' ? ` — ${alert.action}` : '')
     this.webhook?.notify({ status, alert, relay: this.relayUrl(), text } satisfies AlertNotification)
   }
 }
@@ -190,11 +264,13 @@ function prepare(db: Database.Database) {
       `SELECT * FROM ops_alerts WHERE state = 'firing' ORDER BY started_at DESC, id DESC`,
     ),
     recent: db.prepare<[number], Row>('SELECT * FROM ops_alerts ORDER BY started_at DESC, id DESC LIMIT ?'),
-    insert: db.prepare<[AlertKind, string, string, number, number, string]>(
-      `INSERT INTO ops_alerts (kind, vessel, state, started_at, value, threshold, message)
-       VALUES (?, ?, 'firing', ?, ?, ?, ?)`,
+    insert: db.prepare<[AlertKind, string, string, string, number, number, string]>(
+      `INSERT INTO ops_alerts (kind, vessel, state, started_at, since, value, threshold, message)
+       VALUES (?, ?, 'firing', ?, ?, ?, ?, ?)`,
     ),
-    update: db.prepare<[number, string, number]>('UPDATE ops_alerts SET value = ?, message = ? WHERE id = ?'),
+    update: db.prepare<[number, number, string, number]>(
+      'UPDATE ops_alerts SET value = ?, threshold = ?, message = ? WHERE id = ?',
+    ),
     resolve: db.prepare<[string, number]>(
       `UPDATE ops_alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state = 'firing'`,
     ),

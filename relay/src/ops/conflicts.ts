@@ -33,11 +33,6 @@ export class ConflictTracker {
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_conflicts (
-        id INTEGER PRIMARY KEY, at TEXT NOT NULL, vessel TEXT NOT NULL, doc_id TEXT NOT NULL,
-        container_id TEXT NOT NULL, field TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS ops_conflicts_vessel_at ON ops_conflicts (vessel, at);
-      CREATE TABLE IF NOT EXISTS ops_conflict_state (doc_id TEXT PRIMARY KEY, fields TEXT NOT NULL)`)
     this.stmts = prepare(db)
     for (const row of this.stmts.state.all()) this.current.set(row.doc_id, new Set(JSON.parse(row.fields)))
     this.onChanged = (e) => this.observe(e.docId, e.key)

@@ -11,25 +11,39 @@ import type { BudgetState, VesselBudgets } from './budgets.ts'
 import type { ConflictTracker } from './conflicts.ts'
 import type { PendingByPriority, RelayQueue } from './queue.ts'
 import type { OpsSettingsStore } from './settings.ts'
+import type { VesselReports } from './vessel-reports.ts'
 
 /** Sessions counted by the failure rate: those that started within this window. */
 export const FAILURE_WINDOW_MS = 24 * 3_600_000
 /** How long a snapshot is reused. */
 export const SNAPSHOT_MAX_AGE_MS = 10_000
 
+/**
+ * The link as an operator needs it: a vessel between two sessions is not "down".
+ * - `in_session`: a link session is open now;
+ * - `reachable`: its last successful session ended within its expected window;
+ * - `no_contact`: no successful session for longer than its expected window;
+ * - `never`: it never completed a session.
+ */
+export type LinkState = 'in_session' | 'reachable' | 'no_contact' | 'never'
+
 export interface VesselOps extends VesselSummary {
-  /** The vessel's expected time between syncs (its setting, or the relay default). */
+  /** The vessel's expected time between syncs: the operator's setting, else twice its reported sync interval, else the relay default. */
   expectedWindowS: number
+  expectedWindowSource: 'operator' | 'vessel' | 'default'
+  link: { state: LinkState; lastSessionAt: string | null }
   /** Changes at the relay that the vessel has not acknowledged, by class. */
   pendingToVessel: PendingByPriority
   /** Documents with changes the vessel reported in its last hello (classes unknown to the relay). */
   pendingFromVessel: number
   /** Sessions that ended in the failure window, by outcome. */
   sessions24h: { complete: number; failed: number }
-  /** failed / (complete + failed) in the window, or null with no ended session. */
+  /** Attempts the vessel reported failed that never reached the relay (reported in the window). */
+  unreachedAttempts24h: number
+  /** (failed + unreached) / (complete + failed + unreached) in the window, or null with no attempt. */
   failureRate: number | null
   conflicts: { lastHour: number; last24h: number }
-  deadLetters: { open: number; retried: number; discarded: number }
+  deadLetters: { open: number; retried: number; discarded: number; oldestOpenAt: string | null }
   budget: BudgetState
 }
 
@@ -39,6 +53,7 @@ export interface FleetOpsDeps {
   budgets: VesselBudgets
   conflicts: ConflictTracker
   queue: RelayQueue
+  reports: VesselReports
   /** Expected sync window for vessels without their own setting. */
   defaultWindowS: number
   now?: () => Date
@@ -77,24 +92,34 @@ export class FleetOps {
   }
 
   private compute(now: Date): VesselOps[] {
-    const { ctx, settings, budgets, conflicts, queue } = this.d
-    const outcomes = this.sessionOutcomes(new Date(now.getTime() - FAILURE_WINDOW_MS).toISOString())
+    const { ctx, settings, budgets, conflicts, queue, reports } = this.d
+    const windowStart = new Date(now.getTime() - FAILURE_WINDOW_MS).toISOString()
+    const outcomes = this.sessionOutcomes(windowStart)
+    const unreached = reports.unreachedSince(windowStart)
     const lastHour = conflicts.countsSince(new Date(now.getTime() - 3_600_000).toISOString())
     const lastDay = conflicts.countsSince(new Date(now.getTime() - 86_400_000).toISOString())
     const letters = this.deadLettersByVessel()
     const configured = settings.all()
     return fleetSummary(ctx, now).map((summary) => {
       const o = outcomes.get(summary.imo) ?? { complete: 0, failed: 0 }
-      const ended = o.complete + o.failed
+      const lost = unreached.get(summary.imo) ?? 0
+      const attempts = o.complete + o.failed + lost
+      const operatorWindow = configured.get(summary.imo)?.expectedWindowS ?? null
+      const vesselWindow = operatorWindow === null ? reports.derivedWindowS(summary.imo) : null
+      const expectedWindowS = operatorWindow ?? vesselWindow ?? this.d.defaultWindowS
       return {
         ...summary,
-        expectedWindowS: configured.get(summary.imo)?.expectedWindowS ?? this.d.defaultWindowS,
+        expectedWindowS,
+        expectedWindowSource:
+          operatorWindow !== null ? 'operator' : vesselWindow !== null ? 'vessel' : 'default',
+        link: { state: linkState(summary, expectedWindowS), lastSessionAt: summary.lastSyncAt },
         pendingToVessel: queue.toVessel(summary.imo),
         pendingFromVessel: ctx.vessels.linkStatus(summary.imo)?.vesselPending ?? 0,
         sessions24h: o,
-        failureRate: ended === 0 ? null : o.failed / ended,
+        unreachedAttempts24h: lost,
+        failureRate: attempts === 0 ? null : (o.failed + lost) / attempts,
         conflicts: { lastHour: lastHour.get(summary.imo) ?? 0, last24h: lastDay.get(summary.imo) ?? 0 },
-        deadLetters: letters.get(summary.imo) ?? { open: 0, retried: 0, discarded: 0 },
+        deadLetters: letters.get(summary.imo) ?? { open: 0, retried: 0, discarded: 0, oldestOpenAt: null },
         budget: budgets.state(summary.imo, now),
       }
     })
@@ -120,17 +145,29 @@ export class FleetOps {
   /** Dead letters by the vessel whose container they concern (or that sent them), by status. */
   private deadLettersByVessel(): Map<string, VesselOps['deadLetters']> {
     const rows = this.d.ctx.db
-      .prepare<[], { vessel: string; status: 'open' | 'retried' | 'discarded'; n: number }>(
-        `SELECT COALESCE(c.vessel, d.principal) AS vessel, d.status AS status, COUNT(*) AS n
+      .prepare<[], { vessel: string; status: 'open' | 'retried' | 'discarded'; n: number; oldest: string }>(
+        `SELECT COALESCE(c.vessel, d.principal) AS vessel, d.status AS status, COUNT(*) AS n,
+           MIN(d.at) AS oldest
          FROM dead_letters d LEFT JOIN containers c ON c.doc_id = d.doc_id GROUP BY 1, 2`,
       )
       .all()
     const out = new Map<string, VesselOps['deadLetters']>()
     for (const r of rows) {
-      const entry = out.get(r.vessel) ?? { open: 0, retried: 0, discarded: 0 }
+      const entry = out.get(r.vessel) ?? { open: 0, retried: 0, discarded: 0, oldestOpenAt: null }
       entry[r.status] += r.n
+      if (r.status === 'open') entry.oldestOpenAt = r.oldest
       out.set(r.vessel, entry)
     }
     return out
   }
+}
+
+/** The link state of {@link LinkState}, from what the relay knows: an open session, the last success. */
+export function linkState(
+  v: Pick<VesselSummary, 'linkUp' | 'lagSeconds'>,
+  expectedWindowS: number,
+): LinkState {
+  if (v.linkUp) return 'in_session'
+  if (v.lagSeconds === null) return 'never'
+  return v.lagSeconds <= expectedWindowS ? 'reachable' : 'no_contact'
 }

@@ -5,6 +5,7 @@
  * relay installs them by default.
  */
 import type { RelayCore } from '../app.ts'
+import type { LinkSessionEvent } from '../link-server.ts'
 import { registerVesselMetrics } from '../metrics.ts'
 import { opsPageRoutes } from './page.ts'
 import { opsRoutes } from './routes.ts'
@@ -14,7 +15,7 @@ import type { OpsOptions } from './services.ts'
 export type { OpsOptions } from './services.ts'
 export { OpsServices, DEFAULT_EXPECTED_WINDOW_S } from './services.ts'
 export type { Alert, AlertKind, AlertNotification, AlertThresholds } from './alerts.ts'
-export type { VesselOps } from './fleet-ops.ts'
+export type { LinkState, VesselOps } from './fleet-ops.ts'
 
 /** The installed tools, as tests and other components reach them (`relay.ops`). */
 export type OpsHandle = OpsServices
@@ -47,7 +48,14 @@ export function installOps(relay: RelayCore, options: OpsOptions = {}): OpsHandl
   )
 
   // A session moves the backlog and the counters: the next look must not reuse the old figures.
-  const onSession = (event: { vessel: string; state: string }) => {
+  const onSession = (event: LinkSessionEvent) => {
+    if (event.state === 'started' && event.report) {
+      try {
+        ops.reports.record(event.vessel, event.report)
+      } catch (err) {
+        ops.logger.warn({ err, vessel: event.vessel }, 'could not record the vessel’s hello report')
+      }
+    }
     ops.queue.invalidate(event.vessel)
     if (event.state !== 'started') ops.fleet.invalidate()
   }

@@ -10,6 +10,7 @@ import { userOf } from '../auth.ts'
 import { parseImo } from '../query.ts'
 import type { OpsServices } from './services.ts'
 import type { VesselOpsSettingsPatch } from './settings.ts'
+import { parseThresholdPatch, THRESHOLD_FIELDS } from './thresholds.ts'
 
 /** Largest daily budget accepted (1 TB): anything above is a typo, not a budget. */
 const MAX_BUDGET_BYTES = 1e12
@@ -34,28 +35,61 @@ function intParam(value: unknown, name: string, fallback: number, max: number): 
   return n
 }
 
-function nullableNumber(
-  body: Record<string, unknown>,
-  name: string,
-  max: number,
-  min = 0,
-): number | null | undefined {
-  const v = body[name]
+/**
+ * A vessel setting as the dashboard form shows it: errors name the form's field and unit ("Expected
+ * window must be at least 1 minute"), since the operator reads them next to what they typed.
+ */
+interface SettingField {
+  key: keyof VesselOpsSettingsPatch
+  label: string
+  /** The smallest and largest value in stored units, and the same said in the form's units. */
+  min: number
+  max: number
+  minText: string
+  maxText: string
+  unit: string
+}
+
+const SETTING_FIELDS: SettingField[] = [
+  {
+    key: 'dailyBudgetBytes',
+    label: 'Daily budget',
+    min: 0,
+    max: MAX_BUDGET_BYTES,
+    minText: '0 MB',
+    maxText: '1,000,000 MB',
+    unit: 'MB',
+  },
+  {
+    key: 'expectedWindowS',
+    label: 'Expected window',
+    min: 60,
+    max: MAX_WINDOW_S,
+    minText: '1 minute',
+    maxText: '60 days (1,440 hours)',
+    unit: 'hours',
+  },
+]
+
+function settingValue(body: Record<string, unknown>, f: SettingField): number | null | undefined {
+  const v = body[f.key]
   if (v === undefined || v === null) return v
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw new TallyError('INVALID', `${name}: an integer from ${min} to ${max}, or null to clear it`, name)
-  return v
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new TallyError('INVALID', `${f.label} must be a number of ${f.unit}, or empty to clear it`, f.key)
+  if (v < f.min) throw new TallyError('INVALID', `${f.label} must be at least ${f.minText}`, f.key)
+  if (v > f.max) throw new TallyError('INVALID', `${f.label} must be at most ${f.maxText}`, f.key)
+  return Math.round(v)
 }
 
 function parseSettings(body: unknown): VesselOpsSettingsPatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new TallyError('INVALID', 'body: an object such as {"dailyBudgetBytes": 2000000}', 'body')
   const b = body as Record<string, unknown>
-  const unknown = Object.keys(b).filter((k) => k !== 'dailyBudgetBytes' && k !== 'expectedWindowS')
+  const unknown = Object.keys(b).filter((k) => !SETTING_FIELDS.some((f) => f.key === k))
   if (unknown.length > 0) throw new TallyError('INVALID', `${unknown[0]}: not a vessel setting`, unknown[0])
   const patch: VesselOpsSettingsPatch = {}
-  const budget = nullableNumber(b, 'dailyBudgetBytes', MAX_BUDGET_BYTES)
-  const window = nullableNumber(b, 'expectedWindowS', MAX_WINDOW_S, 60)
+  const budget = settingValue(b, SETTING_FIELDS[0]!)
+  const window = settingValue(b, SETTING_FIELDS[1]!)
   if (budget !== undefined) patch.dailyBudgetBytes = budget
   if (window !== undefined) patch.expectedWindowS = window
   return patch
@@ -80,6 +114,7 @@ export function opsRoutes(ops: OpsServices): Router {
         thresholds: ops.alerts.thresholds,
         webhook: ops.alerts.webhookConfigured,
       },
+      defaultWindowS: ops.defaultWindowS,
       deadLetters: ops.deadLetters.counts(),
       costPerMb: ops.ctx.costPerMb,
     })
@@ -103,11 +138,7 @@ export function opsRoutes(ops: OpsServices): Router {
 
   router.put('/vessels/:imo/settings', (req, res) => {
     const imo = parseImo(req.params.imo)
-    const user = userOf(res)
-    const settings = ops.settings.update(imo, parseSettings(req.body), user.principal)
-    ops.fleet.invalidate()
-    ops.ctx.logger.info({ vessel: imo, user: user.principal, settings }, 'vessel ops settings changed')
-    res.json(settings)
+    res.json(ops.updateSettings(imo, parseSettings(req.body), userOf(res)))
   })
 
   router.get('/dead-letters', (req, res) => {
@@ -161,8 +192,13 @@ export function opsRoutes(ops: OpsServices): Router {
       active: ops.alerts.active(),
       recent: ops.alerts.recent(100),
       thresholds: ops.alerts.thresholds,
+      thresholdFields: THRESHOLD_FIELDS,
       webhook: ops.alerts.webhookConfigured,
     })
+  })
+
+  router.put('/alerts/thresholds', (req, res) => {
+    res.json(ops.updateThresholds(parseThresholdPatch(req.body), userOf(res)))
   })
 
   router.post('/alerts/evaluate', (_req, res) => {

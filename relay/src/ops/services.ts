@@ -4,6 +4,7 @@
  * user sockets. {@link installOps} builds one and plugs it into the relay.
  */
 import type { Logger } from 'pino'
+import type { RelayUser } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
 import { AlertEngine, DEFAULT_THRESHOLDS } from './alerts.ts'
 import type { Alert, AlertKind, AlertThresholds } from './alerts.ts'
@@ -14,7 +15,10 @@ import { DeadLetterOps } from './dead-letters.ts'
 import { FleetOps } from './fleet-ops.ts'
 import { RelayQueue } from './queue.ts'
 import { OpsSettingsStore } from './settings.ts'
+import type { VesselOpsSettings, VesselOpsSettingsPatch } from './settings.ts'
+import { AlertThresholdStore } from './thresholds.ts'
 import { TokenOps } from './tokens.ts'
+import { VesselReports } from './vessel-reports.ts'
 import { WebhookNotifier } from './webhook.ts'
 import type http from 'node:http'
 
@@ -31,7 +35,7 @@ export interface OpsOptions {
   alertWebhook?: string
   /** Expected time between a vessel's syncs unless set per vessel. Default 24 h. */
   expectedWindowS?: number
-  /** Alert thresholds; see {@link DEFAULT_THRESHOLDS}. */
+  /** Alert thresholds; see {@link DEFAULT_THRESHOLDS}. They win over those saved on the dashboard, for this start. */
   thresholds?: Partial<AlertThresholds>
   /** Default {@link ALERT_INTERVAL_MS}. */
   alertIntervalMs?: number
@@ -43,6 +47,8 @@ export interface OpsOptions {
 
 export class OpsServices {
   readonly settings: OpsSettingsStore
+  readonly reports: VesselReports
+  readonly thresholdStore: AlertThresholdStore
   readonly budgets: VesselBudgets
   readonly conflicts: ConflictTracker
   readonly queue: RelayQueue
@@ -53,6 +59,8 @@ export class OpsServices {
   readonly sockets: UserSockets
   readonly tokens: TokenOps
   readonly logger: Logger
+  /** The expected window of a vessel with neither an operator setting nor a reported interval. */
+  readonly defaultWindowS: number
 
   constructor(
     readonly ctx: RelayContext,
@@ -61,7 +69,10 @@ export class OpsServices {
     options: OpsOptions & { revocationCheckMs: number },
   ) {
     this.logger = ctx.logger.child({ component: 'ops' })
+    this.defaultWindowS = options.expectedWindowS ?? DEFAULT_EXPECTED_WINDOW_S
     this.settings = new OpsSettingsStore(ctx.db)
+    this.reports = new VesselReports(ctx.db)
+    this.thresholdStore = new AlertThresholdStore(ctx.db)
     this.budgets = new VesselBudgets(this.settings, ctx.sessions)
     this.conflicts = new ConflictTracker(ctx.db, ctx.store, this.logger)
     this.queue = new RelayQueue(ctx)
@@ -71,7 +82,8 @@ export class OpsServices {
       budgets: this.budgets,
       conflicts: this.conflicts,
       queue: this.queue,
-      defaultWindowS: options.expectedWindowS ?? DEFAULT_EXPECTED_WINDOW_S,
+      reports: this.reports,
+      defaultWindowS: this.defaultWindowS,
     })
     this.webhook = options.alertWebhook
       ? new WebhookNotifier(options.alertWebhook, this.logger, options.webhookRetryBaseMs)
@@ -79,7 +91,7 @@ export class OpsServices {
     this.alerts = new AlertEngine(
       ctx.db,
       this.fleet,
-      { ...DEFAULT_THRESHOLDS, ...options.thresholds },
+      { ...DEFAULT_THRESHOLDS, ...this.thresholdStore.saved(), ...options.thresholds },
       this.logger,
       this.webhook,
       relayUrl,
@@ -89,6 +101,56 @@ export class OpsServices {
     this.deadLetters = new DeadLetterOps(opsCtx)
     this.sockets = new UserSockets(server, ctx.tokens, this.logger, options.revocationCheckMs)
     this.tokens = new TokenOps(opsCtx, this.sockets)
+  }
+
+  /** Changes a vessel's settings, audited (`ops:vessel:<imo>`, action `settings.update`). */
+  updateSettings(imo: string, patch: VesselOpsSettingsPatch, by: RelayUser): VesselOpsSettings {
+    const { db, audit } = this.ctx
+    const settings = db.transaction(() => {
+      const before = this.settings.get(imo)
+      const after = this.settings.update(imo, patch, by.principal)
+      const from: Record<string, unknown> = {}
+      const to: Record<string, unknown> = {}
+      for (const key of Object.keys(patch) as (keyof VesselOpsSettingsPatch)[]) {
+        from[key] = before[key]
+        to[key] = after[key]
+      }
+      audit.append({
+        principal: by.principal,
+        role: by.role,
+        docId: `ops:vessel:${imo}`,
+        field: 'settings.update',
+        from,
+        to,
+      })
+      return after
+    })()
+    this.fleet.invalidate()
+    this.logger.info({ vessel: imo, user: by.principal, settings }, 'vessel ops settings changed')
+    return settings
+  }
+
+  /** Changes alert thresholds for the fleet, audited (`ops:alerts`, action `thresholds.update`), and re-runs the rules. */
+  updateThresholds(patch: Partial<AlertThresholds>, by: RelayUser): AlertThresholds {
+    const { db, audit } = this.ctx
+    db.transaction(() => {
+      const from: Record<string, unknown> = {}
+      for (const key of Object.keys(patch) as (keyof AlertThresholds)[])
+        from[key] = this.alerts.thresholds[key]
+      this.thresholdStore.save(patch, by.principal)
+      audit.append({
+        principal: by.principal,
+        role: by.role,
+        docId: 'ops:alerts',
+        field: 'thresholds.update',
+        from,
+        to: patch,
+      })
+    })()
+    this.alerts.thresholds = { ...this.alerts.thresholds, ...patch }
+    this.logger.info({ user: by.principal, thresholds: patch }, 'alert thresholds changed')
+    this.evaluateAlerts()
+    return this.alerts.thresholds
   }
 
   /** Kinds of the alerts firing for one vessel. */
@@ -109,7 +171,7 @@ export class OpsServices {
     }
   }
 
-  /** What operators did: token and dead-letter actions, newest first. */
+  /** What operators did: token, dead-letter, settings and threshold changes, newest first. */
   auditTrail(
     limit: number,
   ): { at: string; principal: string; action: string; subject: string; from: unknown; to: unknown }[] {

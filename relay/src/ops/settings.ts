@@ -35,14 +35,11 @@ const toSettings = (row: Row): VesselOpsSettings => ({
   updatedBy: row.updated_by,
 })
 
-/** Table `ops_vessel_settings`, created on first use. */
+/** Table `ops_vessel_settings` (created by the storage migrations). */
 export class OpsSettingsStore {
   private readonly stmts: ReturnType<typeof prepare>
 
   constructor(db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS ops_vessel_settings (
-      imo TEXT PRIMARY KEY, daily_budget_bytes INTEGER, expected_window_s INTEGER,
-      updated_at TEXT NOT NULL, updated_by TEXT)`)
     this.stmts = prepare(db)
   }
 

@@ -104,8 +104,9 @@ async function buildWorld(o: WorldOptions, root: string, procs: Procs) {
       VESSEL,
       '--name',
       'MV Reliability',
+      '--create',
     ]),
-    cli('vessel-node/src/cli.ts', ['add-crew', '--data', vesselDir, '--user', 'bosun']),
+    cli('vessel-node/src/cli.ts', ['add-crew', '--data', vesselDir, '--user', 'bosun', '--create']),
   ])
   // After add-vessel: the first run against a data directory creates and migrates its database.
   const shoreToken = await cli('relay/src/cli.ts', [

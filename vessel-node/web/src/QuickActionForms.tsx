@@ -5,7 +5,8 @@
 import { useState } from 'react'
 import type { FormEvent, ReactNode } from 'react'
 import { validators } from '@tally/manifest'
-import { isoToLocalInput, localInputToIso } from '@tally/ui'
+import { isoToTimeInput, readingDeviation, TIME_INPUT_HINT, timeInputToIso } from '@tally/ui'
+import type { Deviation } from '@tally/ui'
 
 export const ALARM_CODES = [
   'HIGH_TEMP',
@@ -163,9 +164,11 @@ export function AlarmForm(props: {
   busy: boolean
   error: string | null
   onRaise: (code: string, note: string | null) => Promise<boolean>
+  /** Filled in when the alarm follows a reading out of the band. */
+  initial?: { code: string; note: string }
 }) {
-  const [code, setCode] = useState<string>(ALARM_CODES[0])
-  const [note, setNote] = useState('')
+  const [code, setCode] = useState<string>(props.initial?.code ?? ALARM_CODES[0])
+  const [note, setNote] = useState(props.initial?.note ?? '')
   return (
     <form
       className="tly-form"
@@ -211,15 +214,25 @@ export function AlarmForm(props: {
 export function ReadingForm(props: {
   busy: boolean
   error: string | null
+  /** The set point readings are judged against; null when none is known. */
+  setpointC: number | null
   onAdd: (reading: { at: string; supplyC: number; returnC: number }) => Promise<boolean>
+  /** Adds the reading, then opens the alarm form for the deviation. */
+  onAddAndRaise: (reading: { at: string; supplyC: number; returnC: number }, deviation: Deviation) => unknown
   onInvalid: (message: string) => void
 }) {
-  const [at, setAt] = useState(() => isoToLocalInput(new Date().toISOString()))
+  const [at, setAt] = useState(() => isoToTimeInput(new Date().toISOString()))
   const [supply, setSupply] = useState('')
   const [ret, setRet] = useState('')
-  const submit = () => {
+  const typed = {
+    supplyC: supply.trim() === '' ? NaN : Number(supply.replace(',', '.')),
+    returnC: ret.trim() === '' ? NaN : Number(ret.replace(',', '.')),
+  }
+  // Flagged as it is typed, before anything is sent: the crew decides whether it is an alarm.
+  const deviation = readingDeviation(typed, props.setpointC)
+  const submit = (raise = false) => {
     const reading = {
-      at: localInputToIso(at) ?? '',
+      at: timeInputToIso(at) ?? '',
       supplyC: Number(supply.replace(',', '.')),
       returnC: Number(ret.replace(',', '.')),
     }
@@ -234,10 +247,11 @@ export function ReadingForm(props: {
     ]
     const bad = checks.find(([, , problem]) => problem)
     if (bad) return props.onInvalid(`${bad[0]} ${bad[2]}`)
+    if (raise && deviation) return props.onAddAndRaise(reading, deviation)
     return props.onAdd(reading)
   }
   return (
-    <form className="tly-form" noValidate onSubmit={submitting(submit)}>
+    <form className="tly-form" noValidate onSubmit={submitting(() => submit())}>
       <div className="tly-fields">
         <div className="tly-field">
           <label htmlFor="reading-supply">Supply air (°C)</label>
@@ -269,13 +283,32 @@ export function ReadingForm(props: {
           <input
             id="reading-at"
             className="tly-input"
-            type="datetime-local"
+            type="text"
+            autoComplete="off"
+            placeholder={TIME_INPUT_HINT}
             value={at}
             onChange={(e) => setAt(e.target.value)}
           />
         </div>
       </div>
-      <FormFooter busy={props.busy} error={props.error} label="Add reading" />
+      {deviation && (
+        <p className="tly-alert tly-alert--warning" role="status" data-testid="reading-deviation">
+          {deviation.sentence}
+        </p>
+      )}
+      <FormFooter busy={props.busy} error={props.error} label="Add reading">
+        {deviation && (
+          <button
+            type="button"
+            className="tly-button tly-button--danger"
+            disabled={props.busy}
+            onClick={() => submit(true)}
+            data-testid="reading-raise-alarm"
+          >
+            Add reading and raise alarm
+          </button>
+        )}
+      </FormFooter>
     </form>
   )
 }

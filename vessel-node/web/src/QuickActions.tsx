@@ -3,9 +3,9 @@
  * raise or clear a reefer alarm, add a reading. Each builds a partial view, validates it with the
  * catalog (as the server will) and sends it; refusals are shown in words naming the field.
  */
-import { useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { ContainerPatch, ContainerView } from '@tally/manifest'
-import { Dialog, formatTime, problemOf, validatePatch } from '@tally/ui'
+import { Dialog, formatTime, problemOf, referenceSetpoint, validatePatch } from '@tally/ui'
 import type { CrewApi } from './api.ts'
 import { AlarmForm, Confirm, DamageForm, ReadingForm, SealForm } from './QuickActionForms.tsx'
 
@@ -19,12 +19,18 @@ export interface QuickActionsProps {
 }
 
 const nowIso = (): string => new Date().toISOString()
+/** How long a one-tap lashing check waits, undoable, before it is sent. */
+export const LASHING_UNDO_MS = 5_000
 
 export function QuickActions({ view, api, onView }: QuickActionsProps) {
   const [open, setOpen] = useState<ActionName | null>(null)
   const [status, setStatus] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [alarmPrefill, setAlarmPrefill] = useState<{ code: string; note: string } | undefined>()
+  const lashing = usePendingLashing(async (at) => {
+    await send({ physical: { lashingCheckedAt: at } }, `Lashing check recorded at ${formatTime(at)}.`)
+  })
 
   /** Validates and sends a patch; returns whether it was saved. */
   async function send(patch: ContainerPatch, done: string): Promise<boolean> {
@@ -52,7 +58,10 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
     }
   }
 
+  /** A dialog's close event arrives after the next one may have opened: close only its own. */
+  const closeOnly = (name: ActionName) => () => setOpen((o) => (o === name ? null : o))
   const openAction = (name: ActionName) => {
+    setAlarmPrefill(undefined)
     setError(null)
     setStatus('')
     setOpen(name)
@@ -81,10 +90,11 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
         <button
           type="button"
           className="tly-button tly-button--secondary"
-          disabled={busy}
+          disabled={busy || lashing.pending !== null}
           onClick={() => {
-            const at = nowIso()
-            void send({ physical: { lashingCheckedAt: at } }, `Lashing check recorded at ${formatTime(at)}.`)
+            setError(null)
+            setStatus('')
+            lashing.start(nowIso())
           }}
           data-testid="action-lashing"
         >
@@ -121,9 +131,26 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
           </button>
         )}
       </div>
-      <p className="tly-status quick__status" role="status" aria-live="polite" data-testid="action-status">
-        {status}
-      </p>
+      {lashing.pending !== null ? (
+        <p className="tly-status quick__status quick__undo" role="status" data-testid="lashing-undo">
+          Lashing check at {formatTime(lashing.pending)}: recording in a few seconds.{' '}
+          <button
+            type="button"
+            className="tly-button tly-button--ghost"
+            onClick={() => {
+              lashing.undo()
+              setStatus('Lashing check undone; nothing was recorded.')
+            }}
+            data-testid="lashing-undo-button"
+          >
+            Undo
+          </button>
+        </p>
+      ) : (
+        <p className="tly-status quick__status" role="status" aria-live="polite" data-testid="action-status">
+          {status}
+        </p>
+      )}
       {error && open === null && (
         <p className="tly-alert tly-alert--error" role="alert" data-testid="action-error">
           {error}
@@ -133,7 +160,7 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
       <Dialog
         open={open === 'damage'}
         title="Record damage"
-        onClose={() => setOpen(null)}
+        onClose={closeOnly('damage')}
         testId="dialog-damage"
       >
         <DamageForm
@@ -155,7 +182,7 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
         />
       </Dialog>
 
-      <Dialog open={open === 'seal'} title="Check seal" onClose={() => setOpen(null)} testId="dialog-seal">
+      <Dialog open={open === 'seal'} title="Check seal" onClose={closeOnly('seal')} testId="dialog-seal">
         <SealForm
           declared={cargo.declaredSeal}
           observed={physical.observedSeal}
@@ -175,10 +202,12 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
       <Dialog
         open={open === 'alarm'}
         title="Raise reefer alarm"
-        onClose={() => setOpen(null)}
+        onClose={closeOnly('alarm')}
         testId="dialog-alarm"
       >
         <AlarmForm
+          key={alarmPrefill ? `${alarmPrefill.code}:${alarmPrefill.note}` : 'blank'}
+          initial={alarmPrefill}
           busy={busy}
           error={error}
           onRaise={(code, note) =>
@@ -190,7 +219,7 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
       <Dialog
         open={open === 'clear-alarm'}
         title="Clear reefer alarm"
-        onClose={() => setOpen(null)}
+        onClose={closeOnly('clear-alarm')}
         testId="dialog-clear-alarm"
       >
         {reefer?.alarm && (
@@ -211,16 +240,68 @@ export function QuickActions({ view, api, onView }: QuickActionsProps) {
       <Dialog
         open={open === 'reading'}
         title="Add reefer reading"
-        onClose={() => setOpen(null)}
+        onClose={closeOnly('reading')}
         testId="dialog-reading"
       >
         <ReadingForm
           busy={busy}
           error={error}
+          setpointC={referenceSetpoint(view)}
           onAdd={(reading) => run(() => api.addReading(view.containerId, reading), 'Reading added.')}
+          onAddAndRaise={async (reading, deviation) => {
+            if (!(await run(() => api.addReading(view.containerId, reading), 'Reading added.'))) return
+            setAlarmPrefill({
+              code: deviation.offC > 0 ? 'HIGH_TEMP' : 'LOW_TEMP',
+              note: deviation.sentence.replace(/ — raise an alarm\?$/, '.'),
+            })
+            setOpen('alarm')
+          }}
           onInvalid={setError}
         />
       </Dialog>
     </div>
   )
+}
+
+/**
+ * A lashing check waits {@link LASHING_UNDO_MS} before it is sent, so a mistaken tap can be undone
+ * without a second edit in the history. Leaving the page sends it at once rather than losing it.
+ */
+function usePendingLashing(send: (at: string) => Promise<void>) {
+  const [pending, setPending] = useState<string | null>(null)
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null)
+  const pendingRef = useRef<string | null>(null)
+  const sendRef = useRef(send)
+  useEffect(() => {
+    sendRef.current = send
+  })
+  const fire = () => {
+    const at = pendingRef.current
+    if (timer.current) clearTimeout(timer.current)
+    timer.current = null
+    pendingRef.current = null
+    setPending(null)
+    if (at) void sendRef.current(at)
+  }
+  useEffect(
+    () => () => {
+      // Unmounting (another container, another page): the check was meant, so it is sent.
+      if (pendingRef.current) fire()
+    },
+    [],
+  )
+  return {
+    pending,
+    start(at: string) {
+      pendingRef.current = at
+      setPending(at)
+      timer.current = setTimeout(fire, LASHING_UNDO_MS)
+    },
+    undo() {
+      if (timer.current) clearTimeout(timer.current)
+      timer.current = null
+      pendingRef.current = null
+      setPending(null)
+    },
+  }
 }

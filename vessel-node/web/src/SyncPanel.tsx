@@ -1,11 +1,12 @@
 /**
  * What has reached shore and what has not: the link, the live sync state, pending changes by
  * priority, the last sync and error, bytes and cost (today, this voyage, forecast of the next sync),
- * the daily byte budget, "Sync now", recent sessions and the changes the relay refused, in words.
+ * the daily byte budget, today's bill and the projected day, "Sync now", recent sessions and the changes the relay refused, in words.
  */
 import { useEffect, useState } from 'react'
 import { formatBytes, formatCount, formatRelative, formatTime, formatUsd, problemOf } from '@tally/ui'
 import type { CrewApi, DeadLetter, SyncSession, SyncStatus } from './api.ts'
+import { DailyBillCard } from './DailyBillCard.tsx'
 import { useLive } from './live.ts'
 import type { LiveEvents } from './live.ts'
 import { hrefOf } from './router.ts'
@@ -32,7 +33,15 @@ export function SyncBadge({ sync, live }: { sync: SyncStatus | null; live: boole
       className={`syncbadge syncbadge--${state.tone}`}
       href={hrefOf.sync()}
       data-testid="sync-badge"
-      title={live ? 'Live' : 'Live updates paused'}
+      title={[
+        sync.linkUp ? 'Link up' : 'Link down',
+        state.label,
+        sync.pendingChanges > 0 ? `${formatCount(sync.pendingChanges)} pending` : null,
+        sync.budget?.limited ? 'Critical only' : null,
+        live ? 'Live' : 'Live updates paused',
+      ]
+        .filter(Boolean)
+        .join(' · ')}
     >
       <span className={`dot dot--${sync.linkUp ? 'up' : 'down'}`} aria-hidden="true" />
       <span>{sync.linkUp ? 'Link up' : 'Link down'}</span>
@@ -226,6 +235,8 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
           )}
         </section>
       </div>
+
+      {sync.dailyBill && <DailyBillCard bill={sync.dailyBill} />}
 
       <section className="tly-card" aria-labelledby="dead-h" data-testid="dead-letters">
         <h2 id="dead-h">Changes the relay refused</h2>

@@ -36,6 +36,25 @@ export interface SyncStatus {
   costPerMb?: number
   /** The daily byte budget; null without one (or before today's first session). */
   budget?: SyncBudget | null
+  /** Today's link bill and the projected day (docs/api.md). */
+  dailyBill?: DailyBill
+}
+
+/** Today's link bill (UTC day) as `GET /api/sync` reports it. */
+export interface DailyBill {
+  day: string
+  bytesUp: number
+  bytesDown: number
+  bytes: number
+  costUsd: number
+  projectedBytes: number
+  projectedCostUsd: number
+  dayFraction: number
+  /** "today 41 KB so far, about 80 KB by 24:00, $0.80" */
+  summary: string
+  sessions: number
+  connections: number
+  hourly: { hour: number; bytesUp: number; bytesDown: number }[]
 }
 
 export interface SyncBudget {
