@@ -117,6 +117,16 @@ export class VoyageArchiver {
     const record = voyages.get(vessel, voyage)
     if (!record || record.status !== 'CLOSED')
       throw new TallyError('CONFLICT', `voyage ${voyage} is not closed; only a closed voyage is archived`)
+    if (record.archivedAt !== null && record.archiveFile !== null)
+      // Done before (a crash may have come between the removal and VACUUM): never write it again,
+      // the live database no longer holds what the file holds.
+      return {
+        voyage,
+        archived: true,
+        waitingFor: 0,
+        containers: 0,
+        file: join(this.o.dataDir, ARCHIVE_DIR, record.archiveFile),
+      }
     const rows = store.index.voyageRows(vessel, voyage)
     const waitingFor = rows.filter(
       (r) => !sameHeads(JSON.parse(r.heads) as string[], cursors.getHeads(peer, r.doc_id) ?? []),
