@@ -61,6 +61,7 @@ export function SearchView({ api, user, params }: SearchViewProps) {
           vessel: vessel || undefined,
           customs: customs || undefined,
           conflict: conflict || undefined,
+          booked: params.get('booked') ?? undefined,
           limit: SEARCH_LIMIT,
         },
         controller.signal,

@@ -22,6 +22,8 @@ export interface VesselSummary {
   linkUp?: boolean
   today: { bytesUp: number; bytesDown: number; costUsd: number }
   containers: number
+  /** Containers registered aboard and not booked ashore yet (open voyages). */
+  notBooked?: number
 }
 
 export interface ContainerPage {
@@ -37,6 +39,8 @@ export interface SearchQuery {
   reefer?: string
   dg?: string
   conflict?: string
+  /** 'false': only containers without a booking (added aboard). */
+  booked?: string
   limit?: number
   offset?: number
 }

@@ -53,8 +53,11 @@ export function parseListQuery(query: Record<string, unknown>, vessel: string): 
   if (sort !== undefined && sort !== '' && !SORT_KEYS.includes(sort.replace(/^-/, '')))
     throw invalid('sort', `must be one of ${SORT_KEYS.join(', ')}, optionally prefixed with -`)
   const limit = count(query, 'limit')
-  const voyage = single(query, 'voyage')?.toUpperCase()
-  if (voyage && !/^[A-Z0-9]{1,10}$/.test(voyage)) throw invalid('voyage', 'must be 1–10 letters or digits')
+  const rawVoyage = single(query, 'voyage')
+  // `current` is resolved by the route to the current voyage (routes-containers.ts).
+  const voyage = rawVoyage === 'current' ? rawVoyage : rawVoyage?.toUpperCase()
+  if (voyage && voyage !== 'current' && !/^[A-Z0-9]{1,10}$/.test(voyage))
+    throw invalid('voyage', 'must be 1–10 letters or digits, or current')
   const pod = single(query, 'pod')?.toUpperCase()
   if (pod && !/^[A-Z]{2}[A-Z2-9]{3}$/.test(pod)) throw invalid('pod', 'must be a UN/LOCODE such as USLAX')
   return {

@@ -99,7 +99,10 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.get('/containers', (req, res) => {
-    res.json(views.list(parseListQuery(req.query as Record<string, unknown>, d.vessel)))
+    const query = parseListQuery(req.query as Record<string, unknown>, d.vessel)
+    // `voyage=current` lists the current voyage (with none known, every live container).
+    if (query.voyage === 'current') query.voyage = d.voyages.current()
+    res.json(views.list(query))
   })
 
   router.post('/containers', (req, res) => {
