@@ -35,6 +35,7 @@ import { voyageRoutes } from './routes/voyages.ts'
 import { installOps } from './ops/index.ts'
 import type { OpsHandle, OpsOptions } from './ops/index.ts'
 import { shoreUiRoutes } from './static-ui.ts'
+import { DEFAULT_RETENTION_DAYS, scheduleRetention } from './retention.ts'
 import { openRelayStores } from './stores.ts'
 import { syncEndpoint } from './sync/index.ts'
 import type { SyncServiceOptions } from './sync/index.ts'
@@ -65,6 +66,8 @@ export interface RelayOptions {
   ops?: OpsOptions
   /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
   sync?: SyncServiceOptions | false
+  /** Sessions, alerts and audit rows older than this are pruned daily (default 180). */
+  retentionDays?: number
 }
 
 /** Bytes a vessel may still move over the link today, or null when it has no budget. */
@@ -169,6 +172,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
     const revocations = setInterval(() => disconnectRevokedVessels(context), REVOCATION_CHECK_MS)
     revocations.unref()
+    const stopRetention = scheduleRetention(
+      stores.db,
+      options.retentionDays ?? DEFAULT_RETENTION_DAYS,
+      logger.child({ component: 'retention' }),
+    )
 
     let closing: Promise<void> | undefined
     const base: RelayCore = {
@@ -192,6 +200,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       close: () =>
         (closing ??= (async () => {
           clearInterval(revocations)
+          stopRetention()
           for (const fn of closers.reverse()) {
             try {
               await fn()

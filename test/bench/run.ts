@@ -16,6 +16,7 @@ import { runIngestBenchmarks } from './link-ingest.ts'
 import { runCrewBenchmarks } from './crew-bench.ts'
 import { runShoreBenchmarks } from './shore-bench.ts'
 import { runDailyBill } from './daily-bill.ts'
+import { runVoyageBenchmarks } from './voyage-bench.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
@@ -31,6 +32,7 @@ const SECTIONS: Section[] = [
   { name: 'ingest', run: runIngestBenchmarks },
   { name: 'crew', run: runCrewBenchmarks },
   { name: 'shore', run: runShoreBenchmarks },
+  { name: 'voyages', run: runVoyageBenchmarks },
   // Last: it reuses the link and baseline sections' figures from the same run.
   { name: 'daily-bill', run: runDailyBill },
 ]

@@ -73,3 +73,4 @@ export {
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
 export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'
+export { pruneRetention, type RetentionResult } from './retention.ts'
