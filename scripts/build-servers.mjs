@@ -37,7 +37,7 @@ async function buildServer(app) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['better-sqlite3', '@automerge/*', 'cbor-extract', 'pino'],
+    external: ['better-sqlite3', '@automerge/*', 'cbor-extract', 'pino', 'sharp'],
     banner: { js: REQUIRE_SHIM },
     metafile: true,
     write: false,

@@ -9,25 +9,34 @@
  * `relay.onClose`. The operator dashboard (`/ops`, relay/src/ops) is installed the same way, first.
  */
 import http from 'node:http'
+import https from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import express, { Router } from 'express'
-import type { Express } from 'express'
+import type { Express, RequestHandler } from 'express'
 import { pino } from 'pino'
 import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
+import { DEFAULT_LINK_SETTINGS } from '@tally/link'
+import type { LinkSettings } from '@tally/link'
 import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
 import { RelayActors } from './actors.ts'
-import { authenticateUser, requireUser } from './auth.ts'
+import { authenticateUser, requireMetricsReader, requireUser } from './auth.ts'
 import type { RelayUser } from './auth.ts'
 import type { RelayContext } from './context.ts'
+import { dcsaEndpoint } from './dcsa/index.ts'
+import type { DcsaHandle, DcsaOptions } from './dcsa/index.ts'
 import { ContainerEditor } from './editor.ts'
+import { pruneAfterDiskFull, relayDiskGuard } from './disk-full.ts'
 import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
+import { integrationGate, integrationRateLimit } from './integrations.ts'
+import type { IntegrationLimits } from './integrations.ts'
 import { LinkServer } from './link-server.ts'
 import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
 import type { RelayMetrics } from './metrics.ts'
 import { containerRoutes } from './routes/container.ts'
+import { evidenceRoutes, photoRoutes, relayPhotoState } from './routes/photos.ts'
 import { meRoutes } from './routes/me.ts'
 import { searchRoutes } from './routes/search.ts'
 import { vesselRoutes } from './routes/vessels.ts'
@@ -66,6 +75,15 @@ export interface RelayOptions {
   ops?: OpsOptions
   /** `/sync` for browsers (relay/src/sync): on by default; `false` leaves it out. */
   sync?: SyncServiceOptions | false
+  /**
+   * Serve https:// and wss:// with this certificate and key (PEM). Without it the relay serves
+   * plain http:// and ws://, for a TLS proxy in front or for a test on 127.0.0.1.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer }
+  /** DCSA Track & Trace events and subscriptions (relay/src/dcsa): on by default. */
+  dcsa?: DcsaOptions | false
+  /** The request-rate limit of integration tokens (relay/src/integrations.ts). */
+  integrationLimits?: IntegrationLimits
   /** Sessions, alerts and audit rows older than this are pruned daily (default 180). */
   retentionDays?: number
 }
@@ -74,10 +92,10 @@ export interface RelayOptions {
 export type BudgetSource = (vessel: string) => number | null
 
 export interface Relay {
-  /** `http://host:port` */
+  /** `http://host:port`, or `https://host:port` with TLS */
   url: string
   port: number
-  server: http.Server
+  server: http.Server | https.Server
   app: Express
   /** Extra HTTP routes, consulted after `/api` and before the shore UI and the 404. */
   routes: Router
@@ -93,8 +111,14 @@ export interface Relay {
   metrics: RelayMetrics
   /** The operator tools: dashboard services, alerts, budgets. */
   ops: OpsHandle
+  /** The per-token request limit of integrations, shared by every route that admits them. */
+  integrationLimiter: RequestHandler
+  /** The DCSA event feed and subscription delivery, unless switched off. */
+  dcsa?: DcsaHandle
   /** Where the link server asks for a vessel's remaining budget (sent in the welcome frame). */
   setBudgetSource(source: BudgetSource): void
+  /** Where the link server asks for a vessel's batching windows and keepalive (operator settings). */
+  setLinkSettingsSource(source: (vessel: string) => LinkSettings): void
   /** The shore user a token belongs to, or null (for `/sync` and other plug-ins). */
   authenticateUser(token: string | null | undefined): RelayUser | null
   /** Runs `fn` when the relay closes, before the database is closed (last registered runs first). */
@@ -114,20 +138,26 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
   try {
     const store = new ContainerStore(stores.db, {
       principalOf: (actor) => stores.registry.principalOf(actor),
+      photoState: relayPhotoState(stores.photos),
     })
     const actors = new RelayActors(stores.registry)
+    const guard = relayDiskGuard(stores.db, logger)
     const editor = new ContainerEditor({
       store,
       registry: stores.registry,
       deadLetters: stores.deadLetters,
       actors,
+      guard,
       voyages: stores.voyages,
     })
     let budgetSource: BudgetSource = () => null
+    let linkSettingsSource: (vessel: string) => LinkSettings = () => DEFAULT_LINK_SETTINGS
     const linkServer = new LinkServer({
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
+      settingsFor: (vessel) => linkSettingsSource(vessel),
+      guard,
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
         policyValidator(
@@ -137,7 +167,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         )(ctx, changes),
       logger,
     })
-    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb }
+    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb, guard }
     linkServer.on('session', (event) => recordVesselBacklog(context, event))
     const metrics = createRelayMetrics(context)
 
@@ -148,11 +178,20 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true })
     })
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', requireMetricsReader(stores.tokens), async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
     })
-    app.use('/api', requireUser(stores.tokens), express.json({ limit: MAX_BODY_BYTES }))
+    const integrationLimiter = integrationRateLimit(options.integrationLimits)
+    app.use(
+      '/api',
+      requireUser(stores.tokens, { integrations: true }),
+      integrationLimiter,
+      express.json({ limit: MAX_BODY_BYTES }),
+      integrationGate,
+    )
     app.use('/api/me', meRoutes())
+    app.use('/api/vessels/:imo/containers/:id/photos', photoRoutes(context))
+    app.use('/api/vessels/:imo/containers/:id/evidence', evidenceRoutes(context))
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
     app.use('/api/vessels/:imo/voyages', voyageRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
@@ -162,9 +201,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use(routes)
     app.use(shoreUiRoutes(options.shoreUiDir))
     app.use(unknownRoute)
-    app.use(errorHandler(logger))
+    app.use(errorHandler(logger, () => pruneAfterDiskFull(stores.db, logger)))
 
-    const server = http.createServer(app)
+    const server = options.tls
+      ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, app)
+      : http.createServer(app)
     const upgradeHandlers = new Map<string, UpgradeHandler>([
       ['/link', (req, socket, head) => linkServer.handleUpgrade(req, socket, head)],
     ])
@@ -186,6 +227,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       app,
       routes,
       apiRoutes,
+      integrationLimiter,
       upgradeHandlers,
       context,
       store,
@@ -194,6 +236,9 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       metrics,
       setBudgetSource: (source) => {
         budgetSource = source
+      },
+      setLinkSettingsSource: (source) => {
+        linkSettingsSource = source
       },
       authenticateUser: (token) => authenticateUser(stores.tokens, token),
       onClose: (fn) => closers.push(fn),
@@ -219,7 +264,10 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         })()),
     }
     const relay: Relay = Object.assign(base, { ops: installOps(base, options.ops) })
-    const builtIn = options.sync === false ? [] : [syncEndpoint(options.sync)]
+    const builtIn = [
+      ...(options.sync === false ? [] : [syncEndpoint(options.sync)]),
+      ...(options.dcsa === false ? [] : [dcsaEndpoint(options.dcsa)]),
+    ]
     for (const extension of [...builtIn, ...(options.extensions ?? [])]) await extension(relay)
 
     const host = options.host ?? '127.0.0.1'
@@ -232,7 +280,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     })
     const address = server.address()
     relay.port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
-    relay.url = `http://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
+    relay.url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
     logger.info({ url: relay.url, dataDir: options.dataDir, costPerMb }, 'relay listening')
     return relay
   } catch (err) {

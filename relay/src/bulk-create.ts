@@ -20,6 +20,7 @@ import type { ContainerDoc, ContainerKey, ContainerPatch, ShoreRole } from '@tal
 import type { ContainerStore } from '@tally/replica'
 import type { VoyageStore } from '@tally/storage-sqlite'
 import type { RelayUser } from './auth.ts'
+import type { DiskGuard } from './disk-full.ts'
 import type { ContainerEditor } from './editor.ts'
 
 /** Most containers one request may create; a voyage has about 2,000. */
@@ -117,6 +118,7 @@ function planItem(item: unknown, imo: string, role: ShoreRole): PlannedContainer
 export interface BulkCreateDeps {
   store: ContainerStore
   editor: ContainerEditor
+  guard?: DiskGuard
   /** The voyage register: a booking opens its voyage there, and a closed voyage takes none. */
   voyages?: VoyageStore
 }
@@ -146,16 +148,21 @@ export async function createContainers(
   let created = 0
   for (let start = 0; start < planned.length; start += WRITE_BATCH) {
     if (start > 0) await yieldToEventLoop()
-    store.db.transaction(() => {
+    const batch = () => {
+      let n = 0
       for (const item of planned.slice(start, start + WRITE_BATCH)) {
         if (!store.create(item.key, item.isoType)) continue
-        created++
+        n++
         const docId = documentIdFor(item.key)
         if (item.shore) editor.asUser(docId, user, (d) => applyPatch(d, item.shore, user.role))
         if (item.physical)
           editor.asPlanning(docId, item.key.vessel, (d) => applyPatch(d, item.physical, 'vessel'))
       }
-    })()
+      return n
+    }
+    // A full disk rolls the batch back; the guard prunes old session logs and runs it once more.
+    const run = () => store.db.transaction(batch)()
+    created += deps.guard ? deps.guard('store new containers', run) : run()
   }
   return created
 }

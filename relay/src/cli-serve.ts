@@ -2,6 +2,7 @@
  * `relay serve`: its flags and how they become {@link RelayOptions}. The alert flags set the
  * thresholds this start begins with; the dashboard can change them later (docs/operations.md, Alerts).
  */
+import { readFileSync } from 'node:fs'
 import type { RelayOptions } from './app.ts'
 import { UsageError } from './cli-errors.ts'
 import type { OptionSpec } from './cli-errors.ts'
@@ -10,8 +11,12 @@ import type { AlertThresholds } from './ops/index.ts'
 export const SERVE_USAGE = `relay serve --port PORT --data DIR [--host 127.0.0.1] [--cost-per-mb 10]
             [--alert-webhook URL] [--sync-window-h 24] [--lag-grace-min 60]
             [--failure-rate-pct 5] [--min-attempts 10] [--conflicts-per-hour 10]
-            [--dead-letters 1] [--alert-interval-s 30] [--retention-days 180]
+            [--dead-letters 1] [--alert-interval-s 30] [--tls-cert FILE --tls-key FILE]
+            [--retention-days 180]
   Serves the REST API, /link, /sync, /ops and /metrics over the relay database in DIR (created if new).
+  --tls-cert FILE         serve https:// and wss:// with this PEM certificate (chain) ...
+  --tls-key FILE          ... and its PEM private key (without them: plain http:// and ws://,
+                          for a TLS proxy in front)
   --alert-webhook URL     POST every alert that fires or resolves to URL (JSON; docs/operations.md)
   --sync-window-h H       expected time between a vessel's syncs when neither the operator nor the
                           vessel's own sync interval says otherwise
@@ -37,6 +42,8 @@ export const SERVE_OPTIONS: OptionSpec = {
   'conflicts-per-hour': { type: 'string' },
   'dead-letters': { type: 'string' },
   'alert-interval-s': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   'retention-days': { type: 'string' },
 }
 
@@ -86,6 +93,25 @@ function webhook(value: string | undefined, usage: string): string | undefined {
   return url.toString()
 }
 
+/** Reads the PEM certificate and key; both or neither. */
+function tlsFiles(o: Values, usage: string): { cert: Buffer; key: Buffer } | undefined {
+  const certFile = o['tls-cert'] as string | undefined
+  const keyFile = o['tls-key'] as string | undefined
+  if (certFile === undefined && keyFile === undefined) return undefined
+  if (!certFile || !keyFile) throw new UsageError('--tls-cert and --tls-key go together', usage)
+  const read = (file: string, flag: string) => {
+    let pem: Buffer
+    try {
+      pem = readFileSync(file)
+    } catch (err) {
+      throw new UsageError(`--${flag} ${file}: ${(err as Error).message}`, usage)
+    }
+    if (!pem.includes('-----BEGIN')) throw new UsageError(`--${flag} ${file}: not a PEM file`, usage)
+    return pem
+  }
+  return { cert: read(certFile, 'tls-cert'), key: read(keyFile, 'tls-key') }
+}
+
 /** The serve flags as relay options (everything but the logger). */
 export function parseServeOptions(o: Values, usage: string): Omit<RelayOptions, 'logger'> {
   const windowH = numberFlag(o, 'sync-window-h', usage, { min: 1 / 60, max: 60 * 24, unit: 'hours' })
@@ -119,7 +145,9 @@ export function parseServeOptions(o: Values, usage: string): Omit<RelayOptions, 
   if (conflicts !== undefined) thresholds.conflictsPerHour = conflicts
   if (letters !== undefined) thresholds.deadLetters = letters
   const alertWebhook = webhook(o['alert-webhook'] as string | undefined, usage)
+  const tls = tlsFiles(o, usage)
   return {
+    ...(tls ? { tls } : {}),
     dataDir: o.data as string,
     port: port(o.port as string, usage),
     host: (o.host as string | undefined) ?? '127.0.0.1',

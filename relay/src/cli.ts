@@ -2,10 +2,14 @@
  * The relay's command line (design §8 contract; every command is listed in {@link COMMANDS}):
  *
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10] [--alert-webhook URL] …
+ *                          [--tls-cert FILE --tls-key FILE]     # serve https:// and wss://
  *   npm run relay -- add-vessel --data DIR --vessel IMO9811000 --name NAME [--create]  # last stdout line: token
  *   npm run relay -- add-user --data DIR --user NAME --role shore|customs|ops [--create] # last stdout line: token
+ *   npm run relay -- add-integration --data DIR --name NAME --scope read|customs [--create] # last line: token
+ *   npm run relay -- add-scrape-token --data DIR --name NAME [--create]    # last stdout line: token (/metrics only)
  *   npm run relay -- revoke-token --data DIR --token-id ID
  *   npm run relay -- list-tokens --data DIR [--all]
+ *   npm run relay -- verify-evidence FILE    # exit 0 when every fact and photo holds, 1 otherwise
  *
  * `--help` after any command prints that command's usage. Commands that add or revoke refuse a folder
  * with no relay database unless `--create` is given: a typo in `--data` must not quietly start a
@@ -17,7 +21,14 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { createRelay } from './app.ts'
-import { isShoreRole, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'
+import {
+  INTEGRATION_SCOPES,
+  isIntegrationScope,
+  isShoreRole,
+  SCRAPE_ROLE,
+  SHORE_ROLES,
+  USER_NAME_PATTERN,
+} from './auth.ts'
 import { parseServeOptions, SERVE_OPTIONS, SERVE_USAGE } from './cli-serve.ts'
 import { CliError, UsageError } from './cli-errors.ts'
 import type { OptionSpec } from './cli-errors.ts'
@@ -31,6 +42,8 @@ interface Command {
   usage: string
   options: OptionSpec
   required: string[]
+  /** A command that takes one positional argument (a file) names it here; it arrives as `values.file`. */
+  positional?: string
   run(values: Record<string, string | boolean | undefined>): Promise<number> | number
 }
 
@@ -39,12 +52,17 @@ const HELP: OptionSpec = { help: { type: 'boolean', short: 'h' } }
 function parse(args: string[], command: Command): Record<string, string | boolean | undefined> | null {
   let values: Record<string, string | boolean | undefined>
   try {
-    values = parseArgs({
+    const parsed = parseArgs({
       args,
       options: { ...command.options, ...HELP },
       strict: true,
-      allowPositionals: false,
-    }).values as typeof values
+      allowPositionals: command.positional !== undefined,
+    })
+    values = parsed.values as typeof values
+    if (command.positional !== undefined) {
+      if (parsed.positionals.length > 1) throw new Error(`one ${command.positional} only`)
+      values.file = parsed.positionals[0]
+    }
   } catch (err) {
     throw new UsageError((err as Error).message, command.usage)
   }
@@ -142,6 +160,65 @@ const ADD_USER: Command = {
   },
 }
 
+const ADD_INTEGRATION: Command = {
+  usage: `relay add-integration --data DIR --name NAME --scope read|customs [--create]
+  Issues a token for a shore system (docs/integrations.md); the token is the last stdout line.
+  read: REST reads, DCSA events and subscriptions; customs: also PATCH of the customs section.
+  --create   make a new relay database if DIR has none (otherwise DIR must hold relay.sqlite)`,
+  options: {
+    data: { type: 'string' },
+    name: { type: 'string' },
+    scope: { type: 'string' },
+    create: { type: 'boolean' },
+  },
+  required: ['data', 'name', 'scope'],
+  run(o) {
+    const name = o.name as string
+    const scope = o.scope as string
+    if (!USER_NAME_PATTERN.test(name))
+      throw new UsageError(
+        '--name must be 1–64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
+        this.usage,
+      )
+    if (!isIntegrationScope(scope))
+      throw new UsageError(`--scope must be one of ${INTEGRATION_SCOPES.join(', ')}`, this.usage)
+    const stores = openForChange(o.data as string, o.create === true)
+    try {
+      const { token, record } = stores.tokens.issueWithRecord('integration', name, scope)
+      console.log(
+        `integration ${name} (scope ${scope}): token id ${record.id} (revoke-token --token-id ${record.id}); ` +
+          'the token is shown once, on the next line:',
+      )
+      console.log(token)
+      return 0
+    } finally {
+      stores.db.close()
+    }
+  },
+}
+
+const ADD_SCRAPE_TOKEN: Command = {
+  usage: `relay add-scrape-token --data DIR --name NAME [--create]
+  Issues a token that reads /metrics and nothing else (for Prometheus); it is the last stdout line.
+  An ops user token reads /metrics too.`,
+  options: { data: { type: 'string' }, name: { type: 'string' }, create: { type: 'boolean' } },
+  required: ['data', 'name'],
+  run(o) {
+    const name = o.name as string
+    if (!USER_NAME_PATTERN.test(name))
+      throw new UsageError('--name must be 1–64 letters, digits, ".", "_", "@" or "-"', this.usage)
+    const stores = openForChange(o.data as string, o.create === true)
+    try {
+      const { token, record } = stores.tokens.issueWithRecord('user', name, SCRAPE_ROLE)
+      console.log(`scrape token ${name}: token id ${record.id}; the token is shown once, on the next line:`)
+      console.log(token)
+      return 0
+    } finally {
+      stores.db.close()
+    }
+  },
+}
+
 const REVOKE_TOKEN: Command = {
   usage: `relay revoke-token --data DIR --token-id ID
   Revokes a token at once (a running relay refuses it on the next request; open links close).
@@ -209,12 +286,45 @@ const SERVE: Command = {
   },
 }
 
+const VERIFY_EVIDENCE: Command = {
+  usage: `relay verify-evidence FILE
+  Checks an evidence bundle (GET /api/vessels/IMO/containers/ID/evidence) offline: every signed fact
+  against the vessel's key, every photo against its signed SHA-256. Exit 0 when all hold, 1 otherwise.`,
+  options: {},
+  required: [],
+  positional: 'FILE',
+  async run(o) {
+    const file = o.file
+    if (typeof file !== 'string' || file === '')
+      throw new UsageError('FILE is required', VERIFY_EVIDENCE.usage)
+    let bundle: unknown
+    try {
+      bundle = JSON.parse(fs.readFileSync(file, 'utf8'))
+    } catch (err) {
+      throw new CliError(`${file}: not a readable JSON bundle: ${(err as Error).message}`)
+    }
+    const { verifyBundle } = await import('./evidence-bundle.ts')
+    const { ok, findings } = verifyBundle(bundle)
+    const c = (bundle as { container?: { containerId?: string; vessel?: string; voyage?: string } }).container
+    if (c) console.log(`evidence for ${c.containerId} on ${c.vessel} voyage ${c.voyage}`)
+    for (const f of findings) console.log(`${f.holds ? 'HOLDS' : 'FAILS'}  ${f.subject}: ${f.detail}`)
+    const failed = findings.filter((f) => !f.holds).length
+    console.log(
+      ok ? `all ${findings.length} facts and photos hold` : `${failed} of ${findings.length} do not hold`,
+    )
+    return ok ? 0 : 1
+  },
+}
+
 const COMMANDS: Record<string, Command> = {
   serve: SERVE,
   'add-vessel': ADD_VESSEL,
   'add-user': ADD_USER,
+  'add-integration': ADD_INTEGRATION,
+  'add-scrape-token': ADD_SCRAPE_TOKEN,
   'revoke-token': REVOKE_TOKEN,
   'list-tokens': LIST_TOKENS,
+  'verify-evidence': VERIFY_EVIDENCE,
 }
 
 const USAGE = `usage: relay <command> [options]   (relay <command> --help for one command)

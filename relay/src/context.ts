@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { ContainerStore } from '@tally/replica'
 import type { LinkServer } from './link-server.ts'
 import type { RelayActors } from './actors.ts'
+import type { DiskGuard } from './disk-full.ts'
 import type { ContainerEditor } from './editor.ts'
 import type { RelayStores } from './stores.ts'
 
@@ -14,4 +15,6 @@ export interface RelayContext extends RelayStores {
   logger: Logger
   /** The link price, for cost figures. */
   costPerMb: number
+  /** Runs a write, pruning old session logs and retrying once on a full disk (disk-full.ts). */
+  guard: DiskGuard
 }

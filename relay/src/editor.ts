@@ -13,6 +13,7 @@ import type { ContainerStore, VoyageClosures } from '@tally/replica'
 import type { ActorRegistryStore, DeadLetterStore } from '@tally/storage-sqlite'
 import type { RelayActors } from './actors.ts'
 import type { RelayUser } from './auth.ts'
+import type { DiskGuard } from './disk-full.ts'
 
 type Edit = (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>
 
@@ -21,6 +22,8 @@ export interface ContainerEditorDeps {
   registry: ActorRegistryStore
   deadLetters: DeadLetterStore
   actors: RelayActors
+  /** Wraps the commit: on a full disk, old session logs are pruned and it is tried once more (disk-full.ts). */
+  guard?: DiskGuard
   /** Closed voyages take no edits (policy refuses them). */
   voyages?: VoyageClosures
 }
@@ -44,7 +47,7 @@ export class ContainerEditor {
     sender: { id: string; role: string },
     edit: Edit,
   ): A.Doc<ContainerDoc> {
-    const { store, registry, deadLetters } = this.deps
+    const { store } = this.deps
     const row = store.row(docId)
     if (!row) throw new TallyError('NOT_FOUND', `no document ${docId}`)
     const key = store.keyOf(row)
@@ -56,6 +59,29 @@ export class ContainerEditor {
     const before = store.load(docId)
     if (!before) throw new TallyError('NOT_FOUND', `no document ${docId}`)
     const shared = A.getActorId(before) === actor
+    // Inside a caller's transaction (bulk create) the caller guards the whole transaction instead:
+    // SQLite may have rolled all of it back, so retrying one statement there would be wrong.
+    const guard =
+      this.deps.guard && !store.db.inTransaction ? this.deps.guard : <T>(_: string, fn: () => T) => fn()
+    return guard('store an edit', () =>
+      this.commit(docId, actor, sender, edit, { before, shared, key, isoType: row.iso_type }),
+    )
+  }
+
+  private commit(
+    docId: string,
+    actor: string,
+    sender: { id: string; role: string },
+    edit: Edit,
+    o: {
+      before: A.Doc<ContainerDoc>
+      shared: boolean
+      key: ReturnType<ContainerStore['keyOf']>
+      isoType: string
+    },
+  ): A.Doc<ContainerDoc> {
+    const { store, registry, deadLetters } = this.deps
+    const { before, shared, key } = o
     return store.edit(docId, actor, (given) => {
       const next = edit(shared ? A.clone(given, { actor: actor as A.ActorId }) : given)
       const changes = A.getChanges(before, next).map((c) => A.decodeChange(c))
@@ -64,7 +90,7 @@ export class ContainerEditor {
       // edit must leave nothing behind in the cache.
       const index = ObjectIndex.fromDoc(before)
       const validate = policyValidator(registry, sender, this.deps.voyages)
-      const decisions = validate({ docId, key, isoType: row.iso_type, doc: before, index }, changes)
+      const decisions = validate({ docId, key, isoType: o.isoType, doc: before, index }, changes)
       const refused = decisions.find((d) => !d.accepted)
       if (refused) {
         const change = changes.find((c) => c.hash === refused.hash)

@@ -9,7 +9,11 @@ export interface VesselSummary {
   imo: string
   name: string | null
   lastSyncAt: string | null
-  /** Seconds since the last completed sync; null if the vessel never synced. */
+  /**
+   * Seconds since the last completed sync; null if the vessel never synced; 0 while the vessel keeps
+   * a long-lived link connection open (protocol version 3): it is in contact, and a quiet link runs
+   * no session until something changes (docs/protocol.md, "Rounds").
+   */
   lagSeconds: number | null
   /**
    * Changes the vessel reported waiting in its last hello (0 once a session completes), plus the
@@ -54,7 +58,9 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
       name,
       lastSyncAt,
       lagSeconds: lastSyncAt
-        ? Math.max(0, Math.floor((now.getTime() - Date.parse(lastSyncAt)) / 1000))
+        ? ctx.linkServer.inContact(imo)
+          ? 0
+          : Math.max(0, Math.floor((now.getTime() - Date.parse(lastSyncAt)) / 1000))
         : null,
       pendingChanges: (ctx.vessels.linkStatus(imo)?.vesselPending ?? 0) + relayPendingDocs(ctx, imo),
       linkUp: ctx.linkServer.active.has(imo),

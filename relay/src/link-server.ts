@@ -5,8 +5,8 @@
  * relay down, and other vessels' sessions carry on.
  */
 import { EventEmitter } from 'node:events'
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import type { WebSocket } from 'ws'
@@ -14,28 +14,32 @@ import type { Logger } from 'pino'
 import {
   CloseCode,
   decodeFrame,
+  DEFAULT_LINK_SETTINGS,
   FrameError,
   MAX_FRAME_BYTES,
-  SUPPORTED_VERSIONS,
-  RelayLinkSession,
+  PRIORITY_NAMES,
+  sameHeads,
   SessionError,
+  SUPPORTED_VERSIONS,
 } from '@tally/link'
-import type { HelloFrame, SessionBudget, SessionStats } from '@tally/link'
-import { SqliteLinkReplica } from '@tally/replica'
-import type { ChangeValidator, ContainerStore } from '@tally/replica'
+import type { HelloFrame, LinkSettings, PhotoSink, Priority, SessionBudget, SessionStats } from '@tally/link'
+import type { ChangeValidator, ContainerStore, ContainerStoreEvents } from '@tally/replica'
+import type { DiskGuard } from './disk-full.ts'
+import { VesselConnection } from './link-connection.ts'
 import type {
   ActorRegistryStore,
   CursorStore,
   DeadLetterStore,
+  PhotoStore,
   SessionLog,
+  SyncSessionRecord,
   TokenStore,
   VoyageStore,
 } from '@tally/storage-sqlite'
 
 /** A vessel that connects but never says hello is dropped after this long. */
 export const HELLO_TIMEOUT_MS = 15_000
-/** A session with no inbound frame for this long is dropped (a chunk at 128 kbit/s takes seconds). */
-export const IDLE_TIMEOUT_MS = 120_000
+export { IDLE_TIMEOUT_MS } from './link-connection.ts'
 
 export interface LinkServerDeps {
   store: ContainerStore
@@ -50,6 +54,12 @@ export interface LinkServerDeps {
   voyages?: VoyageStore
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
+  /** The vessel's batching windows and keepalive (operator settings); the defaults without one. */
+  settingsFor?: (vessel: string) => LinkSettings
+  /** Where vessels' evidence keys are recorded, learned from their hellos. */
+  photos?: PhotoStore
+  /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
+  guard?: DiskGuard
 }
 
 export interface LinkSessionEvent {
@@ -68,24 +78,34 @@ export interface LinkSessionEvent {
   budget?: SessionBudget
 }
 
+/** A session that committed no change either way (an idle round). */
+const movedNothing = (s: SyncSessionRecord | undefined): boolean =>
+  s !== undefined && s.state === 'complete' && s.changesUp === 0 && s.changesDown === 0 && s.rejected === 0
+
 export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
     perMessageDeflate: false,
   })
-  /** The open socket per vessel: a new session from the same vessel replaces the old one. */
+  /** The open socket per vessel: a new connection from the same vessel replaces the old one. */
   readonly active = new Map<string, WebSocket>()
-  /** Finishers of open sessions, run on shutdown so each is recorded before the database closes. */
-  private readonly finishers = new Set<() => void>()
+  private readonly connections = new Map<string, VesselConnection>()
+  private readonly onStoreChanged = (e: ContainerStoreEvents['changed'][0]) => this.storeChanged(e)
 
   constructor(private readonly deps: LinkServerDeps) {
     super()
-    this.wss.on('connection', (ws) => this.onConnection(ws))
+    this.wss.on('connection', (ws, req: IncomingMessage) => this.onConnection(ws, req.socket))
+    deps.store.on('changed', this.onStoreChanged)
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req))
+  }
+
+  /** The vessel holds a long-lived (version 3) connection open: in contact even with no session. */
+  inContact(vessel: string): boolean {
+    return this.connections.get(vessel)?.persistent === true
   }
 
   /** Cuts a vessel off at once (token revoked). */
@@ -93,31 +113,72 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     this.active.get(vessel)?.close(CloseCode.Unauthorized, reason)
   }
 
+  /** The operator changed a vessel's pacing: a connected vessel's relay side follows at once. */
+  settingsChanged(vessel: string): void {
+    const settings = this.deps.settingsFor?.(vessel)
+    if (settings) this.connections.get(vessel)?.updateSettings(settings)
+  }
+
   close(): void {
-    for (const finish of [...this.finishers]) finish()
+    this.deps.store.off('changed', this.onStoreChanged)
+    for (const c of [...this.connections.values()]) c.shutdown()
     for (const ws of this.wss.clients) ws.terminate()
     this.wss.close()
   }
 
-  private onConnection(ws: WebSocket): void {
+  /**
+   * The one place shore changes reach the link: every admitted write (REST, /sync, a dead letter
+   * retried, and whatever else raises the store's `changed` event) for a connected vessel's
+   * document that the vessel lacks starts its class's batching window. Link ingest carries no
+   * priority and is skipped: the vessel sent it.
+   */
+  private storeChanged({ docId, key, priority }: ContainerStoreEvents['changed'][0]): void {
+    if (!priority) return
+    const connection = this.connections.get(key.vessel)
+    if (!connection?.persistent) return
+    const row = this.deps.store.row(docId)
+    const cursor = this.deps.cursors.getHeads(key.vessel, docId) ?? []
+    if (row && sameHeads(JSON.parse(row.heads), cursor)) return
+    connection.notePending(PRIORITY_NAMES.indexOf(priority) as Priority)
+  }
+
+  private onConnection(ws: WebSocket, socket: Socket | undefined): void {
     const log = this.deps.logger.child({ component: 'link' })
     const helloTimer = setTimeout(() => ws.close(CloseCode.Timeout, 'no hello'), HELLO_TIMEOUT_MS)
-    ws.once('message', (data, isBinary) => {
+    let connection: VesselConnection | undefined
+    ws.on('message', (data, isBinary) => {
       clearTimeout(helloTimer)
       try {
         if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
         const frame = decodeFrame(data as Buffer)
+        const bytes = (data as Buffer).length
+        if (connection) return connection.receive(frame, bytes)
         if (frame.t !== 'hello') throw new FrameError(CloseCode.BadFrame, `expected hello, got ${frame.t}`)
-        this.startSession(ws, frame, (data as Buffer).length, log)
+        connection = this.accept(ws, socket, frame, bytes, log)
+        connection.open()
       } catch (err) {
-        const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
-        log.warn({ err: (err as Error).message }, 'link connection refused')
-        ws.close(code, (err as Error).message.slice(0, 120))
+        const code =
+          err instanceof FrameError || err instanceof SessionError ? err.closeCode : CloseCode.Internal
+        const message = (err as Error).message
+        if (!connection) {
+          log.warn({ err: message }, 'link connection refused')
+          ws.close(code, message.slice(0, 120))
+          return
+        }
+        log.warn({ err: message }, 'bad frame from vessel')
+        connection.fail(code, message)
       }
     })
   }
 
-  private startSession(ws: WebSocket, hello: HelloFrame, helloBytes: number, baseLog: Logger): void {
+  /** Checks the hello (version, token) and opens the vessel's connection. Throws FrameError. */
+  private accept(
+    ws: WebSocket,
+    socket: Socket | undefined,
+    hello: HelloFrame,
+    helloBytes: number,
+    baseLog: Logger,
+  ): VesselConnection {
     const d = this.deps
     if (!SUPPORTED_VERSIONS.includes(hello.v))
       throw new FrameError(
@@ -128,106 +189,68 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     if (!token || token.subject !== hello.vessel)
       throw new FrameError(CloseCode.Unauthorized, 'bad or revoked vessel token')
     const vessel = hello.vessel
+    // Authenticated by its token: the key it announces is the one its evidence is signed with.
+    if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
-    const id = d.sessions.start(vessel)
-    const log = baseLog.child({ vessel, session: id })
+    const log = baseLog.child({ vessel })
+    // A fin lost on its way leaves the vessel with the previous token; its cursors are still good.
     const ours = d.cursors.getSyncToken(vessel) ?? null
-    const cursorsTrusted = ours === hello.sync
-    const replica = new SqliteLinkReplica({
-      store: d.store,
-      cursors: d.cursors,
-      registry: d.registry,
-      deadLetters: d.deadLetters,
-      peer: vessel,
-      vessel,
-      peerPrincipal: vessel,
-      // A vessel may only announce actors of its own; anything else would be a forged binding.
-      trustBinding: (b) => b.p === vessel && b.r === 'vessel',
-      validate: d.validate,
-      logger: log,
-      voyages: d.voyages,
-      skipClosedVoyages: true,
-    })
-    const session = new RelayLinkSession(
-      replica,
-      { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
+    const previous = d.cursors.getPreviousSyncToken(vessel) ?? null
+    const confirmed = ours === hello.sync
+    // ...but only with the session that issued the current token: a vessel restored from a backup
+    // taken before that session holds the previous token too, and its cursors are behind ours.
+    // (If that session moved nothing, the previous token's cursors are the current ones anyway: the
+    // vessel may have lost the welcome too.)
+    const issuedBy = d.cursors.getSyncSession(vessel)
+    const missedFin =
+      previous !== null &&
+      previous === hello.sync &&
+      issuedBy !== undefined &&
+      (hello.s === issuedBy || movedNothing(d.sessions.get(issuedBy)))
+    const cursorsTrusted = confirmed || missedFin
+    if (confirmed) d.cursors.confirmSyncToken(vessel)
+    else if (cursorsTrusted) log.info('the vessel missed the last fin: resuming from the previous token')
+    // A stale token means reconciling; the previous one must not outlive that.
+    else d.cursors.confirmSyncToken(vessel)
+    const connection = new VesselConnection(
       {
-        session: id,
-        cursorsTrusted,
-        budget: d.budgetFor?.(vessel) ?? null,
-        newSyncToken: () => {
-          const sync = randomBytes(12).toString('base64url')
-          d.cursors.setSyncToken(vessel, sync)
-          return sync
-        },
-      },
-    )
-    const timeout = () => session.fail(new SessionError(CloseCode.Timeout, 'idle link session'))
-    let idle = setTimeout(timeout, IDLE_TIMEOUT_MS)
-    let finished = false
-    const finish = (state: 'complete' | 'failed', error?: string) => {
-      if (finished) return
-      finished = true
-      this.finishers.delete(onShutdown)
-      clearTimeout(idle)
-      if (this.active.get(vessel) === ws) this.active.delete(vessel)
-      const budget = session.budget
-      d.sessions.add(id, session.stats)
-      d.sessions.finish(id, { state, budgetLimited: budget.budgetLimited, ...(error ? { error } : {}) })
-      log.info({ state, error, ...session.stats, budgetLimited: budget.budgetLimited }, 'link session ended')
-      this.emit('session', {
+        ws,
+        socket,
         vessel,
-        session: id,
-        state,
-        stats: session.stats,
-        budget,
-        ...(error ? { error } : {}),
-      })
-    }
-    const onShutdown = () => finish('failed', 'relay shutting down')
-    this.finishers.add(onShutdown)
-    session.on('complete', () => finish('complete'))
-    session.on('failed', (err) => finish('failed', err.message))
-    // A vessel planning a long backlog pings (see link-client.ts): alive, just busy.
-    ws.on('ping', () => {
-      clearTimeout(idle)
-      idle = setTimeout(timeout, IDLE_TIMEOUT_MS)
-    })
-    ws.on('message', (data, isBinary) => {
-      clearTimeout(idle)
-      idle = setTimeout(timeout, IDLE_TIMEOUT_MS)
-      try {
-        if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-        const frame = decodeFrame(data as Buffer)
-        const t0 = performance.now()
-        session.receive(frame, (data as Buffer).length)
-        if (frame.t === 'chunk')
-          log.debug(
-            { seq: frame.seq, bytes: frame.data.length, ms: Math.round(performance.now() - t0) },
-            'chunk ingested',
-          )
-      } catch (err) {
-        const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
-        log.warn({ err: (err as Error).message }, 'bad frame from vessel')
-        session.fail(new SessionError(code, (err as Error).message))
-      }
-    })
-    ws.on('close', (code, reason) => session.transportClosed(`closed ${code} ${reason.toString()}`))
-    ws.on('error', (err) => log.warn({ err: err.message }, 'link socket error'))
-    log.info({ reconcile: !cursorsTrusted, pending: hello.pending }, 'link session started')
-    this.emit('session', {
-      vessel,
-      session: id,
-      state: 'started',
-      stats: session.stats,
-      pending: hello.pending,
-      report: {
-        ...(hello.failed !== undefined ? { failedAttempts: hello.failed } : {}),
-        ...(hello.interval !== undefined ? { syncIntervalS: hello.interval } : {}),
+        version: hello.v,
+        pending: hello.pending,
+        helloBytes,
+        report: {
+          ...(hello.failed !== undefined ? { failedAttempts: hello.failed } : {}),
+          ...(hello.interval !== undefined ? { syncIntervalS: hello.interval } : {}),
+        },
+        ...(d.photos ? { photos: relayPhotoSink(d.photos, vessel) } : {}),
+        offersPhotos: hello.photos === true,
+        ...(hello.voyages !== undefined ? { voyages: hello.voyages } : {}),
+        cursorsTrusted,
+        confirmed,
+        settings: d.settingsFor?.(vessel) ?? DEFAULT_LINK_SETTINGS,
+        log,
       },
+      d,
+    )
+    this.connections.get(vessel)?.shutdown('replaced by a new session')
+    this.connections.set(vessel, connection)
+    connection.on('session', (e) => this.emit('session', e))
+    connection.on('closed', () => {
+      if (this.connections.get(vessel) === connection) this.connections.delete(vessel)
+      if (this.active.get(vessel) === ws) this.active.delete(vessel)
     })
-    session.stats.bytesUp += helloBytes
-    session.start(hello)
+    return connection
+  }
+}
+
+/** Full photos shore asked for from `vessel`, and where their parts are stored (PhotoStore). */
+function relayPhotoSink(photos: PhotoStore, vessel: string): PhotoSink {
+  return {
+    wanted: () =>
+      photos.openRequests(vessel).map((r) => ({ sha: r.sha256, off: r.receivedBytes, bytes: r.bytes })),
+    store: (sha, off, data) => photos.addPart(sha, off, data),
   }
 }

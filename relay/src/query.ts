@@ -10,15 +10,15 @@ import {
   TallyError,
   invalid,
 } from '@tally/manifest'
-import { MAX_LIST_LIMIT } from '@tally/replica'
+import { LIST_SORT_KEYS, MAX_LIST_LIMIT } from '@tally/replica'
 import type { ListQuery } from '@tally/replica'
 import { IMO_PATTERN } from './vessels.ts'
 
 /** Page size when the query names none. */
 export const DEFAULT_LIST_LIMIT = 100
 
-const SORT_KEYS = ['containerId', 'stowage', 'state', 'updated']
-const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict', 'booked'] as const
+const SORT_KEYS = LIST_SORT_KEYS
+const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict', 'exception', 'booked'] as const
 const ENUM_FILTERS: Record<'state' | 'customs' | 'condition', readonly string[]> = {
   state: PHYSICAL_STATES,
   customs: CUSTOMS_STATUSES,
@@ -95,10 +95,23 @@ export function parseListQuery(
     if (!/^[A-Z0-9]{1,10}$/.test(voyage)) throw invalid('voyage', 'must be 1–10 letters or digits')
     out.voyage = voyage
   }
+  const seal = single(query, 'seal')
+  if (seal !== undefined && seal !== '') {
+    if (seal !== 'broken' && seal !== 'intact') throw invalid('seal', 'must be broken or intact')
+    out.seal = seal
+  }
   const pod = single(query, 'pod')
   if (pod !== undefined && pod !== '') {
-    if (!/^[A-Z]{2}[A-Z2-9]{3}$/.test(pod)) throw invalid('pod', 'must be a UN/LOCODE such as USLAX')
-    out.pod = pod
+    if (!/^[A-Z]{2}[A-Z2-9]{3}$/.test(pod.toUpperCase()))
+      throw invalid('pod', 'must be a UN/LOCODE such as CNSHA or USLAX')
+    out.pod = pod.toUpperCase()
+  }
+  const since = single(query, 'since')
+  if (since !== undefined && since !== '') {
+    const ms = Date.parse(since)
+    if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(since))
+      throw invalid('since', 'must be an ISO 8601 time such as 2026-12-04T00:00:00Z')
+    out.since = new Date(ms).toISOString()
   }
   const sort = single(query, 'sort')
   if (sort !== undefined && sort !== '') {

@@ -40,7 +40,8 @@ export function shoreUiRoutes(dir: string = DEFAULT_SHORE_UI_DIR): Router {
       maxAge: '1h',
       // Hashed asset names change with each build; index.html does not, so it must not be cached.
       setHeaders: (res, file) => {
-        if (path.basename(file) === 'index.html') res.setHeader('Cache-Control', 'no-cache')
+        // The service worker too: browsers check it for updates, and a stale one would pin a release.
+        if (['index.html', 'sw.js'].includes(path.basename(file))) res.setHeader('Cache-Control', 'no-cache')
       },
     }),
   )

@@ -11,9 +11,12 @@ import {
   ActorRegistryStore,
   AuditLog,
   CursorStore,
+  DcsaEventStore,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
+  SubscriptionStore,
   TokenStore,
   VoyageStore,
 } from '@tally/storage-sqlite'
@@ -32,6 +35,11 @@ export interface RelayStores {
   sessions: SessionLog
   audit: AuditLog
   vessels: VesselRegistry
+  /** DCSA events derived from container histories, and the subscriptions pushing them. */
+  dcsaEvents: DcsaEventStore
+  subscriptions: SubscriptionStore
+  /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
+  photos: PhotoStore
   /** Each voyage's port calls and whether it is closed (docs/architecture.md, "Voyages"). */
   voyages: VoyageStore
 }
@@ -53,6 +61,9 @@ export function openRelayStores(
       sessions: new SessionLog(db, { usdPerMb: options.costPerMb }),
       audit: new AuditLog(db),
       vessels: new VesselRegistry(db),
+      dcsaEvents: new DcsaEventStore(db),
+      subscriptions: new SubscriptionStore(db),
+      photos: new PhotoStore(db),
       voyages: new VoyageStore(db),
     }
   } catch (err) {

@@ -226,6 +226,44 @@ describe('lists', () => {
     expect((await t.api('GET', `${containers}?reefer=maybe`)).status).toBe(400)
   })
 
+  it('filters the shore list by seal, exception, POD and time, finds "damaged" by word, and sorts by any column', async () => {
+    const before = new Date(Date.now() - 1_000).toISOString()
+    const created = await t.api('POST', containers, {
+      body: [
+        booking(60, { physical: { state: 'LOADED', condition: 'DAMAGED', damage: 'Dented door' } }),
+        booking(61, { physical: { state: 'LOADED', sealIntact: false, observedSeal: 'TAMPERED' } }),
+        booking(62, { cargo: { booking: 'BK000062', pol: 'KRPUS', pod: 'NLRTM', vgmKg: 21_000 } }),
+      ],
+    })
+    expect(created.status).toBe(201)
+    const ids = (res: { body: { items: { containerId: string }[] } }) =>
+      res.body.items.map((v) => v.containerId).sort()
+
+    expect(ids(await t.api('GET', `/api/containers?q=damaged`))).toEqual([containerNo(60)])
+    expect(ids(await t.api('GET', `/api/containers?q=Broken%20seal`))).toEqual([containerNo(61)])
+    expect(ids(await t.api('GET', `${containers}?seal=broken`))).toEqual([containerNo(61)])
+    expect(ids(await t.api('GET', `/api/containers?exception=true&since=${before}`))).toEqual([
+      containerNo(60),
+      containerNo(61),
+    ])
+    expect(ids(await t.api('GET', `/api/containers?pod=nlrtm`))).toEqual([containerNo(62)])
+    const later = new Date(Date.now() + 60_000).toISOString()
+    expect((await t.api('GET', `/api/containers?since=${later}`)).body.total).toBe(0)
+
+    const byPod = await t.api('GET', `/api/containers?sort=-pod&limit=1`)
+    expect(byPod.body.items[0].cargo.pod).toBe('USLAX')
+    const byCustoms = await t.api('GET', `/api/containers?sort=-customs&limit=1000`)
+    const statuses = byCustoms.body.items.map((v: any) => v.customs.status)
+    expect(statuses).toEqual([...statuses].sort().reverse())
+    // The query parameters that came before still work.
+    expect((await t.api('GET', `/api/containers?customs=HELD&sort=stowage`)).status).toBe(200)
+    for (const q of ['seal=torn', 'pod=LA', 'since=yesterday', 'exception=maybe', 'sort=colour']) {
+      const res = await t.api('GET', `/api/containers?${q}`)
+      expect(res.status, q).toBe(400)
+      expect(res.body.error).toMatchObject({ code: 'INVALID', field: q.split('=')[0] })
+    }
+  })
+
   it('lists the fleet', async () => {
     const res = await t.api('GET', '/api/vessels')
     expect(res.status).toBe(200)
@@ -243,8 +281,19 @@ describe('lists', () => {
 })
 
 describe('metrics and unknown routes', () => {
-  it('serves Prometheus metrics', async () => {
-    const res = await t.api('GET', '/metrics', { token: null })
+  it('serves Prometheus metrics to an ops or scrape token only', async () => {
+    const anonymous = await t.api('GET', '/metrics', { token: null })
+    expect(anonymous.status).toBe(401)
+    expect(anonymous.body.error.message).toMatch(/ops or scrape token/)
+    expect((await t.api('GET', '/metrics', { token: 'tly_user_nope' })).status).toBe(401)
+    const shore = await t.api('GET', '/metrics', { token: t.tokens.shore })
+    expect(shore.status).toBe(403)
+    expect(shore.body.error.message).toMatch(/role shore/)
+    const scrape = t.relay.context.tokens.issue('user', 'prometheus', 'metrics')
+    expect((await t.api('GET', '/metrics', { token: scrape })).status).toBe(200)
+    // A scrape token reads /metrics and nothing else.
+    expect((await t.api('GET', '/api/vessels', { token: scrape })).status).toBe(401)
+    const res = await t.api('GET', '/metrics', { token: t.tokens.ops })
     expect(res.status).toBe(200)
     expect(res.body).toMatch(/^tally_containers \d+$/m)
     expect(res.body).toContain('process_cpu_user_seconds_total')

@@ -202,4 +202,24 @@ describe('ops API', { timeout: 60_000 }, () => {
     expect(v.expectedWindowS).toBe(21_600)
     expect(v.budget.dailyBytes).toBe(2_000_000)
   })
+
+  it('stores a vessel’s link pacing (windows, keepalive), refuses bad values by field, and clears it', async () => {
+    const t = await relayUnderTest(1)
+    const pacing = { criticalS: 5, normalS: 300, routineS: 1800, keepaliveS: 120 }
+    const ok = await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, { body: { linkPacing: pacing } })
+    expect(ok.status).toBe(200)
+    expect(ok.body.linkPacing).toEqual(pacing)
+    expect((await t.api('GET', `/api/ops/vessels/${VESSEL}`)).body.settings.linkPacing).toEqual(pacing)
+    const bad = await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, {
+      body: { linkPacing: { ...pacing, normalS: -1 } },
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.field).toBe('linkPacing.normalS')
+    const noKeepalive = await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, {
+      body: { linkPacing: { ...pacing, keepaliveS: 0 } },
+    })
+    expect(noKeepalive.body.error.field).toBe('linkPacing.keepaliveS')
+    const cleared = await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, { body: { linkPacing: null } })
+    expect(cleared.body.linkPacing).toBeNull()
+  })
 })

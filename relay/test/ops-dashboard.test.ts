@@ -74,27 +74,82 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
   it('shows the fleet with lag, pending, traffic, failure and conflict rates, dead letters and alerts', async () => {
     const rows = page.getByRole('table', { name: 'Vessels' }).locator('tbody tr')
     await expect.poll(() => rows.count()).toBe(6)
-    const banner = await page.getByRole('alert').textContent()
-    expect(banner).toMatch(/lag: IMO9811002/)
-    expect(banner).toMatch(/failure rate: IMO9811003/)
-    expect(banner).toMatch(/conflicts: IMO9811000: 12 new conflicts/)
+    const banner = page.getByRole('alert').first()
+    const text = await banner.textContent()
+    // Each alert names the vessel, since when its condition holds, and what to do.
+    expect(text).toMatch(
+      /no contact: IMO9811002 — no successful session since [\d-]* ?\d\d:\d\d UTC \(\d+\.\d h ago\)/,
+    )
+    expect(text).toMatch(
+      /failure rate: IMO9811003 — 3 of 12 link attempts failed .* \(firing since \d\d:\d\d UTC\)/,
+    )
+    expect(text).toMatch(/conflicts: IMO9811000 — 12 new conflicts in the last hour/)
+    expect(text).toMatch(/dead letters: IMO9811000 — 2 dead letters waiting/)
+    expect(await banner.locator('li[data-kind="lag"] .alert-action').textContent()).toMatch(
+      /^What to do: .*expected window/,
+    )
     const mine = await rows.filter({ hasText: VESSEL }).textContent()
     expect(mine).toMatch(/2 open/)
+    // The link's three states: a vessel between sessions is reachable, not "down".
+    expect(mine).toMatch(/reachable\s*last session at \d\d:\d\d/)
+    expect(mine).toMatch(/\d+ critical\s*\d+ normal · \d+ routine/)
+    expect(await rows.filter({ hasText: 'IMO9811002' }).textContent()).toMatch(/no contact/)
     expect(await rows.filter({ hasText: 'IMO9811004' }).textContent()).toMatch(/spent: critical only/)
     expect(await rows.filter({ hasText: 'IMO9811005' }).textContent()).toMatch(/never synced/)
+    expect(await page.locator('main').textContent()).not.toMatch(
+      /\bkB\b|\b1 (vessels|attempts|sessions|changes)\b/,
+    )
+    // Today's bill and the projected day, fleet-wide and per vessel (KB, as the crew see it).
+    expect(await page.getByTestId('fleet-bill').textContent()).toMatch(
+      /^Fleet link bill: today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d across 6 vessels; \d+ sessions? and \d+ connections? since 00:00 UTC\.$/,
+    )
+    expect(await rows.filter({ hasText: VESSEL }).getByTestId('projected-day').textContent()).toMatch(
+      /^about [\d.,]+ KB\$\d+\.\d\d · \d+ conn\.$/,
+    )
     await shot('fleet')
+    await banner.screenshot({ path: path.join(SHOTS, 'ops-alert-firing.png') })
   })
 
   it('shows a vessel’s session history as charts and saves its settings', async () => {
-    await page.getByRole('link', { name: 'IMO9811003' }).click()
+    await page.getByRole('table', { name: 'Vessels' }).getByRole('link', { name: 'IMO9811003' }).click()
     await page.locator('svg.chart').first().waitFor({ timeout: UI_TIMEOUT_MS })
     expect(await page.locator('svg.chart').count()).toBe(3)
     expect(await page.locator('svg.chart rect.failed').count()).toBeGreaterThan(0)
+    // The cost chart names each date once; pending counts carry their labels.
+    const dates = await page.locator('svg[aria-label="Bytes per day"] text').allTextContents()
+    const dayLabels = dates.filter((d) => /^\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}$/.test(d))
+    expect(dayLabels.length).toBeGreaterThan(0)
+    expect(new Set(dayLabels).size).toBe(dayLabels.length)
+    expect(await page.locator('.figure', { hasText: 'Pending to vessel' }).textContent()).toMatch(
+      /\d+ critical \d+ normal · \d+ routine/,
+    )
+    expect(await page.getByTestId('vessel-bill').textContent()).toMatch(
+      /^Today [\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d; \d+ sessions? and \d+ connections? since 00:00 UTC\./,
+    )
     await shot('vessel')
+
+    // A bad window: the error reads beside the field, in the form's units, and the typed value stays.
+    const window = page.getByLabel(/Expected sync window/)
+    await window.fill('0.001')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await expectText('#error-window', /^Expected window must be at least 1 minute/)
+    expect(await window.inputValue()).toBe('0.001')
+    // One only the relay knows: more than 60 days.
+    await window.fill('2000')
+    await page.getByRole('button', { name: 'Save settings' }).click()
+    await expectText('#error-window', /^Expected window must be at most 60 days/)
+    expect(await window.inputValue()).toBe('2000')
+    await window.fill('')
     await page.getByLabel('Daily budget (MB, empty = none)').fill('5')
     await page.getByRole('button', { name: 'Save settings' }).click()
     await expectText('#flash', /Settings saved/)
     expect((await t.api('GET', '/api/ops/vessels/IMO9811003')).body.settings.dailyBudgetBytes).toBe(5_000_000)
+    // Saving a setting is audited.
+    expect((await t.api('GET', '/api/ops/audit')).body[0]).toMatchObject({
+      action: 'settings.update',
+      subject: 'vessel:IMO9811003',
+      to: { dailyBudgetBytes: 5_000_000 },
+    })
   })
 
   it('inspects a dead letter with its decoded change, then discards it with a reason', async () => {
@@ -139,6 +194,22 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     await table.waitFor({ timeout: UI_TIMEOUT_MS })
     expect(await table.locator('tbody tr').count()).toBeGreaterThanOrEqual(3)
     await shot('alerts')
+    // The thresholds, in minutes and %, with an error beside its field.
+    const grace = page.getByLabel('Grace (minutes)')
+    expect(await grace.inputValue()).toBe('60')
+    await grace.fill('-5')
+    await page.getByRole('button', { name: 'Save thresholds' }).click()
+    await expectText('#error-lagGraceS', /^Grace must be at least 0 minutes$/)
+    expect(await grace.inputValue()).toBe('-5')
+    await grace.fill('30')
+    await page.getByLabel('Failure rate (%)').fill('7')
+    await page.getByRole('button', { name: 'Save thresholds' }).click()
+    await expectText('#flash', /Alert thresholds saved/)
+    expect((await t.api('GET', '/api/ops/alerts')).body.thresholds).toMatchObject({
+      lagGraceS: 1800,
+      failureRate: 0.07,
+    })
+    expect((await t.api('GET', '/api/ops/audit')).body[0]).toMatchObject({ action: 'thresholds.update' })
     expect(outside).toEqual([])
     expect(pageErrors).toEqual([])
   })

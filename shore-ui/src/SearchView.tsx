@@ -1,22 +1,20 @@
 /**
- * Container search across the fleet (`GET /api/containers?q=`): container number, booking or
- * stowage, narrowed by vessel, customs status or open conflicts. Below it, the containers this user
- * opened lately, which open from the browser's copy even while the relay is unreachable.
+ * The shore list: every container of the fleet, across vessels, in pages of {@link PAGE_SIZE}
+ * (`GET /api/containers`), sortable by column, with the crew app's filters plus vessel, conflicts
+ * and "changed since I last looked". A search word such as "damaged" finds the boxes in that state.
+ * Below it, the containers this user opened lately, which open from the browser's copy even while
+ * the relay is unreachable.
  */
 import { useEffect, useState } from 'react'
-import { CUSTOMS_STATUSES } from '@tally/manifest'
-import {
-  ContainerSummaryHeader,
-  ContainerSummaryRow,
-  formatCount,
-  formatRelative,
-  formatState,
-} from '@tally/ui'
+import { ContainerSummaryRow, formatCount, formatRelative } from '@tally/ui'
 import type { ContainerPage, ShoreApi, VesselSummary } from './api.ts'
 import { recall, recentContainers } from './cached.ts'
+import { listQuery, PAGE_SIZE, pageOf, SORTABLE_COLUMNS, takeLastLooked } from './list-params.ts'
 import { hrefOf, replaceHash } from './router.ts'
+import { ShoreListFilters } from './ShoreListFilters.tsx'
 
-export const SEARCH_LIMIT = 50
+/** Kept for callers that size a page of results. */
+export const SEARCH_LIMIT = PAGE_SIZE
 const TYPING_DELAY_MS = 250
 
 export interface SearchViewProps {
@@ -27,26 +25,30 @@ export interface SearchViewProps {
 
 export function SearchView({ api, user, params }: SearchViewProps) {
   const [q, setQ] = useState(params.get('q') ?? '')
-  const vessel = params.get('vessel') ?? ''
-  const customs = params.get('customs') ?? ''
-  const conflict = params.get('conflict') ?? ''
   const [page, setPage] = useState<ContainerPage | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [loading, setLoading] = useState(false)
+  // Read once per visit: the previous visit's start is what "since I last looked" means.
+  const [lastLooked] = useState(() => takeLastLooked(user))
   const vessels = recall<VesselSummary[]>('fleet')?.data ?? []
   const recent = recentContainers(user)
+  const pageNo = pageOf(params)
+  const sort = params.get('sort') ?? ''
 
-  const setParam = (name: string, value: string) => {
+  const update = (changes: Record<string, string>, keepPage = false) => {
     const next = new URLSearchParams(params)
-    if (value) next.set(name, value)
-    else next.delete(name)
+    for (const [name, value] of Object.entries(changes)) {
+      if (value) next.set(name, value)
+      else next.delete(name)
+    }
+    if (!keepPage && !('page' in changes)) next.delete('page')
     replaceHash(hrefOf.search(Object.fromEntries(next)))
   }
 
   // Typing updates the URL after a pause, so the search is shareable and survives a reload.
   useEffect(() => {
-    if (q === (params.get('q') ?? '')) return
-    const timer = setTimeout(() => setParam('q', q.trim()), TYPING_DELAY_MS)
+    if (q.trim() === (params.get('q') ?? '')) return
+    const timer = setTimeout(() => update({ q: q.trim() }), TYPING_DELAY_MS)
     return () => clearTimeout(timer)
   })
 
@@ -54,33 +56,24 @@ export function SearchView({ api, user, params }: SearchViewProps) {
   useEffect(() => {
     const controller = new AbortController()
     setLoading(true)
-    api
-      .search(
-        {
-          q: params.get('q') ?? undefined,
-          vessel: vessel || undefined,
-          customs: customs || undefined,
-          conflict: conflict || undefined,
-          booked: params.get('booked') ?? undefined,
-          limit: SEARCH_LIMIT,
-        },
-        controller.signal,
-      )
-      .then(
-        (result) => {
-          setPage(result)
-          setError(null)
-          setLoading(false)
-        },
-        (err: Error) => {
-          if (err.name === 'AbortError') return
-          setError(err.message)
-          setLoading(false)
-        },
-      )
+    api.search(listQuery(params), controller.signal).then(
+      (result) => {
+        setPage(result)
+        setError(null)
+        setLoading(false)
+      },
+      (err: Error) => {
+        if (err.name === 'AbortError') return
+        setError(err.message)
+        setLoading(false)
+      },
+    )
     return () => controller.abort()
-    // `key` carries every parameter the search depends on.
+    // `key` carries every parameter the list depends on.
   }, [api, key])
+
+  const pages = page ? Math.max(1, Math.ceil(page.total / PAGE_SIZE)) : 1
+  const first = (pageNo - 1) * PAGE_SIZE + 1
 
   return (
     <div className="page search" data-testid="search-view">
@@ -88,69 +81,22 @@ export function SearchView({ api, user, params }: SearchViewProps) {
         <h1>Containers</h1>
         {page && (
           <p className="tly-muted" role="status" data-testid="search-total">
-            {page.total > page.items.length
-              ? `Showing ${formatCount(page.items.length)} of ${formatCount(page.total)}`
-              : `${formatCount(page.total)} found`}
+            {page.total === 0
+              ? 'None found'
+              : page.total > page.items.length
+                ? `${formatCount(first)}–${formatCount(first + page.items.length - 1)} of ${formatCount(page.total)}`
+                : `${formatCount(page.total)} found`}
           </p>
         )}
       </header>
-      <form className="tly-card search__form" role="search" onSubmit={(e) => e.preventDefault()}>
-        <div className="tly-field search__q">
-          <label htmlFor="search-q">Container, booking or stowage</label>
-          <input
-            id="search-q"
-            className="tly-input tly-mono"
-            type="search"
-            value={q}
-            placeholder="e.g. TSTU0000013, BK000013, 012"
-            autoComplete="off"
-            spellCheck={false}
-            onChange={(e) => setQ(e.target.value.toUpperCase())}
-            data-testid="search-q"
-          />
-        </div>
-        <div className="tly-field">
-          <label htmlFor="search-vessel">Vessel</label>
-          <select
-            id="search-vessel"
-            className="tly-input"
-            value={vessel}
-            onChange={(e) => setParam('vessel', e.target.value)}
-          >
-            <option value="">All vessels</option>
-            {vessels.map((v) => (
-              <option key={v.imo} value={v.imo}>
-                {v.name ?? v.imo}
-              </option>
-            ))}
-            {vessel && !vessels.some((v) => v.imo === vessel) && <option value={vessel}>{vessel}</option>}
-          </select>
-        </div>
-        <div className="tly-field">
-          <label htmlFor="search-customs">Customs</label>
-          <select
-            id="search-customs"
-            className="tly-input"
-            value={customs}
-            onChange={(e) => setParam('customs', e.target.value)}
-          >
-            <option value="">Any status</option>
-            {CUSTOMS_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {formatState(s)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <label className="tly-check search__conflict">
-          <input
-            type="checkbox"
-            checked={conflict === 'true'}
-            onChange={(e) => setParam('conflict', e.target.checked ? 'true' : '')}
-          />
-          Only with conflicts
-        </label>
-      </form>
+      <ShoreListFilters
+        params={params}
+        vessels={vessels}
+        lastLooked={lastLooked}
+        q={q}
+        onQ={setQ}
+        onChange={(changes) => update(changes)}
+      />
 
       {error && (
         <p className="tly-alert tly-alert--warning" role="status" data-testid="search-error">
@@ -159,7 +105,28 @@ export function SearchView({ api, user, params }: SearchViewProps) {
       )}
       {page && page.items.length > 0 && (
         <div className="tly-card search__results" aria-busy={loading}>
-          <ContainerSummaryHeader />
+          <div className="tly-row tly-row--header shore-list__header" role="group" aria-label="Sort by">
+            {SORTABLE_COLUMNS.map((c) => {
+              const dir = sort === c.key ? 'ascending' : sort === `-${c.key}` ? 'descending' : 'none'
+              return (
+                <button
+                  key={c.key}
+                  type="button"
+                  className="shore-list__sort"
+                  data-sort={dir}
+                  aria-label={`${c.label}${dir === 'none' ? '' : `, sorted ${dir}`}: sort ${dir === 'ascending' ? 'descending' : 'ascending'}`}
+                  onClick={() => update({ sort: dir === 'ascending' ? `-${c.key}` : c.key })}
+                  data-testid={`sort-${c.key}`}
+                >
+                  {c.label}
+                  <span aria-hidden="true">
+                    {dir === 'ascending' ? ' ▲' : dir === 'descending' ? ' ▼' : ''}
+                  </span>
+                </button>
+              )
+            })}
+            <span>Status</span>
+          </div>
           <ul className="tly-rows" data-testid="search-results">
             {page.items.map((view) => (
               <ContainerSummaryRow
@@ -173,6 +140,31 @@ export function SearchView({ api, user, params }: SearchViewProps) {
               />
             ))}
           </ul>
+          {pages > 1 && (
+            <nav className="shore-list__pager" aria-label="Pages">
+              <button
+                type="button"
+                className="tly-button tly-button--secondary"
+                disabled={pageNo <= 1}
+                onClick={() => update({ page: String(pageNo - 1) })}
+                data-testid="page-prev"
+              >
+                ‹ Previous
+              </button>
+              <span data-testid="page-of">
+                Page {formatCount(pageNo)} of {formatCount(pages)}
+              </span>
+              <button
+                type="button"
+                className="tly-button tly-button--secondary"
+                disabled={pageNo >= pages}
+                onClick={() => update({ page: String(pageNo + 1) })}
+                data-testid="page-next"
+              >
+                Next ›
+              </button>
+            </nav>
+          )}
         </div>
       )}
       {page && page.items.length === 0 && !loading && <p className="tly-muted">No container matches.</p>}

@@ -39,6 +39,14 @@ export interface SearchQuery {
   reefer?: string
   dg?: string
   conflict?: string
+  condition?: string
+  seal?: string
+  alarm?: string
+  pod?: string
+  bay?: string
+  exception?: string
+  since?: string
+  sort?: string
   /** 'false': only containers without a booking (added aboard). */
   booked?: string
   limit?: number

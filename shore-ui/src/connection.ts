@@ -2,8 +2,8 @@
  * The browser's automerge-repo: documents in IndexedDB (one database per user, so the app works
  * offline and two people sharing a browser never mix), and one WebSocket to the relay's `/sync`
  * with the user's token. The stock client adapter reconnects by itself; this module also reports
- * whether the relay is reachable (the online/offline indicator) and stops on an authentication
- * close (4401), which means the token was revoked.
+ * whether the relay is reachable (connecting until the socket opens or fails, then online or
+ * offline) and stops on an authentication close (4401), which means the token was revoked.
  */
 import { Repo } from '@automerge/automerge-repo'
 import type { PeerId, StorageId } from '@automerge/automerge-repo'
@@ -12,8 +12,6 @@ import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websoc
 
 /** Delay between reconnection attempts while the relay is unreachable. */
 export const RECONNECT_MS = 2_000
-/** A first connection that takes longer than this shows as offline. */
-const CONNECTING_GRACE_MS = 3_000
 
 /** Close codes of the relay's `/sync` (docs/shore-sync.md) after which reconnecting is pointless. */
 const FATAL_CLOSES: Record<number, string> = {
@@ -50,7 +48,6 @@ export class RelayConnection {
   private snapshot: ConnectionSnapshot = { state: 'connecting', since: Date.now(), lastClose: null }
   private readonly listeners = new Set<() => void>()
   private relayPeer: PeerId | null = null
-  private readonly grace: ReturnType<typeof setTimeout>
 
   constructor(token: string, user: string, onFatal: (message: string) => void) {
     const url = new URL('sync', window.location.href)
@@ -72,9 +69,9 @@ export class RelayConnection {
       network: [this.adapter],
       storage: new IndexedDBStorageAdapter(`tally-shore-${user}`),
     })
-    this.grace = setTimeout(() => {
-      if (this.snapshot.state === 'connecting') this.set('offline')
-    }, CONNECTING_GRACE_MS)
+    // No timer turns a slow first connection into "offline": twenty tabs opening at once made
+    // some wait longer than 3 s while the relay answered. Only a socket that closes or fails (the
+    // adapter's close handler above) is a real failure.
   }
 
   subscribe = (listener: () => void): (() => void) => {
@@ -90,7 +87,6 @@ export class RelayConnection {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.grace)
     this.listeners.clear()
     await this.repo.shutdown().catch(() => undefined)
   }

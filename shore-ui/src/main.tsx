@@ -12,6 +12,9 @@ import '@tally/ui/styles.css'
 import '@tally/ui/app.css'
 import './app.css'
 import { App } from './App.tsx'
+import { registerShellWorker } from './shell-worker.ts'
+
+registerShellWorker()
 
 const root = createRoot(document.getElementById('root')!)
 initializeWasm(wasmUrl).then(

@@ -148,7 +148,7 @@ function seededRelay(
   dir: string,
   n: number,
   log: (line: string) => void,
-): { token: string; docIds: string[] } {
+): { token: string; scrapeToken: string; docIds: string[] } {
   const cached = path.join(CACHE, `shore-relay-v${SEED_FORMAT}-${n}.sqlite`)
   const keys = Array.from({ length: n }, (_, i) => ({
     vessel: VESSEL,
@@ -185,14 +185,24 @@ function seededRelay(
   fs.copyFileSync(cached, path.join(dir, RELAY_DB_FILE))
   const stores = openRelayStores(dir)
   try {
-    return { token: stores.tokens.issue('user', 'bench', 'shore'), docIds: keys.map(documentIdFor) }
+    return {
+      token: stores.tokens.issue('user', 'bench', 'shore'),
+      // /metrics needs an ops or scrape token (docs/operations.md, "Metrics").
+      scrapeToken: stores.tokens.issue('user', 'bench-scrape', 'metrics'),
+      docIds: keys.map(documentIdFor),
+    }
   } finally {
     stores.db.close()
   }
 }
 
-async function relayFigures(url: string): Promise<{ rss: number; open: number; evictions: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text()
+async function relayFigures(
+  url: string,
+  scrapeToken: string,
+): Promise<{ rss: number; open: number; evictions: number }> {
+  const text = await (
+    await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })
+  ).text()
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
   return {
     rss: metric('process_resident_memory_bytes'),
@@ -256,12 +266,12 @@ async function memory(
 ): Promise<BenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-shore-bench-'))
   try {
-    const { token, docIds } = seededRelay(dir, documents, log)
+    const { token, scrapeToken, docIds } = seededRelay(dir, documents, log)
     log('starting the relay process')
     const relay = await startRelayProcess(dir)
     try {
       const syncUrl = `${relay.url.replace('http', 'ws')}/sync?token=${token}`
-      const start = await relayFigures(relay.url)
+      const start = await relayFigures(relay.url, scrapeToken)
       const samples: { opened: number; rss: number; open: number }[] = []
       let peak = start.rss
       let maxOpen = 0
@@ -275,7 +285,7 @@ async function memory(
         })
         const opened = from + share.length
         if (opened % SAMPLE_EVERY === 0 || opened === docIds.length) {
-          const f = await relayFigures(relay.url)
+          const f = await relayFigures(relay.url, scrapeToken)
           samples.push({ opened, rss: f.rss, open: f.open })
           peak = Math.max(peak, f.rss)
           maxOpen = Math.max(maxOpen, f.open)
@@ -283,7 +293,7 @@ async function memory(
         }
       }
       const seconds = (performance.now() - began) / 1000
-      const end = await relayFigures(relay.url)
+      const end = await relayFigures(relay.url, scrapeToken)
       const half = samples[Math.floor(samples.length / 2) - 1] ?? samples[0]!
       return [
         {

@@ -155,6 +155,14 @@ describe(
       expect(states.lastIndexOf('COMPLETE')).toBeGreaterThan(states.indexOf('RETRYING'))
       expect(states.some((s) => ['CHECKING', 'PREPARING', 'PUSHING', 'PROCESSING'].includes(s))).toBe(true)
       await screenshot(page, 'sync')
+      // Today's bill: the synced bytes, the projected day in words, and the hourly chart.
+      await eventually(() => page.getByTestId('daily-bill-summary').textContent()).toMatch(
+        /^Today (?!0\.0 KB)[\d.,]+ KB so far, about [\d.,]+ KB by 24:00, \$\d+\.\d\d\.$/,
+      )
+      expect(await page.getByTestId('daily-bill-counts').textContent()).toMatch(
+        /up and .* down in [1-9]\d* sync sessions? over [1-9]\d* connections? since 00:00 UTC/,
+      )
+      expect(await page.getByTestId('daily-bill-chart').locator('rect').count()).toBe(24)
 
       const view = await relayView(box.containerId)
       expect(view.physical.condition).toBe('DAMAGED')

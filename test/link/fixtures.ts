@@ -105,6 +105,9 @@ export async function syncOnce(vessel: ReturnType<typeof vesselSide>, url: strin
     token,
     replica: vessel.replica,
     syncToken: vessel.cursors.getSyncToken('relay') ?? null,
+    // As the sync engine does: the session that a lost fin belongs to, stored at its welcome.
+    syncSession: vessel.cursors.getSyncSession('relay') ?? null,
+    onWelcome: (id) => vessel.cursors.setSyncSession('relay', id),
     logger,
   })
   vessel.cursors.setSyncToken('relay', result.sync)

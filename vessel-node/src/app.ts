@@ -14,7 +14,7 @@ import express from 'express'
 import type Database from 'better-sqlite3'
 import pino from 'pino'
 import type { Logger } from 'pino'
-import { TallyError } from '@tally/manifest'
+import { TallyError, toHex } from '@tally/manifest'
 import { ContainerStore } from '@tally/replica'
 import {
   ActorRegistryStore,
@@ -22,6 +22,7 @@ import {
   DEFAULT_USD_PER_MB,
   DeadLetterStore,
   openTallyDatabase,
+  PhotoStore,
   SessionLog,
   TokenStore,
   VoyageStore,
@@ -31,7 +32,10 @@ import { databasePath } from './data-dir.ts'
 import { crewAuth, diskGuard, errorHandler, JSON_BODY_LIMIT, sendError } from './http-support.ts'
 import { LiveEvents } from './live-events.ts'
 import { PendingEstimator } from './pending-estimate.ts'
-import { containerRoutes } from './routes-containers.ts'
+import { vesselSigningKey } from './evidence-signer.ts'
+import { containerLookup, containerRoutes } from './routes-containers.ts'
+import { vesselPhotoSource } from './photo-link.ts'
+import { photoRoutes, vesselPhotoState } from './routes-photos.ts'
 import { syncRoutes } from './routes-sync.ts'
 import { staticUi } from './static-ui.ts'
 import { DEFAULT_SYNC_INTERVAL_MS, RELAY_PEER, SyncEngine } from './sync-engine.ts'
@@ -103,6 +107,9 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     cacheSize: DOCUMENT_CACHE_SIZE,
   })
   const guard = diskGuard(db, logger)
+  const photos = new PhotoStore(db)
+  // Made at add-crew, or here on the first start of a node set up without it.
+  const signer = vesselSigningKey(photos)
   const voyageStore = new VoyageStore(db)
   const voyages = new VesselVoyages(store, voyageStore, o.vessel)
   const replica = new VesselLinkReplica({
@@ -125,6 +132,8 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     cursors,
     sessions,
     logger,
+    publicKey: toHex(signer.publicKey),
+    photos: vesselPhotoSource(photos, o.vessel),
   })
   const estimator = new PendingEstimator({
     store,
@@ -136,7 +145,13 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const forecast = new ForecastModel()
   const syncStatus = () => buildSyncStatus({ engine, estimator, forecast, sessions, deadLetters, costPerMb })
   const live = new LiveEvents(syncStatus, logger, undefined, (id) => tokens.get(id)?.revokedAt === null)
-  const views = new ViewCache(store, o.vessel, logger, () => engine.snapshot().running)
+  const views = new ViewCache(
+    store,
+    o.vessel,
+    logger,
+    () => engine.snapshot().running,
+    vesselPhotoState(photos),
+  )
   const archiver = new VoyageArchiver({
     dataDir: o.dataDir,
     vessel: o.vessel,
@@ -176,13 +191,13 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     if (s.ok) setImmediate(archiveClosedVoyages)
   })
   estimator.on('updated', () => live.sync('progress'))
-  store.on('changed', ({ key, origin }) => {
+  store.on('changed', ({ key, origin, priority }) => {
     estimator.invalidate()
     live.container(key.containerId, origin)
     // The pending counts change with every edit. Without this the panel waited for the engine's
     // next state change: during an outage that is the next retry, 20–30 s later.
     live.sync('progress')
-    if (origin === 'local') engine.notifyLocalChange()
+    if (origin === 'local') engine.notifyLocalChange(priority)
   })
 
   const app = express()
@@ -194,16 +209,31 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   app.get('/api/events', crewAuth(tokens, { allowQueryToken: true }), live.handler)
   const api = express.Router()
   api.use(crewAuth(tokens))
+  const actors = new CrewActors(registry, o.vessel)
+  // Before the JSON parser: a photo's body is the raw image.
+  api.use(
+    photoRoutes({
+      store,
+      photos,
+      actors,
+      vessel: o.vessel,
+      views,
+      signer,
+      docIdOf: containerLookup(db, o.vessel),
+      guard,
+    }),
+  )
   api.use(express.json({ limit: JSON_BODY_LIMIT }))
   api.use(
     containerRoutes({
       db,
       store,
       registry,
-      actors: new CrewActors(registry, o.vessel),
+      actors,
       vessel: o.vessel,
       views,
       guard,
+      signer,
       voyages,
     }),
   )

@@ -3,6 +3,8 @@
  *
  *   npm run vessel -- serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO --token TOKEN
  *                       [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
+ *                       [--relay URL2 …] [--tls-ca FILE] [--keepalive-s 240]
+ *                       [--window-critical-s 2] [--window-normal-s 600] [--window-routine-s 3000]
  *   npm run vessel -- add-crew --data DIR --user NAME [--create]   # last stdout line: the token
  *   npm run vessel -- revoke-crew --data DIR --user NAME          # that crew member's next request: 401
  *   npm run vessel -- list-crew --data DIR [--all]
@@ -12,13 +14,18 @@
  * issue a token the running node has never heard of. Bad arguments print a clear message and the
  * usage on stderr and exit with status 2.
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { openTallyDatabase, TokenStore } from '@tally/storage-sqlite'
+import { openTallyDatabase, PhotoStore, TokenStore } from '@tally/storage-sqlite'
+import { DEFAULT_WINDOWS_S, MAX_PACING_S, validPacingSeconds } from '@tally/link/pacing'
 import { DATABASE_FILE, databasePath } from './data-dir.ts'
 
 const SERVE_USAGE = `vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO9811000 --token TOKEN
                [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
+               [--relay URL2 ...]        (more relays, tried in order when one is unreachable)
+               [--tls-ca FILE]           (PEM CA to trust for wss:// besides the system's)
+               [--keepalive-s 240] [--window-critical-s 2] [--window-normal-s 600]
+               [--window-routine-s 3000] (default: the relay's settings for this vessel)
   Serves the crew app and API on the vessel database in DIR (created if new) and syncs with the relay.`
 const ADD_CREW_USAGE = `vessel add-crew --data DIR --user NAME [--create]
   Issues a crew token (printed on the last line; only its hash is stored).
@@ -97,7 +104,12 @@ async function serve(args: string[]): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       data: { type: 'string' },
-      relay: { type: 'string' },
+      relay: { type: 'string', multiple: true },
+      'tls-ca': { type: 'string' },
+      'keepalive-s': { type: 'string' },
+      'window-critical-s': { type: 'string' },
+      'window-normal-s': { type: 'string' },
+      'window-routine-s': { type: 'string' },
       vessel: { type: 'string' },
       token: { type: 'string' },
       'cost-per-mb': { type: 'string' },
@@ -112,11 +124,35 @@ async function serve(args: string[]): Promise<void> {
     'a port number 0-65535',
   )
   const dataDir = required(values, 'data')
-  const relayUrl = required(values, 'relay')
-  if (!/^wss?:\/\/[^/\s]+/.test(relayUrl))
-    throw new UsageError(
-      `--relay must be a ws:// or wss:// URL such as ws://127.0.0.1:4000/link, got "${relayUrl}"`,
-    )
+  const relayUrls = (values.relay ?? []).map((u) => u.trim())
+  if (relayUrls.length === 0) throw new UsageError('--relay is required')
+  for (const relayUrl of relayUrls)
+    if (!/^wss?:\/\/[^/\s]+/.test(relayUrl))
+      throw new UsageError(
+        `--relay must be a ws:// or wss:// URL such as ws://127.0.0.1:4000/link, got "${relayUrl}"`,
+      )
+  const relayUrl = relayUrls[0]!
+  let tlsCa: Buffer | undefined
+  if (values['tls-ca'] !== undefined) {
+    try {
+      tlsCa = readFileSync(values['tls-ca'])
+    } catch (err) {
+      throw new UsageError(`--tls-ca ${values['tls-ca']}: ${(err as Error).message}`)
+    }
+    if (!tlsCa.includes('-----BEGIN CERTIFICATE'))
+      throw new UsageError(`--tls-ca ${values['tls-ca']}: not a PEM certificate`)
+  }
+  const pacing = (name: string) =>
+    values[name as keyof typeof values] === undefined
+      ? undefined
+      : numberArg(values, name, 0, validPacingSeconds, `a whole number of seconds from 0 to ${MAX_PACING_S}`)
+  const windows = [pacing('window-critical-s'), pacing('window-normal-s'), pacing('window-routine-s')]
+  const keepaliveS = pacing('keepalive-s')
+  if (keepaliveS === 0) throw new UsageError('--keepalive-s must be at least 1')
+  // Any window given fixes all three on the vessel's side; the others keep their defaults.
+  const windowsMs = windows.some((w) => w !== undefined)
+    ? (windows.map((w, i) => (w ?? DEFAULT_WINDOWS_S[i]!) * 1000) as [number, number, number])
+    : undefined
   const vessel = required(values, 'vessel').toUpperCase()
   if (!/^IMO\d{7}$/.test(vessel))
     throw new UsageError(`--vessel must be IMO followed by 7 digits, got "${vessel}"`)
@@ -144,8 +180,14 @@ async function serve(args: string[]): Promise<void> {
     costPerMb,
     syncIntervalMs: intervalS * 1000,
     logger,
+    engine: {
+      relayUrls,
+      ...(tlsCa ? { tlsCa } : {}),
+      ...(windowsMs ? { windowsMs } : {}),
+      ...(keepaliveS ? { keepaliveS } : {}),
+    },
   })
-  process.stdout.write(`vessel node ${vessel} listening on ${node.url} (relay ${relayUrl})\n`)
+  process.stdout.write(`vessel node ${vessel} listening on ${node.url} (relay ${relayUrls.join(', ')})\n`)
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return
@@ -170,7 +212,7 @@ function crewName(values: Record<string, unknown>): string {
   return user
 }
 
-function addCrew(args: string[]): void {
+async function addCrew(args: string[]): Promise<void> {
   if (helpAsked(args, 'add-crew')) return
   const { values } = parseArgs({
     args,
@@ -183,6 +225,9 @@ function addCrew(args: string[]): void {
   const db = openForChange(dataDir, values.create === true)
   try {
     const token = new TokenStore(db).issue('crew', user, 'vessel')
+    // The vessel's evidence key is made with its first crew member (or at first start).
+    const { vesselSigningKey } = await import('./evidence-signer.ts')
+    vesselSigningKey(new PhotoStore(db))
     process.stdout.write(`crew token for ${user} (shown once; it is stored only as a hash):\n${token}\n`)
   } finally {
     db.close()
@@ -235,7 +280,7 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   try {
     if (command === 'serve') await serve(rest)
-    else if (command === 'add-crew') addCrew(rest)
+    else if (command === 'add-crew') await addCrew(rest)
     else if (command === 'revoke-crew') revokeCrew(rest)
     else if (command === 'list-crew') listCrew(rest)
     else if (command === undefined || command === 'help' || command === '--help' || command === '-h') {

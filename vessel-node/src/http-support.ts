@@ -66,13 +66,16 @@ export function errorHandler(logger: Logger) {
       res.end()
       return
     }
-    const e = err as { type?: string; status?: number; message?: string }
+    const e = err as { type?: string; status?: number; message?: string; limit?: number }
     if (err instanceof TallyError) return sendError(res, err)
     if (err instanceof DiskFullError) return sendError(res, new TallyError('DISK_FULL', err.message))
     if (e?.type === 'entity.too.large')
       return sendError(
         res,
-        new TallyError('PAYLOAD_TOO_LARGE', `The request body is larger than ${JSON_BODY_LIMIT}.`),
+        new TallyError(
+          'PAYLOAD_TOO_LARGE',
+          `The request body is larger than ${e.limit ? `${e.limit} bytes` : JSON_BODY_LIMIT}.`,
+        ),
       )
     if (e?.type === 'entity.parse.failed')
       return sendError(

@@ -1,24 +1,42 @@
 /**
- * The vessel's end of the satellite link: one WebSocket per link window. It says hello, runs a
- * {@link VesselLinkSession}, stores the sync token the relay hands out at the end, and reports every
- * phase so the sync engine and the crew can follow it.
+ * The vessel's end of the satellite link. {@link RelayConnection} is one WebSocket to the relay:
+ * its first session says hello (and authenticates); with a version 3 relay the socket then stays
+ * open and later sessions are rounds over it, with a sparse keepalive in between and the relay's
+ * pokes when shore changes wait (docs/protocol.md, "Rounds"). A version 1 or 2 relay closes after
+ * one session, as before. {@link runLinkSession} runs one session on a connection of its own.
  */
+import { EventEmitter } from 'node:events'
+import net from 'node:net'
+import tls from 'node:tls'
 import { WebSocket } from 'ws'
 import type { Logger } from 'pino'
 import {
   CloseCode,
   decodeFrame,
+  DEFAULT_KEEPALIVE_S,
   FrameError,
+  KEEPALIVE_MISSES,
   MAX_FRAME_BYTES,
+  ROUNDS_VERSION,
   VesselLinkSession,
   SessionError,
 } from '@tally/link'
-import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
+import type {
+  LinkSettings,
+  LinkReplica,
+  PhotoSource,
+  Priority,
+  SessionBudget,
+  SessionPhase,
+  SessionStats,
+} from '@tally/link'
 
-/** Nothing heard from the relay for this long: the link is gone even if TCP has not noticed. */
+/** Nothing heard from the relay for this long during a session: the link is gone even if TCP has not noticed. */
 export const LINK_IDLE_TIMEOUT_MS = 60_000
 /** How often a session that is busy planning pings the relay (a few bytes each). */
-const KEEPALIVE_MS = 20_000
+const PLANNING_PING_MS = 20_000
+/** The WebSocket upgrade (and TLS handshake) must finish within this long. */
+const HANDSHAKE_TIMEOUT_MS = 30_000
 
 export interface LinkAttempt {
   url: string
@@ -26,13 +44,26 @@ export interface LinkAttempt {
   token: string
   replica: LinkReplica
   syncToken: string | null
+  /** The last session whose welcome this vessel stored (see {@link LinkAttempt.onWelcome}). */
+  syncSession?: string | null
   /** Told to the relay in the hello: failed attempts since the last completed session, the sync interval (s). */
   report?: { failed: number; interval: number }
+  /** The vessel's evidence key (hex), for the hello. */
+  publicKey?: string
+  /** The originals the relay may ask for. */
+  photos?: PhotoSource
   logger: Logger
+  /**
+   * The relay opened session `id`: store it durably at once (before anything of the session is
+   * committed), to send in the next hello. With it the relay can tell a lost `fin` from a restore.
+   */
+  onWelcome?: (id: string) => void
   onPhase?: (phase: SessionPhase) => void
   onProgress?: (stats: SessionStats) => void
   /** The relay's welcome told the day's budget, or the budget held changes back. */
   onBudget?: (budget: SessionBudget) => void
+  /** PEM certificates to trust for wss:// besides the system's (a private or test CA). */
+  tlsCa?: string | Buffer
 }
 
 /** What a completed session hands back. */
@@ -58,78 +89,265 @@ export class LinkError extends Error {
   }
 }
 
-/** Runs one session. Resolves with the new sync token, the counters and the budget; rejects with LinkError. */
-export function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(a.url, {
+export interface ConnectionOptions {
+  url: string
+  logger: Logger
+  tlsCa?: string | Buffer
+  /** A TLS session from an earlier connection to the same relay: resumes without a full handshake. */
+  tlsSession?: Buffer
+  /** Keepalive interval in seconds until the relay's welcome (or the vessel's own setting) says. */
+  keepaliveS?: number
+}
+
+interface ConnectionEvents {
+  /** The relay holds changes for this vessel whose window closed. */
+  poke: [Priority]
+  /** The relay's pacing settings (first welcome). */
+  settings: [LinkSettings]
+  /** A TLS session ticket to resume the next connection with. */
+  tlsSession: [Buffer]
+  /** A keepalive ping went out. */
+  keepalive: []
+  closed: [{ code: number; reason: string }]
+}
+
+/** One WebSocket to the relay, for one session (version 1, 2) or many rounds (version 3). */
+export class RelayConnection extends EventEmitter<ConnectionEvents> {
+  private readonly ws: WebSocket
+  private socket: net.Socket | undefined
+  private session: VesselLinkSession | null = null
+  private version: number | null = null
+  private keepaliveMs: number
+  private idle: NodeJS.Timeout | undefined
+  private keepalive: NodeJS.Timeout | undefined
+  private closeInfo: { code: number; reason: string } | null = null
+  private readonly opened: Promise<void>
+  /** Frame bytes the sessions counted, each way: the rest of the socket's bytes is connection overhead. */
+  readonly sessionBytes = { up: 0, down: 0 }
+
+  constructor(private readonly o: ConnectionOptions) {
+    super()
+    this.keepaliveMs = (o.keepaliveS ?? DEFAULT_KEEPALIVE_S) * 1000
+    const options: WebSocket.ClientOptions = {
       perMessageDeflate: false,
       maxPayload: MAX_FRAME_BYTES,
-      handshakeTimeout: 30_000,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    }
+    if (/^wss:/i.test(o.url))
+      options.createConnection = ((opts: tls.ConnectionOptions) =>
+        this.tlsConnect(opts)) as unknown as WebSocket.ClientOptions['createConnection']
+    this.ws = new WebSocket(o.url, options)
+    this.ws.binaryType = 'nodebuffer'
+    this.ws.on('upgrade', (res) => (this.socket = res.socket))
+    this.ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    this.ws.on('pong', () => this.alive())
+    this.ws.on('close', (code, reason) => this.onClose(code, reason.toString()))
+    this.ws.on('error', (err) => {
+      o.logger.debug({ err: err.message }, 'link socket error')
+      this.closeInfo ??= { code: 1006, reason: err.message }
     })
-    ws.binaryType = 'nodebuffer'
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve())
+      this.ws.once('close', () =>
+        reject(new LinkError(this.closeMessage(), this.closeInfo?.code ?? 1006, undefined)),
+      )
+    })
+    this.opened.catch(() => undefined)
+  }
+
+  /** Resolves once the WebSocket is open; rejects with LinkError if it never opens. */
+  ready(): Promise<void> {
+    return this.opened
+  }
+
+  /** A session is running on this connection (its bytes are not in {@link sessionBytes} yet). */
+  get busy(): boolean {
+    return this.session !== null
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN && this.closeInfo === null
+  }
+
+  /** The relay keeps this connection between sessions (version 3, after the first welcome). */
+  get persistent(): boolean {
+    return this.version !== null && this.version >= ROUNDS_VERSION
+  }
+
+  /** For wss://: whether TLS resumed an earlier session (no full handshake); null for ws://. */
+  get tlsResumed(): boolean | null {
+    const socket = this.socket as tls.TLSSocket | undefined
+    return socket && 'isSessionReused' in socket ? socket.isSessionReused() : null
+  }
+
+  /** Bytes the socket moved so far (TLS records and WebSocket framing included), up and down. */
+  socketBytes(): { up: number; down: number } {
+    return { up: this.socket?.bytesWritten ?? 0, down: this.socket?.bytesRead ?? 0 }
+  }
+
+  setKeepalive(seconds: number): void {
+    this.keepaliveMs = Math.max(1, seconds) * 1000
+    this.alive()
+  }
+
+  close(code: number = CloseCode.Normal, reason = 'vessel closing'): void {
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate()
+    else this.ws.close(code, reason)
+  }
+
+  /**
+   * Runs one session: the hello on a fresh connection, a `round` on an open version 3 one. Resolves
+   * with the new sync token, the counters and the budget; rejects with LinkError (and then the
+   * connection is closed: a session cut short leaves it in no state to reuse).
+   */
+  async runSession(a: LinkAttempt, keepOpen = true): Promise<LinkResult> {
+    await this.opened
+    if (this.session) throw new Error('a session is already running on this connection')
+    if (!this.isOpen) throw new LinkError(this.closeMessage(), this.closeInfo?.code ?? 1006, undefined)
     const session = new VesselLinkSession(
       a.replica,
-      { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
-      { vessel: a.vessel, token: a.token, sync: a.syncToken, ...a.report },
+      { send: (bytes) => this.ws.send(bytes), close: (code, reason) => this.ws.close(code, reason) },
+      {
+        vessel: a.vessel,
+        token: a.token,
+        sync: a.syncToken,
+        ...a.report,
+        ...(a.publicKey ? { key: a.publicKey } : {}),
+        ...(a.syncSession ? { s: a.syncSession } : {}),
+      },
+      a.photos,
+      { keepOpen, ...(this.version !== null ? { round: { version: this.version } } : {}) },
     )
-    let settled = false
-    let closeInfo: { code: number; reason: string } | undefined
-    const settle = (fn: () => void) => {
-      if (settled) return
-      settled = true
-      clearTimeout(idle)
-      clearInterval(keepalive)
-      fn()
-    }
-    let idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
-    // While this side plans a long backlog (tens of seconds for three weeks at sea) nothing crosses
-    // the link: a ping now and then keeps the relay's idle timer, and ours, from calling it dead.
-    const keepalive = setInterval(() => {
-      if (session.phase !== 'PREPARING' || ws.readyState !== WebSocket.OPEN) return
-      ws.ping()
-      clearTimeout(idle)
-      idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
-    }, KEEPALIVE_MS)
-    const opened = performance.now()
-    const elapsedMs = () => Math.round(performance.now() - opened)
-    session.on('phase', (p) => {
-      a.logger.debug({ phase: p, ms: elapsedMs() }, 'sync phase')
-      a.onPhase?.(p)
-    })
-    session.on('progress', (s) => {
-      a.logger.debug({ ...s, ms: elapsedMs() }, 'sync progress')
-      a.onProgress?.(s)
-    })
-    session.on('budget', (b) => a.onBudget?.(b))
-    session.on('complete', (result) => settle(() => resolve(result)))
-    session.on('failed', (err: SessionError) =>
-      settle(() => reject(new LinkError(err.message, err.closeCode, session.stats))),
-    )
-    ws.on('open', () => session.open())
-    ws.on('message', (data, isBinary) => {
-      clearTimeout(idle)
-      idle = setTimeout(() => ws.terminate(), LINK_IDLE_TIMEOUT_MS)
-      try {
-        if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-        session.receive(decodeFrame(data as Buffer), (data as Buffer).length)
-      } catch (err) {
-        session.fail(
-          new SessionError(
-            err instanceof FrameError ? err.closeCode : CloseCode.Internal,
-            (err as Error).message,
-          ),
-        )
+    this.session = session
+    return new Promise<LinkResult>((resolve, reject) => {
+      const started = performance.now()
+      const elapsedMs = () => Math.round(performance.now() - started)
+      const settle = () => {
+        clearInterval(planningPing)
+        this.sessionBytes.up += session.stats.bytesUp
+        this.sessionBytes.down += session.stats.bytesDown
+        if (this.session === session) this.session = null
+        this.alive()
       }
+      // While this side plans a long backlog (tens of seconds for three weeks at sea) nothing crosses
+      // the link: a ping now and then keeps the relay's idle timer, and ours, from calling it dead.
+      const planningPing = setInterval(() => {
+        if (session.phase === 'PREPARING' && this.isOpen) this.ws.ping()
+      }, PLANNING_PING_MS)
+      session.on('phase', (p) => {
+        a.logger.debug({ phase: p, ms: elapsedMs() }, 'sync phase')
+        a.onPhase?.(p)
+      })
+      session.on('progress', (s) => {
+        a.logger.debug({ ...s, ms: elapsedMs() }, 'sync progress')
+        a.onProgress?.(s)
+      })
+      session.on('welcome', (id) => a.onWelcome?.(id))
+      session.on('budget', (b) => a.onBudget?.(b))
+      session.on('settings', (s) => this.emit('settings', s))
+      session.on('complete', (result) => {
+        this.version = session.agreedVersion
+        settle()
+        resolve(result)
+      })
+      session.on('failed', (err: SessionError) => {
+        settle()
+        // A transport close carries the relay's code (4401 must stay 4401: it is not retried).
+        const code =
+          err.closeCode === CloseCode.Normal && this.closeInfo ? this.closeInfo.code : err.closeCode
+        if (this.isOpen) this.close(code === CloseCode.Normal ? CloseCode.Normal : code)
+        reject(new LinkError(err.message, code, session.stats))
+      })
+      this.alive()
+      session.open()
     })
-    ws.on('close', (code, reason) => {
-      closeInfo = { code, reason: reason.toString() }
-      const message = closeInfo.reason || (code === 1006 ? 'link dropped' : `closed with code ${code}`)
-      settle(() => reject(new LinkError(message, code, session.stats)))
-      session.transportClosed(message)
-    })
-    ws.on('error', (err) => {
-      a.logger.debug({ err: err.message }, 'link socket error')
-      settle(() => reject(new LinkError(err.message, 1006, session.stats)))
-    })
-  })
+  }
+
+  private tlsConnect(opts: tls.ConnectionOptions): tls.TLSSocket {
+    // As ws's own TLS connect does, plus the CA to trust and the session to resume.
+    const options: tls.ConnectionOptions = { ...opts, path: undefined } as tls.ConnectionOptions
+    if (!options.servername && options.servername !== '')
+      options.servername = net.isIP(options.host ?? '') ? '' : options.host
+    if (this.o.tlsCa) options.ca = [...tls.rootCertificates, this.o.tlsCa.toString()]
+    if (this.o.tlsSession) options.session = this.o.tlsSession
+    const socket = tls.connect(options)
+    socket.on('session', (s: Buffer) => this.emit('tlsSession', s))
+    return socket
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.alive()
+    try {
+      if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
+      const frame = decodeFrame(data)
+      if (frame.t === 'poke') {
+        if (this.persistent) this.emit('poke', frame.p)
+        return
+      }
+      if (!this.session)
+        throw new FrameError(CloseCode.BadFrame, `unexpected ${frame.t} frame between sessions`)
+      this.session.receive(frame, data.length)
+    } catch (err) {
+      const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
+      if (this.session) this.session.fail(new SessionError(code, (err as Error).message))
+      else this.close(code, (err as Error).message.slice(0, 120))
+    }
+  }
+
+  /**
+   * Something arrived (or a session is running): restart the timers. During a session silence for
+   * {@link LINK_IDLE_TIMEOUT_MS} means the link is gone; between rounds the vessel pings after a
+   * keepalive interval of quiet and gives up after a few missed ones.
+   */
+  private alive(): void {
+    clearTimeout(this.idle)
+    clearTimeout(this.keepalive)
+    if (this.closeInfo || this.ws.readyState !== WebSocket.OPEN) return
+    const between = !this.session && this.persistent
+    const limit = between ? this.keepaliveMs * KEEPALIVE_MISSES : LINK_IDLE_TIMEOUT_MS
+    this.idle = setTimeout(() => this.ws.terminate(), limit)
+    if (between)
+      this.keepalive = setTimeout(() => {
+        this.ping()
+        this.keepalive = setInterval(() => this.ping(), this.keepaliveMs)
+      }, this.keepaliveMs)
+  }
+
+  private ping(): void {
+    if (!this.isOpen) return
+    this.ws.ping()
+    this.emit('keepalive')
+  }
+
+  private closeMessage(): string {
+    const info = this.closeInfo
+    if (!info) return 'link dropped'
+    return info.reason || (info.code === 1006 ? 'link dropped' : `closed with code ${info.code}`)
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (!this.closeInfo || (this.closeInfo.code === 1006 && code !== 1006)) this.closeInfo = { code, reason }
+    else if (!this.closeInfo.reason && reason) this.closeInfo = { code, reason }
+    clearTimeout(this.idle)
+    clearTimeout(this.keepalive)
+    clearInterval(this.keepalive)
+    const message = this.closeMessage()
+    this.session?.transportClosed(message)
+    this.emit('closed', { code: this.closeInfo.code, reason: message })
+  }
+}
+
+/** Runs one session on a connection of its own, closed at the end. Rejects with LinkError. */
+export async function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
+  const connection = new RelayConnection({ url: a.url, logger: a.logger, tlsCa: a.tlsCa })
+  try {
+    await connection.ready()
+  } catch (err) {
+    throw err instanceof LinkError ? err : new LinkError((err as Error).message, 1006, undefined)
+  }
+  try {
+    return await connection.runSession(a, false)
+  } finally {
+    connection.close()
+  }
 }

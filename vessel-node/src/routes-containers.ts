@@ -9,12 +9,21 @@ import { Router } from 'express'
 import type { Response } from 'express'
 import type Database from 'better-sqlite3'
 import type * as A from '@automerge/automerge'
-import { addProposal, appendReading, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
-import type { ContainerDoc, ContainerView } from '@tally/manifest'
+import {
+  addEvidence,
+  addProposal,
+  appendReading,
+  applyPatch,
+  resolveProposal,
+  TallyError,
+  toPlain,
+} from '@tally/manifest'
+import type { ContainerDoc, ContainerKey, ContainerView, SigningKey } from '@tally/manifest'
 import { closedVoyageRefusal } from '@tally/policy'
 import type { ContainerStore } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
 import type { CrewActors } from './crew-actors.ts'
+import { evidenceForEdit } from './evidence-signer.ts'
 import { historyOf } from './history.ts'
 import { crewOf } from './http-support.ts'
 import { parseListQuery } from './list-query.ts'
@@ -30,8 +39,26 @@ export interface ContainerRoutesDeps {
   vessel: string
   views: ViewCache
   guard: <T>(operation: string, fn: () => T) => T
+  /** Signs the damage reports, seal findings and alarms an edit records (evidence-signer.ts). */
+  signer: SigningKey
   voyages: VesselVoyages
 }
+
+/** Finds a container's document on this vessel by container number (the latest voyage). */
+export function containerLookup(db: Database.Database, vessel: string): (id: string) => string {
+  // A vessel may carry a container on more than one voyage; the latest one is the one on board.
+  const byContainerId = db.prepare<[string, string], { doc_id: string }>(
+    `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
+  )
+  return (id) => {
+    const row = byContainerId.get(vessel, String(id).trim().toUpperCase())
+    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${vessel}.`, 'containerId')
+    return row.doc_id
+  }
+}
+
+const keyOfDoc = (doc: A.Doc<ContainerDoc>): ContainerKey =>
+  toPlain({ vessel: doc.vessel, voyage: doc.voyage, containerId: doc.containerId }) as ContainerKey
 
 /**
  * Workaround (remove once ContainerStore.edit does it): when the commit fails (a full disk), the
@@ -118,10 +145,14 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.patch('/containers/:id', (req, res) => {
+    const crew = crewOf(res).user
     res.json(
-      edit(res, req.params.id, 'save the edit', (doc) =>
-        applyPatch(doc, withDischargeRecord(doc, req.body, d.voyages), 'vessel'),
-      ),
+      edit(res, req.params.id, 'save the edit', (doc) => {
+        const after = applyPatch(doc, withDischargeRecord(doc, req.body, d.voyages), 'vessel')
+        // Damage, seal and alarm findings are signed as they are recorded, in the same commit.
+        const recorder = { vessel: d.vessel, crew, signer: d.signer, now: new Date().toISOString() }
+        return addEvidence(after, evidenceForEdit(doc, after, keyOfDoc(doc), recorder), 'vessel')
+      }),
     )
   })
 

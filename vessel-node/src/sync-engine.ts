@@ -7,15 +7,29 @@
  * a protocol version mismatch cannot be fixed by retrying: it goes straight to FAILED and waits for
  * the crew.
  *
- * It syncs by itself on an interval and shortly after local edits (debounced). Clock, randomness,
+ * With a version 3 relay it keeps one connection open while the link is up and runs each session
+ * as a round over it: a crew edit starts its priority class's batching window, and when the earliest
+ * window closes (or the relay pokes) a round carries everything pending both ways. Nothing else
+ * crosses but a sparse keepalive (docs/protocol.md, "Rounds"). With a version 1 or 2 relay it syncs
+ * on an interval and after local edits, one connection per session, as before. Several relay URLs
+ * are tried in order; the next one takes over when one cannot be reached. Clock, randomness,
  * timers and the session runner are injected so tests can drive it with short real times.
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import type { LinkReplica, SessionBudget, SessionPhase, SessionStats } from '@tally/link'
+import { BatchClock, DEFAULT_WINDOWS_S, PRIORITY_NAMES } from '@tally/link'
+import type {
+  LinkReplica,
+  LinkSettings,
+  PhotoSource,
+  Priority,
+  SessionBudget,
+  SessionPhase,
+  SessionStats,
+} from '@tally/link'
 import type { CursorStore, SessionLog, SyncSessionCounters } from '@tally/storage-sqlite'
-import { runLinkSession } from './link-client.ts'
-import type { LinkAttempt } from './link-client.ts'
+import { LinkError, RelayConnection } from './link-client.ts'
+import type { LinkAttempt, LinkResult } from './link-client.ts'
 import { describeLinkFailure } from './link-failure.ts'
 import {
   BREAKER_COOLDOWN_MS,
@@ -31,11 +45,15 @@ import type { BreakerState } from './retry-policy.ts'
 export type SyncState =
   'IDLE' | 'CHECKING' | 'PREPARING' | 'PUSHING' | 'PROCESSING' | 'COMPLETE' | 'RETRYING' | 'FAILED'
 
-/** Automatic sync window when nothing else triggers one (the CLI's --sync-interval-s). */
+/**
+ * Automatic sync window when nothing else triggers one (the CLI's --sync-interval-s), for a relay
+ * that closes the connection after each session (protocol version 1 or 2). A version 3 connection
+ * needs no polling: the relay pokes.
+ */
 export const DEFAULT_SYNC_INTERVAL_MS = 60_000
-/** Quiet time after a crew edit before a sync starts, so a burst of edits travels together. */
+/** Version 1 and 2 relays: quiet time after a crew edit before a sync starts. */
 export const EDIT_DEBOUNCE_MS = 2_000
-/** A steady stream of edits still syncs at least this often. */
+/** Kept for callers of the old options; the batching windows replace it. */
 export const EDIT_MAX_WAIT_MS = 15_000
 /** The first session starts this long after start-up, so the first API answers come first. */
 export const START_DELAY_MS = 500
@@ -68,6 +86,17 @@ export interface BudgetSnapshot {
 
 export interface SyncEngineOptions {
   relayUrl: string
+  /** Relays to try in order (failover); `relayUrl` alone when absent. */
+  relayUrls?: string[]
+  /** PEM CA certificates to trust for wss:// (besides the system's). */
+  tlsCa?: string | Buffer
+  /**
+   * Batching windows per class in ms [critical, normal, routine]; when absent the relay's settings
+   * apply (defaults {@link DEFAULT_WINDOWS_S}). `debounceMs` alone sets all three (older callers).
+   */
+  windowsMs?: [number, number, number]
+  /** Keepalive interval in seconds; when absent the relay's setting applies. */
+  keepaliveS?: number
   vessel: string
   token: string
   replica: LinkReplica
@@ -75,7 +104,9 @@ export interface SyncEngineOptions {
   sessions: SessionLog
   logger: Logger
   intervalMs?: number
+  /** Sets every batching window (see `windowsMs`). */
   debounceMs?: number
+  /** Ignored: the batching windows bound the wait. */
   maxWaitMs?: number
   startDelayMs?: number
   completeDisplayMs?: number
@@ -87,6 +118,10 @@ export interface SyncEngineOptions {
   runSession?: SessionRunner
   /** Wraps bookkeeping writes (the app passes disk-full recovery). */
   guardWrite?: <T>(operation: string, fn: () => T) => T
+  /** The vessel's evidence key (hex), announced in the hello so the relay learns it. */
+  publicKey?: string
+  /** The originals the relay may ask for (docs/protocol.md, "Photos"). */
+  photos?: PhotoSource
 }
 
 /** Everything the engine knows about itself; the HTTP layer adds bytes, costs and pending counts. */
@@ -114,10 +149,20 @@ export interface SyncSnapshot {
 
 export type SyncChangeKind = 'state' | 'progress'
 
+/** A connection's row in the session log, and the socket bytes recorded (there or in sessions). */
+interface ConnectionRow {
+  id: string
+  up: number
+  down: number
+  finished: boolean
+}
+
 interface Events {
   status: [SyncSnapshot, SyncChangeKind]
   /** A session ended (recorded in the session log). */
   session: [{ id: string; ok: boolean; stats: SessionStats; error?: string }]
+  /** A connection to the relay opened (`url`) or closed. */
+  connection: [{ url: string; open: boolean }]
 }
 
 const PHASE_TO_STATE: Partial<Record<SessionPhase, SyncState>> = {
@@ -160,8 +205,18 @@ export class SyncEngine extends EventEmitter<Events> {
   private progress: SessionStats | null = null
   /** The last session's budget and the bytes that session moved after its welcome told it. */
   private budget: { at: number; told: SessionBudget; moved: number } | null = null
-  private dirtySince: number | null = null
   private stopped = true
+  /** The open connection to the relay, if any (version 3 keeps it between sessions). */
+  private connection: RelayConnection | null = null
+  /** Its connection row in the session log and the socket bytes recorded there or in sessions. */
+  private connectionRow: ConnectionRow | null = null
+  /** Which of the relay URLs to try first: the last one that answered. */
+  private relayIndex = 0
+  private readonly tlsSessions = new Map<string, Buffer>()
+  /** Crew edits waiting for a round, by the deadline of their class's window. */
+  private readonly clock: BatchClock
+  /** The relay poked during a session: another round follows at once. */
+  private pokedDuringSession = false
   private readonly timers: SyncTimers
   private readonly handles: Record<'retry' | 'interval' | 'debounce' | 'display', unknown> = {
     retry: null,
@@ -188,6 +243,19 @@ export class SyncEngine extends EventEmitter<Events> {
       failureThreshold: o.breaker?.failureThreshold ?? BREAKER_FAILURE_THRESHOLD,
       cooldownMs: o.breaker?.cooldownMs ?? BREAKER_COOLDOWN_MS,
     })
+    this.clock = new BatchClock(this.localWindowsS() ?? DEFAULT_WINDOWS_S)
+  }
+
+  /** Windows the vessel's own options set, in seconds, or null to follow the relay's. */
+  private localWindowsS(): [number, number, number] | null {
+    const { windowsMs, debounceMs } = this.o
+    if (windowsMs) return windowsMs.map((ms) => ms / 1000) as [number, number, number]
+    if (debounceMs !== undefined) return [debounceMs / 1000, debounceMs / 1000, debounceMs / 1000]
+    return null
+  }
+
+  private get relayUrls(): string[] {
+    return this.o.relayUrls?.length ? this.o.relayUrls : [this.o.relayUrl]
   }
 
   /** Starts the automatic schedule: a first session shortly, then the interval. */
@@ -198,10 +266,15 @@ export class SyncEngine extends EventEmitter<Events> {
     this.armInterval()
   }
 
-  /** Stops every timer; a running session finishes on its own but is no longer recorded. */
+  /** Stops every timer and closes the connection; a running session is no longer recorded. */
   stop(): void {
     this.stopped = true
     for (const name of Object.keys(this.handles) as (keyof typeof this.handles)[]) this.disarm(name)
+    const connection = this.connection
+    this.connection = null
+    // Recorded now: the database may close before the socket does.
+    if (connection && this.connectionRow) this.finishConnectionRow(connection, this.connectionRow)
+    connection?.close(1000, 'vessel node stopping')
   }
 
   /** Resolves when the running session (if any) has ended. */
@@ -249,17 +322,31 @@ export class SyncEngine extends EventEmitter<Events> {
     return this.state
   }
 
-  /** A crew edit was committed: sync soon (debounced), or right after the running session. */
-  notifyLocalChange(): void {
-    const now = this.now()
-    this.dirtySince ??= now
-    if (this.running || this.stopped || !this.waitingForWork()) return
-    const waited = now - this.dirtySince
-    const maxWait = this.o.maxWaitMs ?? EDIT_MAX_WAIT_MS
-    const delay = Math.min(this.o.debounceMs ?? EDIT_DEBOUNCE_MS, Math.max(0, maxWait - waited))
-    this.arm('debounce', delay, () => {
+  /**
+   * A crew edit was committed: a round starts when the window of its class closes (a critical
+   * change within seconds, readings within the hour), or after the running session.
+   */
+  notifyLocalChange(priority: (typeof PRIORITY_NAMES)[number] = 'normal'): void {
+    this.clock.note(PRIORITY_NAMES.indexOf(priority) as Priority, this.now())
+    this.armWindow()
+  }
+
+  private armWindow(): void {
+    const due = this.clock.due
+    if (due === null || this.running || this.stopped || !this.waitingForWork()) return
+    this.arm('debounce', due - this.now(), () => {
       if (!this.running && this.waitingForWork()) void this.attempt(false)
     })
+  }
+
+  /** The relay holds changes for us whose window closed: a round now, or right after this one. */
+  private onPoke(p: Priority): void {
+    this.o.logger.debug({ p }, 'poked by the relay')
+    if (this.running) {
+      this.pokedDuringSession = true
+      return
+    }
+    if (!this.stopped && this.waitingForWork()) void this.attempt(false)
   }
 
   /** IDLE or COMPLETE: automatic triggers may start a session (retries own the timing otherwise). */
@@ -269,7 +356,9 @@ export class SyncEngine extends EventEmitter<Events> {
 
   private armInterval(): void {
     this.arm('interval', this.o.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS, () => {
-      if (!this.running && this.waitingForWork()) void this.attempt(false)
+      // A version 3 connection needs no polling: the relay pokes, and edits start their windows.
+      const polling = !this.connection?.persistent
+      if (polling && !this.running && this.waitingForWork()) void this.attempt(false)
       this.armInterval()
     })
   }
@@ -313,14 +402,18 @@ export class SyncEngine extends EventEmitter<Events> {
     this.disarm('debounce')
     this.disarm('display')
     this.nextRetryAt = null
-    this.dirtySince = null
+    // This session carries everything pending; edits made while it runs start new windows.
+    this.clock.clear()
+    this.pokedDuringSession = false
     this.lastAttemptAt = now
     this.progress = null
     this.setState('CHECKING', 'CHECKING')
     this.running = this.runOnce().finally(() => {
       this.running = null
-      // Crew edits that arrived after the session packed its changes go in a follow-up session.
-      if (this.dirtySince !== null) this.notifyLocalChange()
+      this.checkpointConnection()
+      // The relay poked meanwhile: its changes wait. Crew edits made meanwhile wait for their window.
+      if (this.pokedDuringSession && !this.stopped && this.waitingForWork()) void this.attempt(false)
+      else this.armWindow()
     })
     return this.running
   }
@@ -363,17 +456,23 @@ export class SyncEngine extends EventEmitter<Events> {
     }
     try {
       id = guard('start a sync session', () => o.sessions.start(RELAY_PEER))
-      const result = await (o.runSession ?? runLinkSession)({
-        url: o.relayUrl,
+      const result = await (o.runSession ?? ((a) => this.runOnConnection(a)))({
+        url: this.relayUrls[this.relayIndex]!,
         vessel: o.vessel,
         token: o.token,
         replica: o.replica,
         syncToken: o.cursors.getSyncToken(RELAY_PEER) ?? null,
+        syncSession: o.cursors.getSyncSession(RELAY_PEER) ?? null,
+        onWelcome: (session) =>
+          guard('store the session', () => o.cursors.setSyncSession(RELAY_PEER, session)),
         report: {
           failed: this.failedSinceSuccess,
           interval: Math.round((o.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS) / 1000),
         },
+        ...(o.publicKey ? { publicKey: o.publicKey } : {}),
+        ...(o.photos ? { photos: o.photos } : {}),
         logger: o.logger,
+        ...(o.tlsCa ? { tlsCa: o.tlsCa } : {}),
         onPhase: (phase) => {
           if (this.stopped) return
           this.linkUp = true
@@ -423,6 +522,110 @@ export class SyncEngine extends EventEmitter<Events> {
       this.onFailure(failure)
       if (id)
         this.emit('session', { id, ok: false, stats: failure.stats ?? recorded, error: failure.message })
+    }
+  }
+
+  /** Runs the session on the open connection, or on a new one (the relays in order). */
+  private async runOnConnection(attempt: LinkAttempt): Promise<LinkResult> {
+    const connection = this.connection?.isOpen ? this.connection : await this.connect()
+    return connection.runSession(attempt)
+  }
+
+  private async connect(): Promise<RelayConnection> {
+    const urls = this.relayUrls
+    let failure: unknown
+    for (let i = 0; i < urls.length; i++) {
+      const index = (this.relayIndex + i) % urls.length
+      const url = urls[index]!
+      const connection = new RelayConnection({
+        url,
+        logger: this.o.logger,
+        ...(this.o.tlsCa ? { tlsCa: this.o.tlsCa } : {}),
+        ...(this.tlsSessions.has(url) ? { tlsSession: this.tlsSessions.get(url)! } : {}),
+        ...(this.o.keepaliveS ? { keepaliveS: this.o.keepaliveS } : {}),
+      })
+      connection.on('tlsSession', (s) => this.tlsSessions.set(url, s))
+      try {
+        await connection.ready()
+      } catch (err) {
+        failure = err
+        if (urls.length > 1)
+          this.o.logger.warn({ url, err: (err as Error).message }, 'relay unreachable, trying the next')
+        continue
+      }
+      if (this.stopped) {
+        connection.close()
+        throw new LinkError('vessel node stopping', 1000, undefined)
+      }
+      this.relayIndex = index
+      this.adopt(connection, url)
+      return connection
+    }
+    throw failure
+  }
+
+  /** Listens to a fresh connection and opens its row in the session log. */
+  private adopt(connection: RelayConnection, url: string): void {
+    this.connection = connection
+    const guard = this.o.guardWrite ?? (<T>(_op: string, fn: () => T) => fn())
+    const id = guard('record a link connection', () =>
+      this.o.sessions.start(RELAY_PEER, { kind: 'connection' }),
+    )
+    const row: ConnectionRow = { id, up: 0, down: 0, finished: false }
+    this.connectionRow = row
+    this.o.logger.info({ url, tlsResumed: connection.tlsResumed }, 'link connected')
+    this.emit('connection', { url, open: true })
+    connection.on('poke', (p) => this.onPoke(p))
+    connection.on('settings', (s) => this.applySettings(connection, s))
+    connection.on('keepalive', () => this.checkpointConnection())
+    connection.on('closed', (info) => {
+      this.finishConnectionRow(connection, row)
+      this.emit('connection', { url, open: false })
+      if (this.connection !== connection) return
+      this.connection = null
+      this.connectionRow = null
+      // Dropped between sessions: reconnect with backoff (a drop during one fails that session).
+      if (!this.running && !this.stopped && connection.persistent)
+        this.onFailure(describeLinkFailure(new LinkError(info.reason, info.code, undefined)))
+    })
+  }
+
+  private finishConnectionRow(connection: RelayConnection, row: ConnectionRow): void {
+    if (row.finished) return
+    this.checkpointConnection(connection, row)
+    row.finished = true
+    try {
+      const guard = this.o.guardWrite ?? (<T>(_op: string, fn: () => T) => fn())
+      guard('record a link connection', () => this.o.sessions.finish(row.id, { state: 'complete' }))
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'could not record the link connection')
+    }
+  }
+
+  /** The relay's pacing, unless the vessel's own options set it. */
+  private applySettings(connection: RelayConnection, s: LinkSettings): void {
+    if (!this.localWindowsS()) this.clock.setWindows(s.w)
+    if (!this.o.keepaliveS) connection.setKeepalive(s.ka)
+  }
+
+  /** Records in the connection's row the socket bytes that no session row holds. */
+  private checkpointConnection(
+    connection = this.connection,
+    row: ConnectionRow | undefined = this.connectionRow ?? undefined,
+  ): void {
+    if (!connection || !row || row.finished || connection.busy) return
+    const socket = connection.socketBytes()
+    const up = socket.up - connection.sessionBytes.up - row.up
+    const down = socket.down - connection.sessionBytes.down - row.down
+    if (up <= 0 && down <= 0) return
+    const delta = { bytesUp: Math.max(0, up), bytesDown: Math.max(0, down) }
+    try {
+      const guard = this.o.guardWrite ?? (<T>(_op: string, fn: () => T) => fn())
+      guard('record link connection bytes', () => this.o.sessions.add(row.id, delta))
+      row.up += delta.bytesUp
+      row.down += delta.bytesDown
+    } catch (err) {
+      this.o.logger.warn({ err: (err as Error).message }, 'could not record link connection bytes')
     }
   }
 

@@ -10,7 +10,7 @@
  */
 import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
-import type { ContainerView } from '@tally/manifest'
+import type { ContainerView, PhotoFullState } from '@tally/manifest'
 import type { ContainerStore, ListQuery } from '@tally/replica'
 
 /** Views kept in memory; a voyage is 2,000 containers. */
@@ -47,6 +47,8 @@ export class ViewCache {
      * cores it would slow the session it competes with. Views a crew asks for are built anyway.
      */
     private readonly busy: () => boolean = () => false,
+    /** Where each full photo is: it changes without the document changing, so it is laid over. */
+    private readonly photoState?: (sha256: string) => PhotoFullState,
   ) {
     const db = store.db
     this.stmts = {
@@ -63,6 +65,16 @@ export class ViewCache {
 
   /** The current view of a document, or undefined if it does not exist. */
   view(docId: string): ContainerView | undefined {
+    const view = this.cachedView(docId)
+    if (!view) return undefined
+    // Views cached before photos existed lack the list.
+    if (!view.photos) view.photos = []
+    if (view.photos.length === 0 || !this.photoState) return view
+    const state = this.photoState
+    return { ...view, photos: view.photos.map((p) => ({ ...p, full: state(p.sha256) })) }
+  }
+
+  private cachedView(docId: string): ContainerView | undefined {
     const row = this.store.row(docId)
     if (!row) return undefined
     const hit = this.memory.get(docId)
@@ -108,7 +120,7 @@ export class ViewCache {
         more = stale.length > 0
         for (const { doc_id } of stale) {
           this.tried.add(doc_id)
-          this.view(doc_id)
+          this.cachedView(doc_id)
           if (performance.now() >= deadline) {
             more = true
             break

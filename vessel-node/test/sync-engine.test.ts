@@ -224,6 +224,9 @@ describe('sync engine', () => {
     expect(v.engine.snapshot()).toMatchObject({ linkUp: true, attempt: 0 })
 
     // Down again until FAILED (limit 3 here), then the crew presses "Sync now" once it is back.
+    // (The first engine would reconnect by itself and, being the same vessel, replace the second's
+    // connection at the relay: it leaves the stage.)
+    v.engine.stop()
     await relay.stop()
     const w = vesselSide(relay.url, relay.vesselToken, { retry: { baseMs: 5, capMs: 10_000, limit: 3 } })
     w.engine.start()

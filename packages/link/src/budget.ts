@@ -114,6 +114,20 @@ export class BudgetGate {
     this.left -= bytes
   }
 
+  /**
+   * Whether to send `bytes` of routine traffic (a photo part); false closes the gate for the rest of
+   * the session, as a refused chunk does.
+   */
+  admitBytes(bytes: number): boolean {
+    if (this.closed || bytes > this.left) {
+      this.closed = true
+      return false
+    }
+    this.left -= bytes
+    this.sentBytes += bytes
+    return true
+  }
+
   /** Whether to send this chunk; false closes the gate for the rest of the session. */
   admit(chunk: PlannedChunk): boolean {
     const size = chunkWireBytes(chunk)

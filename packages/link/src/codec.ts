@@ -4,6 +4,7 @@
  */
 import { Encoder } from 'cbor-x'
 import { CloseCode, MAX_FRAME_BYTES } from './messages.ts'
+import { MAX_WANTED_PHOTOS, PHOTO_PART_BYTES } from './photo-transfer.ts'
 import type { LinkFrame } from './messages.ts'
 
 /** Largest voyage payload a welcome may carry (see voyages.ts). */
@@ -54,6 +55,7 @@ const shape =
       ([k, c]) => (optional.includes(k) && (v as any)[k] === undefined) || c((v as any)[k]),
     )
 
+const hex64: Check = (v) => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)
 const rejection = shape({ c: str(64), h: str(64), reason: str(500), field: str(100) }, ['field'])
 
 const SHAPES: Record<LinkFrame['t'], Check> = {
@@ -66,9 +68,12 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       pending: int,
       failed: int,
       interval: int,
+      key: hex64,
+      photos: bool,
+      s: str(64),
       voyages: int,
     },
-    ['failed', 'interval', 'voyages'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages'],
   ),
   welcome: shape(
     {
@@ -76,10 +81,13 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       session: str(64),
       reconcile: bool,
       budget: nullable(int),
+      cfg: shape({ w: (v) => list(int, 3)(v) && (v as unknown[]).length === 3, ka: int }),
       voyages: bytes(MAX_VOYAGES_BYTES),
     },
-    ['voyages'],
+    ['cfg', 'voyages'],
   ),
+  round: shape({ pending: int }),
+  poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),
   heads: shape({ data: bytes(MAX_FRAME_BYTES) }),
   chunk: shape({
     seq: int,
@@ -92,6 +100,10 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
   done: shape({ chunks: int }),
   fin: shape({ sync: str(100) }),
   error: shape({ code: int, message: str(1000) }),
+  want: shape({ photos: list(shape({ sha: hex64, off: int, bytes: int }), MAX_WANTED_PHOTOS) }),
+  part: shape({ sha: hex64, off: int, sum: bytes(32), data: bytes(PHOTO_PART_BYTES) }),
+  pack: shape({ sha: hex64, off: int, at: int, ok: bool, reason: str(200) }, ['reason']),
+  pdone: shape({}),
 }
 
 /** Decodes and checks one inbound frame. Throws only FrameError. */

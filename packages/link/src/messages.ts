@@ -6,10 +6,15 @@
 
 /**
  * Bumped on any incompatible change. Version 2 added compact entries to chunks (compact.ts); a peer
- * speaking 1 still syncs, with bundles. Anything else closes with {@link CloseCode.VersionMismatch}.
+ * speaking 1 still syncs, with bundles. Version 3 keeps the connection open after `fin`: later
+ * sessions are rounds over it (`round`, and the relay's `poke`), with nothing sent in between but a
+ * sparse keepalive. A peer speaking 1 or 2 gets one session per connection, as before. Anything
+ * else closes with {@link CloseCode.VersionMismatch}.
  */
-export const PROTOCOL_VERSION = 2
-export const SUPPORTED_VERSIONS: readonly number[] = [1, 2]
+export const PROTOCOL_VERSION = 3
+export const SUPPORTED_VERSIONS: readonly number[] = [1, 2, 3]
+/** The first version whose connection outlives a session (rounds, pokes, keepalive). */
+export const ROUNDS_VERSION = 3
 
 /** Named close codes (4000–4999 are the application's range in RFC 6455). */
 export const CloseCode = {
@@ -58,6 +63,15 @@ export interface HelloFrame {
   failed?: number
   /** Optional: the vessel's automatic sync interval in seconds, from which its expected window derives. */
   interval?: number
+  /** Optional: the vessel's Ed25519 evidence key, hex; the relay records it (docs/photos.md). */
+  key?: string
+  /** Optional: the vessel takes `want` frames and sends full photos (docs/protocol.md, "Photos"). */
+  photos?: boolean
+  /**
+   * Version 3: the last session whose welcome this vessel stored. With the relay's previous token it
+   * proves a lost `fin` (the vessel took part in the session that issued the current token).
+   */
+  s?: string
   /** The version of the voyage records the vessel holds (voyages.ts); absent from older vessels. */
   voyages?: number
 }
@@ -71,6 +85,32 @@ export interface WelcomeFrame {
   budget: number | null
   /** Voyage records newer than the hello's `voyages` (voyages.ts); absent when there are none. */
   voyages?: Uint8Array
+  /**
+   * Version 3, first welcome of a connection only: the relay's settings for this vessel, batching
+   * windows per class in seconds `[critical, normal, routine]` and the keepalive in seconds.
+   */
+  cfg?: LinkSettings
+}
+/** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
+export interface LinkSettings {
+  /** Batching windows in seconds, by priority: critical, normal, routine. */
+  w: [number, number, number]
+  /** Keepalive interval in seconds. */
+  ka: number
+}
+/** Vessel → relay, version 3: starts another session (a round) on an open connection. */
+export interface RoundFrame {
+  t: 'round'
+  /** As in hello: documents with changes for the relay. */
+  pending: number
+}
+/**
+ * Relay → vessel, version 3: the relay holds changes for the vessel whose batching window has
+ * closed (`p`: the most urgent class among them). The vessel starts a round at once.
+ */
+export interface PokeFrame {
+  t: 'poke'
+  p: Priority
 }
 /** Both ways, reconciliation only: brotli(CBOR [[voyage, containerId, heads...]]) of every document. */
 export interface HeadsFrame {
@@ -121,6 +161,39 @@ export interface ErrorFrame {
   message: string
 }
 
+/**
+ * Relay → vessel, optional (only to a vessel whose hello set `photos`): the full photos shore asked
+ * for, with the bytes the relay already holds of each (docs/protocol.md, "Photos").
+ */
+export interface WantFrame {
+  t: 'want'
+  photos: { sha: string; off: number; bytes: number }[]
+}
+/** Vessel → relay: `data` is the photo's bytes from `off`; `sum` is their SHA-256. */
+export interface PartFrame {
+  t: 'part'
+  sha: string
+  off: number
+  sum: Uint8Array
+  data: Uint8Array
+}
+/**
+ * Relay → vessel, after the part is stored durably: `off` is how much of the photo the relay holds;
+ * `at` the offset of the part answered. `ok: false` refuses it (checksum, or out of order).
+ */
+export interface PackFrame {
+  t: 'pack'
+  sha: string
+  off: number
+  at: number
+  ok: boolean
+  reason?: string
+}
+/** Vessel → relay: no more parts in this session (all acknowledged, or the budget is spent). */
+export interface PhotosDoneFrame {
+  t: 'pdone'
+}
+
 export type LinkFrame =
   | HelloFrame
   | WelcomeFrame
@@ -131,6 +204,12 @@ export type LinkFrame =
   | DoneFrame
   | FinFrame
   | ErrorFrame
+  | RoundFrame
+  | PokeFrame
+  | WantFrame
+  | PartFrame
+  | PackFrame
+  | PhotosDoneFrame
 
 export const isHello = (f: LinkFrame): f is HelloFrame => f.t === 'hello'
 export const isWelcome = (f: LinkFrame): f is WelcomeFrame => f.t === 'welcome'

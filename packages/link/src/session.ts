@@ -14,8 +14,16 @@ import type { PlanSink, PlannedChunk } from './changeset.ts'
 import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
-import { CloseCode, PROTOCOL_VERSION, MAX_CHUNK_PAYLOAD_BYTES, SUPPORTED_VERSIONS } from './messages.ts'
-import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, Priority } from './messages.ts'
+import {
+  CloseCode,
+  MAX_CHUNK_PAYLOAD_BYTES,
+  PROTOCOL_VERSION,
+  ROUNDS_VERSION,
+  SUPPORTED_VERSIONS,
+} from './messages.ts'
+import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, LinkSettings, Priority } from './messages.ts'
+import { PhotoReceiver, PhotoSender, PhotoTransferFailure, MAX_WANTED_PHOTOS } from './photo-transfer.ts'
+import type { PhotoSink, PhotoSource } from './photo-transfer.ts'
 import { emptyStats } from './replica.ts'
 import type { DocHeads, LinkReplica, SessionStats } from './replica.ts'
 
@@ -47,7 +55,13 @@ interface SessionEvents {
   /** The budget became known (vessel: the welcome) or held changes back (either side). */
   budget: [SessionBudget]
   complete: [{ sync: string; stats: SessionStats; budget: SessionBudget }]
+  /** Relay: a photo part was refused (checksum or order) and will be sent again. */
+  photoRefused: [{ sha: string; at: number; reason: string }]
   failed: [SessionError]
+  /** Vessel, version 3: the relay's pacing settings for this vessel (first welcome of a connection). */
+  settings: [LinkSettings]
+  /** Vessel: the relay opened session `id` (store it durably before anything else of it). */
+  welcome: [string]
 }
 
 /** Shared machinery of both ends: the outbox with its window, the inbox with its acks. */
@@ -333,15 +347,53 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   }
 }
 
+/** How a vessel session starts and ends on its connection. */
+export interface VesselSessionOptions {
+  /**
+   * A later round on an open version 3 connection: it starts with `round` instead of `hello` (the
+   * connection is authenticated already) at the version the first welcome agreed.
+   */
+  round?: { version: number }
+  /** Leave the connection open after `fin` (version 3): the next round reuses it. */
+  keepOpen?: boolean
+}
+
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
 export class VesselLinkSession extends LinkSession {
   private reconciling = false
+  /** Full photos the relay asked for (docs/protocol.md, "Photos"), sent after every change chunk. */
+  private photoSender: PhotoSender | undefined
+  private sentPhotosDone = false
   constructor(
     replica: LinkReplica,
     sink: FrameSink,
     private readonly hello: Omit<HelloFrame, 't' | 'v' | 'pending'>,
+    private readonly photos?: PhotoSource,
+    private readonly options: VesselSessionOptions = {},
   ) {
     super(replica, sink)
+    if (options.round) this.version = options.round.version
+  }
+
+  /** The protocol version agreed with the relay (ours until its welcome says). */
+  get agreedVersion(): number {
+    return this.version
+  }
+
+  /** Photo bytes sent in this session, resends included. */
+  get photoBytesSent(): number {
+    return this.photoSender?.bytesSent ?? 0
+  }
+
+  /** Sends photo parts once every change chunk is acknowledged; `pdone` when nothing more goes. */
+  private pumpPhotos(): void {
+    const sender = this.photoSender
+    if (!sender || this.sentPhotosDone || this.reconciling || !this.allAcked) return
+    sender.pump()
+    if (sender.finished) {
+      this.sentPhotosDone = true
+      this.send({ t: 'pdone' })
+    }
   }
 
   protected countSent(bytes: number) {
@@ -367,13 +419,16 @@ export class VesselLinkSession extends LinkSession {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
     const voyages = this.replica.voyageVersion?.()
-    this.send({
-      t: 'hello',
-      v: PROTOCOL_VERSION,
-      pending,
-      ...this.hello,
-      ...(voyages !== undefined ? { voyages } : {}),
-    })
+    if (this.options.round) this.send({ t: 'round', pending })
+    else
+      this.send({
+        t: 'hello',
+        v: PROTOCOL_VERSION,
+        pending,
+        ...this.hello,
+        ...(this.photos ? { photos: true } : {}),
+        ...(voyages !== undefined ? { voyages } : {}),
+      })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
     // this side as done already).
@@ -391,8 +446,10 @@ export class VesselLinkSession extends LinkSession {
       this.version = frame.v
       // Before any chunk: a closed voyage must be known before its documents are touched again.
       if (frame.voyages) this.replica.receiveVoyages?.(frame.voyages)
+      this.emit('welcome', frame.session)
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
+      if (frame.cfg) this.emit('settings', frame.cfg)
       if (frame.reconcile) {
         this.cancelPlanning()
         this.reconciling = true
@@ -402,12 +459,35 @@ export class VesselLinkSession extends LinkSession {
       this.early = undefined
       return
     }
+    if (frame.t === 'want') {
+      if (!this.photos)
+        throw new SessionError(CloseCode.BadFrame, 'want frame to a vessel that did not offer photos')
+      this.photoSender = new PhotoSender(
+        frame,
+        this.photos,
+        (part) => this.send(part, true),
+        (bytes) => this.gate.admitBytes(bytes),
+      )
+      this.pumpPhotos()
+      return
+    }
+    if (frame.t === 'pack') {
+      try {
+        this.photoSender?.onPack(frame)
+      } catch (err) {
+        if (err instanceof PhotoTransferFailure) throw new SessionError(CloseCode.BadFrame, err.message)
+        throw err
+      }
+      this.pumpPhotos()
+      return
+    }
     if (frame.t === 'fin') {
       if (!this.allAcked)
         throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
       this.setPhase('COMPLETE')
       this.emit('complete', { sync: frame.sync, stats: this.stats, budget: this.budget })
-      this.sink.close(CloseCode.Normal, 'session complete')
+      if (!(this.options.keepOpen && this.version >= ROUNDS_VERSION))
+        this.sink.close(CloseCode.Normal, 'session complete')
       return
     }
     super.handle(frame)
@@ -430,6 +510,7 @@ export class VesselLinkSession extends LinkSession {
       this.startSending(undefined, false)
     }
     if (this.allAcked && this.phase === 'PUSHING') this.setPhase('PROCESSING')
+    this.pumpPhotos()
   }
 }
 
@@ -439,11 +520,23 @@ export interface RelaySessionOptions {
   cursorsTrusted: boolean
   budget: number | null
   newSyncToken: () => string
+  /** Version 3, first session of a connection: pacing settings to put in the welcome. */
+  settings?: LinkSettings
+  /** Where full photos this vessel sends are stored (docs/protocol.md, "Photos"). */
+  photos?: PhotoSink
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
 export class RelayLinkSession extends LinkSession {
   private finished = false
+  private photoReceiver: PhotoReceiver | undefined
+  /** A `want` went out: fin waits for the vessel's `pdone`. */
+  private awaitingPhotos = false
+
+  /** Photo bytes stored in this session. */
+  get photoBytesReceived(): number {
+    return this.photoReceiver?.bytesReceived ?? 0
+  }
   constructor(
     replica: LinkReplica,
     sink: FrameSink,
@@ -468,8 +561,11 @@ export class RelayLinkSession extends LinkSession {
     this.stats.changesUp += changes
   }
 
-  /** Starts the session after the hello was authenticated by the application. */
-  start(hello: HelloFrame): void {
+  /**
+   * Starts the session after the hello was authenticated by the application; a later round of a
+   * version 3 connection passes the connection's version and the round's pending count.
+   */
+  start(hello: Pick<HelloFrame, 'v' | 'pending' | 'photos' | 'voyages'>): void {
     const reconcile = !this.options.cursorsTrusted
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
@@ -480,8 +576,16 @@ export class RelayLinkSession extends LinkSession {
       session: this.options.session,
       reconcile,
       budget: this.options.budget,
+      ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
       ...(voyages ? { voyages } : {}),
     })
+    // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
+    const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []
+    if (wanted.length > 0) {
+      this.photoReceiver = new PhotoReceiver(this.options.photos!)
+      this.awaitingPhotos = true
+      this.send({ t: 'want', photos: wanted.slice(0, MAX_WANTED_PHOTOS) })
+    }
     if (reconcile) {
       this.setPhase('RECONCILING')
       this.sendHeads()
@@ -496,8 +600,24 @@ export class RelayLinkSession extends LinkSession {
     this.startSending(undefined, false)
   }
 
+  protected handle(frame: LinkFrame): void {
+    if (frame.t === 'part') {
+      if (!this.photoReceiver) throw new SessionError(CloseCode.BadFrame, 'photo part that was not asked for')
+      const pack = this.photoReceiver.onPart(frame)
+      if (!pack.ok) this.emit('photoRefused', { sha: pack.sha, at: pack.at, reason: pack.reason ?? '' })
+      this.send(pack)
+      return
+    }
+    if (frame.t === 'pdone') {
+      this.awaitingPhotos = false
+      this.maybeFinish()
+      return
+    }
+    super.handle(frame)
+  }
+
   protected maybeFinish(): void {
-    if (this.finished || !this.allAcked || !this.peerFinished) return
+    if (this.finished || !this.allAcked || !this.peerFinished || this.awaitingPhotos) return
     this.finished = true
     const sync = this.options.newSyncToken()
     this.setPhase('COMPLETE')

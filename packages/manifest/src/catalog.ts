@@ -6,7 +6,8 @@
 import * as V from './validators.ts'
 import type { Validator } from './validators.ts'
 
-export type Section = 'identity' | 'cargo' | 'customs' | 'physical' | 'reefer' | 'notes' | 'proposals'
+export type Section =
+  'identity' | 'cargo' | 'customs' | 'physical' | 'reefer' | 'notes' | 'proposals' | 'photos' | 'evidence'
 /** Which side may write a section: fixed fields are written once, by the genesis change. */
 export type Owner = 'fixed' | 'shore' | 'vessel' | 'both'
 export type PriorityClass = 'critical' | 'normal' | 'routine'
@@ -165,6 +166,24 @@ export const FIELDS: readonly FieldSpec[] = [
 
   field('notes', 'both', 'text', V.string(100_000), 'Notes'),
   field('proposals', 'both', 'list', () => null, 'Proposals'),
+  // A photo travels with the damage report it documents, and a signed fact with the fact: both are
+  // critical, so the first window carries them (docs/photos.md).
+  field(
+    'photos',
+    'both',
+    'list',
+    () => null,
+    'Photos',
+    () => 'critical',
+  ),
+  field(
+    'evidence',
+    'vessel',
+    'list',
+    () => null,
+    'Evidence',
+    () => 'critical',
+  ),
 ]
 
 /**
@@ -198,9 +217,9 @@ export function sectionOf(path: string): Section | undefined {
 
 /** Which roles write which sections. Ops watch the fleet; they do not edit containers. */
 const ROLE_SECTIONS: Record<Role, readonly Section[]> = {
-  vessel: ['physical', 'reefer', 'notes', 'proposals'],
-  shore: ['cargo', 'customs', 'notes', 'proposals'],
-  customs: ['customs', 'notes', 'proposals'],
+  vessel: ['physical', 'reefer', 'notes', 'proposals', 'photos', 'evidence'],
+  shore: ['cargo', 'customs', 'notes', 'proposals', 'photos'],
+  customs: ['customs', 'notes', 'proposals', 'photos'],
   ops: [],
 }
 
@@ -212,7 +231,7 @@ export function roleMayWrite(role: Role, section: Section): boolean {
 export function ownerOfSection(section: Section): Owner {
   if (section === 'identity') return 'fixed'
   if (section === 'cargo' || section === 'customs') return 'shore'
-  if (section === 'physical' || section === 'reefer') return 'vessel'
+  if (section === 'physical' || section === 'reefer' || section === 'evidence') return 'vessel'
   return 'both'
 }
 

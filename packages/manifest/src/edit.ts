@@ -23,7 +23,7 @@ export interface FieldWrite {
 const EDITABLE_SECTIONS = ['cargo', 'customs', 'physical', 'reefer'] as const
 const IDENTITY = ['containerId', 'vessel', 'voyage', 'isoType', 'documentUrl', 'heads', 'schema']
 /** View keys that PATCH tolerates and ignores, so a client can send back a whole view. */
-const IGNORED = ['conflicts', 'proposals']
+const IGNORED = ['conflicts', 'proposals', 'photos', 'evidence']
 
 function refuseForRole(path: string, role: Role, owner: string): TallyError {
   return new TallyError(

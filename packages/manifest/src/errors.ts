@@ -10,7 +10,10 @@ export type TallyErrorCode =
   | 'FORBIDDEN'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'NOT_AT_SHORE'
   | 'DISK_FULL'
+  | 'RATE_LIMITED'
   | 'INTERNAL'
 
 export class TallyError extends Error {
@@ -49,7 +52,10 @@ const STATUS: Record<TallyErrorCode, number> = {
   FORBIDDEN: 403,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  NOT_AT_SHORE: 409,
   DISK_FULL: 507,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ImmutableString } from '@automerge/automerge'
 import type { CUSTOMS_STATUSES, PHYSICAL_STATES, CONDITIONS } from './catalog.ts'
+import type { EvidenceEntry, PhotoEntry, PhotoView } from './photos.ts'
 
 export const SCHEMA_VERSION = 1
 
@@ -101,8 +102,15 @@ export interface ContainerData {
   proposals: Proposal[]
 }
 
-/** The Automerge document. `notes` is collaborative text, so it stays a plain string. */
-export type ContainerDoc = Stored<ContainerData> & { notes: string }
+/**
+ * The Automerge document. `notes` is collaborative text, so it stays a plain string. `photos` and
+ * `evidence` are absent until the first photo or signed fact (photos.ts, `appendixChange`).
+ */
+export type ContainerDoc = Stored<ContainerData> & {
+  notes: string
+  photos?: Stored<PhotoEntry>[]
+  evidence?: Stored<EvidenceEntry>[]
+}
 
 export interface ConflictValue {
   value: unknown
@@ -118,6 +126,8 @@ export interface Conflict {
 /** The container view of the HTTP contract (design §8). */
 export interface ContainerView extends ContainerData {
   documentUrl: string
+  /** Photos without their thumbnail bytes, with where the full photo is (docs/photos.md). */
+  photos: PhotoView[]
   notes: string
   conflicts: Conflict[]
   heads: string[]

@@ -7,6 +7,8 @@ import * as A from '@automerge/automerge'
 import { FIELDS } from './catalog.ts'
 import { documentUrlFor } from './genesis.ts'
 import { toPlain } from './plain.ts'
+import { photoViews } from './photos.ts'
+import type { PhotoFullState } from './photos.ts'
 import type { Conflict, ContainerDoc, ContainerView } from './schema.ts'
 
 /** Names the principal behind an Automerge actor; the relay and vessel pass their actor registry. */
@@ -14,7 +16,12 @@ export type PrincipalOf = (actor: string) => string | undefined
 
 const CONFLICT_FIELDS = FIELDS.filter(
   (f) =>
-    f.section !== 'identity' && f.type !== 'text' && f.path !== 'reefer.readings' && f.path !== 'proposals',
+    f.section !== 'identity' &&
+    f.type !== 'text' &&
+    f.path !== 'reefer.readings' &&
+    f.path !== 'proposals' &&
+    f.path !== 'photos' &&
+    f.path !== 'evidence',
 )
 
 /** Splits an op ID `counter@actor`. */
@@ -80,8 +87,15 @@ export function conflictsOf(
   })
 }
 
-/** The container view (design §8) of a document. */
-export function toView(doc: A.Doc<ContainerDoc>, principalOf?: PrincipalOf): ContainerView {
+/**
+ * The container view (design §8) of a document. `photoState` says where each full photo is on this
+ * replica (default: still aboard).
+ */
+export function toView(
+  doc: A.Doc<ContainerDoc>,
+  principalOf?: PrincipalOf,
+  photoState?: (sha256: string) => PhotoFullState,
+): ContainerView {
   const plain = toPlain({
     schema: doc.schema,
     containerId: doc.containerId,
@@ -102,6 +116,7 @@ export function toView(doc: A.Doc<ContainerDoc>, principalOf?: PrincipalOf): Con
       containerId: plain.containerId,
     }),
     notes: String(doc.notes ?? ''),
+    photos: photoViews(doc, photoState),
     conflicts: conflictsOf(doc, principalOf),
     heads: A.getHeads(doc),
   }

@@ -6,10 +6,12 @@ import type * as A from '@automerge/automerge'
 import {
   ALARM_SHAPE,
   DG_SHAPE,
+  evidenceProblem,
   fieldSpec,
   HOLD_NEEDS_REASON,
   isHoldReason,
   ownerOfSection,
+  photoProblem,
   validators as V,
 } from '@tally/manifest'
 import type { Section, TallyErrorCode, TouchedOp } from '@tally/manifest'
@@ -32,6 +34,8 @@ export interface OpRules {
   authority: string
   /** The field a stored proposal (by object ID) proposes a value for. */
   proposalField: (objId: string) => string | undefined
+  /** The author's principal ID: a photo or a signed fact must name its own author. */
+  principal?: string
 }
 
 type Op = A.DecodedChange['ops'][number] & { insert?: boolean; elemId?: string }
@@ -43,6 +47,8 @@ const SECTIONS: ReadonlySet<string> = new Set([
   'reefer',
   'notes',
   'proposals',
+  'photos',
+  'evidence',
 ])
 /** Nested objects whose keys may be edited in place, and the lists whose items may. */
 const MAP_SHAPES: Record<string, Record<string, V.Validator>> = {
@@ -123,6 +129,8 @@ function checkOp(op: Op, t: TouchedOp, i: number, created: CreatedValues, rules:
     )
   if (section === 'notes') return checkNotes(op, t)
   if (section === 'proposals') return checkProposal(op, t, i, created, rules)
+  if (section === 'photos' || section === 'evidence')
+    return checkAppendOnly(section, op, t, i, created, rules)
   if (field === 'reefer.readings') return checkReading(op, t, i, created)
   if (t.path.length === 2) return checkField(op, field, i, created)
   return checkNested(op, t, field, created)
@@ -274,4 +282,32 @@ function proposalProblem(value: unknown, rules: OpRules): Refusal | null {
   if (rules.mayWrite(spec.section)) return invalid('proposal.field', `${spec.path} is yours to edit directly`)
   const problem = spec.validate(p.value ?? null)
   return problem ? invalid('proposal.value', `${spec.path} ${problem}`) : null
+}
+
+/**
+ * Photos and evidence are append-only, and each entry names its author: a side appends only its own
+ * photos, and only the vessel records evidence (docs/photos.md). A new entry is checked whole.
+ */
+function checkAppendOnly(
+  section: 'photos' | 'evidence',
+  op: Op,
+  t: TouchedOp,
+  i: number,
+  created: CreatedValues,
+  rules: OpRules,
+): Refusal | null {
+  if (t.path!.length === 2) {
+    if (op.action !== 'makeMap' || !op.insert)
+      return forbidden(section, `${section} are append-only; a stored entry cannot be removed or replaced`)
+    const value = created.valueOf(created.opId(i))
+    const found =
+      section === 'photos' ? photoProblem(value, rules.principal) : evidenceProblem(value, rules.principal)
+    if (!found) return null
+    return found.field.endsWith('.by')
+      ? forbidden(found.field, found.problem)
+      : invalid(found.field, found.problem)
+  }
+  if (!created.createdHere(op.obj))
+    return forbidden(section, `${section} are append-only; a stored entry cannot be edited`)
+  return null
 }

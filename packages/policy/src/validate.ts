@@ -6,6 +6,7 @@
  */
 import * as A from '@automerge/automerge'
 import {
+  appendixChange,
   genesisActor,
   genesisHash,
   ObjectIndex,
@@ -67,7 +68,7 @@ export interface ValidateContext {
 /** Sections a system principal (the relay creating a container) may set in its initial-values change. */
 const INITIAL_SECTIONS: ReadonlySet<Section> = new Set(['cargo', 'customs', 'physical'])
 
-const genesisCache = new Map<string, { actor: string; hash: string }>()
+const genesisCache = new Map<string, { actor: string; hash: string; appendix?: string }>()
 /** Genesis actor and hash of a container, cached: computing them builds the genesis document. */
 export function genesisOf(key: ContainerIdentity): { actor: string; hash: string } {
   const id = `${key.vessel}\n${key.voyage}\n${key.containerId}\n${key.isoType}`
@@ -78,6 +79,12 @@ export function genesisOf(key: ContainerIdentity): { actor: string; hash: string
     genesisCache.set(id, found)
   }
   return found
+}
+
+/** The hash of the deterministic change that adds the photos and evidence lists (manifest photos.ts). */
+function appendixHashOf(key: ContainerIdentity): string {
+  const found = genesisOf(key) as { actor: string; hash: string; appendix?: string }
+  return (found.appendix ??= appendixChange(key, key.isoType).hash)
 }
 
 const short = (hex: string) => `${hex.slice(0, 8)}…`
@@ -122,7 +129,7 @@ class Batch {
   private readonly proposals: Map<string, string>
   private readonly proposalField: (id: string) => string | undefined
   private readonly initialRules: Omit<OpRules, 'authority'>
-  private readonly roleRules = new Map<Role, OpRules>()
+  private readonly roleRules = new Map<string, OpRules>()
 
   constructor(private readonly ctx: ValidateContext) {
     this.genesisActor = genesisActor(ctx.key)
@@ -158,10 +165,11 @@ class Batch {
       )
 
     if (change.actor === this.genesisActor) {
-      if (change.hash === this.genesisHash) return accepted(change, GENESIS_PRINCIPAL, priority)
+      if (change.hash === this.genesisHash || change.hash === appendixHashOf(this.ctx.key))
+        return accepted(change, GENESIS_PRINCIPAL, priority)
       return this.refuse(change, wasLearned, priority, {
         code: 'FORBIDDEN',
-        reason: `the genesis actor ${short(change.actor)} writes only the genesis change`,
+        reason: `the genesis actor ${short(change.actor)} writes only the genesis change and the photo lists`,
       })
     }
     for (const dep of change.deps)
@@ -208,7 +216,7 @@ class Batch {
     } else {
       // An authenticated sender's current role counts; a forwarding system sender vouches only for
       // the registry, so the author's own role counts.
-      rules = this.rulesFor(sender.kind === 'system' ? bound.role : sender.role)
+      rules = this.rulesFor(sender.kind === 'system' ? bound.role : sender.role, bound.id)
     }
     const created = new CreatedValues(change)
     const refusal = checkOps(change, touched, rules, created)
@@ -222,15 +230,17 @@ class Batch {
     return accepted(change, bound, priority)
   }
 
-  private rulesFor(role: Role): OpRules {
-    let rules = this.roleRules.get(role)
+  private rulesFor(role: Role, principal: string): OpRules {
+    const id = `${role}\n${principal}`
+    let rules = this.roleRules.get(id)
     if (!rules) {
       rules = {
         mayWrite: (s) => roleMayWrite(role, s),
         authority: `the ${role} role`,
         proposalField: this.proposalField,
+        principal,
       }
-      this.roleRules.set(role, rules)
+      this.roleRules.set(id, rules)
     }
     return rules
   }

@@ -40,8 +40,6 @@ export interface ListQuery {
   voyage?: string
   /** false: only containers without a booking (registered aboard and not yet booked ashore). */
   booked?: boolean
-  /** Port of discharge (UN/LOCODE): "to discharge here". */
-  pod?: string
   q?: string
   state?: string
   customs?: string
@@ -51,6 +49,14 @@ export interface ListQuery {
   dg?: boolean
   alarm?: boolean
   conflict?: boolean
+  /** `broken` or `intact`. */
+  seal?: string
+  /** Port of discharge (UN/LOCODE). */
+  pod?: string
+  /** Damaged or with a broken seal: the boxes that came back with an exception. */
+  exception?: boolean
+  /** Changed at or after this ISO time (as this replica recorded it). */
+  since?: string
   sort?: string
   limit?: number
   offset?: number
@@ -61,6 +67,41 @@ const SORTS: Record<string, string> = {
   stowage: 'stowage',
   state: 'state',
   updated: 'updated_at',
+  customs: 'customs',
+  condition: 'condition',
+  pod: 'pod',
+  vessel: 'vessel',
+  bay: 'bay',
+}
+
+/** The sort keys a list query takes (prefix `-` for descending). */
+export const LIST_SORT_KEYS = Object.keys(SORTS)
+
+/**
+ * Words a search box may hold that name a state rather than a number: "damaged" finds the damaged
+ * boxes, "held" the held ones, "broken seal" the broken seals. Matched whole, case-insensitively.
+ */
+const WORD_FILTERS: Record<string, string> = {
+  damaged: `condition = 'DAMAGED'`,
+  'broken seal': 'seal_broken = 1',
+  'seal broken': 'seal_broken = 1',
+  broken: 'seal_broken = 1',
+  alarm: 'alarm = 1',
+  reefer: 'reefer = 1',
+  dg: 'dg = 1',
+  conflict: 'conflict = 1',
+}
+const STATE_WORDS = ['PLANNED', 'LOADED', 'ON_BOARD', 'DISCHARGED', 'SHORT_SHIPPED']
+const CUSTOMS_WORDS = ['PENDING', 'HELD', 'RELEASED', 'INSPECTION']
+
+/** The SQL condition a search word stands for, or undefined for an ordinary search. */
+function wordFilter(q: string): string | undefined {
+  const word = q.trim().toLowerCase().replace(/\s+/g, ' ')
+  if (WORD_FILTERS[word]) return WORD_FILTERS[word]
+  const code = word.toUpperCase().replace(/ /g, '_')
+  if (STATE_WORDS.includes(code)) return `state = '${code}'`
+  if (CUSTOMS_WORDS.includes(code)) return `customs = '${code}'`
+  return undefined
 }
 
 export const MAX_LIST_LIMIT = 1000
@@ -218,7 +259,6 @@ export class ContainerIndex {
     }
     eq('vessel', 'vessel')
     eq('voyage', 'voyage')
-    eq('pod', 'pod')
     if (query.booked !== undefined) where.push(query.booked ? 'booking IS NOT NULL' : 'booking IS NULL')
     eq('state', 'state')
     eq('customs', 'customs')
@@ -228,9 +268,23 @@ export class ContainerIndex {
     eq('dg', 'dg')
     eq('alarm', 'alarm')
     eq('conflict', 'conflict')
-    if (query.q) {
+    eq('pod', 'pod')
+    if (query.seal === 'broken' || query.seal === 'intact')
+      where.push(`seal_broken = ${query.seal === 'broken' ? 1 : 0}`)
+    if (query.exception !== undefined)
       where.push(
-        `(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\')`,
+        query.exception
+          ? `(condition = 'DAMAGED' OR seal_broken = 1)`
+          : `(coalesce(condition, 'OK') <> 'DAMAGED' AND coalesce(seal_broken, 0) = 0)`,
+      )
+    if (query.since) {
+      where.push('updated_at >= @since')
+      args.since = query.since
+    }
+    if (query.q) {
+      const word = wordFilter(query.q)
+      where.push(
+        `(container_id LIKE @q ESCAPE '\\' OR booking LIKE @q ESCAPE '\\' OR stowage LIKE @q ESCAPE '\\'${word ? ` OR ${word}` : ''})`,
       )
       args.q = `%${query.q.toUpperCase().replace(/[\\%_]/g, (m) => '\\' + m)}%`
     }

@@ -7,8 +7,16 @@
 import type Database from 'better-sqlite3'
 import * as A from '@automerge/automerge'
 import { EventEmitter } from 'node:events'
-import { classifyChanges, documentIdFor, genesisDoc, ObjectIndex, toView, touchedOps } from '@tally/manifest'
-import type { ContainerDoc, ContainerKey, ContainerView, PrincipalOf } from '@tally/manifest'
+import {
+  classifyChanges,
+  documentIdFor,
+  genesisDoc,
+  ObjectIndex,
+  PRIORITY_ORDER,
+  toView,
+  touchedOps,
+} from '@tally/manifest'
+import type { ContainerDoc, ContainerKey, ContainerView, PhotoFullState, PrincipalOf } from '@tally/manifest'
 import { ChunkTable } from './chunks.ts'
 import { ContainerIndex, SUMMARY_COLUMNS } from './container-index.ts'
 import { advanceHeads } from '@tally/link'
@@ -26,9 +34,18 @@ const rowIndex = (row: ContainerRow | undefined): ObjectIndex | undefined =>
  * its first chunk, with every critical change, before the rest of the backlog is planned.
  */
 function addsCritical(doc: A.Doc<ContainerDoc>, before: string[], index: ObjectIndex): boolean {
-  const changes = A.getChangesSince(doc, before).map((c) => A.decodeChange(c))
-  return classifyChanges(changes, index).some((c) => c.priority === 'critical')
+  return topPriority(doc, before, index) === 'critical'
 }
+
+/** The most urgent class among the changes of `doc` after `before` (normal when there are none). */
+function topPriority(doc: A.Doc<ContainerDoc>, before: string[], index: ObjectIndex): ChangePriority {
+  const changes = A.getChangesSince(doc, before).map((c) => A.decodeChange(c))
+  const classes = new Set(classifyChanges(changes, index).map((c) => c.priority))
+  return PRIORITY_ORDER.find((p) => classes.has(p)) ?? 'normal'
+}
+
+/** A change's class for the link (docs/protocol.md, "Priority"). */
+export type ChangePriority = 'critical' | 'normal' | 'routine'
 
 /** Incremental chunks per document before they are folded into one snapshot. */
 const COMPACT_AFTER_CHUNKS = 64
@@ -39,8 +56,12 @@ interface Loaded {
 }
 
 export interface ContainerStoreEvents {
-  /** A document changed: a local edit or changes that arrived by sync. */
-  changed: [{ docId: string; key: ContainerKey; origin: 'local' | 'remote' }]
+  /**
+   * A document changed: a local edit or changes that arrived by sync. `priority` is the most urgent
+   * class of what was written, when the store classified it (every write but link ingest); the link
+   * uses it to pick a batching window.
+   */
+  changed: [{ docId: string; key: ContainerKey; origin: 'local' | 'remote'; priority?: ChangePriority }]
   /** A stored document's history has a gap (changes waiting for dependencies it lacks). */
   gap: [{ docId: string; missing: string[] }]
 }
@@ -52,7 +73,13 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   constructor(
     readonly db: Database.Database,
-    private readonly options: { cacheSize?: number; principalOf?: PrincipalOf; now?: () => string } = {},
+    private readonly options: {
+      cacheSize?: number
+      principalOf?: PrincipalOf
+      now?: () => string
+      /** Where each full photo is on this replica, for views (docs/photos.md). */
+      photoState?: (sha256: string) => PhotoFullState
+    } = {},
   ) {
     super()
     this.chunks = new ChunkTable(db)
@@ -203,8 +230,11 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     return []
   }
 
-  /** Creates a container's document from its deterministic genesis; returns false if it exists. */
-  create(key: ContainerKey, isoType: string): boolean {
+  /**
+   * Creates a container's document from its deterministic genesis; returns false if it exists.
+   * `remote`: the genesis arrived over the link (the peer has it; nothing to send back).
+   */
+  create(key: ContainerKey, isoType: string, origin: 'local' | 'remote' = 'local'): boolean {
     const docId = documentIdFor(key)
     if (this.row(docId)) return false
     const doc = genesisDoc(key, isoType)
@@ -213,7 +243,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
       this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc))
     })()
     this.remember(docId, { doc })
-    this.emit('changed', { docId, key, origin: 'local' })
+    this.emit(
+      'changed',
+      origin === 'local' ? { docId, key, origin, priority: 'normal' } : { docId, key, origin },
+    )
     return true
   }
 
@@ -231,7 +264,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
         this.index.update(docId, key, doc, 1, this.now(), objectsOf(doc), critical)
       })()
       this.remember(docId, { doc })
-      this.emit('changed', { docId, key, origin: 'local' })
+      this.emit('changed', { docId, key, origin: 'local', priority: critical ? 'critical' : 'normal' })
       return
     }
     const current = this.loaded(docId)!.doc
@@ -291,7 +324,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     // Classified against the index as it was before the write (it learns the new objects itself).
     // A row without a stored index is simply taken to hold something critical.
     const known = rowIndex(row)
-    const critical = known ? addsCritical(doc, before, known) : true
+    const priority = known ? topPriority(doc, before, known) : 'critical'
+    const critical = priority === 'critical'
     try {
       this.db.transaction(() => {
         if (chunks > COMPACT_AFTER_CHUNKS) {
@@ -307,7 +341,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     }
     // A local edit may have created objects the cached policy index does not know yet.
     this.remember(docId, { doc, index: origin === 'remote' ? index : undefined })
-    this.emit('changed', { docId, key, origin })
+    this.emit('changed', { docId, key, origin, priority })
   }
 
   /** Folds a document's chunks into one snapshot (a closed voyage's documents, kept for history). */
@@ -335,7 +369,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   view(docId: string): ContainerView | undefined {
     const doc = this.load(docId)
-    return doc ? toView(doc, this.options.principalOf) : undefined
+    return doc ? toView(doc, this.options.principalOf, this.options.photoState) : undefined
   }
 
   list(query: ListQuery): { items: ContainerView[]; total: number } {

@@ -242,7 +242,7 @@ export class SqliteLinkReplica implements LinkReplica {
           changes.map((c) => c.hash),
         )
       try {
-        this.o.store.create(key, entry.i)
+        this.o.store.create(key, entry.i, 'remote')
       } catch (err) {
         return refuseAll(
           (err as Error).message,

@@ -70,6 +70,39 @@ export class CursorStore {
     this.stmts.setToken.run(peer, syncToken, isoNow(this.clock))
   }
 
+  /**
+   * Issues `next` as the peer's token and keeps the current one as the previous token: a `fin` lost
+   * on its way leaves the peer holding the previous one, and its cursors are still good (both
+   * sides committed every chunk and ack before the `fin`). Valid until {@link confirmSyncToken}.
+   */
+  rotateSyncToken(peer: string, next: string): void {
+    this.stmts.rotateToken.run(peer, next, isoNow(this.clock))
+  }
+
+  /**
+   * The link session tied to the token: on the relay the session that issued the current token; on
+   * the vessel the last session whose welcome it took (stored before anything of that session is
+   * committed). A vessel showing the previous token must also show the session that issued the
+   * current one: a `fin` lost on its way, not a database restored from a backup.
+   */
+  setSyncSession(peer: string, session: string): void {
+    this.stmts.setSession.run(peer, session, isoNow(this.clock))
+  }
+
+  getSyncSession(peer: string): string | undefined {
+    return this.stmts.getPeer.get(peer)?.sync_session ?? undefined
+  }
+
+  /** The token before the current one, while the peer has not shown that it holds the current one. */
+  getPreviousSyncToken(peer: string): string | undefined {
+    return this.stmts.getPeer.get(peer)?.previous_sync_token ?? undefined
+  }
+
+  /** The peer showed the current token: the previous one is no longer valid. */
+  confirmSyncToken(peer: string): void {
+    this.stmts.confirmToken.run(peer)
+  }
+
   /** The peer's state row, or undefined. */
   getPeerState(peer: string): PeerState | undefined {
     const row = this.stmts.getPeer.get(peer)
@@ -106,9 +139,28 @@ function prepareStatements(db: Database.Database) {
       'SELECT doc_id, heads FROM cursors WHERE peer = ?',
     ),
     deleteHeads: db.prepare<[string, string]>('DELETE FROM cursors WHERE peer = ? AND doc_id = ?'),
-    getPeer: db.prepare<[string], { peer: string; sync_token: string | null; updated_at: string }>(
-      'SELECT peer, sync_token, updated_at FROM peer_state WHERE peer = ?',
+    getPeer: db.prepare<
+      [string],
+      {
+        peer: string
+        sync_token: string | null
+        previous_sync_token: string | null
+        sync_session: string | null
+        updated_at: string
+      }
+    >(
+      'SELECT peer, sync_token, previous_sync_token, sync_session, updated_at FROM peer_state WHERE peer = ?',
     ),
+    setSession: db.prepare<[string, string, string]>(
+      `INSERT INTO peer_state (peer, sync_session, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (peer) DO UPDATE SET sync_session = excluded.sync_session, updated_at = excluded.updated_at`,
+    ),
+    rotateToken: db.prepare<[string, string, string]>(
+      `INSERT INTO peer_state (peer, sync_token, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (peer) DO UPDATE SET previous_sync_token = peer_state.sync_token,
+         sync_token = excluded.sync_token, updated_at = excluded.updated_at`,
+    ),
+    confirmToken: db.prepare<[string]>('UPDATE peer_state SET previous_sync_token = NULL WHERE peer = ?'),
     setToken: db.prepare<[string, string | null, string]>(
       `INSERT INTO peer_state (peer, sync_token, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (peer) DO UPDATE SET sync_token = excluded.sync_token, updated_at = excluded.updated_at`,

@@ -72,5 +72,21 @@ export {
   type NewActorBinding,
 } from './actor-registry-store.ts'
 export { TokenStore, hashToken, type TokenKind, type TokenRecord } from './token-store.ts'
+export {
+  DcsaEventStore,
+  type DcsaEventType,
+  type NewDcsaEvent,
+  type StoredDcsaEvent,
+  type DcsaEventFilter,
+} from './dcsa-event-store.ts'
+export { SubscriptionStore, type SubscriptionRecord, type NewSubscription } from './subscription-store.ts'
+export {
+  PhotoStore,
+  PhotoTransferError,
+  type PhotoBlob,
+  type PhotoRecord,
+  type PhotoRequest,
+  type StoredSigningKey,
+} from './photo-store.ts'
 export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'
 export { pruneRetention, type RetentionResult } from './retention.ts'

@@ -173,25 +173,191 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     description:
       'operator tables: alert thresholds saved from the dashboard, what vessels report in their hello, since when an alert holds',
-    up: (db) =>
+    up: (db) => {
+      // IF NOT EXISTS and the column check: a file whose version was set back (a test, a restore of
+      // a copied file) may hold them already.
       db.exec(`
-        CREATE TABLE ops_alert_thresholds (
+        CREATE TABLE IF NOT EXISTS ops_alert_thresholds (
           name TEXT PRIMARY KEY, value REAL NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
-        CREATE TABLE ops_vessel_reports (
+        CREATE TABLE IF NOT EXISTS ops_vessel_reports (
           imo TEXT PRIMARY KEY, sync_interval_s INTEGER, updated_at TEXT NOT NULL);
-        CREATE TABLE ops_unreached_attempts (
+        CREATE TABLE IF NOT EXISTS ops_unreached_attempts (
           id INTEGER PRIMARY KEY, imo TEXT NOT NULL, reported_at TEXT NOT NULL, attempts INTEGER NOT NULL);
-        CREATE INDEX ops_unreached_attempts_at ON ops_unreached_attempts (imo, reported_at);
-        ALTER TABLE ops_alerts ADD COLUMN since TEXT;
-      `),
+        CREATE INDEX IF NOT EXISTS ops_unreached_attempts_at ON ops_unreached_attempts (imo, reported_at);
+      `)
+      const columns = (db.prepare(`PRAGMA table_info(ops_alerts)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('since')) db.exec(`ALTER TABLE ops_alerts ADD COLUMN since TEXT`)
+    },
   },
   {
     version: 5,
-    description:
-      'voyages: port calls, open or closed, and (on a vessel) where the archive went; the container index learns the port of discharge',
+    description: 'container index: port of discharge, for the shore list filter',
+    up: (db) => {
+      const columns = (db.prepare(`PRAGMA table_info(containers)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('pod')) db.exec(`ALTER TABLE containers ADD COLUMN pod TEXT`)
+      // Existing rows learn their port the next time a list asks (the row refreshes from its
+      // document once, as for any summary that waits for the document).
+      db.exec(`UPDATE containers SET dirty = 1`)
+      db.exec(`CREATE INDEX IF NOT EXISTS containers_updated ON containers (updated_at)`)
+    },
+  },
+  {
+    version: 6,
+    description: 'shore integrations: DCSA events, event subscriptions, integration tokens',
     up: (db) =>
       db.exec(`
-        CREATE TABLE voyages (
+        -- Events derived from container histories (docs/integrations.md), in admission order: seq
+        -- is the feed's cursor and each subscription's delivery position.
+        CREATE TABLE IF NOT EXISTS dcsa_events (
+          seq INTEGER PRIMARY KEY, -- events are never deleted, so max + 1 only grows
+          event_id TEXT NOT NULL UNIQUE,
+          doc_id TEXT NOT NULL,
+          vessel TEXT NOT NULL,
+          equipment_reference TEXT NOT NULL,
+          event_type TEXT NOT NULL,
+          type_code TEXT NOT NULL,
+          document_type_code TEXT,
+          carrier_booking_reference TEXT,
+          transport_document_reference TEXT,
+          created_at TEXT NOT NULL,
+          body TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS dcsa_events_equipment ON dcsa_events (equipment_reference, seq);
+        CREATE INDEX IF NOT EXISTS dcsa_events_created ON dcsa_events (created_at);
+
+        -- The heads of each document as far as its events have been derived.
+        CREATE TABLE IF NOT EXISTS dcsa_indexed (
+          doc_id TEXT PRIMARY KEY,
+          heads TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS event_subscriptions (
+          id TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          callback_url TEXT NOT NULL,
+          secret TEXT NOT NULL,
+          filters TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          deleted_at TEXT,
+          delivered_seq INTEGER NOT NULL,
+          delivered_events INTEGER NOT NULL DEFAULT 0,
+          last_delivered_at TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at TEXT,
+          failing_since TEXT,
+          last_error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS event_subscriptions_owner ON event_subscriptions (owner);
+
+        -- Integration tokens (kind 'integration', role = scope): SQLite cannot widen a CHECK in
+        -- place, so the table is rebuilt with the same rows.
+        DROP TABLE IF EXISTS tokens_v3;
+        CREATE TABLE tokens_v3 (
+          id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('vessel', 'user', 'crew', 'integration')),
+          subject TEXT NOT NULL,
+          role TEXT,
+          token_hash TEXT NOT NULL UNIQUE,
+          created_at TEXT NOT NULL,
+          revoked_at TEXT
+        );
+        INSERT INTO tokens_v3 SELECT id, kind, subject, role, token_hash, created_at, revoked_at FROM tokens;
+        DROP TABLE tokens;
+        ALTER TABLE tokens_v3 RENAME TO tokens;
+        CREATE INDEX IF NOT EXISTS tokens_subject ON tokens (kind, subject);
+      `),
+  },
+  {
+    version: 7,
+    description: 'photos: content-addressed originals, requests and parts in transit, signing keys',
+    up: (db) =>
+      db.exec(`
+        -- Originals and thumbnails by SHA-256 (outside the documents, which hold only the hashes).
+        CREATE TABLE IF NOT EXISTS photo_blobs (
+          sha256 TEXT PRIMARY KEY,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          stored_at TEXT NOT NULL
+        );
+        -- Photos taken on this replica: id → original and thumbnail.
+        CREATE TABLE IF NOT EXISTS photos (
+          id TEXT PRIMARY KEY,
+          doc_id TEXT NOT NULL,
+          container_id TEXT NOT NULL,
+          sha256 TEXT NOT NULL,
+          thumb_sha256 TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          taken_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS photos_doc ON photos (doc_id);
+        -- Full photos shore asked for; on the relay, how much has arrived; on the vessel, what was asked.
+        CREATE TABLE IF NOT EXISTS photo_requests (
+          sha256 TEXT PRIMARY KEY,
+          vessel TEXT NOT NULL,
+          container_id TEXT NOT NULL,
+          photo_id TEXT NOT NULL,
+          mime TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          requested_at TEXT NOT NULL,
+          requested_by TEXT NOT NULL,
+          received_bytes INTEGER NOT NULL DEFAULT 0,
+          completed_at TEXT
+        );
+        CREATE INDEX IF NOT EXISTS photo_requests_vessel ON photo_requests (vessel, completed_at);
+        -- Acknowledged parts of a full photo still arriving (relay); folded into photo_blobs when whole.
+        CREATE TABLE IF NOT EXISTS photo_parts (
+          sha256 TEXT NOT NULL,
+          offset INTEGER NOT NULL,
+          data BLOB NOT NULL,
+          PRIMARY KEY (sha256, offset)
+        );
+        -- The vessel's Ed25519 evidence key (one row).
+        CREATE TABLE IF NOT EXISTS signing_keys (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          public_key TEXT NOT NULL,
+          secret_key BLOB NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        -- Vessels' public keys as the relay learned them; old keys stay, for old evidence.
+        CREATE TABLE IF NOT EXISTS vessel_keys (
+          imo TEXT NOT NULL,
+          public_key TEXT NOT NULL,
+          learned_at TEXT NOT NULL,
+          PRIMARY KEY (imo, public_key)
+        );
+      `),
+  },
+  {
+    version: 8,
+    description:
+      'link connections in the session log (kind, connection_id); the previous sync token, valid until the peer shows the new one; the session that issued (relay) or last opened (vessel) the token; per-vessel link pacing',
+    up: (db) => {
+      db.exec(`
+        ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
+          CHECK (kind IN ('session', 'connection'));
+        ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT;
+        ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT;
+        ALTER TABLE peer_state ADD COLUMN sync_session TEXT;
+      `)
+      const columns = (db.prepare(`PRAGMA table_info(ops_vessel_settings)`).all() as { name: string }[]).map(
+        (c) => c.name,
+      )
+      if (!columns.includes('link_pacing'))
+        db.exec(`ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT`)
+    },
+  },
+  {
+    version: 9,
+    description: 'voyages: port calls, open or closed, and (on a vessel) where the archive went',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS voyages (
           vessel TEXT NOT NULL,
           voyage TEXT NOT NULL,
           status TEXT NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
@@ -203,10 +369,7 @@ export const MIGRATIONS: readonly Migration[] = [
           archive_file TEXT,
           PRIMARY KEY (vessel, voyage)
         );
-        CREATE INDEX voyages_version ON voyages (vessel, version);
-        ALTER TABLE containers ADD COLUMN pod TEXT;
-        -- Rows written before the column fill it in from their documents when next listed.
-        UPDATE containers SET dirty = 1;
+        CREATE INDEX IF NOT EXISTS voyages_version ON voyages (vessel, version);
       `),
   },
 ]

@@ -11,6 +11,14 @@ export const BYTES_PER_MB = 1_000_000
 /** Outcome of a sync session; `running` until it is finished. */
 export type SyncSessionState = 'running' | 'complete' | 'failed' | 'aborted'
 
+/**
+ * A row is a `session` (one exchange of change sets, ended by `fin`; with protocol version 3 a
+ * round on a long-lived connection) or a `connection`: the bytes of the link connection that no
+ * session carried (TCP/TLS and WebSocket set-up, keepalive, pokes, close), so the sum over all rows
+ * is every byte the link moved.
+ */
+export type SyncSessionKind = 'session' | 'connection'
+
 /** Traffic counters of one session. */
 export interface SyncSessionCounters {
   bytesUp: number
@@ -37,11 +45,17 @@ export interface SyncSessionRecord extends SyncSessionCounters {
   error: string | null
   /** The daily byte budget held normal or routine changes back (only critical ones went). */
   budgetLimited: boolean
+  kind: SyncSessionKind
+  /** The connection row this session ran on, if it was recorded (protocol version 3). */
+  connectionId: string | null
 }
 
-/** Sums over many sessions. */
+/** Sums over many sessions. Bytes and cost count every row, connections included. */
 export interface SyncTotals extends SyncSessionCounters {
+  /** Session rows (not connections). */
   sessions: number
+  /** Connection rows: link connections opened. */
+  connections: number
   failed: number
   costUsd: number
   /** Sessions in which the daily byte budget held changes back. */
@@ -83,14 +97,22 @@ interface SessionRow {
   cost_usd: number
   error: string | null
   budget_limited: number
+  kind: SyncSessionKind
+  connection_id: string | null
 }
 
-type TotalsRow = Omit<SessionRow, 'id' | 'peer' | 'started_at' | 'ended_at' | 'state' | 'error'> & {
+type TotalsRow = Omit<
+  SessionRow,
+  'id' | 'peer' | 'started_at' | 'ended_at' | 'state' | 'error' | 'kind' | 'connection_id'
+> & {
   sessions: number
+  connections: number
   failed: number
 }
 
-const TOTALS_COLUMNS = `COUNT(*) AS sessions, COALESCE(SUM(state = 'failed'), 0) AS failed,
+const TOTALS_COLUMNS = `COALESCE(SUM(kind = 'session'), 0) AS sessions,
+  COALESCE(SUM(kind = 'connection'), 0) AS connections,
+  COALESCE(SUM(state = 'failed' AND kind = 'session'), 0) AS failed,
   COALESCE(SUM(bytes_up), 0) AS bytes_up, COALESCE(SUM(bytes_down), 0) AS bytes_down,
   COALESCE(SUM(chunks_up), 0) AS chunks_up, COALESCE(SUM(chunks_down), 0) AS chunks_down,
   COALESCE(SUM(changes_up), 0) AS changes_up, COALESCE(SUM(changes_down), 0) AS changes_down,
@@ -115,10 +137,22 @@ export class SessionLog {
     this.stmts = prepareStatements(db)
   }
 
-  /** Opens a `running` session for `peer` and returns its ID. */
-  start(peer: string, options: { id?: string; startedAt?: string } = {}): string {
+  /**
+   * Opens a `running` session (or, with `kind: 'connection'`, a connection row) for `peer` and
+   * returns its ID. `connection` links a session to the connection row it ran on.
+   */
+  start(
+    peer: string,
+    options: { id?: string; startedAt?: string; kind?: SyncSessionKind; connection?: string } = {},
+  ): string {
     const id = options.id ?? randomUUID()
-    this.stmts.insert.run(id, peer, options.startedAt ?? isoNow(this.clock))
+    this.stmts.insert.run(
+      id,
+      peer,
+      options.startedAt ?? isoNow(this.clock),
+      options.kind ?? 'session',
+      options.connection ?? null,
+    )
     return id
   }
 
@@ -163,10 +197,20 @@ export class SessionLog {
     return row ? toRecord(row) : undefined
   }
 
-  /** Sessions, newest first, optionally for one peer and/or started before `before`. */
-  list(filter: { peer?: string; before?: string; limit?: number } = {}): SyncSessionRecord[] {
+  /**
+   * Sessions, newest first, optionally for one peer and/or started before `before`. Connection
+   * rows only when asked for (`kind: 'connection'`, or `'all'`).
+   */
+  list(
+    filter: { peer?: string; before?: string; limit?: number; kind?: SyncSessionKind | 'all' } = {},
+  ): SyncSessionRecord[] {
     return this.stmts.list
-      .all({ peer: filter.peer ?? null, before: filter.before ?? null, limit: filter.limit ?? 100 })
+      .all({
+        peer: filter.peer ?? null,
+        before: filter.before ?? null,
+        limit: filter.limit ?? 100,
+        kind: filter.kind === 'all' ? null : (filter.kind ?? 'session'),
+      })
       .map(toRecord)
   }
 
@@ -202,8 +246,9 @@ export class SessionLog {
 function prepareStatements(db: Database.Database) {
   const peerAndSince = `(@peer IS NULL OR peer = @peer) AND (@since IS NULL OR started_at >= @since)`
   return {
-    insert: db.prepare<[string, string, string]>(
-      `INSERT INTO sync_sessions (id, peer, started_at, state) VALUES (?, ?, ?, 'running')`,
+    insert: db.prepare<[string, string, string, SyncSessionKind, string | null]>(
+      `INSERT INTO sync_sessions (id, peer, started_at, state, kind, connection_id)
+       VALUES (?, ?, ?, 'running', ?, ?)`,
     ),
     add: db.prepare<[Record<string, string | number>]>(
       `UPDATE sync_sessions SET
@@ -218,13 +263,18 @@ function prepareStatements(db: Database.Database) {
       `UPDATE sync_sessions SET state = ?, ended_at = ?, error = ?, budget_limited = ? WHERE id = ?`,
     ),
     get: db.prepare<[string], SessionRow>('SELECT * FROM sync_sessions WHERE id = ?'),
-    list: db.prepare<[{ peer: string | null; before: string | null; limit: number }], SessionRow>(
+    list: db.prepare<
+      [{ peer: string | null; before: string | null; limit: number; kind: string | null }],
+      SessionRow
+    >(
       `SELECT * FROM sync_sessions
        WHERE (@peer IS NULL OR peer = @peer) AND (@before IS NULL OR started_at < @before)
+         AND (@kind IS NULL OR kind = @kind)
        ORDER BY started_at DESC, rowid DESC LIMIT @limit`,
     ),
     lastComplete: db.prepare<[string], SessionRow>(
-      `SELECT * FROM sync_sessions WHERE peer = ? AND state = 'complete' ORDER BY started_at DESC LIMIT 1`,
+      `SELECT * FROM sync_sessions WHERE peer = ? AND state = 'complete' AND kind = 'session'
+       ORDER BY started_at DESC LIMIT 1`,
     ),
     totals: db.prepare<[{ peer: string | null; since: string | null }], TotalsRow>(
       `SELECT ${TOTALS_COLUMNS} FROM sync_sessions WHERE ${peerAndSince}`,
@@ -256,11 +306,13 @@ function toRecord(row: SessionRow): SyncSessionRecord {
     costUsd: row.cost_usd,
     error: row.error,
     budgetLimited: row.budget_limited === 1,
+    kind: row.kind,
+    connectionId: row.connection_id,
   }
 }
 
 function toCounters(
-  row: Omit<TotalsRow, 'sessions' | 'failed' | 'cost_usd' | 'budget_limited'>,
+  row: Omit<TotalsRow, 'sessions' | 'connections' | 'failed' | 'cost_usd' | 'budget_limited'>,
 ): SyncSessionCounters {
   return {
     bytesUp: row.bytes_up,
@@ -276,6 +328,7 @@ function toCounters(
 function toTotals(row: TotalsRow): SyncTotals {
   return {
     sessions: row.sessions,
+    connections: row.connections,
     failed: row.failed,
     ...toCounters(row),
     costUsd: row.cost_usd,

@@ -3,8 +3,11 @@ import type Database from 'better-sqlite3'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
-/** Who a token authenticates: a vessel node, a shore user, or a crew member on a vessel node. */
-export type TokenKind = 'vessel' | 'user' | 'crew'
+/**
+ * Who a token authenticates: a vessel node, a shore user, a crew member on a vessel node, or a
+ * shore system (an integration, whose role is its scope).
+ */
+export type TokenKind = 'vessel' | 'user' | 'crew' | 'integration'
 
 /** A token as stored, without its secret. */
 export interface TokenRecord {

@@ -84,6 +84,8 @@ export const SECTION_TITLES: Record<Section, string> = {
   reefer: 'Reefer',
   notes: 'Notes',
   proposals: 'Proposals',
+  photos: 'Photos',
+  evidence: 'Evidence',
 }
 
 const OWNER_WORDS = {

@@ -6,6 +6,7 @@ export function makeView(overrides: Partial<ContainerView> = {}): ContainerView 
     schema: 1,
     containerId: 'CSQU3054383',
     documentUrl: 'automerge:2j9knpCseyhnK8izDmLpGP5WMdZQ',
+    photos: [],
     vessel: 'IMO9811000',
     voyage: '024E',
     isoType: '45R1',

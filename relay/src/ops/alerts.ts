@@ -1,21 +1,31 @@
 /**
- * Alerts (docs/operations.md, "Alerts"). Five rules per vessel, evaluated on a timer against the
+ * Alerts (docs/operations.md, "Alerts"). Six rules per vessel, evaluated on a timer against the
  * fleet snapshot; each alert names the vessel, since when its condition holds, and what to do:
  * - `lag`: no successful session for longer than the vessel's expected window plus a grace;
  * - `failure_rate`: too many of the last 24 h's attempts failed, counting those the vessel reported
  *   at its next hello that never reached the relay;
  * - `budget`: the daily budget is spent and changes are held back until 00:00 UTC;
  * - `dead_letters`: refused changes wait for an operator;
- * - `conflicts`: a burst of new conflicts in the last hour.
+ * - `conflicts`: a burst of new conflicts in the last hour;
+ * - `projected_bill`: the day's projected bytes (today's so far, at today's rate until 24:00 UTC)
+ *   exceed the vessel's daily budget, before the budget runs out and the link goes critical-only.
  * An alert fires once, stays active while its rule holds, and resolves when it no longer does. Both
  * transitions are stored (table `ops_alerts`, shown on the dashboard) and POSTed to the webhook.
  */
 import type Database from 'better-sqlite3'
 import type { Logger } from 'pino'
+import { formatKb } from '@tally/storage-sqlite'
 import type { FleetOps, VesselOps } from './fleet-ops.ts'
 import type { WebhookNotifier } from './webhook.ts'
 
-export type AlertKind = 'lag' | 'failure_rate' | 'budget' | 'dead_letters' | 'conflicts'
+export type AlertKind =
+  'lag' | 'failure_rate' | 'budget' | 'dead_letters' | 'conflicts' | 'projected_bill' | 'callback'
+
+/**
+ * A rule about something other than a vessel (a subscriber's failing callback): it returns a
+ * finding per subject that breaks it now. The subject is stored and shown where a vessel would be.
+ */
+export type ExtraAlertRule = () => (AlertFinding & { kind: AlertKind; subject: string })[]
 
 /** Thresholds: set when the relay starts (CLI flags) and from the dashboard. */
 export interface AlertThresholds {
@@ -53,6 +63,12 @@ export const ALERT_ACTIONS: Record<AlertKind, string> = {
     'Open Dead letters: retry a letter with the current policy if its author should have been allowed, or discard it with a reason.',
   conflicts:
     'Open the vessel’s recent conflicts and ask the owning side to resolve them; pause an integration that re-posts stale data.',
+  callback:
+    'A subscriber’s callback URL refuses DCSA event deliveries. Nothing is lost: deliveries resume in order once it answers 2xx. ' +
+    'Tell the integration’s owner; GET /api/ops/subscriptions shows the last error (docs/integrations.md).',
+  projected_bill:
+    'Nothing is held back yet. Check the vessel page for what is moving (bytes per hour); raise the daily budget if the day is ' +
+    'expected to be busy, or ask the ship to lengthen its batching windows.',
 }
 
 export interface Alert {
@@ -182,11 +198,19 @@ export function checkVessel(
       threshold: t.conflictsPerHour,
       message: `${v.imo}: ${plural(v.conflicts.lastHour, 'new conflict')} in the last hour (> ${t.conflictsPerHour})`,
     })
+  const budget = v.budget.dailyBytes
+  if (budget !== null && v.dailyBill.projectedBytes > budget)
+    out.set('projected_bill', {
+      value: v.dailyBill.projectedBytes,
+      threshold: budget,
+      message: `${v.imo}: ${v.dailyBill.summary}, above its daily budget of ${formatKb(budget)}`,
+    })
   return out
 }
 
 export class AlertEngine {
   private readonly stmts: ReturnType<typeof prepare>
+  private readonly extraRules: ExtraAlertRule[] = []
 
   constructor(
     db: Database.Database,
@@ -197,6 +221,11 @@ export class AlertEngine {
     private readonly relayUrl: () => string,
   ) {
     this.stmts = prepare(db)
+  }
+
+  /** Adds a rule evaluated with the vessel rules (see {@link ExtraAlertRule}). */
+  addRule(rule: ExtraAlertRule): void {
+    this.extraRules.push(rule)
   }
 
   /** Whether a webhook is configured (shown on the dashboard). */
@@ -220,21 +249,24 @@ export class AlertEngine {
     const fired: Alert[] = []
     const resolved: Alert[] = []
     const firing = new Map(this.active().map((a) => [`${a.kind} ${a.vessel}`, a]))
-    for (const v of this.fleet.snapshot(0, now)) {
-      for (const [kind, f] of checkVessel(v, this.thresholds, now)) {
-        const key = `${kind} ${v.imo}`
-        const open = firing.get(key)
-        firing.delete(key)
-        if (open) {
-          this.stmts.update.run(f.value, f.threshold, f.message, open.id)
-          continue
-        }
-        const id = Number(
-          this.stmts.insert.run(kind, v.imo, at, f.since ?? at, f.value, f.threshold, f.message)
-            .lastInsertRowid,
-        )
-        fired.push(toAlert(this.stmts.get.get(id)!))
+    const findings: (AlertFinding & { kind: AlertKind; subject: string })[] = []
+    for (const v of this.fleet.snapshot(0, now))
+      for (const [kind, f] of checkVessel(v, this.thresholds, now))
+        findings.push({ ...f, kind, subject: v.imo })
+    for (const rule of this.extraRules) findings.push(...rule())
+    for (const f of findings) {
+      const key = `${f.kind} ${f.subject}`
+      const open = firing.get(key)
+      firing.delete(key)
+      if (open) {
+        this.stmts.update.run(f.value, f.threshold, f.message, open.id)
+        continue
       }
+      const id = Number(
+        this.stmts.insert.run(f.kind, f.subject, at, f.since ?? at, f.value, f.threshold, f.message)
+          .lastInsertRowid,
+      )
+      fired.push(toAlert(this.stmts.get.get(id)!))
     }
     // Whatever is still in `firing` no longer holds (or its vessel is gone).
     for (const open of firing.values()) {

@@ -4,6 +4,8 @@
  * expected sync window. The dashboard, the metrics and the alerts all read one cached snapshot, so a
  * scrape and a page refresh in the same few seconds cost one computation.
  */
+import { dailyBillOf } from '@tally/storage-sqlite'
+import type { DailyBillReport } from '@tally/storage-sqlite'
 import type { RelayContext } from '../context.ts'
 import { fleetSummary } from '../fleet.ts'
 import type { VesselSummary } from '../fleet.ts'
@@ -45,6 +47,8 @@ export interface VesselOps extends VesselSummary {
   conflicts: { lastHour: number; last24h: number }
   deadLetters: { open: number; retried: number; discarded: number; oldestOpenAt: string | null }
   budget: BudgetState
+  /** Today's link bill (UTC day) from the relay's session log, and the projected day. */
+  dailyBill: DailyBillReport
 }
 
 export interface FleetOpsDeps {
@@ -121,6 +125,7 @@ export class FleetOps {
         conflicts: { lastHour: lastHour.get(summary.imo) ?? 0, last24h: lastDay.get(summary.imo) ?? 0 },
         deadLetters: letters.get(summary.imo) ?? { open: 0, retried: 0, discarded: 0, oldestOpenAt: null },
         budget: budgets.state(summary.imo, now),
+        dailyBill: dailyBillOf(ctx.sessions, summary.imo, now, ctx.costPerMb),
       }
     })
   }

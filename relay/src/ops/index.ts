@@ -4,6 +4,7 @@
  * token management. {@link installOps} plugs them into a relay through its extension points; the
  * relay installs them by default.
  */
+import { DEFAULT_LINK_SETTINGS } from '@tally/link'
 import type { RelayCore } from '../app.ts'
 import type { LinkSessionEvent } from '../link-server.ts'
 import { registerVesselMetrics } from '../metrics.ts'
@@ -27,6 +28,12 @@ export function installOps(relay: RelayCore, options: OpsOptions = {}): OpsHandl
     revocationCheckMs: options.revocationCheckMs ?? USER_SOCKET_CHECK_MS,
   })
   relay.setBudgetSource((vessel) => ops.budgets.remaining(vessel))
+  relay.setLinkSettingsSource((vessel) => {
+    const pacing = ops.settings.get(vessel).linkPacing
+    return pacing
+      ? { w: [pacing.criticalS, pacing.normalS, pacing.routineS], ka: pacing.keepaliveS }
+      : DEFAULT_LINK_SETTINGS
+  })
   relay.apiRoutes.use('/ops', opsRoutes(ops))
   relay.routes.use(opsPageRoutes())
   registerVesselMetrics(relay.metrics, () =>
@@ -57,7 +64,8 @@ export function installOps(relay: RelayCore, options: OpsOptions = {}): OpsHandl
       }
     }
     ops.queue.invalidate(event.vessel)
-    if (event.state !== 'started') ops.fleet.invalidate()
+    // A start changes the link state ("in a session now"); an end moves the counters.
+    ops.fleet.invalidate()
   }
   relay.linkServer.on('session', onSession)
   const timer = setInterval(() => ops.evaluateAlerts(), options.alertIntervalMs ?? ALERT_INTERVAL_MS)

@@ -5,12 +5,14 @@
 import { Router } from 'express'
 import type { RequestHandler } from 'express'
 import { TallyError } from '@tally/manifest'
+import { sumDailyBills } from '@tally/storage-sqlite'
 import type { DeadLetterStatus } from '@tally/storage-sqlite'
 import { userOf } from '../auth.ts'
 import { parseImo } from '../query.ts'
 import type { OpsServices } from './services.ts'
-import type { VesselOpsSettingsPatch } from './settings.ts'
+import type { LinkPacing, VesselOpsSettingsPatch } from './settings.ts'
 import { parseThresholdPatch, THRESHOLD_FIELDS } from './thresholds.ts'
+import { MAX_PACING_S, validPacingSeconds } from '@tally/link/pacing'
 
 /** Largest daily budget accepted (1 TB): anything above is a typo, not a budget. */
 const MAX_BUDGET_BYTES = 1e12
@@ -85,14 +87,40 @@ function parseSettings(body: unknown): VesselOpsSettingsPatch {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw new TallyError('INVALID', 'body: an object such as {"dailyBudgetBytes": 2000000}', 'body')
   const b = body as Record<string, unknown>
-  const unknown = Object.keys(b).filter((k) => !SETTING_FIELDS.some((f) => f.key === k))
+  const unknown = Object.keys(b).filter((k) => k !== 'linkPacing' && !SETTING_FIELDS.some((f) => f.key === k))
   if (unknown.length > 0) throw new TallyError('INVALID', `${unknown[0]}: not a vessel setting`, unknown[0])
   const patch: VesselOpsSettingsPatch = {}
   const budget = settingValue(b, SETTING_FIELDS[0]!)
   const window = settingValue(b, SETTING_FIELDS[1]!)
   if (budget !== undefined) patch.dailyBudgetBytes = budget
   if (window !== undefined) patch.expectedWindowS = window
+  if (b.linkPacing !== undefined) patch.linkPacing = parseLinkPacing(b.linkPacing)
   return patch
+}
+
+/** `{criticalS, normalS, routineS, keepaliveS}` in whole seconds (windows from 0, keepalive from 1), or null. */
+function parseLinkPacing(value: unknown): LinkPacing | null {
+  if (value === null) return null
+  const example = '{"criticalS": 2, "normalS": 600, "routineS": 3000, "keepaliveS": 240}'
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new TallyError('INVALID', `linkPacing: an object such as ${example}, or null`, 'linkPacing')
+  const v = value as Record<string, unknown>
+  const keys = ['criticalS', 'normalS', 'routineS', 'keepaliveS'] as const
+  const extra = Object.keys(v).find((k) => !(keys as readonly string[]).includes(k))
+  if (extra) throw new TallyError('INVALID', `linkPacing.${extra}: not a link setting`, `linkPacing.${extra}`)
+  const out = {} as LinkPacing
+  for (const k of keys) {
+    const n = v[k]
+    const min = k === 'keepaliveS' ? 1 : 0
+    if (typeof n !== 'number' || !validPacingSeconds(n) || n < min)
+      throw new TallyError(
+        'INVALID',
+        `linkPacing.${k}: whole seconds from ${min} to ${MAX_PACING_S}, as in ${example}`,
+        `linkPacing.${k}`,
+      )
+    out[k] = n
+  }
+  return out
 }
 
 function letterId(value: string): number {
@@ -106,9 +134,17 @@ export function opsRoutes(ops: OpsServices): Router {
   router.use(requireOps)
 
   router.get('/overview', (_req, res) => {
+    const now = new Date()
+    const vessels = ops.fleet.snapshot()
     res.json({
-      generatedAt: new Date().toISOString(),
-      vessels: ops.fleet.snapshot().map((v) => ({ ...v, alerts: ops.alertsOf(v.imo) })),
+      generatedAt: now.toISOString(),
+      vessels: vessels.map((v) => ({ ...v, alerts: ops.alertsOf(v.imo) })),
+      // The whole fleet's bill today and by 24:00 UTC, from the same per-vessel figures.
+      fleetBill: sumDailyBills(
+        vessels.map((v) => v.dailyBill),
+        now,
+        ops.ctx.costPerMb,
+      ),
       alerts: {
         active: ops.alerts.active(),
         thresholds: ops.alerts.thresholds,
@@ -138,7 +174,9 @@ export function opsRoutes(ops: OpsServices): Router {
 
   router.put('/vessels/:imo/settings', (req, res) => {
     const imo = parseImo(req.params.imo)
-    res.json(ops.updateSettings(imo, parseSettings(req.body), userOf(res)))
+    const settings = ops.updateSettings(imo, parseSettings(req.body), userOf(res))
+    ops.ctx.linkServer.settingsChanged(imo)
+    res.json(settings)
   })
 
   router.get('/dead-letters', (req, res) => {

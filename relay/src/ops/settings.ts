@@ -12,17 +12,33 @@ export interface VesselOpsSettings {
   dailyBudgetBytes: number | null
   /** How long this vessel normally goes between syncs; null: the relay's default window. */
   expectedWindowS: number | null
+  /**
+   * The link's batching windows and keepalive for this vessel, in seconds (docs/protocol.md,
+   * "Rounds"); null: the defaults. The relay paces its pokes by them and tells the vessel in the
+   * welcome (a vessel started with its own window flags keeps those).
+   */
+  linkPacing: LinkPacing | null
   updatedAt: string | null
   updatedBy: string | null
 }
 
+export interface LinkPacing {
+  criticalS: number
+  normalS: number
+  routineS: number
+  keepaliveS: number
+}
+
 /** A change to a vessel's settings: a field left out stays as it is, null clears it. */
-export type VesselOpsSettingsPatch = Partial<Pick<VesselOpsSettings, 'dailyBudgetBytes' | 'expectedWindowS'>>
+export type VesselOpsSettingsPatch = Partial<
+  Pick<VesselOpsSettings, 'dailyBudgetBytes' | 'expectedWindowS' | 'linkPacing'>
+>
 
 interface Row {
   imo: string
   daily_budget_bytes: number | null
   expected_window_s: number | null
+  link_pacing: string | null
   updated_at: string
   updated_by: string | null
 }
@@ -31,6 +47,7 @@ const toSettings = (row: Row): VesselOpsSettings => ({
   imo: row.imo,
   dailyBudgetBytes: row.daily_budget_bytes,
   expectedWindowS: row.expected_window_s,
+  linkPacing: row.link_pacing ? (JSON.parse(row.link_pacing) as LinkPacing) : null,
   updatedAt: row.updated_at,
   updatedBy: row.updated_by,
 })
@@ -48,7 +65,14 @@ export class OpsSettingsStore {
     const row = this.stmts.get.get(imo)
     return row
       ? toSettings(row)
-      : { imo, dailyBudgetBytes: null, expectedWindowS: null, updatedAt: null, updatedBy: null }
+      : {
+          imo,
+          dailyBudgetBytes: null,
+          expectedWindowS: null,
+          linkPacing: null,
+          updatedAt: null,
+          updatedBy: null,
+        }
   }
 
   /** Every vessel with settings, by IMO. */
@@ -68,8 +92,16 @@ export class OpsSettingsStore {
       dailyBudgetBytes:
         patch.dailyBudgetBytes === undefined ? current.dailyBudgetBytes : patch.dailyBudgetBytes,
       expectedWindowS: patch.expectedWindowS === undefined ? current.expectedWindowS : patch.expectedWindowS,
+      linkPacing: patch.linkPacing === undefined ? current.linkPacing : patch.linkPacing,
     }
-    this.stmts.upsert.run(imo, next.dailyBudgetBytes, next.expectedWindowS, now, by)
+    this.stmts.upsert.run(
+      imo,
+      next.dailyBudgetBytes,
+      next.expectedWindowS,
+      next.linkPacing ? JSON.stringify(next.linkPacing) : null,
+      now,
+      by,
+    )
     return this.get(imo)
   }
 }
@@ -78,11 +110,13 @@ function prepare(db: Database.Database) {
   return {
     get: db.prepare<[string], Row>('SELECT * FROM ops_vessel_settings WHERE imo = ?'),
     all: db.prepare<[], Row>('SELECT * FROM ops_vessel_settings ORDER BY imo'),
-    upsert: db.prepare<[string, number | null, number | null, string, string]>(
-      `INSERT INTO ops_vessel_settings (imo, daily_budget_bytes, expected_window_s, updated_at, updated_by)
-       VALUES (?, ?, ?, ?, ?)
+    upsert: db.prepare<[string, number | null, number | null, string | null, string, string]>(
+      `INSERT INTO ops_vessel_settings
+         (imo, daily_budget_bytes, expected_window_s, link_pacing, updated_at, updated_by)
+       VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(imo) DO UPDATE SET daily_budget_bytes = excluded.daily_budget_bytes,
-         expected_window_s = excluded.expected_window_s, updated_at = excluded.updated_at,
+         expected_window_s = excluded.expected_window_s, link_pacing = excluded.link_pacing,
+         updated_at = excluded.updated_at,
          updated_by = excluded.updated_by`,
     ),
   }

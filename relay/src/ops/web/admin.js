@@ -4,7 +4,18 @@
  * The operator's actions: dead letters (inspect, retry, discard with a reason), tokens (create,
  * revoke) and the alert history.
  */
-import { api, badge, h, time } from './dom.js'
+import {
+  api,
+  ApiError,
+  badge,
+  clearFieldErrors,
+  clock,
+  field,
+  h,
+  plural,
+  showFieldError,
+  time,
+} from './dom.js'
 
 /** Shows a message and renders the page again. @typedef {(msg: string) => void} Flash */
 
@@ -331,7 +342,59 @@ export async function tokensView(flash) {
   ]
 }
 
-export async function alertsView() {
+/**
+ * The alert thresholds as a form, in the units an operator thinks in (minutes, %), each error beside
+ * its field. `fields` comes from the API: label, unit and the factor from stored to shown units.
+ * @param {any} a the `/ops/alerts` answer @param {(msg: string) => void} flash
+ */
+function thresholdsForm(a, flash) {
+  /** @type {any[]} */
+  const fields = a.thresholdFields
+  const shown = (/** @type {any} */ f) => Math.round(a.thresholds[f.key] * f.scale * 1e6) / 1e6
+  return h(
+    'form',
+    {
+      class: 'inline',
+      'aria-label': 'Alert thresholds',
+      oninput: (/** @type {Event} */ e) =>
+        /** @type {HTMLFormElement} */ (/** @type {HTMLElement} */ (e.target).closest('form')).setAttribute(
+          'data-dirty',
+          '',
+        ),
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault()
+        const form = /** @type {HTMLFormElement} */ (e.target)
+        clearFieldErrors(form)
+        const data = new FormData(form)
+        /** @type {Record<string, number>} */
+        const patch = {}
+        let bad = false
+        for (const f of fields) {
+          const raw = String(data.get(f.key) ?? '').trim()
+          const n = Number(raw)
+          if (raw === '' || !Number.isFinite(n)) {
+            showFieldError(form, f.key, `${f.label} must be a number of ${f.unit}`)
+            bad = true
+          } else if (n !== shown(f)) patch[f.key] = n / f.scale
+        }
+        if (bad) return
+        try {
+          await api('PUT', '/ops/alerts/thresholds', patch)
+          form.removeAttribute('data-dirty')
+          flash('Alert thresholds saved.')
+        } catch (err) {
+          if (err instanceof ApiError && err.field) showFieldError(form, err.field, err.message)
+          else flash(`Not saved: ${/** @type {Error} */ (err).message}`)
+        }
+      },
+    },
+    fields.map((f) => field(f.key, `${f.label} (${f.unit})`, shown(f))),
+    h('button', { class: 'primary', type: 'submit' }, 'Save thresholds'),
+  )
+}
+
+/** @param {(msg: string) => void} flash */
+export async function alertsView(flash) {
   const a = await api('GET', '/ops/alerts')
   const t = a.thresholds
   const rows = a.recent.map((/** @type {any} */ x) =>
@@ -340,8 +403,15 @@ export async function alertsView() {
       null,
       h('td', null, x.state === 'firing' ? badge('firing', 'bad') : badge('resolved', 'ok')),
       h('td', null, x.kind),
-      h('td', null, h('a', { href: `#/vessels/${x.vessel}` }, x.vessel)),
-      h('td', null, x.message),
+      // A callback alert is about a subscription, not a vessel.
+      h('td', null, x.kind === 'callback' ? x.vessel : h('a', { href: `#/vessels/${x.vessel}` }, x.vessel)),
+      h(
+        'td',
+        null,
+        x.message,
+        x.state === 'firing' ? h('div', { class: 'alert-action muted' }, x.action) : null,
+      ),
+      h('td', null, clock(x.since ?? x.startedAt)),
       h('td', null, time(x.startedAt)),
       h('td', null, time(x.resolvedAt)),
     ),
@@ -351,11 +421,16 @@ export async function alertsView() {
     h(
       'p',
       { class: 'muted' },
-      `Rules: lag beyond the vessel's expected window + ${t.lagGraceS / 3600} h; failure rate above ${t.failureRate * 100} % (at least ${t.minSessions} sessions in 24 h); more than ${t.conflictsPerHour} conflicts in an hour. `,
+      `Rules: no successful session for longer than the vessel's expected window + ${t.lagGraceS / 60} min; ` +
+        `failure rate above ${t.failureRate * 100} % (at least ${plural(t.minSessions, 'attempt')} in 24 h, counting ` +
+        `those the vessel reports never reached the relay); the daily budget spent with changes held back; ` +
+        `${plural(t.deadLetters, 'open dead letter')} or more; more than ${plural(t.conflictsPerHour, 'conflict')} in an hour. `,
       a.webhook
         ? 'Notifications go to the configured webhook.'
         : 'No webhook configured (relay serve --alert-webhook URL).',
     ),
+    h('h3', null, 'Thresholds'),
+    h('div', { class: 'card' }, thresholdsForm(a, flash)),
     h(
       'table',
       { 'aria-label': 'Alerts' },
@@ -365,7 +440,7 @@ export async function alertsView() {
         h(
           'tr',
           null,
-          ['State', 'Rule', 'Vessel', 'Message', 'Since (UTC)', 'Resolved (UTC)'].map((x) =>
+          ['State', 'Rule', 'Vessel', 'Message', 'Since (UTC)', 'Fired (UTC)', 'Resolved (UTC)'].map((x) =>
             h('th', { scope: 'col' }, x),
           ),
         ),
@@ -373,7 +448,7 @@ export async function alertsView() {
       h(
         'tbody',
         null,
-        rows.length ? rows : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'No alerts yet.')),
+        rows.length ? rows : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No alerts yet.')),
       ),
     ),
   ]

@@ -3,7 +3,7 @@
  * Inline SVG charts for the vessel page: bytes per session (stacked up/down), session duration over
  * time, and bytes with cost per day. No chart library: a few rectangles and a polyline.
  */
-import { bytes, duration, h, s, usd } from './dom.js'
+import { bytes, duration, h, plural, s, usd } from './dom.js'
 
 const W = 640
 const H = 180
@@ -28,8 +28,10 @@ function frame(max, fmt, first, last) {
     g.appendChild(s('line', { class: 'grid', x1: PAD.left, x2: W - PAD.right, y1: y, y2: y }))
     g.appendChild(s('text', { x: PAD.left - 4, y: y + 3, 'text-anchor': 'end' }, fmt(max * f)))
   }
-  g.appendChild(s('text', { x: PAD.left, y: H - 8 }, first))
-  g.appendChild(s('text', { x: W - PAD.right, y: H - 8, 'text-anchor': 'end' }, last))
+  // One label per distinct value: a chart of a single day names that day once.
+  if (first) g.appendChild(s('text', { x: PAD.left, y: H - 8 }, first))
+  if (last && last !== first)
+    g.appendChild(s('text', { x: W - PAD.right, y: H - 8, 'text-anchor': 'end' }, last))
   return g
 }
 
@@ -137,7 +139,11 @@ export function perDayChart(days) {
     role: 'img',
     'aria-label': 'Bytes per day',
   })
-  svg.appendChild(frame(max, bytes, days[0]?.day ?? '', days.at(-1)?.day ?? ''))
+  // Up to 14 days each bar carries its own date below it; beyond that only the first and last.
+  const perBar = days.length <= 14
+  svg.appendChild(
+    frame(max, bytes, perBar ? '' : (days[0]?.day ?? ''), perBar ? '' : (days.at(-1)?.day ?? '')),
+  )
   days.forEach((d, i) => {
     const total = d.bytesUp + d.bytesDown
     const bh = (total / max) * plotH
@@ -149,11 +155,11 @@ export function perDayChart(days) {
         s(
           'title',
           {},
-          `${d.day}: ${bytes(total)}, ${usd(d.costUsd)}, ${d.sessions} sessions (${d.failed} failed)`,
+          `${d.day}: ${bytes(total)}, ${usd(d.costUsd)}, ${plural(d.sessions, 'session')} (${d.failed} failed)`,
         ),
       ),
     )
-    if (days.length <= 14)
+    if (perBar) {
       svg.appendChild(
         s(
           'text',
@@ -161,6 +167,10 @@ export function perDayChart(days) {
           usd(d.costUsd),
         ),
       )
+      svg.appendChild(
+        s('text', { class: 'day', x: xPos + bw * 0.35, y: H - 8, 'text-anchor': 'middle' }, d.day.slice(5)),
+      )
+    }
   })
   return chartCard('Bytes and cost per day (UTC)', svg)
 }

@@ -50,11 +50,13 @@ export function s(tag, attrs = {}, ...children) {
 }
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} message */
-  constructor(status, code, message) {
+  /** @param {number} status @param {string} code @param {string} message @param {string} [field] */
+  constructor(status, code, message, field) {
     super(message)
     this.status = status
     this.code = code
+    /** The field the error is about, when the API named one. */
+    this.field = field
   }
 }
 
@@ -91,6 +93,7 @@ export async function api(method, path, body, token = storedToken()) {
       res.status,
       err.code ?? 'HTTP_' + res.status,
       err.message ?? `${res.status} ${res.statusText}`,
+      err.field,
     )
   }
   return data
@@ -100,7 +103,8 @@ export async function api(method, path, body, token = storedToken()) {
 export function bytes(n) {
   if (n === null || n === undefined) return '—'
   if (n < 1000) return `${n} B`
-  if (n < 1e6) return `${(n / 1e3).toFixed(1)} kB`
+  // KB, as the crew and shore apps spell it (decimal units, as the link's $/MB price is quoted).
+  if (n < 1e6) return `${(n / 1e3).toFixed(1)} KB`
   if (n < 1e9) return `${(n / 1e6).toFixed(2)} MB`
   return `${(n / 1e9).toFixed(2)} GB`
 }
@@ -132,3 +136,46 @@ export const badge = (text, kind = '') => h('span', { class: `badge ${kind}` }, 
 /** A labelled figure card. @param {string} label @param {any} value */
 export const figure = (label, value) =>
   h('div', { class: 'figure' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value))
+
+/**
+ * "1 vessel", "2 vessels".
+ * @param {number} n @param {string} one @param {string} [many]
+ */
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
+/** `HH:MM` of an ISO time (UTC), with the date when it is not today. @param {string | null | undefined} iso */
+export function clock(iso) {
+  if (!iso) return '—'
+  const today = new Date().toISOString().slice(0, 10)
+  return iso.slice(0, 10) === today ? iso.slice(11, 16) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`
+}
+
+/**
+ * A labelled input with a place for its error right beside it (`role="alert"`, tied to the input by
+ * aria-describedby), so an error reads next to the field and the typed value stays.
+ * @param {string} name @param {string} label @param {string | number} value
+ */
+export function field(name, label, value) {
+  const errorId = `error-${name}`
+  return h(
+    'label',
+    { class: 'field' },
+    label,
+    h('input', { name, inputmode: 'decimal', value, 'aria-describedby': errorId }),
+    h('span', { class: 'field-error', id: errorId, role: 'alert' }),
+  )
+}
+
+/** Shows `message` beside the field `name` of `form` (empty clears it). @param {HTMLFormElement} form @param {string} name @param {string} message */
+export function showFieldError(form, name, message) {
+  const el = form.querySelector(`#error-${name}`)
+  if (el) el.textContent = message
+  const input = form.querySelector(`input[name="${name}"]`)
+  if (input) input.setAttribute('aria-invalid', message ? 'true' : 'false')
+}
+
+/** Clears every field error of `form`. @param {HTMLFormElement} form */
+export function clearFieldErrors(form) {
+  for (const el of form.querySelectorAll('.field-error')) el.textContent = ''
+  for (const el of form.querySelectorAll('input[aria-invalid]')) el.setAttribute('aria-invalid', 'false')
+}

@@ -2,13 +2,95 @@
 /* global FormData */
 /**
  * The fleet table and a vessel's page: last sync, lag, pending changes by priority, bytes and cost
- * per day, failure and conflict rates, dead letters, the budget, the expected window, the session
+ * per day, today's bill and the projected day, failure and conflict rates, dead letters, the budget, the expected window, the session
  * history with charts, and the vessel's settings form.
  */
-import { api, badge, bytes, duration, figure, h, pct, time, usd } from './dom.js'
+import {
+  api,
+  ApiError,
+  badge,
+  bytes,
+  clearFieldErrors,
+  clock,
+  duration,
+  field,
+  figure,
+  h,
+  pct,
+  plural,
+  showFieldError,
+  time,
+  usd,
+} from './dom.js'
 import { perDayChart, sessionBytesChart, sessionDurationChart } from './charts.js'
 
-const ALERT_NAMES = { lag: 'lag', failure_rate: 'failure rate', conflicts: 'conflicts' }
+const ALERT_NAMES = {
+  lag: 'no contact',
+  failure_rate: 'failure rate',
+  budget: 'budget spent',
+  dead_letters: 'dead letters',
+  conflicts: 'conflicts',
+  callback: 'subscriber callback',
+  projected_bill: 'projected day over budget',
+}
+
+/**
+ * The link as an operator reads it: a vessel between two sessions is reachable, not down.
+ * @param {any} v
+ */
+function linkCell(v) {
+  const window = `its expected window (${duration(v.expectedWindowS)})`
+  switch (v.link?.state) {
+    case 'in_session':
+      return h('span', { title: 'A link session is open now' }, badge('in a session now', 'ok'))
+    case 'reachable':
+      return h(
+        'span',
+        { title: `Its last successful session is within ${window}` },
+        badge('reachable', 'ok'),
+        h('div', { class: 'muted' }, `last session at ${clock(v.link.lastSessionAt)}`),
+      )
+    case 'no_contact':
+      return h(
+        'span',
+        { title: `No successful session for longer than ${window}` },
+        badge('no contact', 'bad'),
+        h('div', { class: 'muted' }, `longer than ${duration(v.expectedWindowS)}`),
+      )
+    default:
+      return badge('never synced', 'warn')
+  }
+}
+
+/** KB as the daily bill quotes them (the server's formatKb). @param {number} n */
+const kb = (n) => `${n < 10_000 ? (n / 1000).toFixed(1) : Math.round(n / 1000).toLocaleString('en-US')} KB`
+
+/** The bill's sentence with a capital: "Today 41 KB so far, …". @param {string} s */
+const sentence = (s) => s.charAt(0).toUpperCase() + s.slice(1)
+
+/** Projected bytes by 24:00 UTC, flagged when above the budget. @param {any} v */
+function projectedCell(v) {
+  const over = v.budget.dailyBytes !== null && v.dailyBill.projectedBytes > v.budget.dailyBytes
+  return h(
+    'span',
+    { title: sentence(v.dailyBill.summary), 'data-testid': 'projected-day' },
+    over || v.alerts.includes('projected_bill')
+      ? badge(`about ${kb(v.dailyBill.projectedBytes)}`, 'bad')
+      : `about ${kb(v.dailyBill.projectedBytes)}`,
+    h('div', { class: 'muted' }, `${usd(v.dailyBill.projectedCostUsd)} · ${v.dailyBill.connections} conn.`),
+  )
+}
+
+/** The fleet's bill today, in words. @param {any} bill @param {number} vessels */
+function fleetBillLine(bill, vessels) {
+  return h(
+    'p',
+    { class: 'fleet-bill', 'data-testid': 'fleet-bill' },
+    h('strong', null, 'Fleet link bill: '),
+    `${bill.summary} across ${plural(vessels, 'vessel')}; `,
+    `${plural(bill.sessions, 'session')} and ${plural(bill.connections, 'connection')} since 00:00 UTC.`,
+  )
+}
 
 /** @param {any} v */
 function lagBadge(v) {
@@ -22,9 +104,9 @@ const pending = (p) =>
   h(
     'span',
     { title: `${p.docs} documents${p.partial ? ' (first ones classified)' : ''}` },
-    h('span', { class: p.critical ? 'badge bad' : 'badge' }, `${p.critical} crit`),
+    h('span', { class: p.critical ? 'badge bad' : 'badge' }, `${p.critical} critical`),
     ' ',
-    `${p.normal} norm · ${p.routine} rout`,
+    `${p.normal} normal · ${p.routine} routine`,
     p.partial ? '+' : '',
   )
 
@@ -43,6 +125,13 @@ function budgetCell(b) {
   return h('span', null, left)
 }
 
+/** Since when an alert holds, unless its message already says so. @param {any} a */
+function sinceNote(a) {
+  if (a.since && a.since !== a.startedAt)
+    return / since /.test(a.message) ? '' : ` (since ${clock(a.since)} UTC)`
+  return ` (firing since ${clock(a.startedAt)} UTC)`
+}
+
 /** Active alerts above the table. @param {any[]} alerts @param {boolean} webhook */
 export function alertBanner(alerts, webhook) {
   if (alerts.length === 0)
@@ -55,15 +144,18 @@ export function alertBanner(alerts, webhook) {
   return h(
     'div',
     { class: 'banner bad', role: 'alert' },
-    h('strong', null, `${alerts.length} alert${alerts.length > 1 ? 's' : ''} firing`),
+    h('strong', null, `${plural(alerts.length, 'alert')} firing`),
     h(
       'ul',
       null,
       alerts.map((a) =>
         h(
           'li',
-          null,
-          `${ALERT_NAMES[/** @type {keyof ALERT_NAMES} */ (a.kind)] ?? a.kind}: ${a.message} (since ${time(a.startedAt)})`,
+          { 'data-kind': a.kind },
+          h('strong', null, `${ALERT_NAMES[/** @type {keyof ALERT_NAMES} */ (a.kind)] ?? a.kind}: `),
+          h('a', { href: `#/vessels/${a.vessel}` }, a.vessel),
+          ` — ${a.message.replace(`${a.vessel}: `, '')}${sinceNote(a)}`,
+          a.action ? h('div', { class: 'alert-action' }, `What to do: ${a.action}`) : null,
         ),
       ),
     ),
@@ -83,13 +175,14 @@ export async function fleetView() {
         h('a', { href: `#/vessels/${v.imo}` }, v.imo),
         h('div', { class: 'muted' }, v.name ?? ''),
       ),
-      h('td', null, v.linkUp ? badge('up', 'ok') : badge('down')),
+      h('td', null, linkCell(v)),
       h('td', null, time(v.lastSyncAt)),
       h('td', null, lagBadge(v), h('div', { class: 'muted' }, `window ${duration(v.expectedWindowS)}`)),
       h('td', null, pending(v.pendingToVessel)),
       h('td', { class: 'num' }, v.pendingFromVessel),
       h('td', { class: 'num' }, `↑ ${bytes(v.today.bytesUp)}`, h('br'), `↓ ${bytes(v.today.bytesDown)}`),
       h('td', { class: 'num' }, usd(v.today.costUsd)),
+      h('td', { class: 'num' }, projectedCell(v)),
       h('td', null, budgetCell(v.budget)),
       h(
         'td',
@@ -103,7 +196,10 @@ export async function fleetView() {
         h(
           'div',
           { class: 'muted' },
-          `${v.sessions24h.failed}/${v.sessions24h.complete + v.sessions24h.failed}`,
+          `${v.sessions24h.failed + (v.unreachedAttempts24h ?? 0)} of ${plural(
+            v.sessions24h.complete + v.sessions24h.failed + (v.unreachedAttempts24h ?? 0),
+            'attempt',
+          )}`,
         ),
       ),
       h(
@@ -126,7 +222,8 @@ export async function fleetView() {
   )
   return [
     alertBanner(o.alerts.active, o.alerts.webhook),
-    h('h2', null, `Fleet · ${o.vessels.length} vessels`),
+    h('h2', null, `Fleet · ${plural(o.vessels.length, 'vessel')}`),
+    o.fleetBill ? fleetBillLine(o.fleetBill, o.vessels.length) : null,
     h(
       'table',
       { 'aria-label': 'Vessels' },
@@ -145,6 +242,7 @@ export async function fleetView() {
             'From vessel (docs)',
             'Today',
             'Today $',
+            'By 24:00 (projected)',
             'Budget',
             'Failure rate 24 h',
             'Conflicts',
@@ -155,7 +253,7 @@ export async function fleetView() {
       h(
         'tbody',
         null,
-        rows.length ? rows : h('tr', null, h('td', { colspan: 12, class: 'muted' }, 'No vessels yet.')),
+        rows.length ? rows : h('tr', null, h('td', { colspan: 13, class: 'muted' }, 'No vessels yet.')),
       ),
     ),
     h(
@@ -166,6 +264,16 @@ export async function fleetView() {
   ]
 }
 
+const WINDOW_SOURCES = {
+  operator: 'set here',
+  vessel: 'twice the vessel’s sync interval',
+  default: 'relay default',
+}
+
+/** What an empty window field means for this vessel. @param {any} v */
+const windowDefault = (v) =>
+  v.expectedWindowSource === 'vessel' ? 'from the vessel’s sync interval' : 'the relay default'
+
 /** One vessel's page. @param {string} imo @param {(msg: string) => void} flash */
 export async function vesselView(imo, flash) {
   const v = await api('GET', `/ops/vessels/${encodeURIComponent(imo)}`)
@@ -173,12 +281,32 @@ export async function vesselView(imo, flash) {
     'form',
     {
       class: 'inline',
+      'aria-label': 'Vessel settings',
       onsubmit: async (/** @type {SubmitEvent} */ e) => {
         e.preventDefault()
         const form = /** @type {HTMLFormElement} */ (e.target)
+        clearFieldErrors(form)
         const data = new FormData(form)
         const mb = String(data.get('budget') ?? '').trim()
         const hours = String(data.get('window') ?? '').trim()
+        // Checked here first, in the form's units, so the error reads beside the field at once.
+        let bad = false
+        if (mb !== '' && !(Number(mb) >= 0)) {
+          showFieldError(form, 'budget', 'Daily budget must be a number of MB, 0 or more, or empty for none')
+          bad = true
+        }
+        if (hours !== '' && !Number.isFinite(Number(hours))) {
+          showFieldError(
+            form,
+            'window',
+            'Expected window must be a number of hours, or empty for the default',
+          )
+          bad = true
+        } else if (hours !== '' && Number(hours) * 60 < 1) {
+          showFieldError(form, 'window', 'Expected window must be at least 1 minute (0.017 hours)')
+          bad = true
+        }
+        if (bad) return
         try {
           await api('PUT', `/ops/vessels/${imo}/settings`, {
             dailyBudgetBytes: mb === '' ? null : Math.round(Number(mb) * 1e6),
@@ -186,29 +314,23 @@ export async function vesselView(imo, flash) {
           })
           flash('Settings saved.')
         } catch (err) {
-          flash(`Not saved: ${/** @type {Error} */ (err).message}`)
+          const name = { dailyBudgetBytes: 'budget', expectedWindowS: 'window' }[
+            /** @type {any} */ (err).field ?? ''
+          ]
+          if (err instanceof ApiError && name) showFieldError(form, name, err.message)
+          else flash(`Not saved: ${/** @type {Error} */ (err).message}`)
         }
       },
     },
-    h(
-      'label',
-      null,
+    field(
+      'budget',
       'Daily budget (MB, empty = none)',
-      h('input', {
-        name: 'budget',
-        inputmode: 'decimal',
-        value: v.settings.dailyBudgetBytes === null ? '' : v.settings.dailyBudgetBytes / 1e6,
-      }),
+      v.settings.dailyBudgetBytes === null ? '' : v.settings.dailyBudgetBytes / 1e6,
     ),
-    h(
-      'label',
-      null,
-      'Expected sync window (hours, empty = default)',
-      h('input', {
-        name: 'window',
-        inputmode: 'decimal',
-        value: v.settings.expectedWindowS === null ? '' : v.settings.expectedWindowS / 3600,
-      }),
+    field(
+      'window',
+      `Expected sync window (hours, empty = ${windowDefault(v)})`,
+      v.settings.expectedWindowS === null ? '' : v.settings.expectedWindowS / 3600,
     ),
     h('button', { class: 'primary', type: 'submit' }, 'Save settings'),
   )
@@ -247,23 +369,40 @@ export async function vesselView(imo, flash) {
     h('p', null, h('a', { href: '#/' }, '← Fleet')),
     h('h2', null, `${v.imo} ${v.name ? `· ${v.name}` : ''}`),
     v.alerts.length
-      ? h('div', { class: 'banner bad', role: 'alert' }, `Alerts firing: ${v.alerts.join(', ')}`)
+      ? h(
+          'div',
+          { class: 'banner bad', role: 'alert' },
+          `Alerts firing: ${v.alerts.map((/** @type {keyof ALERT_NAMES} */ k) => ALERT_NAMES[k] ?? k).join(', ')}`,
+        )
       : null,
+    h(
+      'p',
+      { class: 'vessel-bill', 'data-testid': 'vessel-bill' },
+      `${sentence(v.dailyBill.summary)}; ${plural(v.dailyBill.sessions, 'session')} and ${plural(v.dailyBill.connections, 'connection')} since 00:00 UTC.`,
+      v.budget.dailyBytes === null ? '' : ` Daily budget ${kb(v.budget.dailyBytes)}.`,
+    ),
     h(
       'div',
       { class: 'cards' },
-      figure('Link', v.linkUp ? badge('up', 'ok') : badge('down')),
+      figure('Link', linkCell(v)),
       figure('Last sync (UTC)', time(v.lastSyncAt)),
       figure('Lag', v.lagSeconds === null ? 'never' : duration(v.lagSeconds)),
-      figure('Expected window', duration(v.expectedWindowS)),
       figure(
-        'Pending to vessel',
-        `${v.pendingToVessel.critical} / ${v.pendingToVessel.normal} / ${v.pendingToVessel.routine}`,
+        'Expected window',
+        `${duration(v.expectedWindowS)} (${WINDOW_SOURCES[v.expectedWindowSource] ?? ''})`,
       ),
+      figure('Pending to vessel', pending(v.pendingToVessel)),
       figure('From vessel (docs)', v.pendingFromVessel),
       figure('Today', `${bytes(v.today.bytesUp + v.today.bytesDown)} · ${usd(v.today.costUsd)}`),
+      figure('By 24:00 (projected)', projectedCell(v)),
       figure('Budget', budgetCell(v.budget)),
-      figure('Failure rate 24 h', pct(v.failureRate)),
+      figure(
+        'Failure rate 24 h',
+        `${pct(v.failureRate)} · ${v.sessions24h.failed + (v.unreachedAttempts24h ?? 0)} of ${plural(
+          v.sessions24h.complete + v.sessions24h.failed + (v.unreachedAttempts24h ?? 0),
+          'attempt',
+        )} failed`,
+      ),
       figure('Conflicts (1 h / 24 h)', `${v.conflicts.lastHour} / ${v.conflicts.last24h}`),
       figure('Dead letters open', v.deadLetters.open),
       figure('Containers', v.containers),

@@ -123,7 +123,7 @@ async function route() {
     } else if (parts[0] === 'alerts') {
       section = 'alerts'
       live = true
-      content = await alertsView()
+      content = await alertsView(flash)
     } else {
       live = true
       content = await fleetView()
@@ -141,7 +141,10 @@ async function route() {
   state.flash = ''
   if (live)
     state.timer = setInterval(() => {
-      if (!(document.activeElement instanceof HTMLInputElement)) void route()
+      // Never while someone types or has unsaved edits in a form.
+      if (document.activeElement instanceof HTMLInputElement) return
+      if (document.querySelector('form[data-dirty]')) return
+      void route()
     }, REFRESH_MS)
 }
 

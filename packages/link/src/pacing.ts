@@ -1,0 +1,79 @@
+/**
+ * When a long-lived (version 3) link moves what it holds: a batching window per priority class on
+ * each side, and a sparse keepalive while nothing changes (docs/protocol.md, "Rounds").
+ *
+ * A change starts a clock of its class's window; when the earliest clock runs out, the side starts a
+ * round (the vessel) or pokes the vessel (the relay), and that round carries everything pending on
+ * both sides, whatever its class. So a burst of readings travels as one compressed batch an hour,
+ * and a damage report still crosses within seconds.
+ */
+import type { LinkSettings, Priority } from './messages.ts'
+
+/**
+ * Default windows in seconds, [critical, normal, routine]. Critical: a couple of seconds so that an
+ * alarm and the note typed after it travel together, well inside the 60 s bound. Normal: 10 minutes,
+ * so a normal change arrives within the 15-minute bound with the round's own time to spare. Routine
+ * (reefer readings): 50 minutes, inside the one-hour bound.
+ */
+export const DEFAULT_WINDOWS_S: readonly [number, number, number] = [2, 600, 3_000]
+/**
+ * Default keepalive: a WebSocket ping (6 bytes, and a 2-byte pong) after this long without any
+ * traffic. Satellite terminals and firewalls commonly drop TCP flows idle for 10 minutes or more.
+ */
+export const DEFAULT_KEEPALIVE_S = 240
+/** Either side gives up on a silent connection after this many keepalive intervals. */
+export const KEEPALIVE_MISSES = 2.5
+/** Longest window or keepalive an operator may set: one day. */
+export const MAX_PACING_S = 86_400
+
+export const DEFAULT_LINK_SETTINGS: LinkSettings = { w: [...DEFAULT_WINDOWS_S], ka: DEFAULT_KEEPALIVE_S }
+
+/** Whether a window or keepalive value in seconds is acceptable (0 means "at once" for a window). */
+export const validPacingSeconds = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= MAX_PACING_S
+
+/** How long a silent connection is kept before it is taken for dead, in ms. */
+export const idleLimitMs = (settings: LinkSettings): number =>
+  Math.max(1, settings.ka) * 1000 * KEEPALIVE_MISSES
+
+/**
+ * The earliest deadline among changes waiting for a round: {@link note} a change of a class and
+ * {@link due} tells when the round must start; {@link clear} once a round has taken everything.
+ */
+export class BatchClock {
+  private dueAt: number | null = null
+  private top: Priority | null = null
+
+  constructor(private windowsS: readonly [number, number, number]) {}
+
+  setWindows(windowsS: readonly [number, number, number]): void {
+    this.windowsS = windowsS
+  }
+
+  get windows(): readonly [number, number, number] {
+    return this.windowsS
+  }
+
+  /** A change of class `p` at `now` (ms): returns true when this moved the deadline earlier. */
+  note(p: Priority, now: number): boolean {
+    const at = now + this.windowsS[p] * 1000
+    if (this.top === null || p < this.top) this.top = p
+    if (this.dueAt !== null && this.dueAt <= at) return false
+    this.dueAt = at
+    return true
+  }
+
+  /** When the next round must start (ms), or null when nothing is waiting. */
+  get due(): number | null {
+    return this.dueAt
+  }
+
+  /** The most urgent class waiting, or null. */
+  get priority(): Priority | null {
+    return this.top
+  }
+
+  clear(): void {
+    this.dueAt = null
+    this.top = null
+  }
+}

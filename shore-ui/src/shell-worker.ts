@@ -1,0 +1,21 @@
+/**
+ * Registers the service worker that keeps the app's shell (`public/sw.js`), so a reload while the
+ * relay is unreachable still opens the app on the containers in IndexedDB. On the first visit the
+ * page loaded its files before the worker existed, so it hands the worker their URLs to keep.
+ */
+export function registerShellWorker(): void {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return
+  navigator.serviceWorker
+    .register('./sw.js', { scope: './' })
+    .then(() => navigator.serviceWorker.ready)
+    .then((registration) => {
+      const loaded = performance
+        .getEntriesByType('resource')
+        .map((entry) => entry.name)
+        .filter((url) => url.startsWith(window.location.origin))
+      registration.active?.postMessage({ cache: loaded })
+    })
+    .catch(() => {
+      // Without a worker the app works as before; only an offline reload needs it.
+    })
+}
