@@ -338,17 +338,19 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       'link connections in the session log (kind, connection_id); the previous sync token, valid until the peer shows the new one; the session that issued (relay) or last opened (vessel) the token; per-vessel link pacing',
     up: (db) => {
-      db.exec(`
-        ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
-          CHECK (kind IN ('session', 'connection'));
-        ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT;
-        ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT;
-        ALTER TABLE peer_state ADD COLUMN sync_session TEXT;
-      `)
-      const columns = (db.prepare(`PRAGMA table_info(ops_vessel_settings)`).all() as { name: string }[]).map(
-        (c) => c.name,
-      )
-      if (!columns.includes('link_pacing'))
+      // Column checks: a file whose version was set back (a test, a restore of a copied file) may
+      // hold them already.
+      const has = (table: string, column: string) =>
+        (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column)
+      if (!has('sync_sessions', 'kind'))
+        db.exec(`ALTER TABLE sync_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'session'
+          CHECK (kind IN ('session', 'connection'))`)
+      if (!has('sync_sessions', 'connection_id'))
+        db.exec(`ALTER TABLE sync_sessions ADD COLUMN connection_id TEXT`)
+      if (!has('peer_state', 'previous_sync_token'))
+        db.exec(`ALTER TABLE peer_state ADD COLUMN previous_sync_token TEXT`)
+      if (!has('peer_state', 'sync_session')) db.exec(`ALTER TABLE peer_state ADD COLUMN sync_session TEXT`)
+      if (!has('ops_vessel_settings', 'link_pacing'))
         db.exec(`ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT`)
     },
   },

@@ -91,15 +91,6 @@ describe('openTallyDatabase', () => {
     // A file as version 2 left it: the container index as first released, without its later columns.
     old.pragma('user_version = 2')
     old.exec(`DROP TABLE IF EXISTS containers`)
-    // Tables of later versions did not exist yet.
-    for (const table of [
-      'ops_alert_thresholds',
-      'ops_vessel_reports',
-      'ops_unreached_attempts',
-      'ops_alerts',
-      'voyages',
-    ])
-      old.exec(`DROP TABLE IF EXISTS ${table}`)
     old.exec(`CREATE TABLE containers (
       doc_id TEXT PRIMARY KEY, vessel TEXT NOT NULL, voyage TEXT NOT NULL, container_id TEXT NOT NULL,
       iso_type TEXT NOT NULL, heads TEXT NOT NULL, chunks INTEGER NOT NULL DEFAULT 0,
