@@ -106,6 +106,29 @@ async function bookVoyage(relay: Service, token: string, containers: number): Pr
   }
 }
 
+/**
+ * The voyage's port calls (once: a demo folder from before voyages gets them too): loaded in
+ * Shanghai, at sea towards Los Angeles, then Oakland and Seattle. The crew app's Voyage page shows
+ * the next port and its "to discharge" list.
+ */
+async function planPortCalls(relay: Service, token: string): Promise<void> {
+  const url = `${relay.url}/api/vessels/${VESSEL}/voyages/${VOYAGE}`
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  const current = await fetch(url, { headers })
+  if (current.ok && ((await current.json()) as { portCalls: unknown[] }).portCalls.length > 0) return
+  const day = (offset: number) =>
+    new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 13) + ':00:00Z'
+  const portCalls = [
+    { locode: 'CNSHA', eta: day(-12), ata: day(-12), atd: day(-10) },
+    { locode: 'USLAX', eta: day(2), ata: null, atd: null },
+    { locode: 'USOAK', eta: day(5), ata: null, atd: null },
+    { locode: 'USSEA', eta: day(8), ata: null, atd: null },
+  ]
+  const res = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ portCalls }) })
+  if (!res.ok) throw new Error(`port calls failed: ${res.status} ${await res.text()}`)
+  log.info('port calls planned: CNSHA → USLAX → USOAK → USSEA')
+}
+
 async function main(): Promise<void> {
   if (values.fresh) fs.rmSync(dataDir, { recursive: true, force: true })
   const firstRun = !fs.existsSync(tokensFile)
@@ -114,6 +137,7 @@ async function main(): Promise<void> {
 
   const relay = await startRelayProcess(path.join(dataDir, 'relay'), PORTS.relay)
   if (firstRun) await bookVoyage(relay, tokens.shore, Number(values.containers))
+  await planPortCalls(relay, tokens.shore)
 
   const link = new SatelliteLink({
     listenPort: PORTS.link,

@@ -42,9 +42,11 @@ import { evidenceRoutes, photoRoutes, relayPhotoState } from './routes/photos.ts
 import { meRoutes } from './routes/me.ts'
 import { searchRoutes } from './routes/search.ts'
 import { vesselRoutes } from './routes/vessels.ts'
+import { voyageRoutes } from './routes/voyages.ts'
 import { installOps } from './ops/index.ts'
 import type { OpsHandle, OpsOptions } from './ops/index.ts'
 import { shoreUiRoutes } from './static-ui.ts'
+import { DEFAULT_RETENTION_DAYS, scheduleRetention } from './retention.ts'
 import { openRelayStoresAt } from './stores.ts'
 import { syncEndpoint } from './sync/index.ts'
 import type { SyncServiceOptions } from './sync/index.ts'
@@ -89,6 +91,8 @@ export interface RelayOptions {
   dcsa?: DcsaOptions | false
   /** The request-rate limit of integration tokens (relay/src/integrations.ts). */
   integrationLimits?: IntegrationLimits
+  /** Sessions, alerts and audit rows older than this are pruned daily (default 180). */
+  retentionDays?: number
 }
 
 /** Bytes a vessel may still move over the link today, or null when it has no budget. */
@@ -154,6 +158,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       deadLetters: stores.deadLetters,
       actors,
       guard,
+      voyages: stores.voyages,
     })
     let budgetSource: BudgetSource = () => null
     let linkSettingsSource: (vessel: string) => LinkSettings = () => DEFAULT_LINK_SETTINGS
@@ -165,7 +170,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       guard,
       // A link carries only its vessel's containers, so the sender of every change is that vessel.
       validate: (ctx, changes) =>
-        policyValidator(stores.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
+        policyValidator(
+          stores.registry,
+          { id: ctx.key.vessel, role: 'vessel' },
+          stores.voyages,
+        )(ctx, changes),
       logger,
     })
     const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb, guard }
@@ -197,6 +206,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     app.use('/api/vessels/:imo/containers/:id/photos', photoRoutes(context))
     app.use('/api/vessels/:imo/containers/:id/evidence', evidenceRoutes(context))
     app.use('/api/vessels/:imo/containers/:id', containerRoutes(context))
+    app.use('/api/vessels/:imo/voyages', voyageRoutes(context))
     app.use('/api/vessels', vesselRoutes(context))
     app.use('/api/containers', searchRoutes(context))
     app.use('/api', apiRoutes)
@@ -216,6 +226,11 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
 
     const revocations = setInterval(() => disconnectRevokedVessels(context), REVOCATION_CHECK_MS)
     revocations.unref()
+    const stopRetention = scheduleRetention(
+      stores.db,
+      options.retentionDays ?? DEFAULT_RETENTION_DAYS,
+      logger.child({ component: 'retention' }),
+    )
 
     let closing: Promise<void> | undefined
     const base: RelayCore = {
@@ -243,6 +258,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       close: () =>
         (closing ??= (async () => {
           clearInterval(revocations)
+          stopRetention()
           for (const fn of closers.reverse()) {
             try {
               await fn()

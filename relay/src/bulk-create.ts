@@ -18,6 +18,7 @@ import {
 } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, ContainerPatch, ShoreRole } from '@tally/manifest'
 import type { ContainerStore } from '@tally/replica'
+import type { VoyageStore } from '@tally/storage-sqlite'
 import type { RelayUser } from './auth.ts'
 import type { DiskGuard } from './disk-full.ts'
 import type { ContainerEditor } from './editor.ts'
@@ -118,6 +119,8 @@ export interface BulkCreateDeps {
   store: ContainerStore
   editor: ContainerEditor
   guard?: DiskGuard
+  /** The voyage register: a booking opens its voyage there, and a closed voyage takes none. */
+  voyages?: VoyageStore
 }
 
 /**
@@ -130,7 +133,18 @@ export async function createContainers(
   planned: PlannedContainer[],
   user: RelayUser,
 ): Promise<number> {
-  const { store, editor } = deps
+  const { store, editor, voyages } = deps
+  const booked = new Map(planned.map((p) => [`${p.key.vessel}/${p.key.voyage}`, p.key]))
+  for (const { vessel, voyage } of booked.values()) {
+    const closedAt = voyages?.closedAt(vessel, voyage)
+    if (closedAt)
+      throw new TallyError(
+        'CONFLICT',
+        `voyage ${voyage} of ${vessel} was closed at ${closedAt}; book these containers on an open voyage`,
+        'voyage',
+      )
+  }
+  for (const { vessel, voyage } of booked.values()) voyages?.ensure(vessel, voyage)
   let created = 0
   for (let start = 0; start < planned.length; start += WRITE_BATCH) {
     if (start > 0) await yieldToEventLoop()

@@ -13,6 +13,7 @@ export const SERVE_USAGE = `relay serve --port PORT --data DIR [--host 127.0.0.1
             [--alert-webhook URL] [--sync-window-h 24] [--lag-grace-min 60]
             [--failure-rate-pct 5] [--min-attempts 10] [--conflicts-per-hour 10]
             [--dead-letters 1] [--alert-interval-s 30] [--tls-cert FILE --tls-key FILE]
+            [--retention-days 180]
   Serves the REST API, /link, /sync, /ops and /metrics over the relay database in DIR (created if new).
   --database postgres://USER@HOST:PORT/DB instead of --data DIR: a PostgreSQL database shared by several relays.
   --tls-cert FILE         serve https:// and wss:// with this PEM certificate (chain) ...
@@ -26,7 +27,9 @@ export const SERVE_USAGE = `relay serve --port PORT --data DIR [--host 127.0.0.1
   --min-attempts N        attempts needed in 24 h before a failure rate alerts
   --conflicts-per-hour N  new conflicts in the last hour above which it alerts
   --dead-letters N        open dead letters at or above which it alerts
-  --alert-interval-s S    how often the alert rules run`
+  --alert-interval-s S    how often the alert rules run
+  --retention-days D      sync sessions, resolved alerts and audit rows older than D days are pruned
+                          daily (closed voyages' documents are kept, compacted)`
 
 export const SERVE_OPTIONS: OptionSpec = {
   port: { type: 'string' },
@@ -44,6 +47,7 @@ export const SERVE_OPTIONS: OptionSpec = {
   'alert-interval-s': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  'retention-days': { type: 'string' },
 }
 
 type Values = Record<string, string | boolean | undefined>
@@ -131,6 +135,12 @@ export function parseServeOptions(o: Values, usage: string): Omit<RelayOptions, 
   const letters = numberFlag(o, 'dead-letters', usage, { min: 1, max: 1e6, integer: true, unit: 'letters' })
   const intervalS = numberFlag(o, 'alert-interval-s', usage, { min: 1, max: 3600, unit: 'seconds' })
   const costPerMb = numberFlag(o, 'cost-per-mb', usage, { min: 0, max: 1e6, unit: 'dollars' })
+  const retentionDays = numberFlag(o, 'retention-days', usage, {
+    min: 1,
+    max: 36_500,
+    integer: true,
+    unit: 'days',
+  })
   const thresholds: Partial<AlertThresholds> = {}
   if (graceMin !== undefined) thresholds.lagGraceS = Math.round(graceMin * 60)
   if (ratePct !== undefined) thresholds.failureRate = ratePct / 100
@@ -145,6 +155,7 @@ export function parseServeOptions(o: Values, usage: string): Omit<RelayOptions, 
     port: port(o.port as string, usage),
     host: (o.host as string | undefined) ?? '127.0.0.1',
     costPerMb,
+    ...(retentionDays !== undefined ? { retentionDays } : {}),
     ops: {
       ...(alertWebhook ? { alertWebhook } : {}),
       ...(windowH !== undefined ? { expectedWindowS: Math.round(windowH * 3600) } : {}),

@@ -9,7 +9,7 @@ import * as A from '@automerge/automerge'
 import { ObjectIndex, TallyError } from '@tally/manifest'
 import type { ContainerDoc } from '@tally/manifest'
 import { policyValidator } from '@tally/replica'
-import type { ContainerStore } from '@tally/replica'
+import type { ContainerStore, VoyageClosures } from '@tally/replica'
 import type { ActorRegistryStore, DeadLetterStore } from '@tally/storage-sqlite'
 import type { RelayActors } from './actors.ts'
 import type { RelayUser } from './auth.ts'
@@ -24,6 +24,8 @@ export interface ContainerEditorDeps {
   actors: RelayActors
   /** Wraps the commit: on a full disk, old session logs are pruned and it is tried once more (disk-full.ts). */
   guard?: DiskGuard
+  /** Closed voyages take no edits (policy refuses them). */
+  voyages?: VoyageClosures
 }
 
 export class ContainerEditor {
@@ -87,7 +89,7 @@ export class ContainerEditor {
       // A fresh index, not the store's cached one: validation learns the new objects, and a refused
       // edit must leave nothing behind in the cache.
       const index = ObjectIndex.fromDoc(before)
-      const validate = policyValidator(registry, sender)
+      const validate = policyValidator(registry, sender, this.deps.voyages)
       const decisions = validate({ docId, key, isoType: o.isoType, doc: before, index }, changes)
       const refused = decisions.find((d) => !d.accepted)
       if (refused) {

@@ -28,6 +28,8 @@ export interface VesselSummary {
    */
   today: { bytesUp: number; bytesDown: number; costUsd: number; photoBytes: number; photoCostUsd: number }
   containers: number
+  /** Containers of open voyages registered aboard and not booked ashore yet (no booking). */
+  notBooked: number
 }
 
 /** Documents of `vessel` whose heads the vessel has not acknowledged (what the next session sends). */
@@ -75,6 +77,10 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
         photoCostUsd: round((photoBytes / 1_000_000) * ctx.costPerMb),
       },
       containers: ctx.store.index.list({ vessel: imo, limit: 0 }).total,
+      notBooked: ctx.store.index
+        .voyageCounts(imo)
+        .filter((v) => !ctx.voyages.closedAt(imo, v.voyage))
+        .reduce((n, v) => n + v.notBooked, 0),
     }
   })
 }

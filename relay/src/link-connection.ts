@@ -44,6 +44,8 @@ export interface ConnectionStart {
   photos?: PhotoSink
   /** The vessel's hello offered full photos: every round may ask for them. */
   offersPhotos: boolean
+  /** The version of the voyage records the vessel said it holds in its hello. */
+  voyages?: number
   /** The vessel's sync token matched ours (or the previous one): cursors can be trusted. */
   cursorsTrusted: boolean
   /** The vessel showed the current token (not the previous one, nor a stale one). */
@@ -68,6 +70,8 @@ export class VesselConnection extends EventEmitter<Events> {
     finish: (state: 'complete' | 'failed', e?: string) => void
   } | null = null
   private rounds = 0
+  /** The voyage version the last welcome brought the vessel up to. */
+  private voyagesSent: number | undefined
   private readonly clock: BatchClock
   private pokeTimer: NodeJS.Timeout | undefined
   private idle: NodeJS.Timeout | undefined
@@ -172,6 +176,8 @@ export class VesselConnection extends EventEmitter<Events> {
       trustBinding: (b) => b.p === vessel && b.r === 'vessel',
       validate: d.validate,
       logger: log,
+      voyages: d.voyages,
+      skipClosedVoyages: true,
     })
     if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
@@ -210,7 +216,16 @@ export class VesselConnection extends EventEmitter<Events> {
       ...(this.rounds === 1 ? { report: this.start.report } : {}),
     })
     session.stats.bytesUp += openingBytes
-    session.start({ v: this.version, pending, ...(this.start.offersPhotos ? { photos: true } : {}) })
+    // The first welcome brings the voyage records newer than the hello's version; later rounds only
+    // what changed since the previous welcome.
+    const voyages = this.voyagesSent ?? this.start.voyages ?? 0
+    this.voyagesSent = d.voyages?.version(vessel) ?? voyages
+    session.start({
+      v: this.version,
+      pending,
+      voyages,
+      ...(this.start.offersPhotos ? { photos: true } : {}),
+    })
   }
 
   private recordRound(

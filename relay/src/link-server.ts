@@ -35,6 +35,7 @@ import type {
   SessionLog,
   SyncSessionRecord,
   TokenStore,
+  VoyageStore,
 } from '@tally/storage-sqlite'
 
 /** A vessel that connects but never says hello is dropped after this long. */
@@ -50,6 +51,8 @@ export interface LinkServerDeps {
   sessions: SessionLog
   validate: ChangeValidator
   logger: Logger
+  /** The voyage register: records the vessel lacks go in the welcome; closed voyages are not synced. */
+  voyages?: VoyageStore
   /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
   budgetFor?: (vessel: string) => number | null
   /** The vessel's batching windows and keepalive (operator settings); the defaults without one. */
@@ -225,6 +228,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
         },
         ...(d.photos ? { photos: relayPhotoSink(d.photos, vessel) } : {}),
         offersPhotos: hello.photos === true,
+        ...(hello.voyages !== undefined ? { voyages: hello.voyages } : {}),
         cursorsTrusted,
         confirmed,
         settings: d.settingsFor?.(vessel) ?? DEFAULT_LINK_SETTINGS,

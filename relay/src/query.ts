@@ -20,7 +20,7 @@ import { IMO_PATTERN } from './vessels.ts'
 export const DEFAULT_LIST_LIMIT = 100
 
 const SORT_KEYS = LIST_SORT_KEYS
-const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict', 'exception'] as const
+const BOOLEAN_FILTERS = ['reefer', 'dg', 'alarm', 'conflict', 'exception', 'booked'] as const
 
 /** A vessel IMO from a URL. */
 export function parseImo(value: string): string {
@@ -67,6 +67,8 @@ export const listQuerySchema = z
     alarm: flag(),
     conflict: flag(),
     exception: flag(),
+    booked: flag(),
+    voyage: param((v) => /^[A-Z0-9]{1,10}$/.test(v), 'must be 1–10 letters or digits'),
     bay: param((v) => /^\d{3}$/.test(v), 'must be 3 digits, e.g. 012'),
     seal: param((v) => v === 'broken' || v === 'intact', 'must be broken or intact'),
     pod: param(
@@ -92,6 +94,7 @@ export const listQuerySchema = z
     if (p.condition !== undefined) out.condition = p.condition
     for (const name of BOOLEAN_FILTERS) if (p[name] !== undefined) out[name] = p[name] === 'true'
     if (p.bay !== undefined) out.bay = p.bay
+    if (p.voyage !== undefined) out.voyage = p.voyage
     if (p.seal !== undefined) out.seal = p.seal as 'broken' | 'intact'
     if (p.pod !== undefined) out.pod = p.pod.toUpperCase()
     if (p.since !== undefined) out.since = new Date(Date.parse(p.since)).toISOString()

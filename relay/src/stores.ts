@@ -21,6 +21,7 @@ import {
   SubscriptionStore,
   TokenStore,
   type SqlDatabase,
+  VoyageStore,
 } from '@tally/storage-sqlite'
 import { openPostgresDatabase } from '@tally/storage-postgres'
 import { VesselRegistry } from './vessels.ts'
@@ -43,6 +44,8 @@ export interface RelayStores<D extends SqlDatabase = SqlDatabase> {
   subscriptions: SubscriptionStore
   /** Full photos requested and received, vessels' evidence keys (docs/photos.md). */
   photos: PhotoStore
+  /** Each voyage's port calls and whether it is closed (docs/architecture.md, "Voyages"). */
+  voyages: VoyageStore
 }
 
 /** Where a relay keeps its data: a SQLite data directory, or a shared PostgreSQL database URL. */
@@ -86,6 +89,7 @@ function storesOn<D extends SqlDatabase>(db: D, options: { costPerMb?: number })
       dcsaEvents: new DcsaEventStore(db),
       subscriptions: new SubscriptionStore(db),
       photos: new PhotoStore(db),
+      voyages: new VoyageStore(db),
     }
   } catch (err) {
     db.close()

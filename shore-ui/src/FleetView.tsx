@@ -118,6 +118,15 @@ export function FleetView({ api }: { api: ShoreApi }) {
                     <td className="num">{formatUsd(v.today.costUsd)}</td>
                     <td className="num">
                       <a href={hrefOf.search({ vessel: v.imo })}>{formatCount(v.containers)}</a>
+                      {(v.notBooked ?? 0) > 0 && (
+                        <a
+                          className="tly-chip tly-chip--warning fleet__unbooked"
+                          href={hrefOf.search({ vessel: v.imo, booked: 'false' })}
+                          data-testid="fleet-not-booked"
+                        >
+                          {formatCount(v.notBooked!)} added aboard, not booked
+                        </a>
+                      )}
                     </td>
                   </tr>
                 )

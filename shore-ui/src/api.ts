@@ -22,6 +22,8 @@ export interface VesselSummary {
   linkUp?: boolean
   today: { bytesUp: number; bytesDown: number; costUsd: number }
   containers: number
+  /** Containers registered aboard and not booked ashore yet (open voyages). */
+  notBooked?: number
 }
 
 export interface ContainerPage {
@@ -45,6 +47,8 @@ export interface SearchQuery {
   exception?: string
   since?: string
   sort?: string
+  /** 'false': only containers without a booking (added aboard). */
+  booked?: string
   limit?: number
   offset?: number
 }

@@ -17,6 +17,7 @@ import { runCrewBenchmarks } from './crew-bench.ts'
 import { runShoreBenchmarks } from './shore-bench.ts'
 import { runDailyBill } from './daily-bill.ts'
 import { runPhotoBenchmarks } from './photos-bench.ts'
+import { runVoyageBenchmarks } from './voyage-bench.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
@@ -33,6 +34,7 @@ const SECTIONS: Section[] = [
   { name: 'crew', run: runCrewBenchmarks },
   { name: 'shore', run: runShoreBenchmarks },
   { name: 'photos', run: runPhotoBenchmarks },
+  { name: 'voyages', run: runVoyageBenchmarks },
   // Last: it reuses the link and baseline sections' figures from the same run.
   { name: 'daily-bill', run: runDailyBill },
 ]

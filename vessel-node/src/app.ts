@@ -25,6 +25,7 @@ import {
   PhotoStore,
   SessionLog,
   TokenStore,
+  VoyageStore,
 } from '@tally/storage-sqlite'
 import { CrewActors } from './crew-actors.ts'
 import { databasePath } from './data-dir.ts'
@@ -44,6 +45,9 @@ import { buildSyncStatus, ForecastModel } from './sync-status.ts'
 import type { SyncStatusBody } from './sync-status.ts'
 import { VesselLinkReplica } from './vessel-link-replica.ts'
 import { ViewCache } from './view-cache.ts'
+import { VoyageArchiver } from './voyage-archive.ts'
+import { VesselVoyages } from './voyages.ts'
+import { voyageRoutes } from './routes-voyages.ts'
 
 /**
  * Documents kept in memory. Lists are answered from cached views, so only the documents being
@@ -109,7 +113,17 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const photos = new PhotoStore(db)
   // Made at add-crew, or here on the first start of a node set up without it.
   const signer = vesselSigningKey(photos)
-  const replica = new VesselLinkReplica({ store, cursors, registry, deadLetters, vessel: o.vessel, logger })
+  const voyageStore = new VoyageStore(db)
+  const voyages = new VesselVoyages(store, voyageStore, o.vessel)
+  const replica = new VesselLinkReplica({
+    store,
+    cursors,
+    registry,
+    deadLetters,
+    vessel: o.vessel,
+    logger,
+    voyages: voyageStore,
+  })
   const engine = new SyncEngine({
     intervalMs: o.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS,
     guardWrite: guard,
@@ -150,6 +164,27 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     () => engine.snapshot().running,
     vesselPhotoState(photos),
   )
+  const archiver = new VoyageArchiver({
+    dataDir: o.dataDir,
+    vessel: o.vessel,
+    store,
+    voyages: voyageStore,
+    cursors,
+    peer: RELAY_PEER,
+    logger,
+    onRemoved: (docIds) => views.forget(docIds),
+  })
+  /** Archives closed voyages the relay has acknowledged in full; never while a session runs. */
+  const archiveClosedVoyages = () => {
+    if (engine.snapshot().running || !db.open) return
+    try {
+      for (const outcome of archiver.archiveReady())
+        if (!outcome.archived)
+          logger.info(outcome, 'closed voyage waits for the relay to acknowledge its documents')
+    } catch (err) {
+      logger.error({ err }, 'archiving a closed voyage failed; it stays in the live database')
+    }
+  }
 
   // Learn the wire ratio: what was pending when a session started against what it sent.
   let pendingAtStart = 0
@@ -165,6 +200,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     if (s.ok && s.stats.changesUp > 0) forecast.observe(pendingAtStart, s.stats.bytesUp)
     // Shore changes arrived: rebuild their views now rather than when the crew opens the list.
     if (s.stats.changesDown > 0) views.warm(0)
+    if (s.ok) setImmediate(archiveClosedVoyages)
   })
   estimator.on('updated', () => live.sync('progress'))
   store.on('changed', ({ key, origin, priority }) => {
@@ -213,6 +249,16 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
       views,
       guard,
       signer,
+      voyages,
+    }),
+  )
+  api.use(
+    voyageRoutes({
+      vessel: o.vessel,
+      voyages,
+      archiver,
+      views,
+      principalOf: (actor) => registry.principalOf(actor),
     }),
   )
   api.use(syncRoutes({ engine, status: syncStatus, sessions, deadLetters, store, vessel: o.vessel }))
@@ -244,12 +290,16 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   if (o.autoSync ?? true) engine.start()
   views.warm(VIEW_WARM_DELAY_MS)
+  // A voyage closed while the node was down, or an archive a crash interrupted, finishes now.
+  const archiveTimer = setTimeout(archiveClosedVoyages, VIEW_WARM_DELAY_MS)
+  archiveTimer.unref()
   logger.info({ url, relay: o.relayUrl }, 'vessel node listening')
 
   let closing: Promise<void> | null = null
   const close = () =>
     (closing ??= (async () => {
       engine.stop()
+      clearTimeout(archiveTimer)
       estimator.close()
       views.close()
       live.close()

@@ -51,6 +51,16 @@ export const listQuerySchema = z
     dg: flag(),
     alarm: flag(),
     conflict: flag(),
+    booked: flag(),
+    // `current` is resolved by the route to the current voyage (routes-containers.ts).
+    voyage: param(
+      (v) => v === 'current' || /^[A-Z0-9]{1,10}$/.test(v.toUpperCase()),
+      'must be 1–10 letters or digits, or current',
+    ).transform((v) => (v === undefined || v === 'current' ? v : v.toUpperCase())),
+    pod: param(
+      (v) => /^[A-Z]{2}[A-Z2-9]{3}$/.test(v.toUpperCase()),
+      'must be a UN/LOCODE such as USLAX',
+    ).transform((v) => v?.toUpperCase()),
     sort: param(
       (v) => SORT_KEYS.includes(v.replace(/^-/, '')),
       `must be one of ${SORT_KEYS.join(', ')}, optionally prefixed with -`,
@@ -65,6 +75,9 @@ export function parseListQuery(query: Record<string, unknown>, vessel: string): 
   const p = parseWith(listQuerySchema, query)
   return {
     vessel,
+    voyage: p.voyage,
+    pod: p.pod,
+    booked: p.booked,
     q: p.q || undefined,
     state: p.state,
     customs: p.customs,

@@ -19,6 +19,7 @@ import {
   toPlain,
 } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, ContainerView, SigningKey } from '@tally/manifest'
+import { closedVoyageRefusal } from '@tally/policy'
 import type { ContainerStore } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
 import type { CrewActors } from './crew-actors.ts'
@@ -27,6 +28,8 @@ import { historyOf } from './history.ts'
 import { crewOf } from './http-support.ts'
 import { parseListQuery } from './list-query.ts'
 import type { ViewCache } from './view-cache.ts'
+import { withDischargeRecord, registerAboard } from './register-container.ts'
+import type { VesselVoyages } from './voyages.ts'
 
 export interface ContainerRoutesDeps {
   db: SqlDatabase
@@ -38,6 +41,7 @@ export interface ContainerRoutesDeps {
   guard: <T>(operation: string, fn: () => T) => T
   /** Signs the damage reports, seal findings and alarms an edit records (evidence-signer.ts). */
   signer: SigningKey
+  voyages: VesselVoyages
 }
 
 /** Finds a container's document on this vessel by container number (the latest voyage). */
@@ -68,7 +72,33 @@ function forgetCachedDoc(store: ContainerStore, docId: string): void {
 export function containerRoutes(d: ContainerRoutesDeps): Router {
   const router = Router()
   const views = d.views
-  const docIdOf = containerLookup(d.db, d.vessel)
+  // A vessel may carry a container on more than one voyage: the current voyage's document is meant,
+  // else the most recently written one, unless `?voyage=` names another.
+  const byContainerId = d.db.prepare<
+    { vessel: string; id: string; current: string | null; voyage: string | null },
+    { doc_id: string }
+  >(
+    `SELECT doc_id FROM containers WHERE vessel = @vessel AND container_id = @id AND (@voyage IS NULL OR voyage = @voyage)
+     ORDER BY voyage = @current DESC, updated_at DESC LIMIT 1`,
+  )
+
+  const docIdOf = (id: string, voyage?: unknown): string => {
+    const row = byContainerId.get({
+      vessel: d.vessel,
+      id: String(id).trim().toUpperCase(),
+      current: d.voyages.current() ?? null,
+      voyage: typeof voyage === 'string' && voyage !== '' ? voyage.toUpperCase() : null,
+    })
+    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${d.vessel}.`, 'containerId')
+    return row.doc_id
+  }
+
+  /** A closed voyage's documents are read-only: the same refusal policy gives on every path. */
+  const refuseIfClosed = (docId: string): void => {
+    const row = d.store.row(docId)!
+    const closedAt = d.voyages.closedAt(row.voyage)
+    if (closedAt) throw new TallyError('FORBIDDEN', closedVoyageRefusal(d.store.keyOf(row), closedAt).reason)
+  }
 
   /** Applies an edit as the requesting crew member and answers with the new view. */
   const edit = (
@@ -77,7 +107,8 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
     operation: string,
     fn: (doc: A.Doc<ContainerDoc>) => A.Doc<ContainerDoc>,
   ): ContainerView => {
-    const docId = docIdOf(id)
+    const docId = docIdOf(id, res.req.query.voyage)
+    refuseIfClosed(docId)
     const actor = d.guard('record the crew member’s actor', () => d.actors.actorFor(crewOf(res).user))
     d.guard(operation, () => {
       try {
@@ -95,18 +126,29 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.get('/containers', (req, res) => {
-    res.json(views.list(parseListQuery(req.query as Record<string, unknown>, d.vessel)))
+    const query = parseListQuery(req.query as Record<string, unknown>, d.vessel)
+    // `voyage=current` lists the current voyage (with none known, every live container).
+    if (query.voyage === 'current') query.voyage = d.voyages.current()
+    res.json(views.list(query))
+  })
+
+  router.post('/containers', (req, res) => {
+    const user = crewOf(res).user
+    const docId = registerAboard(d, req.body, () =>
+      d.guard('record the crew member’s actor', () => d.actors.actorFor(user)),
+    )
+    res.status(201).json(views.view(docId))
   })
 
   router.get('/containers/:id', (req, res) => {
-    res.json(views.view(docIdOf(req.params.id)))
+    res.json(views.view(docIdOf(req.params.id, req.query.voyage)))
   })
 
   router.patch('/containers/:id', (req, res) => {
     const crew = crewOf(res).user
     res.json(
       edit(res, req.params.id, 'save the edit', (doc) => {
-        const after = applyPatch(doc, req.body, 'vessel')
+        const after = applyPatch(doc, withDischargeRecord(doc, req.body, d.voyages), 'vessel')
         // Damage, seal and alarm findings are signed as they are recorded, in the same commit.
         const recorder = { vessel: d.vessel, crew, signer: d.signer, now: new Date().toISOString() }
         return addEvidence(after, evidenceForEdit(doc, after, keyOfDoc(doc), recorder), 'vessel')
@@ -125,7 +167,7 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.get('/containers/:id/history', (req, res) => {
-    const docId = docIdOf(req.params.id)
+    const docId = docIdOf(req.params.id, req.query.voyage)
     const row = d.store.row(docId)!
     res.json(historyOf(d.store.load(docId)!, d.store.keyOf(row), d.registry))
   })

@@ -14,7 +14,7 @@ import type { ChunkPayload, IngestResult, Rejection } from '@tally/link'
 import { policyValidator, SqliteLinkReplica } from '@tally/replica'
 import type { ContainerStore } from '@tally/replica'
 import { DiskFullError, withDiskFullRecovery } from '@tally/storage-sqlite'
-import type { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
+import type { ActorRegistryStore, CursorStore, DeadLetterStore, VoyageStore } from '@tally/storage-sqlite'
 import { PRUNE_SYNC_LOGS_OLDER_THAN_DAYS } from './http-support.ts'
 import { RELAY_PEER } from './sync-engine.ts'
 
@@ -25,6 +25,8 @@ export interface VesselLinkReplicaOptions {
   deadLetters: DeadLetterStore
   vessel: string
   logger: Logger
+  /** The voyage records the relay sends; a closed voyage's documents take no shore changes. */
+  voyages?: VoyageStore
 }
 
 export class VesselLinkReplica extends SqliteLinkReplica {
@@ -38,8 +40,9 @@ export class VesselLinkReplica extends SqliteLinkReplica {
       vessel: v.vessel,
       peerPrincipal: 'relay',
       trustBinding: () => true,
-      validate: policyValidator(v.registry, 'relay'),
+      validate: policyValidator(v.registry, 'relay', v.voyages),
       logger: v.logger,
+      voyages: v.voyages,
     })
   }
 

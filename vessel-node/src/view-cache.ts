@@ -134,6 +134,16 @@ export class ViewCache {
     this.warming.unref()
   }
 
+  /** Drops the views of documents that left the live database (archived). */
+  forget(docIds: readonly string[]): void {
+    const remove = this.store.db.prepare<[string]>(`DELETE FROM vessel_view_cache WHERE doc_id = ?`)
+    for (const docId of docIds) {
+      this.memory.delete(docId)
+      this.toPersist.delete(docId)
+      remove.run(docId)
+    }
+  }
+
   close(): void {
     this.closed = true
     if (this.warming) clearTimeout(this.warming)

@@ -7,6 +7,9 @@ import { CloseCode, MAX_FRAME_BYTES } from './messages.ts'
 import { MAX_WANTED_PHOTOS, PHOTO_PART_BYTES } from './photo-transfer.ts'
 import type { LinkFrame } from './messages.ts'
 
+/** Largest voyage payload a welcome may carry (see voyages.ts). */
+export const MAX_VOYAGES_BYTES = 64 * 1024
+
 // Plain maps, no cbor-x record extension: the format stays decodable by any CBOR library.
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true })
 
@@ -68,8 +71,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       key: hex64,
       photos: bool,
       s: str(64),
+      voyages: int,
     },
-    ['failed', 'interval', 'key', 'photos', 's'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages'],
   ),
   welcome: shape(
     {
@@ -78,8 +82,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       reconcile: bool,
       budget: nullable(int),
       cfg: shape({ w: (v) => list(int, 3)(v) && (v as unknown[]).length === 3, ka: int }),
+      voyages: bytes(MAX_VOYAGES_BYTES),
     },
-    ['cfg'],
+    ['cfg', 'voyages'],
   ),
   round: shape({ pending: int }),
   poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),

@@ -85,6 +85,8 @@ export interface HelloFrame {
    * proves a lost `fin` (the vessel took part in the session that issued the current token).
    */
   s?: string
+  /** The version of the voyage records the vessel holds (voyages.ts); absent from older vessels. */
+  voyages?: number
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -94,6 +96,8 @@ export interface WelcomeFrame {
   reconcile: boolean
   /** Bytes the vessel may still send today when a budget is configured; only critical changes beyond it. */
   budget: number | null
+  /** Voyage records newer than the hello's `voyages` (voyages.ts); absent when there are none. */
+  voyages?: Uint8Array
   /**
    * Version 3, first welcome of a connection only: the relay's settings for this vessel, batching
    * windows per class in seconds `[critical, normal, routine]` and the keepalive in seconds.

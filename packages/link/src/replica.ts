@@ -36,6 +36,12 @@ export interface LinkReplica {
   refused?(rejections: Rejection[]): void
   /** The binding of a local actor, sent with the changes it authored. */
   bindingOf(actor: string): ActorBinding | undefined
+  /** Vessel: the version of the voyage records it holds, sent in the hello. */
+  voyageVersion?(): number
+  /** Relay: the vessel's voyage records newer than `version` (voyages.ts), or null when none. */
+  voyagesSince?(version: number): Uint8Array | null
+  /** Vessel: stores the voyage records a welcome brought. */
+  receiveVoyages?(data: Uint8Array): void
 }
 
 /** Counters a session accumulates for accounting (design §4). */

@@ -419,6 +419,7 @@ export class VesselLinkSession extends LinkSession {
   open(): void {
     this.setPhase('CHECKING')
     const pending = this.replica.pendingCount()
+    const voyages = this.replica.voyageVersion?.()
     if (this.options.round) this.send({ t: 'round', pending })
     else
       this.send({
@@ -427,6 +428,7 @@ export class VesselLinkSession extends LinkSession {
         pending,
         ...this.hello,
         ...(this.photos ? { photos: true } : {}),
+        ...(voyages !== undefined ? { voyages } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
@@ -443,6 +445,8 @@ export class VesselLinkSession extends LinkSession {
           `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
       this.version = frame.v
+      // Before any chunk: a closed voyage must be known before its documents are touched again.
+      if (frame.voyages) this.replica.receiveVoyages?.(frame.voyages)
       this.emit('welcome', frame.session)
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
@@ -562,10 +566,11 @@ export class RelayLinkSession extends LinkSession {
    * Starts the session after the hello was authenticated by the application; a later round of a
    * version 3 connection passes the connection's version and the round's pending count.
    */
-  start(hello: Pick<HelloFrame, 'v' | 'pending' | 'photos'>): void {
+  start(hello: Pick<HelloFrame, 'v' | 'pending' | 'photos' | 'voyages'>): void {
     const reconcile = !this.options.cursorsTrusted
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
+    const voyages = this.replica.voyagesSince?.(hello.voyages ?? 0) ?? null
     this.send({
       t: 'welcome',
       v: this.version,
@@ -573,6 +578,7 @@ export class RelayLinkSession extends LinkSession {
       reconcile,
       budget: this.options.budget,
       ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
+      ...(voyages ? { voyages } : {}),
     })
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []

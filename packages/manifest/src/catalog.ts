@@ -127,6 +127,9 @@ export const FIELDS: readonly FieldSpec[] = [
   ),
   field('physical.observedSeal', 'vessel', 'string', V.nullable(V.sealNumber), 'Observed seal'),
   field('physical.lashingCheckedAt', 'vessel', 'string', V.nullable(V.isoTime), 'Lashing checked'),
+  // Not in the genesis (which must stay byte-identical across releases): written with DISCHARGED.
+  field('physical.dischargedAt', 'vessel', 'string', V.nullable(V.isoTime), 'Discharged at'),
+  field('physical.dischargePort', 'vessel', 'string', V.nullable(V.unLocode), 'Discharged in'),
   field('physical.lastInspectedAt', 'vessel', 'string', V.nullable(V.isoTime), 'Last inspected'),
   field(
     'physical.dgIncident',

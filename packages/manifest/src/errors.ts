@@ -21,16 +21,28 @@ export type TallyErrorCode =
 export class TallyError extends Error {
   readonly code: TallyErrorCode
   readonly field?: string
+  /** Machine-readable particulars (a suggested container number, what blocks a close), sent as is. */
+  readonly details?: Record<string, unknown>
 
-  constructor(code: TallyErrorCode, message: string, field?: string) {
+  constructor(code: TallyErrorCode, message: string, field?: string, details?: Record<string, unknown>) {
     super(message)
     this.name = 'TallyError'
     this.code = code
     if (field !== undefined) this.field = field
+    if (details !== undefined) this.details = details
   }
 
-  toJSON(): { error: { code: TallyErrorCode; field?: string; message: string } } {
-    return { error: { code: this.code, ...(this.field ? { field: this.field } : {}), message: this.message } }
+  toJSON(): {
+    error: { code: TallyErrorCode; field?: string; message: string } & Record<string, unknown>
+  } {
+    return {
+      error: {
+        code: this.code,
+        ...(this.field ? { field: this.field } : {}),
+        message: this.message,
+        ...(this.details ?? {}),
+      },
+    }
   }
 }
 

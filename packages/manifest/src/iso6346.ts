@@ -43,3 +43,38 @@ export function isValidContainerId(id: string): boolean {
 export function withCheckDigit(first10: string): string {
   return first10 + String(iso6346CheckDigit(first10))
 }
+
+/** Upper case, without the spaces, dots and dashes people type between the parts (`CSQU 305438-3`). */
+export function normalizeContainerId(input: string): string {
+  return input.toUpperCase().replace(/[\s.\-/]/g, '')
+}
+
+const DIGITS = '0123456789'
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+/**
+ * Valid numbers one typing slip away from `input`, most likely first: two neighbouring characters
+ * swapped (the commonest slip, and the one the check digit was designed to catch), then one character
+ * mistyped in the serial or owner code, then a wrong check digit. Empty when the input is valid or too
+ * far from any shape to guess. At most `limit` suggestions.
+ */
+export function suggestContainerIds(input: string, limit = 3): string[] {
+  const id = normalizeContainerId(input)
+  if (isValidContainerId(id)) return []
+  const out: string[] = []
+  const add = (candidate: string) => {
+    if (out.length < limit && candidate !== id && isValidContainerId(candidate) && !out.includes(candidate))
+      out.push(candidate)
+  }
+  // Ten characters: the check digit was left off.
+  if (id.length === 10 && /^[A-Z]{3}[UJZ][0-9]{6}$/.test(id)) {
+    add(withCheckDigit(id))
+    return out
+  }
+  if (id.length !== 11) return out
+  for (let i = 0; i < 10; i++) add(id.slice(0, i) + id[i + 1] + id[i] + id.slice(i + 2))
+  for (let i = 4; i < 10; i++) for (const d of DIGITS) add(id.slice(0, i) + d + id.slice(i + 1))
+  for (let i = 0; i < 3; i++) for (const l of LETTERS) add(id.slice(0, i) + l + id.slice(i + 1))
+  if (/^[A-Z]{3}[UJZ][0-9]{6}/.test(id)) add(withCheckDigit(id.slice(0, 10)))
+  return out
+}

@@ -57,6 +57,9 @@ export interface Physical {
   lashingCheckedAt: string | null
   lastInspectedAt: string | null
   dgIncident: string | null
+  /** When and where the box was discharged; absent until it is (not part of the genesis). */
+  dischargedAt?: string | null
+  dischargePort?: string | null
 }
 export interface Reefer {
   actualSetpointC: number | null

@@ -61,6 +61,8 @@ export interface ValidateContext {
   proposalField?: (objId: string) => string | undefined
   proposals?: Map<string, string>
   refused?: Set<string>
+  /** When the container's voyage was closed: its documents are read-only from then on. */
+  voyageClosedAt?: string
 }
 
 /** Sections a system principal (the relay creating a container) may set in its initial-values change. */
@@ -86,6 +88,17 @@ function appendixHashOf(key: ContainerIdentity): string {
 }
 
 const short = (hex: string) => `${hex.slice(0, 8)}…`
+
+/**
+ * Why a change to a closed voyage's document is refused. Every ingest path (link, /sync, both REST
+ * APIs, dead-letter retry) gives this same reason.
+ */
+export function closedVoyageRefusal(key: { vessel: string; voyage: string }, closedAt: string): Refusal {
+  return {
+    code: 'FORBIDDEN',
+    reason: `voyage ${key.voyage} of ${key.vessel} was closed at ${closedAt}; its documents are read-only`,
+  }
+}
 
 /**
  * Decides each change of a batch for one document, in the order given (which must be causal).
@@ -142,6 +155,14 @@ class Batch {
     index.learn(change)
     const touched = touchedOps(change, index)
     const priority = priorityOfOps(touched)
+    // A closed voyage is history: replays of what the replica holds pass, nothing new does.
+    if (this.ctx.voyageClosedAt !== undefined && !this.ctx.alreadyStored?.(change.hash))
+      return this.refuse(
+        change,
+        wasLearned,
+        priority,
+        closedVoyageRefusal(this.ctx.key, this.ctx.voyageClosedAt),
+      )
 
     if (change.actor === this.genesisActor) {
       if (change.hash === this.genesisHash || change.hash === appendixHashOf(this.ctx.key))

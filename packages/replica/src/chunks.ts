@@ -33,6 +33,12 @@ export class ChunkTable {
     this.insert.run(encodeStorageKey([docId, 'incremental', hash]), data)
   }
 
+  /** Deletes every chunk of a document (it went to an archive). */
+  remove(docId: string): void {
+    const r = storageKeyRange([docId])
+    this.removeRange.run(r.exact, r.lower, r.upper)
+  }
+
   /** Replaces every chunk of a document with one snapshot (compaction). */
   replaceWithSnapshot(docId: string, heads: string[], data: Uint8Array): void {
     const r = storageKeyRange([docId])

@@ -25,6 +25,7 @@ export interface ContainerRow {
 /** Summary columns a change can set directly (field path → column). */
 export const SUMMARY_COLUMNS: Record<string, string> = {
   'cargo.booking': 'booking',
+  'cargo.pod': 'pod',
   'physical.stowage': 'stowage',
   'physical.state': 'state',
   'physical.condition': 'condition',
@@ -32,11 +33,13 @@ export const SUMMARY_COLUMNS: Record<string, string> = {
   'physical.sealIntact': 'seal_broken',
   'cargo.dg': 'dg',
   'reefer.alarm': 'alarm',
-  'cargo.pod': 'pod',
 }
 
 export interface ListQuery {
   vessel?: string
+  voyage?: string
+  /** false: only containers without a booking (registered aboard and not yet booked ashore). */
+  booked?: boolean
   q?: string
   state?: string
   customs?: string
@@ -148,6 +151,7 @@ export class ContainerIndex {
       heads: JSON.stringify(A.getHeads(doc)),
       chunks,
       booking: cargo.booking ?? null,
+      pod: cargo.pod ?? null,
       stowage,
       bay: stowage ? stowage.slice(0, 3) : null,
       state: physical.state ?? null,
@@ -155,7 +159,6 @@ export class ContainerIndex {
       customs: toPlain(doc.customs?.status) ?? null,
       reefer: doc.reefer ? 1 : 0,
       dg: cargo.dg ? 1 : 0,
-      pod: cargo.pod ?? null,
       alarm: doc.reefer?.alarm ? 1 : 0,
       seal_broken: physical.sealIntact === false ? 1 : 0,
       conflict: conflictsOf(doc).length > 0 ? 1 : 0,
@@ -163,6 +166,28 @@ export class ContainerIndex {
       objects,
       critical: critical ? 1 : 0,
     })
+  }
+
+  /** Removes a container's row (its document went to an archive). */
+  remove(docId: string): void {
+    this.db.prepare(`DELETE FROM containers WHERE doc_id = ?`).run(docId)
+  }
+
+  /** The rows of one voyage. */
+  voyageRows(vessel: string, voyage: string): ContainerRow[] {
+    return this.db
+      .prepare(`SELECT * FROM containers WHERE vessel = ? AND voyage = ?`)
+      .all(vessel, voyage) as ContainerRow[]
+  }
+
+  /** The voyages a vessel's rows belong to, with how many containers each. */
+  voyageCounts(vessel: string): { voyage: string; containers: number; notBooked: number }[] {
+    return this.db
+      .prepare(
+        `SELECT voyage, count(*) AS containers, sum(booking IS NULL) AS notBooked FROM containers
+         WHERE vessel = ? GROUP BY voyage ORDER BY min(rowid)`,
+      )
+      .all(vessel) as { voyage: string; containers: number; notBooked: number }[]
   }
 
   /** The link peer holds every change of the document (the caller checked its heads). */
@@ -233,6 +258,8 @@ export class ContainerIndex {
       args[name] = typeof query[name] === 'boolean' ? (query[name] ? 1 : 0) : query[name]
     }
     eq('vessel', 'vessel')
+    eq('voyage', 'voyage')
+    if (query.booked !== undefined) where.push(query.booked ? 'booking IS NOT NULL' : 'booking IS NULL')
     eq('state', 'state')
     eq('customs', 'customs')
     eq('condition', 'condition')

@@ -452,6 +452,29 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     this.emit('changed', { docId, key, origin, priority })
   }
 
+  /** Folds a document's chunks into one snapshot (a closed voyage's documents, kept for history). */
+  compact(docId: string): void {
+    const row = this.row(docId)
+    const doc = this.load(docId)
+    if (!row || !doc || row.chunks <= 1) return
+    this.db.transaction(() => {
+      this.chunks.replaceWithSnapshot(docId, A.getHeads(doc), A.save(doc))
+      this.index.update(docId, this.keyOf(row), doc, 1, this.now(), objectsOf(doc))
+    })()
+  }
+
+  /**
+   * Removes documents from this replica: chunks and summary rows, in the caller's transaction. Only
+   * for documents kept elsewhere (a vessel's archive of a closed voyage).
+   */
+  remove(docIds: readonly string[]): void {
+    for (const docId of docIds) {
+      this.chunks.remove(docId)
+      this.index.remove(docId)
+      this.cache.delete(docId)
+    }
+  }
+
   view(docId: string): ContainerView | undefined {
     const doc = this.load(docId)
     return doc ? toView(doc, this.options.principalOf, this.options.photoState) : undefined

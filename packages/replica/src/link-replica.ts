@@ -12,7 +12,9 @@ import {
   ChunkError,
   CompactError,
   DEP_PREFIX_BYTES,
+  decodeVoyages,
   encodeValue,
+  encodeVoyages,
   readEntry,
   sameHeads,
 } from '@tally/link'
@@ -27,7 +29,7 @@ import type {
   PlannedEntry,
   Rejection,
 } from '@tally/link'
-import type { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
+import type { ActorRegistryStore, CursorStore, DeadLetterStore, VoyageStore } from '@tally/storage-sqlite'
 import type { ContainerStore } from './container-store.ts'
 
 export interface ChangeDecision {
@@ -67,6 +69,16 @@ export interface SqliteLinkReplicaOptions {
   trustBinding: (binding: ActorBinding) => boolean
   validate: ChangeValidator
   logger: Logger
+  /**
+   * The voyage register: the relay sends the vessel what it lacks of it in the welcome, the vessel
+   * stores what arrives. Optional so that replicas without voyages (tests, tools) still sync.
+   */
+  voyages?: VoyageStore
+  /**
+   * Relay: leave closed voyages out of what is sent and compared. Closing required both sides to be
+   * in sync, and a vessel that archived them no longer holds them, which must not look like a loss.
+   */
+  skipClosedVoyages?: boolean
 }
 
 export class SqliteLinkReplica implements LinkReplica {
@@ -90,7 +102,7 @@ export class SqliteLinkReplica implements LinkReplica {
   }[] {
     const cursors = this.o.cursors.allHeads(this.o.peer)
     const out = []
-    for (const row of this.o.store.index.allHeads(this.o.vessel)) {
+    for (const row of this.liveRows()) {
       const since = cursors.get(row.doc_id) ?? []
       if (!sameHeads(JSON.parse(row.heads), since))
         out.push({
@@ -102,6 +114,38 @@ export class SqliteLinkReplica implements LinkReplica {
         })
     }
     return out
+  }
+
+  /** The vessel's documents this link carries: all of them, less closed voyages where skipped. */
+  private liveRows() {
+    const rows = this.o.store.index.allHeads(this.o.vessel)
+    if (!this.o.skipClosedVoyages || !this.o.voyages) return rows
+    const closed = new Set(
+      this.o.voyages
+        .list(this.o.vessel)
+        .filter((v) => v.status === 'CLOSED')
+        .map((v) => v.voyage),
+    )
+    return closed.size === 0 ? rows : rows.filter((r) => !closed.has(r.voyage))
+  }
+
+  voyageVersion(): number {
+    return this.o.voyages?.version(this.o.vessel) ?? 0
+  }
+
+  voyagesSince(version: number): Uint8Array | null {
+    const newer = this.o.voyages?.since(this.o.vessel, version) ?? []
+    return newer.length > 0 ? encodeVoyages(newer) : null
+  }
+
+  receiveVoyages(data: Uint8Array): void {
+    const { voyages } = this.o
+    if (!voyages) return
+    const records = decodeVoyages(data, this.o.vessel)
+    this.o.store.db.transaction(() => {
+      for (const r of records) voyages.put(r)
+    })()
+    this.o.logger.info({ voyages: records.map((r) => `${r.voyage}:${r.status}`) }, 'voyage records received')
   }
 
   pendingCount(): number {
@@ -310,9 +354,7 @@ export class SqliteLinkReplica implements LinkReplica {
   }
 
   heads(): DocHeads[] {
-    return this.o.store.index
-      .allHeads(this.o.vessel)
-      .map((r) => [r.voyage, r.container_id, JSON.parse(r.heads)])
+    return this.liveRows().map((r) => [r.voyage, r.container_id, JSON.parse(r.heads)])
   }
 
   reconcile(theirs: DocHeads[]): void {
@@ -321,7 +363,7 @@ export class SqliteLinkReplica implements LinkReplica {
       theirs.map(([y, c, h]) => [documentIdFor({ vessel: this.o.vessel, voyage: y, containerId: c }), h]),
     )
     store.db.transaction(() => {
-      for (const row of store.index.allHeads(this.o.vessel)) {
+      for (const row of this.liveRows()) {
         const their = theirMap.get(row.doc_id)
         if (!their) {
           cursors.deleteHeads(peer, row.doc_id)

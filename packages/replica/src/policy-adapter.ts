@@ -31,13 +31,20 @@ export function senderPrincipal(sender: { id: string; role: string }): Principal
   return { id: sender.id, kind: 'vessel', role: 'vessel', name: sender.id }
 }
 
+/** Which voyages are closed (the `voyages` table); their documents take no new changes. */
+export interface VoyageClosures {
+  closedAt(vessel: string, voyage: string): string | undefined
+}
+
 /**
  * Validates changes delivered by `sender`: a vessel or user must be the author of every change it
- * sends; `'relay'` forwards changes of others, each judged by its author's role.
+ * sends; `'relay'` forwards changes of others, each judged by its author's role. With `voyages`,
+ * changes to a closed voyage's documents are refused (replays of stored changes pass).
  */
 export function policyValidator(
   registry: ActorRegistryStore,
   sender: { id: string; role: string } | 'relay',
+  voyages?: VoyageClosures,
 ): ChangeValidator {
   const stored = sqliteActorRegistry(registry)
   const principal = sender === 'relay' ? RELAY_PRINCIPAL : senderPrincipal(sender)
@@ -60,8 +67,10 @@ export function policyValidator(
       for (const p of doc().proposals ?? []) if (A.getObjectId(p) === objId) return toPlain(p.field)
       return undefined
     }
+    const voyageClosedAt = voyages?.closedAt(ctx.key.vessel, ctx.key.voyage)
     const decisions = validateChanges(
       {
+        ...(voyageClosedAt !== undefined ? { voyageClosedAt } : {}),
         index: ctx.index,
         key: { ...ctx.key, isoType: ctx.isoType },
         registry: actors,

@@ -240,6 +240,24 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT;
     `,
   },
+  {
+    version: 4,
+    description: 'as SQLite 9: voyages (port calls, open or closed)',
+    sql: `
+      CREATE TABLE voyages (
+        vessel TEXT NOT NULL,
+        voyage TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
+        port_calls TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        closed_at TEXT,
+        version INTEGER NOT NULL,
+        archived_at TEXT,
+        archive_file TEXT,
+        PRIMARY KEY (vessel, voyage));
+      CREATE INDEX voyages_version ON voyages (vessel, version);
+    `,
+  },
 ]
 
 /** The PostgreSQL schema version this code writes. */

@@ -97,3 +97,5 @@ export {
   type SqlTransaction,
   type SharedSqlDatabase,
 } from './sql-database.ts'
+export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'
+export { pruneRetention, type RetentionResult } from './retention.ts'

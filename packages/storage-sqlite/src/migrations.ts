@@ -354,6 +354,26 @@ export const MIGRATIONS: readonly Migration[] = [
         db.exec(`ALTER TABLE ops_vessel_settings ADD COLUMN link_pacing TEXT`)
     },
   },
+  {
+    version: 9,
+    description: 'voyages: port calls, open or closed, and (on a vessel) where the archive went',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS voyages (
+          vessel TEXT NOT NULL,
+          voyage TEXT NOT NULL,
+          status TEXT NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
+          port_calls TEXT NOT NULL DEFAULT '[]',
+          created_at TEXT NOT NULL,
+          closed_at TEXT,
+          version INTEGER NOT NULL,
+          archived_at TEXT,
+          archive_file TEXT,
+          PRIMARY KEY (vessel, voyage)
+        );
+        CREATE INDEX IF NOT EXISTS voyages_version ON voyages (vessel, version);
+      `),
+  },
 ]
 
 /**

@@ -61,6 +61,7 @@ describe('openTallyDatabase', () => {
       'vessel_link_status',
       'vessel_view_cache',
       'vessels',
+      'voyages',
     ])
   })
 

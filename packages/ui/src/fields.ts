@@ -38,7 +38,7 @@ const ENUMS: Record<string, readonly string[]> = {
   'physical.condition': CONDITIONS,
   'customs.status': CUSTOMS_STATUSES,
 }
-const TIMES = new Set(['physical.lashingCheckedAt', 'physical.lastInspectedAt'])
+const TIMES = new Set(['physical.lashingCheckedAt', 'physical.lastInspectedAt', 'physical.dischargedAt'])
 const LONG_TEXT = new Set(['physical.damage', 'physical.dgIncident', 'customs.holdReason', 'notes'])
 
 export const SUB_FIELDS: Record<string, SubField[]> = {

@@ -93,7 +93,7 @@ export class DeadLetterOps {
         .list({ docId: letter.docId, status: 'open', limit: 10_000 })
         .filter((d) => d.id !== id && d.changeHash)
         .map((d) => d.changeHash!)
-      const validate = policyValidator(registry, 'relay')
+      const validate = policyValidator(registry, 'relay', this.ctx.voyages)
       const decisions = validate(
         { docId: letter.docId, key, isoType: row.iso_type, doc, index: ObjectIndex.fromDoc(doc), refused },
         changes,

@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import { genesisActor } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { policyValidator } from '@tally/replica'
-import type { ContainerStore } from '@tally/replica'
+import type { ContainerStore, VoyageClosures } from '@tally/replica'
 import { ActorBindingConflictError } from '@tally/storage-sqlite'
 import type { ActorRegistryStore, DeadLetterStore } from '@tally/storage-sqlite'
 import type { RelayUser } from '../auth.ts'
@@ -36,6 +36,8 @@ export interface ChangeGateDeps {
   registry: ActorRegistryStore
   deadLetters: DeadLetterStore
   logger: Logger
+  /** Closed voyages take no changes (policy refuses them). */
+  voyages?: VoyageClosures
 }
 
 /** How many of a document's refused changes are consulted for "depends on refused change". */
@@ -85,7 +87,11 @@ export class ChangeGate {
       const refusedBefore = this.deps.deadLetters
         .list({ docId, limit: REFUSED_LOOKUP_LIMIT })
         .flatMap((d) => (d.changeHash ? [d.changeHash] : []))
-      const validate = policyValidator(this.deps.registry, { id: user.principal, role: user.role })
+      const validate = policyValidator(
+        this.deps.registry,
+        { id: user.principal, role: user.role },
+        this.deps.voyages,
+      )
       const decisions = validate(
         { docId, key, isoType: row.iso_type, doc: stored, index, refused: refusedBefore },
         ready.map((c) => c.change),

@@ -14,6 +14,7 @@ import { LiveEvents, useLive } from './live.ts'
 import { TabletOutbox } from './outbox.ts'
 import { hrefOf, useRoute } from './router.ts'
 import { SyncBadge, SyncPanel } from './SyncPanel.tsx'
+import { VoyagePage } from './VoyagePage.tsx'
 
 const TOKEN_KEY = 'tally.crew.token'
 /** The sign-in screen's words (a crew token is issued with `npm run vessel -- add-crew`). */
@@ -178,7 +179,7 @@ function Shell({ token, me, signOut }: ShellProps) {
   const page = route.name === 'detail' ? `detail:${route.containerId}` : route.name
   const firstPage = useRef(true)
   useEffect(() => {
-    document.title = `${page.startsWith('detail:') ? page.slice(7) : page === 'sync' ? 'Sync' : 'Containers'} · Tally crew`
+    document.title = `${page.startsWith('detail:') ? page.slice(7) : page === 'sync' ? 'Sync' : page === 'voyage' ? 'Voyage' : 'Containers'} · Tally crew`
     if (firstPage.current) {
       firstPage.current = false
       return
@@ -196,9 +197,10 @@ function Shell({ token, me, signOut }: ShellProps) {
         {
           href: hrefOf.list(),
           label: 'Containers',
-          current: route.name !== 'sync',
+          current: route.name === 'list' || route.name === 'detail',
           testId: 'nav-containers',
         },
+        { href: hrefOf.voyage(), label: 'Voyage', current: route.name === 'voyage', testId: 'nav-voyage' },
         { href: hrefOf.sync(), label: 'Sync', current: route.name === 'sync', testId: 'nav-sync' },
       ]}
       status={
@@ -232,6 +234,7 @@ function Shell({ token, me, signOut }: ShellProps) {
         <ContainerDetail key={route.containerId} api={api} live={live} containerId={route.containerId} />
       )}
       {route.name === 'sync' && <SyncPanel api={api} live={live} />}
+      {route.name === 'voyage' && <VoyagePage api={api} live={live} voyage={route.voyage} />}
     </AppShell>
   )
 }

@@ -97,6 +97,8 @@ export interface DeadLetter {
 }
 
 export interface ContainerQuery {
+  voyage?: string
+  pod?: string
   q?: string
   state?: string
   reefer?: string
@@ -114,6 +116,34 @@ export interface ContainerQuery {
 export interface ContainerPage {
   items: ContainerView[]
   total: number
+  /** Voyage pages: read from the voyage's archive file (read-only). */
+  archived?: boolean
+}
+
+export interface PortCall {
+  locode: string
+  eta: string | null
+  ata: string | null
+  atd: string | null
+}
+
+/** A voyage as `GET /api/voyages` lists it (docs/api.md). */
+export interface Voyage {
+  voyage: string
+  status: 'OPEN' | 'CLOSED'
+  portCalls: PortCall[]
+  closedAt: string | null
+  archived: boolean
+  archiveFile: string | null
+  current: boolean
+  containers: number
+  port: { locode: string; eta: string | null; ata: string | null; inPort: boolean } | null
+}
+
+export interface NewContainer {
+  containerId: string
+  isoType: string
+  physical?: { stowage?: string; state?: string }
 }
 
 /** A refusal or failure, in words: the server's `{error: {code, field, message}}` or a sentence. */
@@ -121,6 +151,8 @@ export class ApiError extends Error {
   readonly status: number
   readonly code: string
   readonly field?: string
+  /** Valid container numbers near a mistyped one (registering a container). */
+  suggestions?: string[]
 
   constructor(status: number, code: string, message: string, field?: string) {
     super(message)
@@ -149,13 +181,17 @@ async function errorFrom(res: Response): Promise<ApiError> {
     // Not JSON: a proxy or a crash page. Its text is not for the crew.
   }
   const err = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error
-  if (err && typeof err.message === 'string')
-    return new ApiError(
+  if (err && typeof err.message === 'string') {
+    const out = new ApiError(
       res.status,
       typeof err.code === 'string' ? err.code : 'ERROR',
       err.message.split('\n')[0]!,
       typeof err.field === 'string' ? err.field : undefined,
     )
+    const suggestions = (err as { suggestions?: unknown }).suggestions
+    if (Array.isArray(suggestions)) out.suggestions = suggestions.filter((s) => typeof s === 'string')
+    return out
+  }
   const words = STATUS_WORDS[res.status] ?? `The vessel node answered with an error (HTTP ${res.status}).`
   return new ApiError(res.status, res.status === 401 ? 'UNAUTHORIZED' : 'HTTP_ERROR', words)
 }
@@ -274,7 +310,9 @@ export class CrewApi {
   }
 
   containers(query: ContainerQuery, signal?: AbortSignal): Promise<ContainerPage> {
-    const params = new URLSearchParams()
+    // The current voyage unless the query names one: past voyages go to the archive, the next one
+    // waits its turn (docs/api.md, voyage=current).
+    const params = new URLSearchParams({ voyage: 'current' })
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v))
     return this.request('GET', `api/containers?${params}`, undefined, signal)
   }
@@ -380,6 +418,24 @@ export class CrewApi {
 
   deadLetters(): Promise<DeadLetter[]> {
     return this.request('GET', 'api/dead-letters')
+  }
+
+  voyages(signal?: AbortSignal): Promise<Voyage[]> {
+    return this.request('GET', 'api/voyages', undefined, signal)
+  }
+
+  /** A voyage's containers: live, or from its archive once archived (read-only). */
+  voyageContainers(voyage: string, params: URLSearchParams, signal?: AbortSignal): Promise<ContainerPage> {
+    return this.request(
+      'GET',
+      `api/voyages/${encodeURIComponent(voyage)}/containers?${params}`,
+      undefined,
+      signal,
+    )
+  }
+
+  register(input: NewContainer): Promise<ContainerView> {
+    return this.request('POST', 'api/containers', input)
   }
 
   /** The Server-Sent Events URL; EventSource cannot set headers, so the token is a query parameter. */

@@ -5,7 +5,10 @@
 import { useSyncExternalStore } from 'react'
 
 export type Route =
-  { name: 'list'; params: URLSearchParams } | { name: 'detail'; containerId: string } | { name: 'sync' }
+  | { name: 'list'; params: URLSearchParams }
+  | { name: 'detail'; containerId: string }
+  | { name: 'sync' }
+  | { name: 'voyage'; voyage: string | null }
 
 export function parseHash(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?')
@@ -13,6 +16,7 @@ export function parseHash(hash: string): Route {
   if (parts[0] === 'containers' && parts[1])
     return { name: 'detail', containerId: decodeURIComponent(parts[1]) }
   if (parts[0] === 'sync') return { name: 'sync' }
+  if (parts[0] === 'voyage') return { name: 'voyage', voyage: parts[1] ? decodeURIComponent(parts[1]) : null }
   return { name: 'list', params: new URLSearchParams(query) }
 }
 
@@ -34,6 +38,7 @@ export const hrefOf = {
   },
   detail: (containerId: string): string => `#/containers/${encodeURIComponent(containerId)}`,
   sync: (): string => '#/sync',
+  voyage: (voyage?: string): string => (voyage ? `#/voyage/${encodeURIComponent(voyage)}` : '#/voyage'),
 }
 
 export function navigate(href: string): void {
