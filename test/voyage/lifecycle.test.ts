@@ -194,7 +194,7 @@ describe('a voyage from first port to archive', { timeout: 400_000 }, () => {
   it('refuses writes to the closed voyage on every path, and the vessel archives it and shrinks', async () => {
     const id = world.manifest[2]!.containerId
     const shore = await world.relayApi('PATCH', `/api/vessels/${VESSEL}/containers/${id}?voyage=${VOYAGE}`, {
-      customs: { status: 'HELD' },
+      customs: { status: 'HELD', holdReason: 'exam ordered' },
     })
     expect(shore.status).toBe(403)
     expect(shore.body.error.message).toMatch(/voyage 024E of IMO9811000 was closed at .*read-only/)
