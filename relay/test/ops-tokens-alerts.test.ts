@@ -166,7 +166,9 @@ describe('ops budgets', { timeout: 60_000 }, () => {
     expect(spent).toBeGreaterThan(1000)
     await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, { body: { dailyBudgetBytes: spent + 5000 } })
     const some = await openLink(t)
-    expect((some.welcome as any).budget).toBe(5000)
+    // The last connection's row may still gain its closing frames' bytes after the overview was read.
+    expect((some.welcome as any).budget).toBeGreaterThan(4800)
+    expect((some.welcome as any).budget).toBeLessThanOrEqual(5000)
     some.ws.close()
     await some.closed
     await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, { body: { dailyBudgetBytes: 1000 } })
