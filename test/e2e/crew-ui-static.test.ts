@@ -29,8 +29,11 @@ const CHROMIUM_ARGS = [
 /** Debian's chromium may still be installing when the suite starts. */
 const CHROMIUM_WAIT_MS = 5 * 60_000
 const SCREENSHOTS = path.join(ROOT, 'test-results')
-/** Strings a bundle may contain that are not fetched: XML namespaces and React's error-decoder link. */
-const HARMLESS_URL = /^https?:\/\/(www\.w3\.org\/|react\.dev\/errors)/
+/**
+ * Strings a bundle may contain that are not fetched: XML namespaces, React's error-decoder link, and
+ * zod's JSON Schema identifiers and its URL validator's template (the shared request schemas).
+ */
+const HARMLESS_URL = /^https?:\/\/(www\.w3\.org\/|react\.dev\/errors|json-schema\.org\/|\[\$\{)/
 
 async function waitForChromium(): Promise<void> {
   const deadline = Date.now() + CHROMIUM_WAIT_MS
