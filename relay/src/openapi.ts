@@ -122,6 +122,39 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       response: containerViewSchema,
     },
   ]),
+  ...api('Voyages', [
+    {
+      method: 'get',
+      path: `${box}/delivery`,
+      summary: 'Whether the vessel holds every change the relay has, or when its next window is expected',
+      response: jsonObject('{state, savedAtShore, onBoardSince, lastWindowAt, forecastAt}'),
+    },
+    {
+      method: 'get',
+      path: '/api/vessels/{imo}/voyages',
+      summary: 'A vessel’s voyages with their port calls',
+      response: jsonObject('[voyage]'),
+    },
+    {
+      method: 'get',
+      path: '/api/vessels/{imo}/voyages/{voyage}',
+      summary: 'One voyage and its port calls',
+      response: jsonObject('voyage'),
+    },
+    {
+      method: 'put',
+      path: '/api/vessels/{imo}/voyages/{voyage}',
+      summary: 'Create a voyage or set its port calls',
+      body: jsonObject('{portCalls: [{locode, eta?, ata?, atd?}]}'),
+      response: jsonObject('voyage'),
+    },
+    {
+      method: 'post',
+      path: '/api/vessels/{imo}/voyages/{voyage}/close',
+      summary: 'Close a voyage (409 with what is not yet in sync)',
+      response: jsonObject('voyage'),
+    },
+  ]),
   ...api('Photos and evidence', [
     {
       method: 'get',

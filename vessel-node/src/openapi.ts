@@ -86,6 +86,21 @@ export const VESSEL_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'post',
+    path: '/api/containers',
+    summary: 'Register a container found aboard (ISO 6346 checked, with did-you-mean)',
+    body: jsonObject('{containerId, isoType, physical?, voyage?}'),
+    status: 201,
+    response: containerViewSchema,
+  },
+  { method: 'get', path: '/api/voyages', summary: 'The voyages aboard, current and archived' },
+  {
+    method: 'get',
+    path: '/api/voyages/{voyage}/containers',
+    summary: 'Containers of a voyage (an archived one is read from its file)',
+  },
+  { method: 'get', path: '/api/voyages/{voyage}/containers/{id}', summary: 'One container of a voyage' },
+  {
+    method: 'post',
     path: `${box}/photos`,
     summary: 'Attach a photo (the raw image as the body, ?caption=)',
     status: 201,
