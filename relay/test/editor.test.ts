@@ -50,7 +50,9 @@ describe('ContainerEditor', () => {
     const { t, docId } = await relayWithContainer()
     const { editor, registry } = t.relay.context
     const user = t.relay.authenticateUser(t.tokens.customs)!
-    editor.asUser(docId, user, (d) => applyPatch(d, { customs: { status: 'HELD' } }, 'customs'))
+    editor.asUser(docId, user, (d) =>
+      applyPatch(d, { customs: { status: 'HELD', holdReason: 'exam ordered' } }, 'customs'),
+    )
     editor.asPlanning(docId, VESSEL, (d) => applyPatch(d, { physical: { stowage: '0120482' } }, 'vessel'))
     const doc = t.relay.store.load(docId)!
     const authors = A.getAllChanges(doc)
