@@ -1,6 +1,6 @@
 /**
  * The Automerge actors the relay writes with. Each is bound in the actor registry to exactly one
- * principal before its first change (design §3), and each is fresh per process: reusing an actor
+ * principal before its first change (docs/architecture.md), and each is fresh per process: reusing an actor
  * across restarts could repeat sequence numbers, which Automerge cannot tolerate.
  */
 import { randomBytes } from 'node:crypto'
@@ -31,7 +31,7 @@ export class RelayActors {
 
   /**
    * The actor that writes a vessel's initial `physical` values (planned stowage, state) when the
-   * shore creates its containers. `physical` is owned by the vessel (design §3), and a change by a
+   * shore creates its containers. `physical` is owned by the vessel (docs/architecture.md), and a change by a
    * user principal writing it would rightly be refused by every replica's policy. Planning is the
    * one place the shore legitimately sets vessel-owned values, so it does so on the vessel's behalf:
    * the actor is bound to the vessel principal, with a name (`planning@relay`) that shows in the

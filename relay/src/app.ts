@@ -1,5 +1,5 @@
 /**
- * The relay (design §6): one HTTP server carrying the REST API, `/healthz`, `/metrics`, the shore UI
+ * The relay (docs/architecture.md): one HTTP server carrying the REST API, `/healthz`, `/metrics`, the shore UI
  * and the WebSocket upgrades (`/link` for vessels, `/sync` for browsers), all on one SQLite file.
  *
  * Other parts plug in without editing this file: `extensions` run before the server listens and may

@@ -1,5 +1,5 @@
 /**
- * Bulk manifest creation (`POST /api/vessels/:imo/containers`, design §2 and §8): the shore creates
+ * Bulk manifest creation (`POST /api/vessels/:imo/containers`, docs/architecture.md and §8): the shore creates
  * a voyage's documents from its booking list. Every item is validated before anything is written,
  * and the first problem is refused with an error naming the field. Creation is idempotent per
  * container: an existing document is left as it is, so posting the same list twice creates nothing.

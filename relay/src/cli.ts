@@ -1,5 +1,5 @@
 /**
- * The relay's command line (design §8 contract; every command is listed in {@link COMMANDS}):
+ * The relay's command line (docs/api.md contract; every command is listed in {@link COMMANDS}):
  *
  *   npm run relay -- serve --port 4000 --data DIR [--host 127.0.0.1] [--cost-per-mb 10] [--alert-webhook URL] …
  *                          [--tls-cert FILE --tls-key FILE]     # serve https:// and wss://

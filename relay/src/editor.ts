@@ -1,5 +1,5 @@
 /**
- * Local edits made by the relay (ingest path 5 of design §3, the REST API). The manifest's edit
+ * Local edits made by the relay (ingest path 5 of docs/architecture.md, the REST API). The manifest's edit
  * functions refuse forbidden fields and bad values first; the change they produce then passes the
  * same policy validator as changes arriving from vessels and browsers before it is committed, so
  * no route can write what policy would refuse elsewhere. A refusal at that stage is kept as a dead

@@ -1,4 +1,4 @@
-/** @tally/relay: the shore hub (design §6). */
+/** @tally/relay: the shore hub (docs/architecture.md). */
 export { createRelay, REVOCATION_CHECK_MS } from './app.ts'
 export type { Relay, RelayExtension, RelayOptions, UpgradeHandler } from './app.ts'
 export { authenticateUser, tokenOf, userPrincipal, SHORE_ROLES, USER_NAME_PATTERN } from './auth.ts'

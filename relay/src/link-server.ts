@@ -53,7 +53,7 @@ export interface LinkServerDeps {
   logger: Logger
   /** The voyage register: records the vessel lacks go in the welcome; closed voyages are not synced. */
   voyages?: VoyageStore
-  /** Bytes the vessel may still move today (both ways), or null for no budget (issue 6, budgets). */
+  /** Bytes the vessel may still move today (both ways), or null for no budget (docs/operations.md, "Budgets"). */
   budgetFor?: (vessel: string) => number | null
   /** The vessel's batching windows and keepalive (operator settings); the defaults without one. */
   settingsFor?: (vessel: string) => LinkSettings

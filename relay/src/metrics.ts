@@ -3,7 +3,7 @@
  * relay has its own registry, so several relays can run in one process (tests) without clashing.
  * Gauges are computed when scraped; counters and histograms follow the link server's session events.
  *
- * Per vessel (label `vessel`, issue 6): `sync_lag_seconds`, `sync_failure_rate`, `conflict_rate`,
+ * Per vessel (label `vessel`): `sync_lag_seconds`, `sync_failure_rate`, `conflict_rate`,
  * `queue_depth`, `payload_size_bytes`, `sync_duration_seconds`, `dead_letters`,
  * `refused_changes_total`, `sync_sessions_total`, `budget_remaining_bytes`,
  * `budget_limited_sessions_total` and `alerts_firing`. The

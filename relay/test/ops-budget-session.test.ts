@@ -1,5 +1,5 @@
 /**
- * The relay's side of a spent budget (issue 6, item 5), against a real relay and a real vessel
+ * The relay's side of a spent budget (docs/operations.md, "Budgets"), against a real relay and a real vessel
  * link: the relay sends the customs hold and holds the shore's routine paperwork back; the session
  * record, the dashboard's budget state and /metrics say so; raising the budget lets the rest go.
  */

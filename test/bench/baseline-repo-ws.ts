@@ -10,7 +10,7 @@
  *
  * Keepalive: the server adapter pings every 5 s by default and drops a client that has not
  * answered the previous ping. On loopback the pongs come back at once, but on the slow link they do
- * not (design §9), so the measurement runs with the interval at the largest timer value
+ * not (docs/benchmarks.md), so the measurement runs with the interval at the largest timer value
  * (about 24.8 days): no pings, as with "keepalive switched off".
  */
 import net from 'node:net'

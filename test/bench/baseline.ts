@@ -1,5 +1,5 @@
 /**
- * The baselines `npm run bench` reports beside Tally's own link (design §9): what one voyage day of
+ * The baselines `npm run bench` reports beside Tally's own link (docs/benchmarks.md): what one voyage day of
  * the standard workload costs as raw Automerge changes, as bundles, as plain JSON, through
  * automerge-repo's stock WebSocket sync, and how long 2,000 documents take to load from SQLite.
  */

@@ -1,5 +1,5 @@
 /**
- * The crew UI's benchmarks (issue 4, design §9 "Vessel node"): on a real vessel node holding a voyage
+ * The crew UI's benchmarks (docs/benchmarks.md "Vessel node"): on a real vessel node holding a voyage
  * of 2,000 containers (booked through the relay's REST API and received in a link window, as the e2e
  * tests do), the latency of the list and search endpoints, p50 and p99 over sequential requests on
  * one keep-alive connection from this process over loopback, and the time to first render of the

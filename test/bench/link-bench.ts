@@ -1,5 +1,5 @@
 /**
- * The satellite link benchmarks (issue 3): real relay and vessel node processes, the simulated link
+ * The satellite link benchmarks (docs/benchmarks.md): real relay and vessel node processes, the simulated link
  * at 128 kbit/s and 300 ms each way between them, and the standard voyage workload. Wire bytes are
  * counted by the simulator (TCP payload: WebSocket framing and the HTTP upgrade included).
  */

@@ -1,5 +1,5 @@
 /**
- * The shore UI's benchmarks (issue 5):
+ * The shore UI's benchmarks (docs/benchmarks.md):
  *
  * - **Edit propagation between two browsers** on loopback: two Chromium contexts signed in as
  *   different users on one container; one types into the collaborative notes, and the time until

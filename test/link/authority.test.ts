@@ -1,5 +1,5 @@
 /**
- * Authority on the link ingest paths (design §3, paths 2 and 3): policy's acceptance suite run
+ * Authority on the link ingest paths (docs/architecture.md, paths 2 and 3): policy's acceptance suite run
  * against the relay's ingest of a vessel's chunk and the vessel's ingest of the relay's chunk, through
  * the same SqliteLinkReplica, SQLite store and chunk codec the link uses.
  */

@@ -1,5 +1,5 @@
 /**
- * Daily byte budgets over a real link (issue 6, item 5): once the budget is spent, each sender sends
+ * Daily byte budgets over a real link (docs/operations.md, "Budgets"): once the budget is spent, each sender sends
  * only its critical changes, finishes the session normally, and keeps the rest pending (cursors do
  * not move for what it held back); a later session without a budget sends the rest and converges.
  */

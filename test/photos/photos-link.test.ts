@@ -10,7 +10,7 @@ import { startWorld, VESSEL } from '../reliability/support/world.ts'
 import type { World } from '../reliability/support/world.ts'
 import { testImage, twoMegabytePhoto } from '../support/test-images.ts'
 
-/** The satellite link of design §4: 128 kbit/s, 300 ms each way. */
+/** The satellite link of docs/protocol.md: 128 kbit/s, 300 ms each way. */
 const SATELLITE = { rateBitsPerSecond: 128_000, oneWayDelayMs: 300 }
 /** A faster link for the full-photo transfers, so a test takes seconds, not minutes. */
 const FAST_SATELLITE = { rateBitsPerSecond: 2_000_000, oneWayDelayMs: 50 }

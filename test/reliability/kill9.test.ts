@@ -1,5 +1,5 @@
 /**
- * kill -9 loses nothing (design §5): real relay and vessel node processes, crew edits acknowledged
+ * kill -9 loses nothing (docs/architecture.md): real relay and vessel node processes, crew edits acknowledged
  * by the vessel's REST API (200/201), then SIGKILL of the relay while it ingests the vessel's
  * backlog, and SIGKILL of the vessel node in the middle of a two-way sync while the crew keep
  * editing. After each restart every acknowledged edit is present on both sides and every

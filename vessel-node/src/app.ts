@@ -1,5 +1,5 @@
 /**
- * The vessel node (design §5): one SQLite file (WAL) holding the voyage's documents and the sync
+ * The vessel node (docs/architecture.md): one SQLite file (WAL) holding the voyage's documents and the sync
  * bookkeeping, the sync engine that talks to the relay, the crew's REST API and live events, and the
  * crew UI at `/`.
  *

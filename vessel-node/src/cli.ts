@@ -1,5 +1,5 @@
 /**
- * The vessel node's command line (design §8, a contract):
+ * The vessel node's command line (docs/api.md, a contract):
  *
  *   npm run vessel -- serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO --token TOKEN
  *                       [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]

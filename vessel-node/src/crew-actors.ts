@@ -1,6 +1,6 @@
 /**
  * The Automerge actor each crew member writes with. Every actor is bound to exactly one principal
- * (design §3): crew edits belong to the vessel (role 'vessel'), with the crew member's name kept on
+ * (docs/architecture.md): crew edits belong to the vessel (role 'vessel'), with the crew member's name kept on
  * the binding for the history. A fresh random actor is used per crew member per process start,
  * because reusing one across restarts or replicas would repeat sequence numbers, which Automerge
  * cannot tell apart from forgery.

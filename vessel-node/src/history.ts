@@ -1,5 +1,5 @@
 /**
- * A container's history, per field, naming principals (design §3): `[{at, principal, role, field,
+ * A container's history, per field, naming principals (docs/architecture.md): `[{at, principal, role, field,
  * from, to, change}]`, oldest first. It is read from the document's own changes, so it is complete
  * wherever the document is, including changes that arrived by sync.
  *

@@ -1,5 +1,5 @@
 /**
- * @tally/vessel-node: the ship's server (design §5). `createVesselNode` starts one; the sync engine,
+ * @tally/vessel-node: the ship's server (docs/architecture.md). `createVesselNode` starts one; the sync engine,
  * its retry policy and the status model are exported for tests, the demo and benchmarks.
  */
 export { createVesselNode, type VesselNode, type VesselNodeOptions } from './app.ts'

@@ -1,7 +1,7 @@
 /**
  * The crew's container endpoints (docs/api.md, "Vessel node"). Every write goes through the
  * manifest's edit functions as the crew member's actor, with the vessel's role, so the REST API is
- * authority check no. 1 of design §3; and through ContainerStore.edit, which commits before it
+ * authority check no. 1 of docs/architecture.md; and through ContainerStore.edit, which commits before it
  * returns, so an acknowledged edit survives kill -9.
  */
 import { randomUUID } from 'node:crypto'

@@ -1,5 +1,5 @@
 /**
- * The vessel's sync engine (design §5): it runs link sessions to the relay, one at a time, and walks
+ * The vessel's sync engine (docs/architecture.md): it runs link sessions to the relay, one at a time, and walks
  * IDLE → CHECKING → PREPARING → PUSHING → PROCESSING → COMPLETE. A failed session goes to RETRYING
  * (capped exponential backoff with full jitter, behind a circuit breaker) and, after
  * {@link RETRY_LIMIT} failures in a row, to FAILED. FAILED still probes slowly, so the engine
@@ -72,7 +72,7 @@ export type SessionRunner = (
   attempt: LinkAttempt,
 ) => Promise<{ sync: string; stats: SessionStats; budget?: SessionBudget }>
 
-/** The daily byte budget as the last session saw it (issue 6: both sides show it). */
+/** The daily byte budget as the last session saw it (docs/operations.md: both sides show it). */
 export interface BudgetSnapshot {
   /** When the relay's welcome told it (the budget resets at 00:00 UTC). */
   at: string

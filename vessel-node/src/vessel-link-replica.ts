@@ -1,6 +1,6 @@
 /**
  * The vessel's view of its replica for the link to the relay. The relay is the registry authority,
- * so every actor binding it announces is stored; changes from shore still pass policy (design §3,
+ * so every actor binding it announces is stored; changes from shore still pass policy (docs/architecture.md,
  * check no. 2) before they enter a document.
  *
  * It also keeps the relay's refusals of this vessel's changes as dead letters, so the crew can read

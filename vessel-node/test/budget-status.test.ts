@@ -1,5 +1,5 @@
 /**
- * The daily byte budget as the crew see it (issue 6, item 5): a real node syncs with a real relay
+ * The daily byte budget as the crew see it (docs/operations.md, "Budgets"): a real node syncs with a real relay
  * link whose budget is spent; GET /api/sync, the live `sync` event and the session log say that only
  * critical changes went, and what was held back goes once the budget allows it.
  */

@@ -1,5 +1,5 @@
 /**
- * Start-up with a voyage of 2,000 documents (issue 3 bench: ≤ 1 s to the first API answer). The node
+ * Start-up with a voyage of 2,000 documents (docs/benchmarks.md: ≤ 1 s to the first API answer). The node
  * must not load documents at start: lists come from the container index, documents load on use.
  * This prints the times; the benchmark (test/bench) owns the pass/fail figure.
  */

@@ -1,5 +1,5 @@
 /**
- * Daily byte budgets on the sender's side (issue 6: "once it is spent, only critical changes are
+ * Daily byte budgets on the sender's side (docs/operations.md: "once it is spent, only critical changes are
  * sent"). The relay puts the bytes a vessel may still move today (both ways) in `welcome.budget`;
  * each side's session passes every chunk it packs through a {@link BudgetGate} (the lazy form of
  * {@link withinBudget}, which does the same for a planned list):

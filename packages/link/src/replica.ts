@@ -44,7 +44,7 @@ export interface LinkReplica {
   receiveVoyages?(data: Uint8Array): void
 }
 
-/** Counters a session accumulates for accounting (design §4). */
+/** Counters a session accumulates for accounting (docs/protocol.md). */
 export interface SessionStats {
   bytesUp: number
   bytesDown: number

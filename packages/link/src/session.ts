@@ -81,7 +81,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   /** Distinct chunk seqs received: a duplicate must not count towards the peer's `done`. */
   protected readonly received = new Set<number>()
   protected theirHeads: DocHeads[] | null = null
-  /** Today's byte budget (issue 6): no limit until the relay's welcome says otherwise. */
+  /** Today's byte budget (docs/operations.md): no limit until the relay's welcome says otherwise. */
   protected gate = new BudgetGate(null)
   protected remainingBytes: number | null = null
   /** Changes planned and changes sent, by priority: what the budget held back is the difference. */

@@ -1,5 +1,5 @@
 /**
- * Schema 1 of the container document (design §2): the stored Automerge shape and the plain JSON
+ * Schema 1 of the container document (docs/architecture.md): the stored Automerge shape and the plain JSON
  * view the HTTP API and the UIs use. Scalar strings are stored as ImmutableString because a plain
  * string is a collaborative Text in Automerge 3 and costs one op per character on the wire.
  */
@@ -123,7 +123,7 @@ export interface Conflict {
   values: ConflictValue[]
 }
 
-/** The container view of the HTTP contract (design §8). */
+/** The container view of the HTTP contract (docs/api.md). */
 export interface ContainerView extends ContainerData {
   documentUrl: string
   /** Photos without their thumbnail bytes, with where the full photo is (docs/photos.md). */

@@ -88,7 +88,7 @@ export function conflictsOf(
 }
 
 /**
- * The container view (design §8) of a document. `photoState` says where each full photo is on this
+ * The container view (docs/api.md) of a document. `photoState` says where each full photo is on this
  * replica (default: still aboard).
  */
 export function toView(

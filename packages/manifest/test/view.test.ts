@@ -18,7 +18,7 @@ function twoReplicas(): [A.Doc<ContainerDoc>, A.Doc<ContainerDoc>] {
 }
 
 describe('toView', () => {
-  it('has the shape of the design §8 view', () => {
+  it('has the shape of the docs/api.md view', () => {
     const doc = reeferDoc()
     const view = toView(doc)
     for (const key of [

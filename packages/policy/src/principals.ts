@@ -1,6 +1,6 @@
 /**
  * Principals: who stands behind a change. Every Automerge actor is bound to exactly one principal
- * (design §3). A vessel is one principal, named by its IMO number, whose crew members are people of
+ * (docs/architecture.md). A vessel is one principal, named by its IMO number, whose crew members are people of
  * that principal; shore users are principals of their own with a role.
  */
 import { TallyError } from '@tally/manifest'

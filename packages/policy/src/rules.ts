@@ -1,5 +1,5 @@
 /**
- * The authority and validation rules for the ops of one change (design §2–3). Each rule names the
+ * The authority and validation rules for the ops of one change (docs/architecture.md–3). Each rule names the
  * field it refuses, so the sender and the dead-letter queue can say exactly what was wrong.
  */
 import type * as A from '@automerge/automerge'

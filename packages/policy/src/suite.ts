@@ -1,5 +1,5 @@
 /**
- * The authority acceptance suite (design §3): every role × every section, allowed and refused, plus
+ * The authority acceptance suite (docs/architecture.md): every role × every section, allowed and refused, plus
  * forged actor bindings. Any path by which changes enter a replica (the relay's link ingest, its
  * /sync and REST API, the vessel's ingest) runs it through a small adapter, the way automerge-repo's
  * storage adapters run `runStorageAdapterTests`.

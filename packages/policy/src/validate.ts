@@ -1,5 +1,5 @@
 /**
- * Change validation (design §3): decides, per change and in causal order, whether a change may enter
+ * Change validation (docs/architecture.md): decides, per change and in causal order, whether a change may enter
  * a replica. It runs wherever changes arrive (the vessel's REST and link ingest, the relay's link,
  * /sync and REST) and reads only the changes and a per-document {@link ObjectIndex}, so its cost
  * per change does not grow with the document.

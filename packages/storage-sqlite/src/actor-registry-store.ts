@@ -43,7 +43,7 @@ interface ActorRow {
 }
 
 /**
- * The actor registry (design §3): every change's actor ID is bound to one principal, for good. The
+ * The actor registry (docs/architecture.md): every change's actor ID is bound to one principal, for good. The
  * relay keeps it and shares it with vessels; a vessel stores the copy it receives.
  */
 export class ActorRegistryStore {

@@ -6,7 +6,7 @@ import type { StoreOptions } from './store-options.ts'
 export interface NewAuditEntry {
   /** When the change was made (its Automerge time, or now). Default: now. */
   at?: string
-  /** The principal (vessel or user), never the actor ID (design §3). */
+  /** The principal (vessel or user), never the actor ID (docs/architecture.md). */
   principal: string
   role?: string | null
   docId: string

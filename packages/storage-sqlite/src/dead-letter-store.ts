@@ -62,7 +62,7 @@ interface DeadLetterRow {
 }
 
 /**
- * Changes that policy refused (design §3): kept with principal, reason and bytes, never applied.
+ * Changes that policy refused (docs/architecture.md): kept with principal, reason and bytes, never applied.
  * Operators list, inspect, retry or discard them.
  */
 export class DeadLetterStore {
@@ -79,7 +79,7 @@ export class DeadLetterStore {
 
   /**
    * Records a refused change and returns its ID. A replay of a change that already has an open dead
-   * letter from the same principal returns the existing ID instead of queueing it twice (design §4:
+   * letter from the same principal returns the existing ID instead of queueing it twice (docs/protocol.md:
    * replays are harmless).
    */
   add(letter: NewDeadLetter): number {

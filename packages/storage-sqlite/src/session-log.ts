@@ -3,7 +3,7 @@ import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
-/** Link price used when none is configured (design §4: about $10 per MB). */
+/** Link price used when none is configured (docs/protocol.md: about $10 per MB). */
 export const DEFAULT_USD_PER_MB = 10
 /** Satellite traffic is billed in decimal megabytes. */
 export const BYTES_PER_MB = 1_000_000
@@ -120,7 +120,7 @@ const TOTALS_COLUMNS = `COALESCE(SUM(CASE WHEN kind = 'session' THEN 1 ELSE 0 EN
   COALESCE(SUM(budget_limited), 0) AS budget_limited`
 
 /**
- * Accounting of link sessions (design §4 "Accounting"): bytes, chunks, changes and rejections each
+ * Accounting of link sessions (docs/protocol.md "Accounting"): bytes, chunks, changes and rejections each
  * way, duration, cost and outcome. Counters are added as the session runs, so a session cut short
  * by a crash still shows what it moved.
  */

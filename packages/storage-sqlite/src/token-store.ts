@@ -42,7 +42,7 @@ export function hashToken(token: string): string {
 }
 
 /**
- * Bearer tokens for vessels, users and crew (design §6). Only SHA-256 hashes are stored; the
+ * Bearer tokens for vessels, users and crew (docs/architecture.md). Only SHA-256 hashes are stored; the
  * plaintext is returned once, by {@link issue}. Tokens look like `tly_vessel_<43 base64url chars>`:
  * the prefix lets secret scanners and operators recognise one, and base64url survives URLs.
  */

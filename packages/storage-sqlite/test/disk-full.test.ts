@@ -1,4 +1,4 @@
-// "A full disk gives a clear error and prunes old sync logs. Nothing is corrupted." (design §5)
+// "A full disk gives a clear error and prunes old sync logs. Nothing is corrupted." (docs/architecture.md)
 // The disk is simulated with PRAGMA max_page_count: SQLite then fails writes with SQLITE_FULL,
 // the same code path as ENOSPC.
 import path from 'node:path'

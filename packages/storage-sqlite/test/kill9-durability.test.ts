@@ -1,4 +1,4 @@
-// kill -9 at an arbitrary moment must not lose a write whose save() had resolved (design §5).
+// kill -9 at an arbitrary moment must not lose a write whose save() had resolved (docs/architecture.md).
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'

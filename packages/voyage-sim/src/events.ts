@@ -41,7 +41,7 @@ export type VoyageEvent = ReadingEvent | PatchEvent | NotesEvent
 export const VOYAGE_START = '2026-11-01T00:00:00Z'
 export const VOYAGE_START_MS = Date.parse(VOYAGE_START)
 export const DAY_MS = 86_400_000
-/** A voyage of the standard workload is 21 days (design §9). */
+/** A voyage of the standard workload is 21 days (docs/benchmarks.md). */
 export const VOYAGE_DAYS = 21
 
 /** An ISO 8601 UTC time to the second, e.g. `2026-11-01T06:07:00Z`. */

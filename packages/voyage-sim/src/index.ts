@@ -1,5 +1,5 @@
 /**
- * @tally/voyage-sim: the seeded standard workload (design §9). A booking list of 2,000 boxes, the
+ * @tally/voyage-sim: the seeded standard workload (docs/benchmarks.md). A booking list of 2,000 boxes, the
  * events of each voyage day, and appliers that turn them into Automerge changes on either side.
  */
 export { mulberry32, hashSeed, Rng, rngFor } from './prng.ts'

@@ -33,7 +33,7 @@ export interface SeedManifestOptions {
 export const DEFAULT_VESSEL = 'IMO9811000'
 export const DEFAULT_VOYAGE = '024E'
 export const STANDARD_CONTAINERS = 2_000
-/** The standard workload's shares of reefers and dangerous-goods boxes (design §9). */
+/** The standard workload's shares of reefers and dangerous-goods boxes (docs/benchmarks.md). */
 export const REEFER_SHARE = 0.1
 export const DG_SHARE = 0.03
 /** The most boxes the simulated ship's bays can stow. */

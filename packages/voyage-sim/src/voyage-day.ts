@@ -1,5 +1,5 @@
 /**
- * One voyage day of the standard workload (design §9), deterministic for (manifest, day, seed):
+ * One voyage day of the standard workload (docs/benchmarks.md), deterministic for (manifest, day, seed):
  * - vessel: one reading per reefer per hour; 600 physical events (lashing and seal checks, about 10
  *   damage reports, about 5 reefer alarms, and on day 0 the last boxes loaded before sailing);
  * - shore: 400 customs updates and 50 notes edits.

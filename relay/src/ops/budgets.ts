@@ -1,5 +1,5 @@
 /**
- * Daily byte budgets (issue 6, item 5). A vessel's budget counts the bytes of both directions since
+ * Daily byte budgets (docs/operations.md, "Budgets"). A vessel's budget counts the bytes of both directions since
  * 00:00 UTC, as the session log records them; what is left is what the link server puts in the
  * welcome frame, and once it is spent the link sends only critical changes (see docs/operations.md,
  * "Budgets", for the session-side rule).

@@ -1,6 +1,6 @@
 /**
  * Counts conflicts as they appear: a field of a container that starts holding two concurrent values
- * (design §3) is one conflict event, stamped with the vessel. The conflict-rate metric and the
+ * (docs/architecture.md) is one conflict event, stamped with the vessel. The conflict-rate metric and the
  * "more than 10 conflicts in an hour" alert read these events.
  *
  * It follows the document store's `changed` event. The index row already says whether a document

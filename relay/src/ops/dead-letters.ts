@@ -1,5 +1,5 @@
 /**
- * The dead-letter queue for operators (design §3, §6): list, inspect (the stored change decoded),
+ * The dead-letter queue for operators (docs/architecture.md, §6): list, inspect (the stored change decoded),
  * retry and discard. A retry judges the stored change again with the current policy and actor
  * registry — after a fixed binding or a policy upgrade it may now pass — and applies it only if it
  * does; a discard needs a reason. Both are audited under `ops:dead-letter:<id>`.

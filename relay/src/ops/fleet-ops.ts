@@ -1,5 +1,5 @@
 /**
- * The operator's view of each vessel (design §6): the fleet summary plus what ops needs to act on —
+ * The operator's view of each vessel (docs/architecture.md): the fleet summary plus what ops needs to act on —
  * failure rate, conflict rate, dead letters, the relay's backlog by priority, the budget and the
  * expected sync window. The dashboard, the metrics and the alerts all read one cached snapshot, so a
  * scrape and a page refresh in the same few seconds cost one computation.

@@ -1,5 +1,5 @@
 /**
- * The operator tools (design §6, issue 6): the `/ops` dashboard and its `/api/ops` JSON, per-vessel
+ * The operator tools (docs/architecture.md): the `/ops` dashboard and its `/api/ops` JSON, per-vessel
  * Prometheus metrics, alerts with an optional webhook, daily byte budgets, dead-letter handling and
  * token management. {@link installOps} plugs them into a relay through its extension points; the
  * relay installs them by default.

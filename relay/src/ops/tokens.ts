@@ -1,5 +1,5 @@
 /**
- * Token management from the dashboard (design §6): list, create and revoke vessel and user tokens.
+ * Token management from the dashboard (docs/architecture.md): list, create and revoke vessel and user tokens.
  * Revocation takes effect at once: REST checks every request, the vessel's open link is closed with
  * 4401, and the user's open sockets are destroyed. Every creation and revocation is audited under
  * `ops:token:<id>`; plaintext tokens are returned once and never stored or logged.

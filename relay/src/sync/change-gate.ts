@@ -1,5 +1,5 @@
 /**
- * Authority on `/sync` (design §3, ingest path 4): every sync message a browser sends is opened
+ * Authority on `/sync` (docs/architecture.md, ingest path 4): every sync message a browser sends is opened
  * before the relay's Repo sees it. Its changes are bound to the session's user (bind on first use),
  * judged by policy, and the accepted ones are committed to the ContainerStore, from where the link
  * carries them to the vessel. Refused changes become dead letters and are cut out of the message, so

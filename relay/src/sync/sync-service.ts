@@ -1,5 +1,5 @@
 /**
- * `/sync` (design §6): automerge-repo's WebSocket protocol for browsers and any stock
+ * `/sync` (docs/architecture.md): automerge-repo's WebSocket protocol for browsers and any stock
  * automerge-repo client, at `ws://HOST:PORT/sync?token=TOKEN`. The relay runs a Repo whose storage
  * is the ContainerStore and whose one network adapter is {@link SyncServerAdapter}; every message a
  * client sends passes through here first:

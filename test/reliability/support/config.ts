@@ -15,7 +15,7 @@ function intEnv(name: string, fallback: number): number {
 
 /** Simulated vessels syncing into one relay at once. */
 export const FLEET_VESSELS = intEnv('RELIABILITY_VESSELS', LONG ? 100 : 10)
-/** Containers per vessel: 2,000 is the standard voyage day (design §9); CI scales it down. */
+/** Containers per vessel: 2,000 is the standard voyage day (docs/benchmarks.md); CI scales it down. */
 export const FLEET_CONTAINERS = intEnv('RELIABILITY_CONTAINERS', LONG ? 2_000 : 200)
 /** Processes the simulated vessels are spread over (plus the relay's own). */
 export const FLEET_WORKERS = intEnv('RELIABILITY_WORKERS', 2)

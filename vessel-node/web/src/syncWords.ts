@@ -1,5 +1,5 @@
 /**
- * The sync engine's states and refusals in the crew's words (design §5: IDLE → CHECKING →
+ * The sync engine's states and refusals in the crew's words (docs/architecture.md: IDLE → CHECKING →
  * PREPARING → PUSHING → PROCESSING → COMPLETE, with RETRYING and FAILED).
  */
 import { formatBytes, formatCount, formatTime, labelOf } from '@tally/ui'
