@@ -28,6 +28,7 @@ import {
   VoyageStore,
 } from '@tally/storage-sqlite'
 import { CrewActors } from './crew-actors.ts'
+import { CrewEditor } from './crew-editor.ts'
 import { databasePath } from './data-dir.ts'
 import { crewAuth, diskGuard, errorHandler, JSON_BODY_LIMIT, sendError } from './http-support.ts'
 import { LiveEvents } from './live-events.ts'
@@ -222,10 +223,12 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   const api = express.Router()
   api.use(crewAuth(tokens))
   const actors = new CrewActors(registry, o.vessel)
+  const editor = new CrewEditor({ store, registry, deadLetters, vessel: o.vessel, voyages: voyageStore })
   // Before the JSON parser: a photo's body is the raw image.
   api.use(
     photoRoutes({
       store,
+      editor,
       photos,
       actors,
       vessel: o.vessel,
@@ -243,6 +246,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
     containerRoutes({
       db,
       store,
+      editor,
       registry,
       actors,
       vessel: o.vessel,

@@ -25,12 +25,15 @@ import {
 import type { ContainerDoc, ContainerPatch } from '@tally/manifest'
 import { closedVoyageRefusal } from '@tally/policy'
 import type { ContainerStore } from '@tally/replica'
+import type { CrewEditor } from './crew-editor.ts'
 import type { VesselVoyages } from './voyages.ts'
 
 const BODY_KEYS = new Set(['containerId', 'isoType', 'physical', 'voyage'])
 
 export interface RegisterDeps {
   store: ContainerStore
+  /** Crew edits through policy (crew-editor.ts). */
+  editor: CrewEditor
   vessel: string
   voyages: VesselVoyages
   guard: <T>(operation: string, fn: () => T) => T
@@ -92,7 +95,7 @@ export function registerAboard(d: RegisterDeps, body: unknown, actorOf: () => st
   d.guard('register the container', () =>
     d.store.db.transaction(() => {
       d.store.create(key, isoType as string)
-      d.store.edit(docId, actor, (doc) => applyPatch(doc, physical, 'vessel'))
+      d.editor.edit(docId, actor, (doc) => applyPatch(doc, physical, 'vessel'))
     })(),
   )
   return docId

@@ -1,8 +1,8 @@
 /**
  * The crew's container endpoints (docs/api.md, "Vessel node"). Every write goes through the
- * manifest's edit functions as the crew member's actor, with the vessel's role, so the REST API is
- * authority check no. 1 of docs/architecture.md; and through ContainerStore.edit, which commits before it
- * returns, so an acknowledged edit survives kill -9.
+ * manifest's edit functions as the crew member's actor, with the vessel's role, then through policy
+ * (CrewEditor, the one admission path), so the REST API is authority check no. 1 of
+ * docs/architecture.md; the store commits before it returns, so an acknowledged edit survives kill -9.
  */
 import { randomUUID } from 'node:crypto'
 import { Router } from 'express'
@@ -23,6 +23,7 @@ import { closedVoyageRefusal } from '@tally/policy'
 import type { ContainerStore } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
 import type { CrewActors } from './crew-actors.ts'
+import type { CrewEditor } from './crew-editor.ts'
 import { evidenceForEdit } from './evidence-signer.ts'
 import { historyOf } from './history.ts'
 import { crewOf } from './http-support.ts'
@@ -34,6 +35,8 @@ import type { VesselVoyages } from './voyages.ts'
 export interface ContainerRoutesDeps {
   db: SqlDatabase
   store: ContainerStore
+  /** Every write goes through policy (crew-editor.ts). */
+  editor: CrewEditor
   registry: ActorRegistryStore
   actors: CrewActors
   vessel: string
@@ -112,7 +115,7 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
     const actor = d.guard('record the crew member’s actor', () => d.actors.actorFor(crewOf(res).user))
     d.guard(operation, () => {
       try {
-        return d.store.edit(docId, actor, fn)
+        return d.editor.edit(docId, actor, fn)
       } catch (err) {
         forgetCachedDoc(d.store, docId)
         throw err

@@ -20,6 +20,7 @@ import type { ContainerKey, PhotoFullState, SigningKey } from '@tally/manifest'
 import type { ContainerStore } from '@tally/replica'
 import type { PhotoStore } from '@tally/storage-sqlite'
 import type { CrewActors } from './crew-actors.ts'
+import type { CrewEditor } from './crew-editor.ts'
 import { signFact } from './evidence-signer.ts'
 import { crewOf } from './http-support.ts'
 import { checkPhotoSize, makeThumbnail, photoMimeOf } from './photo-intake.ts'
@@ -27,6 +28,8 @@ import type { ViewCache } from './view-cache.ts'
 
 export interface PhotoRoutesDeps {
   store: ContainerStore
+  /** Every write goes through policy (crew-editor.ts). */
+  editor: CrewEditor
   photos: PhotoStore
   actors: CrewActors
   vessel: string
@@ -91,7 +94,7 @@ export function photoRoutes(d: PhotoRoutesDeps): Router {
             bytes: data.length,
             takenAt: at,
           })
-          d.store.edit(docId, actor, (doc) => {
+          d.editor.edit(docId, actor, (doc) => {
             const withPhoto = addPhoto(
               doc,
               { id, sha256, bytes: data.length, mime, at, caption, thumb: thumb.data, thumbMime: thumb.mime },

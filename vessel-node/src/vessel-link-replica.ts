@@ -11,7 +11,7 @@ import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
 import { CloseCode, SessionError } from '@tally/link'
 import type { ChunkPayload, IngestResult, Rejection } from '@tally/link'
-import { policyValidator, SqliteLinkReplica } from '@tally/replica'
+import { ADMISSION_PATHS, policyValidator, SqliteLinkReplica } from '@tally/replica'
 import type { ContainerStore } from '@tally/replica'
 import { DiskFullError, withDiskFullRecovery } from '@tally/storage-sqlite'
 import type { ActorRegistryStore, CursorStore, DeadLetterStore, VoyageStore } from '@tally/storage-sqlite'
@@ -41,6 +41,7 @@ export class VesselLinkReplica extends SqliteLinkReplica {
       peerPrincipal: 'relay',
       trustBinding: () => true,
       validate: policyValidator(v.registry, 'relay', v.voyages),
+      path: ADMISSION_PATHS.vesselLink,
       logger: v.logger,
       voyages: v.voyages,
     })

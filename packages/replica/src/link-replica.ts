@@ -31,6 +31,8 @@ import type {
 } from '@tally/link'
 import type { ActorRegistryStore, CursorStore, DeadLetterStore, VoyageStore } from '@tally/storage-sqlite'
 import type { ContainerStore } from './container-store.ts'
+import { ADMISSION_PATHS, admitChanges } from './admission.ts'
+import type { AdmissionPath } from './admission.ts'
 
 export interface ChangeDecision {
   hash: string
@@ -68,6 +70,8 @@ export interface SqliteLinkReplicaOptions {
   /** Which actor bindings announced by the peer to accept into the registry. */
   trustBinding: (binding: ActorBinding) => boolean
   validate: ChangeValidator
+  /** Which ingest path this replica is (the relay's `/link` by default, or the vessel's). */
+  path?: AdmissionPath
   logger: Logger
   /**
    * The voyage register: the relay sends the vessel what it lacks of it in the welcome, the vessel
@@ -257,35 +261,39 @@ export class SqliteLinkReplica implements LinkReplica {
     const refused = this.o.deadLetters
       .list({ docId, limit: 10_000 })
       .flatMap((d) => (d.changeHash ? [d.changeHash] : []))
-    const decisions = this.o.validate({ docId, key, isoType: row.iso_type, doc, index, refused }, changes)
-    index.settle()
-    const accepted = changes.filter((_, i) => decisions[i]!.accepted)
-    decisions.forEach((d, i) => {
-      if (d.accepted) return
+    const admission = admitChanges({
+      path: this.o.path ?? ADMISSION_PATHS.relayLink,
+      validate: this.o.validate,
+      deadLetters: this.o.deadLetters,
+      docId,
+      key,
+      isoType: row.iso_type,
+      doc,
+      index,
+      refused,
+      changes,
+      bytesOf: changeBytes,
+      recordAs: (d) => d.principal ?? this.o.peerPrincipal,
+      commit: (accepted, indices) => {
+        const parts =
+          accepted.length === changes.length
+            ? [Buffer.concat(bytes)]
+            : [Buffer.concat(indices.map((i) => changeBytes(i)))]
+        this.remember(docId, accepted)
+        return this.o.store.ingest(docId, key, accepted, parts, index)
+      },
+    })
+    for (const d of admission.refused)
       result.rejected.push({
         c: entry.c,
         h: d.hash,
         reason: d.reason ?? 'refused',
         ...(d.field ? { field: d.field } : {}),
       })
-      this.o.deadLetters.add({
-        principal: d.principal ?? this.o.peerPrincipal,
-        docId,
-        changeHash: d.hash,
-        reason: d.reason ?? 'refused',
-        field: d.field,
-        bytes: changeBytes(i),
-      })
-    })
+    const accepted = admission.accepted
     result.accepted += accepted.length
     if (accepted.length === 0) return
-    const parts =
-      accepted.length === changes.length
-        ? [Buffer.concat(bytes)]
-        : [Buffer.concat(changes.flatMap((_, i) => (decisions[i]!.accepted ? [changeBytes(i)] : [])))]
-    this.remember(docId, accepted)
-    const missing = this.o.store.ingest(docId, key, accepted, parts, index)
-    if (missing.length > 0) result.missing.push(entry.c)
+    if (admission.committed!.length > 0) result.missing.push(entry.c)
     const cursor = this.o.cursors.getHeads(this.o.peer, docId) ?? []
     this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(cursor, accepted))
   }

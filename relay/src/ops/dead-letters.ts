@@ -6,7 +6,7 @@
  */
 import * as A from '@automerge/automerge'
 import { ObjectIndex, TallyError } from '@tally/manifest'
-import { policyValidator } from '@tally/replica'
+import { ADMISSION_PATHS, admitChanges, policyValidator } from '@tally/replica'
 import type { DeadLetterRecord, DeadLetterStatus } from '@tally/storage-sqlite'
 import type { RelayUser } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
@@ -75,6 +75,7 @@ export class DeadLetterOps {
     if (!row || !doc) throw new TallyError('CONFLICT', `the document ${letter.docId} no longer exists`)
     const key = store.keyOf(row)
     const fresh = changes.filter((c) => !A.hasHeads(doc, [c.hash]))
+    let refused: string[] = []
     if (fresh.length > 0) {
       const inBatch = new Set(changes.map((c) => c.hash))
       for (const c of fresh)
@@ -89,26 +90,37 @@ export class DeadLetterOps {
             )
           }
       // Other open letters of this document stay refused: anything built on them must wait for them.
-      const refused = deadLetters
+      refused = deadLetters
         .list({ docId: letter.docId, status: 'open', limit: 10_000 })
         .filter((d) => d.id !== id && d.changeHash)
         .map((d) => d.changeHash!)
-      const validate = policyValidator(registry, 'relay', this.ctx.voyages)
-      const decisions = validate(
-        { docId: letter.docId, key, isoType: row.iso_type, doc, index: ObjectIndex.fromDoc(doc), refused },
-        changes,
-      )
-      const still = decisions.find((d) => !d.accepted)
-      if (still)
-        throw new TallyError(
-          'CONFLICT',
-          `policy still refuses this change: ${still.reason ?? 'refused'}`,
-          still.field,
-        )
     }
     const outcome = fresh.length > 0 ? 'applied' : 'already-stored'
     db.transaction(() => {
-      if (fresh.length > 0) store.applyRemote(letter.docId!, key, [letter.bytes!])
+      if (fresh.length > 0) {
+        const admission = admitChanges({
+          path: ADMISSION_PATHS.deadLetterRetry,
+          validate: policyValidator(registry, 'relay', this.ctx.voyages),
+          deadLetters,
+          docId: letter.docId!,
+          key,
+          isoType: row.iso_type,
+          doc,
+          index: ObjectIndex.fromDoc(doc),
+          refused,
+          changes,
+          bytesOf: () => letter.bytes,
+          recordAs: () => letter.principal,
+          commit: () => store.applyRemote(letter.docId!, key, [letter.bytes!]),
+        })
+        const still = admission.cause
+        if (still)
+          throw new TallyError(
+            'CONFLICT',
+            `policy still refuses this change: ${still.reason ?? 'refused'}`,
+            still.field,
+          )
+      }
       if (!deadLetters.markRetried(id, user.principal, `retried by ${user.name}: ${outcome}`))
         throw new TallyError('CONFLICT', `dead letter ${id} was resolved by someone else meanwhile`)
       audit.append({

@@ -9,8 +9,8 @@ import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
 import { genesisActor } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
-import { policyValidator } from '@tally/replica'
-import type { ContainerStore, VoyageClosures } from '@tally/replica'
+import { ADMISSION_PATHS, admitChanges, policyValidator } from '@tally/replica'
+import type { Admission, ContainerStore, VoyageClosures } from '@tally/replica'
 import { ActorBindingConflictError } from '@tally/storage-sqlite'
 import type { ActorRegistryStore, DeadLetterStore } from '@tally/storage-sqlite'
 import type { RelayUser } from '../auth.ts'
@@ -79,41 +79,37 @@ export class ChangeGate {
     if (incoming.length === 0) return { data, accepted: 0, refused: [] }
     const { ready, deferred } = causalOrder(incoming, (hash) => A.hasHeads(stored, [hash]))
 
-    const refused: RefusedChange[] = []
-    const accepted: Incoming[] = []
+    let admission: Admission<unknown> | undefined
     store.db.transaction(() => {
       this.bindActors(ready, user, key)
-      const index = store.objectIndex(docId)!
-      const refusedBefore = this.deps.deadLetters
-        .list({ docId, limit: REFUSED_LOOKUP_LIMIT })
-        .flatMap((d) => (d.changeHash ? [d.changeHash] : []))
-      const validate = policyValidator(
-        this.deps.registry,
-        { id: user.principal, role: user.role },
-        this.deps.voyages,
-      )
-      const decisions = validate(
-        { docId, key, isoType: row.iso_type, doc: stored, index, refused: refusedBefore },
-        ready.map((c) => c.change),
-      )
-      index.settle()
-      decisions.forEach((d, i) => {
-        const item = ready[i]!
-        if (d.accepted) return void accepted.push(item)
-        const reason = d.reason ?? 'refused by policy'
-        refused.push({ hash: d.hash, reason, ...(d.field ? { field: d.field } : {}) })
-        this.deps.deadLetters.add({
-          principal: user.principal,
-          docId,
-          changeHash: d.hash,
-          reason,
-          field: d.field ?? null,
-          bytes: item.raw,
-        })
+      admission = admitChanges({
+        path: ADMISSION_PATHS.relaySync,
+        validate: policyValidator(
+          this.deps.registry,
+          { id: user.principal, role: user.role },
+          this.deps.voyages,
+        ),
+        deadLetters: this.deps.deadLetters,
+        docId,
+        key,
+        isoType: row.iso_type,
+        doc: stored,
+        index: store.objectIndex(docId)!,
+        refused: this.deps.deadLetters
+          .list({ docId, limit: REFUSED_LOOKUP_LIMIT })
+          .flatMap((d) => (d.changeHash ? [d.changeHash] : [])),
+        changes: ready.map((c) => c.change),
+        bytesOf: (i) => ready[i]!.raw,
+        recordAs: () => user.principal,
+        // Last in the transaction: nothing after it can fail and leave the store ahead of the rollback.
+        commit: (_, indices) => store.applyRemote(docId, key, [concat(indices.map((i) => ready[i]!.raw))]),
       })
-      // Last in the transaction: nothing after it can fail and leave the store ahead of the rollback.
-      if (accepted.length > 0) store.applyRemote(docId, key, [concat(accepted.map((c) => c.raw))])
     })()
+    const accepted = ready.filter((_, i) => admission!.decisions[i]!.accepted)
+    const refused: RefusedChange[] = admission!.refused.map((d) => {
+      const reason = d.reason ?? 'refused by policy'
+      return { hash: d.hash, reason, ...(d.field ? { field: d.field } : {}) }
+    })
 
     if (refused.length > 0)
       this.deps.logger.warn(
