@@ -80,6 +80,11 @@ export interface ContainerStoreEvents {
   ]
   /** A stored document's history has a gap (changes waiting for dependencies it lacks). */
   gap: [{ docId: string; missing: string[] }]
+  /**
+   * Change notices from other relays were lost and are back: any document may have changed
+   * meanwhile, so whoever holds copies of documents (the `/sync` handles) reads them again.
+   */
+  resynced: []
 }
 
 export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
@@ -89,6 +94,11 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   /** Set on a database other processes write too (PostgreSQL shared by several relays). */
   private readonly shared: SharedSqlDatabase | undefined
   private readonly unsubscribe: (() => void)[] = []
+  /**
+   * While the shared database's notice connection is down, another relay's change may go
+   * unannounced: every cached copy is checked against its row's heads before it is served.
+   */
+  private unannounced = false
 
   constructor(
     readonly db: SqlDatabase,
@@ -107,8 +117,16 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
       this.shared = db
       this.unsubscribe.push(
         db.onRemoteDocumentChanged((docId) => this.remoteChanged(docId)),
+        db.onNoticesLost(() => {
+          this.unannounced = true
+          this.cache.clear()
+        }),
         // Notices may have been missed while PostgreSQL was away: nothing cached can be trusted.
-        db.onNoticesResumed(() => this.cache.clear()),
+        db.onNoticesResumed(() => {
+          this.cache.clear()
+          this.unannounced = false
+          this.emit('resynced')
+        }),
       )
     }
   }
@@ -170,7 +188,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   private loaded(docId: string): Loaded | undefined {
     const hit = this.cache.get(docId)
-    if (hit) {
+    if (hit && this.unannounced && !this.stillCurrent(docId, hit)) this.cache.delete(docId)
+    else if (hit) {
       // Map order is insertion order: re-inserting marks it most recently used.
       this.cache.delete(docId)
       this.cache.set(docId, hit)
@@ -184,6 +203,12 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const row = this.row(docId)
     if (row && (row.dirty || row.chunks > COMPACT_AFTER_CHUNKS)) this.refresh(docId, row, doc)
     return this.remember(docId, { doc })
+  }
+
+  /** Whether a cached copy still has its row's heads (no other relay wrote since it was read). */
+  private stillCurrent(docId: string, entry: Loaded): boolean {
+    const row = this.row(docId)
+    return row !== undefined && sameHeads(JSON.parse(row.heads) as string[], A.getHeads(entry.doc))
   }
 
   private remember(docId: string, entry: Loaded): Loaded {
@@ -238,7 +263,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    */
   objectIndex(docId: string): ObjectIndex | undefined {
     const cached = this.cache.get(docId)
-    if (cached) return (cached.index ??= ObjectIndex.fromDoc(cached.doc))
+    if (cached && this.unannounced && !this.stillCurrent(docId, cached)) this.cache.delete(docId)
+    else if (cached) return (cached.index ??= ObjectIndex.fromDoc(cached.doc))
     const row = this.row(docId)
     if (!row) return undefined
     const stored = rowIndex(row)

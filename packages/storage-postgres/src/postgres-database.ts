@@ -205,6 +205,12 @@ export class PostgresDatabase implements SharedSqlDatabase {
     return () => this.events.off('resumed', listener)
   }
 
+  onNoticesLost(listener: () => void): () => void {
+    this.startListening()
+    this.events.on('lost', listener)
+    return () => this.events.off('lost', listener)
+  }
+
   /** Whether the notice connection is up (false while PostgreSQL is away). */
   listening = false
 
@@ -241,6 +247,7 @@ export class PostgresDatabase implements SharedSqlDatabase {
     } else if (m.type === 'notices-lost') {
       this.listening = false
       this.options.logger?.warn('lost the PostgreSQL notice connection; reconnecting')
+      this.events.emit('lost')
     } else if (m.type === 'notices-resumed') {
       this.listening = true
       this.options.logger?.info('PostgreSQL notice connection restored')

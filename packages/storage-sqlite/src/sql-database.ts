@@ -61,6 +61,11 @@ export interface SharedSqlDatabase extends SqlDatabase {
    * anything cached from the database must be read again. Returns an unsubscribe.
    */
   onNoticesResumed(listener: () => void): () => void
+  /**
+   * Called when the notice connection is lost: until it resumes, another process's change may go
+   * unannounced, so nothing cached may be served without checking it. Returns an unsubscribe.
+   */
+  onNoticesLost(listener: () => void): () => void
 }
 
 /** Whether the connection is shared with other processes (PostgreSQL), rather than an embedded file. */

@@ -53,6 +53,10 @@ export class HandleKeeper {
   private readonly maxOpen: number
   private readonly minResidencyMs: number
   private readonly onStoreChanged = ({ docId }: { docId: string }) => this.storeChanged(docId as DocumentId)
+  /** Other relays' notices were lost for a while: every open document may lag behind the store. */
+  private readonly onResynced = () => {
+    for (const docId of Object.keys(this.repo.handles) as DocumentId[]) this.storeChanged(docId)
+  }
   /** Handles evicted since start, for metrics. */
   evictions = 0
 
@@ -68,6 +72,7 @@ export class HandleKeeper {
     this.timer = setInterval(() => this.sweep(), options.sweepMs ?? DEFAULT_SWEEP_MS)
     this.timer.unref()
     store.on('changed', this.onStoreChanged)
+    store.on('resynced', this.onResynced)
   }
 
   /** A peer sent a message for a document: it is in use, and the peer wants its updates. */
@@ -137,6 +142,7 @@ export class HandleKeeper {
   close(): void {
     clearInterval(this.timer)
     this.store.off('changed', this.onStoreChanged)
+    this.store.off('resynced', this.onResynced)
   }
 
   private evict(docId: DocumentId): void {
