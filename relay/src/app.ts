@@ -19,7 +19,7 @@ import type { Logger } from 'pino'
 import { ContainerStore, policyValidator } from '@tally/replica'
 import { DEFAULT_LINK_SETTINGS } from '@tally/link'
 import type { LinkSettings } from '@tally/link'
-import { DEFAULT_USD_PER_MB } from '@tally/storage-sqlite'
+import { DEFAULT_USD_PER_MB, LinkPresenceStore } from '@tally/storage-sqlite'
 import { redactUrl } from '@tally/storage-postgres'
 import { RelayActors } from './actors.ts'
 import { authenticateUser, requireMetricsReader, requireUser } from './auth.ts'
@@ -33,6 +33,7 @@ import { errorHandler, MAX_BODY_BYTES, unknownRoute } from './http-errors.ts'
 import { integrationGate, integrationRateLimit } from './integrations.ts'
 import type { IntegrationLimits } from './integrations.ts'
 import { LinkServer } from './link-server.ts'
+import { RelayPresence, relayName } from './link-presence.ts'
 import { relayOpenApi } from './openapi.ts'
 import type { LinkSessionEvent } from './link-server.ts'
 import { createRelayMetrics } from './metrics.ts'
@@ -162,7 +163,15 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     })
     let budgetSource: BudgetSource = () => null
     let linkSettingsSource: (vessel: string) => LinkSettings = () => DEFAULT_LINK_SETTINGS
-    const linkServer = new LinkServer({
+    let listeningAs = relayName(options.port ?? 0)
+    const presence: RelayPresence = new RelayPresence(
+      new LinkPresenceStore(stores.db),
+      () => listeningAs,
+      (): string[] => [...linkServer.active.keys()],
+      logger,
+    )
+    const linkServer: LinkServer = new LinkServer({
+      presence,
       ...stores,
       store,
       budgetFor: (vessel) => budgetSource(vessel),
@@ -177,7 +186,17 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
         )(ctx, changes),
       logger,
     })
-    const context: RelayContext = { ...stores, store, actors, editor, linkServer, logger, costPerMb, guard }
+    const context: RelayContext = {
+      ...stores,
+      store,
+      actors,
+      editor,
+      linkServer,
+      logger,
+      costPerMb,
+      guard,
+      presence,
+    }
     linkServer.on('session', (event) => recordVesselBacklog(context, event))
     const metrics = createRelayMetrics(context)
 
@@ -268,6 +287,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
           }
           metrics.close()
           linkServer.close()
+          presence.close()
           store.close()
           await new Promise<void>((resolve) => {
             server.close(() => resolve())
@@ -294,6 +314,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
     })
     const address = server.address()
     relay.port = typeof address === 'object' && address ? address.port : (options.port ?? 0)
+    listeningAs = relayName(relay.port)
     relay.url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${relay.port}`
     logger.info(
       {

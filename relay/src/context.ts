@@ -2,6 +2,7 @@
 import type { Logger } from 'pino'
 import type { ContainerStore } from '@tally/replica'
 import type { LinkServer } from './link-server.ts'
+import type { RelayPresence } from './link-presence.ts'
 import type { RelayActors } from './actors.ts'
 import type { DiskGuard } from './disk-full.ts'
 import type { ContainerEditor } from './editor.ts'
@@ -17,4 +18,6 @@ export interface RelayContext extends RelayStores {
   costPerMb: number
   /** Runs a write, pruning old session logs and retrying once on a full disk (disk-full.ts). */
   guard: DiskGuard
+  /** Which relay each vessel's link is open at (relays sharing a database). */
+  presence?: RelayPresence
 }

@@ -20,8 +20,13 @@ export interface VesselSummary {
    * documents the relay holds that the vessel has not acknowledged yet.
    */
   pendingChanges: number
-  /** Whether the vessel's link is open right now. */
+  /** Whether the vessel's link is open right now, at this relay or another on the same database. */
   linkUp: boolean
+  /**
+   * The relay the vessel's link is open at (`host:port`), or null while it is not connected. With
+   * several relays on one database (docs/operations.md) it may be another one than this.
+   */
+  relay: string | null
   /**
    * Today's link bytes and cost; `photoBytes` and `photoCostUsd` are the part of them that carried
    * full photos shore asked for (docs/photos.md), counted separately.
@@ -53,7 +58,9 @@ function knownVessels(ctx: RelayContext): Map<string, string | null> {
 
 export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary[] {
   const startOfDay = now.toISOString().slice(0, 10) + 'T00:00:00.000Z'
+  const presence = ctx.presence?.current() ?? new Map()
   return [...knownVessels(ctx)].map(([imo, name]) => {
+    const here = ctx.linkServer.active.has(imo)
     const last = ctx.sessions.lastComplete(imo)
     const lastSyncAt = last?.endedAt ?? null
     const today = ctx.sessions.totals({ peer: imo, since: startOfDay })
@@ -68,7 +75,8 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
           : Math.max(0, Math.floor((now.getTime() - Date.parse(lastSyncAt)) / 1000))
         : null,
       pendingChanges: (ctx.vessels.linkStatus(imo)?.vesselPending ?? 0) + relayPendingDocs(ctx, imo),
-      linkUp: ctx.linkServer.active.has(imo),
+      linkUp: here || presence.has(imo),
+      relay: here ? (ctx.presence?.name() ?? null) : (presence.get(imo)?.relay ?? null),
       today: {
         bytesUp: today.bytesUp,
         bytesDown: today.bytesDown,

@@ -61,6 +61,8 @@ export interface LinkServerDeps {
   photos?: PhotoStore
   /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
   guard?: DiskGuard
+  /** Told of each vessel connecting and leaving, so every relay on the database knows where it is. */
+  presence?: { connected(vessel: string): void; disconnected(vessel: string): void }
 }
 
 export interface LinkSessionEvent {
@@ -194,6 +196,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
+    d.presence?.connected(vessel)
     const log = baseLog.child({ vessel })
     // A fin lost on its way leaves the vessel with the previous token; its cursors are still good.
     const ours = d.cursors.getSyncToken(vessel) ?? null
@@ -241,7 +244,10 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     connection.on('session', (e) => this.emit('session', e))
     connection.on('closed', () => {
       if (this.connections.get(vessel) === connection) this.connections.delete(vessel)
-      if (this.active.get(vessel) === ws) this.active.delete(vessel)
+      if (this.active.get(vessel) === ws) {
+        this.active.delete(vessel)
+        d.presence?.disconnected(vessel)
+      }
     })
     return connection
   }

@@ -129,6 +129,24 @@ describe('relays as peers on one PostgreSQL', () => {
       expect(vessel!.engine.snapshot().lastError).toBeNull()
     }
     await window() // the manifest goes aboard through A
+    // The fleet view on B says the vessel's link is open at A (the connection stays open).
+    const fleet = await api(relayB.url, 'GET', '/api/vessels')
+    expect(fleet.status, JSON.stringify(fleet.body)).toBe(200)
+    const atB = (fleet.body as { imo: string; linkUp: boolean; relay: string | null }[]).find(
+      (v) => v.imo === VESSEL,
+    )
+    expect(atB).toMatchObject({ linkUp: true })
+    expect(atB?.relay).toMatch(new RegExp(`:${relayA.port}$`))
+    // So does the operator dashboard's fleet (its JSON, and the page's Relay column reads it).
+    const ops = await relayCli(['add-user', '--database', url, '--user', 'olga', '--role', 'ops'])
+    expect(ops.code, ops.stderr).toBe(0)
+    const overview = await api(relayB.url, 'GET', '/api/ops/overview', undefined, lastLine(ops.stdout))
+    expect(overview.status, JSON.stringify(overview.body)).toBe(200)
+    const inOps = (
+      overview.body.vessels as { imo: string; relay: string | null; link: { state: string } }[]
+    ).find((v) => v.imo === VESSEL)
+    expect(inOps?.relay).toBe(atB?.relay)
+    expect(inOps?.link.state).toBe('in_session')
 
     const client = syncClient(`${relayB.url.replace('http', 'ws')}/sync`, shoreToken)
     clients.push(client)

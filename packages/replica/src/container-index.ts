@@ -184,7 +184,9 @@ export class ContainerIndex {
   voyageCounts(vessel: string): { voyage: string; containers: number; notBooked: number }[] {
     return this.db
       .prepare(
-        `SELECT voyage, count(*) AS containers, sum(booking IS NULL) AS notBooked FROM containers
+        // Portable to PostgreSQL: no sum over a boolean, and a quoted alias keeps its case.
+        `SELECT voyage, count(*) AS containers,
+           sum(CASE WHEN booking IS NULL THEN 1 ELSE 0 END) AS "notBooked" FROM containers
          WHERE vessel = ? GROUP BY voyage ORDER BY min(rowid)`,
       )
       .all(vessel) as { voyage: string; containers: number; notBooked: number }[]

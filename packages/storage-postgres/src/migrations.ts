@@ -258,6 +258,17 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX voyages_version ON voyages (vessel, version);
     `,
   },
+  {
+    version: 5,
+    description: 'as SQLite 10: link presence (which relay each vessel is connected to)',
+    sql: `
+      CREATE TABLE link_presence (
+        vessel TEXT PRIMARY KEY,
+        relay TEXT NOT NULL,
+        connected_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL);
+    `,
+  },
 ]
 
 /** The PostgreSQL schema version this code writes. */

@@ -99,3 +99,4 @@ export {
 } from './sql-database.ts'
 export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'
 export { pruneRetention, type RetentionResult } from './retention.ts'
+export { LinkPresenceStore, type LinkPresence } from './link-presence-store.ts'

@@ -374,6 +374,19 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX IF NOT EXISTS voyages_version ON voyages (vessel, version);
       `),
   },
+  {
+    version: 10,
+    description: 'link presence: which relay each vessel is connected to (relays sharing a database)',
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS link_presence (
+          vessel TEXT PRIMARY KEY,
+          relay TEXT NOT NULL,
+          connected_at TEXT NOT NULL,
+          seen_at TEXT NOT NULL
+        );
+      `),
+  },
 ]
 
 /**

@@ -42,6 +42,7 @@ describe('openTallyDatabase', () => {
       'dcsa_indexed',
       'dead_letters',
       'event_subscriptions',
+      'link_presence',
       'ops_alert_thresholds',
       'ops_alerts',
       'ops_conflict_state',

@@ -10,7 +10,9 @@
  * - `projected_bill`: the day's projected bytes (today's so far, at today's rate until 24:00 UTC)
  *   exceed the vessel's daily budget, before the budget runs out and the link goes critical-only.
  * An alert fires once, stays active while its rule holds, and resolves when it no longer does. Both
- * transitions are stored (table `ops_alerts`, shown on the dashboard) and POSTed to the webhook.
+ * transitions are stored (table `ops_alerts`, shown on the dashboard) and POSTed to the webhook,
+ * once per site: relays sharing a database keep one firing row per kind and subject, and only the
+ * relay that wrote a transition announces it.
  */
 import type { SqlDatabase } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
@@ -262,7 +264,9 @@ export class AlertEngine {
         this.stmts.update.run(f.value, f.threshold, f.message, open.id)
         continue
       }
-      const id = this.stmts.insert.get(
+      // Relays sharing a database evaluate the same rules: one firing row per kind and subject
+      // (a unique index), and only the relay whose insert made it announces it.
+      const inserted = this.stmts.insert.get(
         f.kind,
         f.subject,
         at,
@@ -270,14 +274,14 @@ export class AlertEngine {
         f.value,
         f.threshold,
         f.message,
-      )!.id
-      fired.push(toAlert(this.stmts.get.get(id)!))
+      )
+      if (inserted) fired.push(toAlert(this.stmts.get.get(inserted.id)!))
     }
-    // Whatever is still in `firing` no longer holds (or its vessel is gone).
-    for (const open of firing.values()) {
-      this.stmts.resolve.run(at, open.id)
-      resolved.push(toAlert(this.stmts.get.get(open.id)!))
-    }
+    // Whatever is still in `firing` no longer holds (or its vessel is gone). Another relay may have
+    // resolved it first: then that relay announces it.
+    for (const open of firing.values())
+      if (this.stmts.resolve.run(at, open.id).changes > 0)
+        resolved.push(toAlert(this.stmts.get.get(open.id)!))
     for (const a of fired) this.announce('firing', a)
     for (const a of resolved) this.announce('resolved', a)
     return { fired, resolved }
@@ -303,7 +307,7 @@ function prepare(db: SqlDatabase) {
     recent: db.prepare<[number], Row>('SELECT * FROM ops_alerts ORDER BY started_at DESC, id DESC LIMIT ?'),
     insert: db.prepare<[AlertKind, string, string, string, number, number, string], { id: number }>(
       `INSERT INTO ops_alerts (kind, vessel, state, started_at, since, value, threshold, message)
-       VALUES (?, ?, 'firing', ?, ?, ?, ?, ?) RETURNING id`,
+       VALUES (?, ?, 'firing', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
     ),
     update: db.prepare<[number, number, string, number]>(
       'UPDATE ops_alerts SET value = ?, threshold = ?, message = ? WHERE id = ?',

@@ -176,6 +176,7 @@ export async function fleetView() {
         h('div', { class: 'muted' }, v.name ?? ''),
       ),
       h('td', null, linkCell(v)),
+      h('td', null, v.relay ?? h('span', { class: 'muted' }, '—')),
       h('td', null, time(v.lastSyncAt)),
       h('td', null, lagBadge(v), h('div', { class: 'muted' }, `window ${duration(v.expectedWindowS)}`)),
       h('td', null, pending(v.pendingToVessel)),
@@ -243,6 +244,7 @@ export async function fleetView() {
           [
             'Vessel',
             'Link',
+            'Relay',
             'Last sync (UTC)',
             'Lag',
             'Pending to vessel',
@@ -260,7 +262,7 @@ export async function fleetView() {
       h(
         'tbody',
         null,
-        rows.length ? rows : h('tr', null, h('td', { colspan: 13, class: 'muted' }, 'No vessels yet.')),
+        rows.length ? rows : h('tr', null, h('td', { colspan: 14, class: 'muted' }, 'No vessels yet.')),
       ),
     ),
     h(
