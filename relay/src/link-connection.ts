@@ -321,8 +321,14 @@ export class VesselConnection extends EventEmitter<Events> {
     this.ended = true
     clearTimeout(this.idle)
     clearTimeout(this.pokeTimer)
-    this.checkpoint()
-    this.deps.sessions.finish(this.connectionId, { state: 'complete' })
+    try {
+      this.checkpoint()
+      this.deps.sessions.finish(this.connectionId, { state: 'complete' })
+    } catch (err) {
+      // The database is away (PostgreSQL restarting, say): the connection's row keeps its last
+      // figures. A close handler that threw would end the relay process.
+      this.start.log.warn({ err: (err as Error).message }, 'could not record the closed link connection')
+    }
     this.emit('closed')
   }
 }

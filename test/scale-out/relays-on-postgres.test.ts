@@ -251,8 +251,14 @@ describe('faults, each with a clear message', () => {
       const down = await api(relayB.url, 'GET', containerPath(5))
       expect(down.status).toBe(503)
       expect(down.body.error.code).toBe('UNAVAILABLE')
-      const link = await api(relayA.url, 'PATCH', containerPath(5), { cargo: { booking: 'BKNEVER' } })
-      expect(link.status).toBe(503)
+      const refused = await api(relayA.url, 'PATCH', containerPath(5), { cargo: { booking: 'BKNEVER' } })
+      expect(refused.status).toBe(503)
+      // A vessel's session through A is closed with the retryable 4503, and the crew read why.
+      if (vessel) {
+        vessel.engine.syncNow()
+        await vessel.engine.settled()
+        expect(vessel.engine.snapshot().lastError).toMatch(/cannot reach its database for now/)
+      }
     } finally {
       cluster.start()
     }
@@ -277,6 +283,18 @@ describe('faults, each with a clear message', () => {
       'relay A answering after the restart',
     )
     expect(back.body.cargo.booking).toBe('BKDURING')
+    // The vessel's retry completes through A once PostgreSQL is back.
+    if (vessel) {
+      await until(
+        async () => {
+          vessel!.engine.syncNow()
+          await vessel!.engine.settled()
+          return vessel!.engine.snapshot().lastError === null ? true : undefined
+        },
+        20_000,
+        "the vessel's session after the restart",
+      )
+    }
     // The refused write while PostgreSQL was down left nothing behind.
     expect((await api(relayA.url, 'GET', containerPath(5))).body.cargo.booking).not.toBe('BKNEVER')
     // B's notice connection reconnects on its own: a change at A reaches it again.

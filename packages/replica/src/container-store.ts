@@ -125,7 +125,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
         db.onNoticesResumed(() => {
           this.cache.clear()
           this.unannounced = false
-          this.emit('resynced')
+          this.fromNotice(() => this.emit('resynced'))
         }),
       )
     }
@@ -148,7 +148,23 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     } catch {
       return // the database is away; the copy is dropped, the next read loads it again
     }
-    if (row) this.emit('changed', { docId, key: this.keyOf(row), origin: 'remote', peerRelay: true })
+    if (row)
+      this.fromNotice(() =>
+        this.emit('changed', { docId, key: this.keyOf(row), origin: 'remote', peerRelay: true }),
+      )
+  }
+
+  /**
+   * Raises an event from a database notice, outside any request: a listener that reads the database
+   * (the `/sync` handles) may find it away again, and that must not end the process. The listener
+   * catches up with the next notice or read.
+   */
+  private fromNotice(emit: () => void): void {
+    try {
+      emit()
+    } catch {
+      // See above: the copy in question was dropped; the next read loads it again.
+    }
   }
 
   /**

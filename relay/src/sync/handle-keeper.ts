@@ -55,7 +55,13 @@ export class HandleKeeper {
   private readonly onStoreChanged = ({ docId }: { docId: string }) => this.storeChanged(docId as DocumentId)
   /** Other relays' notices were lost for a while: every open document may lag behind the store. */
   private readonly onResynced = () => {
-    for (const docId of Object.keys(this.repo.handles) as DocumentId[]) this.storeChanged(docId)
+    for (const docId of Object.keys(this.repo.handles) as DocumentId[])
+      try {
+        this.storeChanged(docId)
+      } catch (err) {
+        // The database went away again: the next notice or message brings this handle up to date.
+        this.logger.warn({ err: (err as Error).message, docId }, 'could not refresh a handle after resync')
+      }
   }
   /** Handles evicted since start, for metrics. */
   evictions = 0
