@@ -4,12 +4,17 @@
  *     the vessel's change set (chunk frames) to DIR/chunks.cbor.
  *   ingest DIR: opens DIR/relay.sqlite and ingests every chunk as the relay's link does (checksum,
  *     decompress, policy, durable commit); prints {changes, ms, maxRssMb} as JSON.
+ *   load-pg FILE URL: copies the relay database FILE into the (empty) PostgreSQL database at URL.
+ *   ingest-pg DIR VESSEL URL: the same ingest as `ingest`, with the relay's stores on PostgreSQL.
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { Encoder } from 'cbor-x'
 import { openChunk, packChunks, planDocument } from '@tally/link'
-import { SqliteLinkReplica, policyValidator } from '@tally/replica'
+import { ContainerStore, SqliteLinkReplica, policyValidator } from '@tally/replica'
+import { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
+import { openPostgresDatabase } from '@tally/storage-postgres'
+import { copySqliteToPostgres } from './sqlite-to-postgres.ts'
 import { buildVoyage } from '@tally/voyage-sim'
 import { cachedVoyage } from './voyage-cache.ts'
 import { fastVoyage } from './fast-voyage.ts'
@@ -62,9 +67,14 @@ if (mode === 'prepare') {
       vessel: v.vessel,
     }),
   )
-} else if (mode === 'ingest') {
+} else if (mode === 'load-pg') {
+  const db = openPostgresDatabase(process.argv[4]!)
+  const rows = copySqliteToPostgres(dir!, db)
+  db.close()
+  console.log(JSON.stringify({ rows }))
+} else if (mode === 'ingest' || mode === 'ingest-pg') {
   const frames = cbor.decode(fs.readFileSync(path.join(dir!, 'chunks.cbor'))) as any[]
-  const relay = openSide(path.join(dir!, 'relay.sqlite'))
+  const relay = mode === 'ingest' ? openSide(path.join(dir!, 'relay.sqlite')) : pgSide(process.argv[5]!)
   const vessel = process.argv[4]!
   const replica = new SqliteLinkReplica({
     store: relay.store,
@@ -88,4 +98,18 @@ if (mode === 'prepare') {
   }
   const ms = performance.now() - start
   console.log(JSON.stringify({ changes, rejected, ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }))
+  relay.db.close()
+}
+
+/** The relay's stores the ingest uses, on PostgreSQL. */
+function pgSide(url: string) {
+  const db = openPostgresDatabase(url)
+  const registry = new ActorRegistryStore(db)
+  return {
+    db,
+    registry,
+    store: new ContainerStore(db, { principalOf: (a) => registry.principalOf(a) }),
+    cursors: new CursorStore(db),
+    deadLetters: new DeadLetterStore(db),
+  }
 }

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { runBaselines } from './baseline.ts'
 import { runLinkBenchmarks } from './link-bench.ts'
 import { runIngestBenchmarks } from './link-ingest.ts'
+import { runFleetOnPostgres } from './fleet-pg.ts'
 import { runCrewBenchmarks } from './crew-bench.ts'
 import { runShoreBenchmarks } from './shore-bench.ts'
 import { runDailyBill } from './daily-bill.ts'
@@ -31,6 +32,7 @@ const SECTIONS: Section[] = [
   { name: 'baseline', run: runBaselines },
   { name: 'link', run: runLinkBenchmarks },
   { name: 'ingest', run: runIngestBenchmarks },
+  { name: 'fleet-pg', run: runFleetOnPostgres },
   { name: 'crew', run: runCrewBenchmarks },
   { name: 'shore', run: runShoreBenchmarks },
   { name: 'photos', run: runPhotoBenchmarks },
