@@ -24,6 +24,7 @@ import { documentIdFor } from '@tally/manifest'
 import type { ContainerDoc } from '@tally/manifest'
 import { ContainerStore } from '@tally/replica'
 import { CursorStore, DeadLetterStore, openTallyDatabase, VoyageStore } from '@tally/storage-sqlite'
+import { reserveWasmHeap } from '@tally/voyage-sim'
 import { closeVoyage } from '../../relay/src/voyage-lifecycle.ts'
 import type { RelayContext } from '../../relay/src/context.ts'
 import { VesselRegistry } from '../../relay/src/vessels.ts'
@@ -38,6 +39,13 @@ import type { BenchOptions, BenchRow } from './report.ts'
 const SECTION = 'voyages'
 const VESSEL = 'IMO9811000'
 const VOYAGES = 10
+/** Documents each store keeps loaded: the vessel node's own setting (vessel-node/src/app.ts). */
+const CACHE_SIZE = 500
+/**
+ * WebAssembly heap reserved before the first voyage: V8 collects garbage on every growth of it, so
+ * building and storing thousands of documents would otherwise take quadratic time (reserveWasmHeap).
+ */
+const RESERVE_HEAP_MB = 512
 
 interface Side {
   dir: string
@@ -54,7 +62,7 @@ function open(root: string, name: string): Side {
   return {
     dir,
     db,
-    store: new ContainerStore(db),
+    store: new ContainerStore(db, { cacheSize: CACHE_SIZE }),
     voyages: new VoyageStore(db),
     cursors: new CursorStore(db),
   }
@@ -91,6 +99,7 @@ const MB = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`
 export async function runVoyageBenchmarks(opts: BenchOptions): Promise<BenchRow[]> {
   const containers = opts.containers
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-bench-voyages-'))
+  reserveWasmHeap(RESERVE_HEAP_MB)
   const logger = pino({ level: 'silent' })
   const kept = open(root, 'kept')
   const archived = open(root, 'archived')
