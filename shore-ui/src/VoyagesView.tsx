@@ -5,7 +5,7 @@
  * it says it (how many containers the vessel has not acknowledged, open dead letters).
  */
 import { useState } from 'react'
-import { formatCount, formatTime } from '@tally/ui'
+import { formatCount, formatTime, PortCallTable } from '@tally/ui'
 import { ApiError } from './api.ts'
 import type { Me, ShoreApi, VoyageSummary } from './api.ts'
 import { useCached } from './cached.ts'
@@ -112,28 +112,9 @@ function VoyageCard({
         </p>
       </header>
       {v.portCalls.length > 0 ? (
-        <table className="tly-table voyage-card__calls">
-          <thead>
-            <tr>
-              <th scope="col">Port</th>
-              <th scope="col">ETA</th>
-              <th scope="col">Arrived</th>
-              <th scope="col">Departed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {v.portCalls.map((c, i) => (
-              <tr key={`${c.locode}-${i}`} data-testid="voyage-port-call">
-                <th scope="row" className="tly-mono">
-                  {c.locode}
-                </th>
-                <td>{when(c.eta)}</td>
-                <td>{when(c.ata)}</td>
-                <td>{when(c.atd)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="voyage-card__calls">
+          <PortCallTable calls={v.portCalls} formatTime={formatTime} />
+        </div>
       ) : (
         <p className="tly-muted">No port calls yet.</p>
       )}

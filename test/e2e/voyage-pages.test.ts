@@ -7,7 +7,7 @@
  * refused with the relay's reason while a change has not reached the vessel, accepted after the
  * next link window.
  */
-import type { Page } from 'playwright-core'
+import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withCheckDigit } from '@tally/manifest'
 import { ensureCrewUiBuilt, signIn } from './crew-browser.ts'
@@ -20,6 +20,11 @@ const NEXT_VOYAGE = '025E'
 const ABOARD_ONLY = withCheckDigit('TSTU000900')
 /** Boxes the crew have stowed (ON_BOARD); all 24 booked ones go to USLAX. */
 const ON_BOARD = [1, 2, 3, 4, 5]
+/** The container numbers of the rows listed in `section`. */
+const rowIds = (section: Locator) =>
+  section
+    .getByTestId('container-row')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-container-id')))
 const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: UI_TIMEOUT_MS, interval: 100 })
 
 const portCalls = (arrivedAtFirst: boolean) => [
@@ -83,12 +88,10 @@ describe('voyage pages in Chromium', { timeout: 120_000 }, () => {
     await eventually(() => crew.getByTestId('discharge-here').locator('h2').textContent()).toBe(
       'To discharge at USLAX: 5',
     )
-    const listed = await crew
-      .getByTestId('discharge-here')
-      .getByTestId('container-row')
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-container-id')))
+    const listed = await rowIds(crew.getByTestId('discharge-here'))
     expect(listed.sort()).toEqual(ON_BOARD.map(containerNo).sort())
-    expect(await crew.locator('.voyage-page__calls tbody tr').count()).toBe(2)
+    expect(await crew.getByTestId('port-call').count()).toBe(2)
+    expect(await crew.locator('[data-testid=port-call][aria-current]').textContent()).toMatch(/^USLAX/)
   })
 
   it('aboard: a box not on the manifest is registered; ashore it shows as added aboard, not booked', async () => {
@@ -107,7 +110,7 @@ describe('voyage pages in Chromium', { timeout: 120_000 }, () => {
     await eventually(() => card.getByTestId('voyage-not-booked').textContent()).toBe(
       '1 added aboard, not booked',
     )
-    expect(await card.getByTestId('voyage-port-call').count()).toBe(2)
+    expect(await card.getByTestId('port-call').count()).toBe(2)
     expect(await card.getByTestId('voyage-status').textContent()).toBe('Open')
   })
 
@@ -171,10 +174,7 @@ describe('voyage pages in Chromium', { timeout: 120_000 }, () => {
     await eventually(() => crew.getByTestId('archived-containers').locator('h2').textContent()).toBe(
       'Containers (from the archive): 25',
     )
-    const archived = await crew
-      .getByTestId('archived-containers')
-      .getByTestId('container-row')
-      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-container-id')))
+    const archived = await rowIds(crew.getByTestId('archived-containers'))
     expect(archived).toContain(ABOARD_ONLY)
     // Read-only: no registering into a closed voyage, and no "to discharge" list.
     expect(await crew.getByTestId('register-form').count()).toBe(0)
