@@ -10,7 +10,8 @@
 import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withCheckDigit } from '@tally/manifest'
-import { ensureCrewUiBuilt, signIn } from './crew-browser.ts'
+import { ensureCrewUiBuilt, screenshot, signIn } from './crew-browser.ts'
+import { saveScreenshot } from './screenshots.ts'
 import { CHROMIUM_WAIT_MS, containerNo, startShoreWorld, VESSEL, VOYAGE } from './shore-fixture.ts'
 import type { ShoreWorld } from './shore-fixture.ts'
 
@@ -92,6 +93,7 @@ describe('voyage pages in Chromium', { timeout: 120_000 }, () => {
     expect(listed.sort()).toEqual(ON_BOARD.map(containerNo).sort())
     expect(await crew.getByTestId('port-call').count()).toBe(2)
     expect(await crew.locator('[data-testid=port-call][aria-current]').textContent()).toMatch(/^USLAX/)
+    await screenshot(crew, 'voyage')
   })
 
   it('aboard: a box not on the manifest is registered; ashore it shows as added aboard, not booked', async () => {
@@ -131,6 +133,8 @@ describe('voyage pages in Chromium', { timeout: 120_000 }, () => {
       /not in sync: 1 container\(s\) hold changes the vessel has not acknowledged/,
     )
     expect(await card.getByTestId('voyage-status').textContent()).toBe('Open')
+    await shore.mouse.move(2, 2)
+    await saveScreenshot(shore, 'shore-voyages', { animations: 'disabled', caret: 'hide' })
 
     await world.linkWindow()
     await card.getByTestId('close-voyage').click()
@@ -179,6 +183,8 @@ describe('voyage pages in Chromium', { timeout: 120_000 }, () => {
     // Read-only: no registering into a closed voyage, and no "to discharge" list.
     expect(await crew.getByTestId('register-form').count()).toBe(0)
     expect(await crew.getByTestId('discharge-here').count()).toBe(0)
+    expect(await crew.getByTestId('next-port').count()).toBe(0)
+    await screenshot(crew, 'voyage-archived')
     expect(errors).toEqual([])
   })
 })

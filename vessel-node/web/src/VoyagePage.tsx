@@ -78,7 +78,8 @@ function VoyageSummary({
   voyage: Voyage
   reload: number
 }) {
-  const port = voyage.port
+  // A closed voyage has no port ahead, whatever its last plan said.
+  const port = voyage.status === 'OPEN' ? voyage.port : null
   return (
     <>
       <section className="tly-card" data-testid="voyage-summary">
