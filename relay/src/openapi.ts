@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import {
   containerListSchema,
+  containerPatchSchema,
   containerViewSchema,
   historySchema,
   jsonObject,
@@ -19,6 +20,7 @@ import {
   subscriptionSchema,
   subscriptionUpdateSchema,
 } from './dcsa/schemas.ts'
+import { bookingListSchema } from './bulk-create.ts'
 import { listQuerySchema } from './query.ts'
 
 /** The schema `parseListQuery` validates with, as its input (the query string). */
@@ -74,7 +76,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       method: 'post',
       path: '/api/vessels/{imo}/containers',
       summary: 'Create a voyage’s containers from its booking list (idempotent per containerId)',
-      body: z.array(jsonObject('{containerId, isoType, voyage, cargo, customs, physical?}')),
+      body: bookingListSchema,
       status: 201,
       response: z.object({ created: z.number() }),
     },
@@ -97,7 +99,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       method: 'patch',
       path: box,
       summary: 'Edit a container (a partial view)',
-      body: jsonObject('A partial view, e.g. {"customs":{"status":"RELEASED"}}'),
+      body: containerPatchSchema,
       response: containerViewSchema,
     },
     {

@@ -73,6 +73,17 @@ describe('bulk creation', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID', field: 'cargo.pod' })
     const stow = await t.api('POST', containers, { body: [booking(23, { physical: { stowage: '12' } })] })
     expect(stow.body.error).toMatchObject({ code: 'INVALID', field: 'physical.stowage' })
+    // The booking list is parsed by the zod schema /api/openapi.json describes it with.
+    const unknown = await t.api('POST', containers, { body: [booking(27, { cargo: { colour: 'red' } })] })
+    expect(unknown.body.error).toMatchObject({ code: 'INVALID', field: 'cargo.colour' })
+    expect(unknown.body.error.message).toMatch(/^item 0 \(\w+\): cargo\.colour: is not a known field$/)
+    const extra = await t.api('POST', containers, { body: [{ ...booking(28), colour: 'red' }] })
+    expect(extra.body.error).toMatchObject({ code: 'INVALID', field: 'colour' })
+    const missing = await t.api('POST', containers, {
+      body: [{ containerId: containerNo(29), voyage: '024E' }],
+    })
+    expect(missing.body.error).toMatchObject({ code: 'INVALID', field: 'isoType' })
+    expect(missing.body.error.message).toContain('is required')
   })
 
   it('lets a customs user set customs only', async () => {

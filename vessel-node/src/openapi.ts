@@ -6,9 +6,11 @@
 import { z } from 'zod'
 import {
   containerListSchema,
+  containerPatchSchema,
   containerViewSchema,
   historySchema,
   jsonObject,
+  readingSchema,
   openApiDocument,
 } from '@tally/manifest'
 import type { ApiRoute } from '@tally/manifest'
@@ -52,14 +54,14 @@ export const VESSEL_ROUTES: readonly ApiRoute[] = [
     method: 'patch',
     path: box,
     summary: 'Edit physical and reefer fields (a partial view)',
-    body: jsonObject('A partial view'),
+    body: containerPatchSchema,
     response: containerViewSchema,
   },
   {
     method: 'post',
     path: `${box}/readings`,
     summary: 'Append a reefer reading',
-    body: jsonObject('{at, supplyC, returnC}'),
+    body: readingSchema,
     status: 201,
     response: containerViewSchema,
   },
