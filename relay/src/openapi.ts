@@ -183,7 +183,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       path: '/dcsa/tnt/v2/events',
       summary: 'DCSA events (Next-Page header for more)',
       query: eventsQuerySchema,
-      response: z.array(jsonObject('A DCSA EquipmentEvent or ShipmentEvent')),
+      response: z.array(jsonObject('A DCSA EquipmentEvent, ShipmentEvent or TransportEvent')),
     },
     {
       method: 'get',

@@ -71,10 +71,11 @@ export class DcsaEventStore {
   }
 
   /**
-   * Records a document's new events and the heads they were derived up to, in one transaction.
+   * Records a document's new events and the heads they were derived up to, in one transaction
+   * (`heads` null: events of no document, such as a voyage's transport events).
    * An event already stored (same ID) is left alone, so deriving twice is harmless.
    */
-  append(docId: string, heads: string[], events: NewDcsaEvent[]): number {
+  append(docId: string, heads: string[] | null, events: NewDcsaEvent[]): number {
     let added = 0
     this.db.transaction(() => {
       for (const e of events)
@@ -91,7 +92,7 @@ export class DcsaEventStore {
           created_at: e.createdAt,
           body: JSON.stringify(e.body),
         }).changes
-      this.stmts.setHeads.run(docId, JSON.stringify(heads))
+      if (heads) this.stmts.setHeads.run(docId, JSON.stringify(heads))
     })()
     return added
   }

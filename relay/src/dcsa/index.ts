@@ -15,6 +15,7 @@ import { DCSA_BASE, dcsaRoutes } from './routes.ts'
 
 export { DCSA_BASE } from './routes.ts'
 export { deriveEvents, stableEventId, DCSA_TNT_VERSION } from './derive.ts'
+export { deriveTransportEvents } from './transport.ts'
 export { notificationSignature } from './delivery.ts'
 
 /** Failed deliveries in a row after which a subscriber's `callback` alert fires. */
@@ -36,7 +37,7 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
   return (relay: Relay) => {
     const { context: ctx } = relay
     const logger = ctx.logger.child({ component: 'dcsa' })
-    const indexer = new DcsaIndexer(ctx.store, ctx.dcsaEvents, logger)
+    const indexer = new DcsaIndexer(ctx.store, ctx.dcsaEvents, logger, ctx.voyages)
     const delivery = new SubscriptionDelivery(ctx.subscriptions, ctx.dcsaEvents, logger, options.delivery)
     indexer.on('indexed', () => delivery.wake())
     relay.routes.use(

@@ -9,8 +9,9 @@ import { EventEmitter } from 'node:events'
 import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
 import type { ContainerStore } from '@tally/replica'
-import type { DcsaEventStore } from '@tally/storage-sqlite'
+import type { DcsaEventStore, VoyageStore } from '@tally/storage-sqlite'
 import { deriveEvents } from './derive.ts'
+import { deriveTransportEvents, voyageFeedId } from './transport.ts'
 
 /** Changes arriving together (a link chunk, a bulk create) are indexed together after this pause. */
 export const INDEX_DELAY_MS = 100
@@ -27,18 +28,27 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
   private timer: NodeJS.Timeout | null = null
   private closed = false
   private readonly onChanged = ({ docId }: { docId: string }) => this.enqueue(docId)
+  private readonly onVoyage = ({ vessel, voyage }: { vessel: string; voyage: string }) =>
+    this.enqueue(voyageFeedId(vessel, voyage))
 
   constructor(
     private readonly store: ContainerStore,
     private readonly events: DcsaEventStore,
     private readonly logger: Logger,
+    /** The voyage register, whose port calls give transport events; none, no transport events. */
+    private readonly voyages?: VoyageStore,
   ) {
     super()
   }
 
-  /** Listens to the store and queues every document whose events lag behind. */
+  /**
+   * Listens to the stores and queues every document whose events lag behind, and every voyage
+   * (deriving a voyage's events again is a no-op for those already stored).
+   */
   start(): void {
     this.store.on('changed', this.onChanged)
+    this.voyages?.on('changed', this.onVoyage)
+    for (const v of this.voyages?.all() ?? []) this.pending.add(voyageFeedId(v.vessel, v.voyage))
     for (const docId of this.events.staleDocIds()) this.pending.add(docId)
     this.schedule()
   }
@@ -46,6 +56,7 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
   close(): void {
     this.closed = true
     this.store.off('changed', this.onChanged)
+    this.voyages?.off('changed', this.onVoyage)
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }
@@ -93,6 +104,11 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
   }
 
   private indexDocument(docId: string): number {
+    const voyage = /^voyage:([^/]+)\/(.+)$/.exec(docId)
+    if (voyage) {
+      const stored = this.voyages?.get(voyage[1]!, voyage[2]!)
+      return stored ? this.events.append(docId, null, deriveTransportEvents(stored)) : 0
+    }
     const doc = this.store.load(docId)
     if (!doc) return 0
     const since = this.events.indexedHeads(docId)
