@@ -153,6 +153,12 @@ describe('DCSA event subscriptions', () => {
     expect(failing).toMatchObject({ owner: 'alice', lastError: 'callback answered HTTP 503' })
     expect(failing.attempts).toBeGreaterThanOrEqual(2)
     expect(failing.failingSince).not.toBeNull()
+    // The dashboard's columns: the host only, the two undelivered events, past the alert threshold.
+    expect(failing).toMatchObject({
+      callbackHost: new URL(receiver.url).host,
+      backlog: 2,
+      state: 'alerting',
+    })
     expect((await client(relay, shore)('GET', '/api/ops/subscriptions')).status).toBe(403)
     const { fired } = relay.ops.evaluateAlerts()
     expect(fired.map((a) => [a.kind, a.vessel])).toContainEqual(['callback', `subscription ${id}`])
