@@ -5,12 +5,11 @@
  */
 import { z } from 'zod'
 import {
+  cachedOpenApi,
   containerListSchema,
-  containerPatchSchema,
-  containerViewSchema,
-  historySchema,
+  containerRoutes,
   jsonObject,
-  openApiDocument,
+  serviceRoutes,
 } from '@tally/manifest'
 import type { ApiRoute } from '@tally/manifest'
 import {
@@ -44,20 +43,8 @@ const ops = (
 
 export const RELAY_ROUTES: readonly ApiRoute[] = [
   ...api('Service', [
-    {
-      method: 'get',
-      path: '/healthz',
-      summary: 'Liveness',
-      auth: false,
-      response: z.object({ ok: z.boolean() }),
-    },
+    ...serviceRoutes(),
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics (ops or scrape token)' },
-    {
-      method: 'get',
-      path: '/api/openapi.json',
-      summary: 'This description',
-      response: jsonObject('OpenAPI 3.1'),
-    },
     {
       method: 'get',
       path: '/api/me',
@@ -94,35 +81,11 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       query: listQuery.extend({ vessel: z.string().optional() }),
       response: containerListSchema,
     },
-    { method: 'get', path: box, summary: 'A container view', response: containerViewSchema },
-    {
-      method: 'patch',
-      path: box,
-      summary: 'Edit a container (a partial view)',
-      body: containerPatchSchema,
-      response: containerViewSchema,
-    },
-    {
-      method: 'get',
-      path: `${box}/history`,
-      summary: 'Every field each change wrote',
-      response: historySchema,
-    },
-    {
-      method: 'post',
-      path: `${box}/proposals`,
-      summary: 'Propose a change of a field the caller does not own',
-      body: jsonObject('{field, value, reason?}'),
-      status: 201,
-      response: containerViewSchema,
-    },
-    {
-      method: 'post',
-      path: `${box}/proposals/{proposalId}`,
-      summary: 'Accept or decline a proposal',
-      body: jsonObject('{decision: ACCEPTED | DECLINED}'),
-      response: containerViewSchema,
-    },
+    ...containerRoutes({
+      box,
+      edit: 'Edit a container (a partial view)',
+      propose: 'Propose a change of a field the caller does not own',
+    }),
   ]),
   ...api('Voyages', [
     {
@@ -245,18 +208,14 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
   ]),
 ]
 
-let cached: Record<string, unknown> | undefined
-
-export function relayOpenApi(): Record<string, unknown> {
-  cached ??= openApiDocument(
-    {
-      title: 'Tally relay',
-      version: '1',
-      description:
-        'The shore hub of Tally: containers, history, DCSA Track & Trace 2.2 events and subscriptions, operator tools. ' +
-        'Every call takes Authorization: Bearer TOKEN (user, integration or, for /metrics, scrape tokens). See docs/api.md and docs/integrations.md.',
-    },
-    RELAY_ROUTES,
-  )
-  return cached
-}
+/** The relay's description (`GET /api/openapi.json`). */
+export const relayOpenApi = cachedOpenApi(
+  {
+    title: 'Tally relay',
+    version: '1',
+    description:
+      'The shore hub of Tally: containers, history, DCSA Track & Trace 2.2 events and subscriptions, operator tools. ' +
+      'Every call takes Authorization: Bearer TOKEN (user, integration or, for /metrics, scrape tokens). See docs/api.md and docs/integrations.md.',
+  },
+  RELAY_ROUTES,
+)
