@@ -10,6 +10,7 @@ import {
   containerRoutes,
   jsonObject,
   serviceRoutes,
+  voyagePortCallsBodySchema,
 } from '@tally/manifest'
 import type { ApiRoute } from '@tally/manifest'
 import {
@@ -110,7 +111,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       method: 'put',
       path: '/api/vessels/{imo}/voyages/{voyage}',
       summary: 'Create a voyage or set its port calls',
-      body: jsonObject('{portCalls: [{locode, eta?, ata?, atd?}]}'),
+      body: voyagePortCallsBodySchema,
       response: jsonObject('voyage'),
     },
     {

@@ -63,5 +63,8 @@ describe('the relay OpenAPI description', () => {
     const patch =
       doc.paths['/api/vessels/{imo}/containers/{id}'].patch.requestBody.content['application/json']
     expect(patch.schema.$ref).toBe('#/components/schemas/ContainerPatch')
+    const portCall = doc.components.schemas.PortCall
+    expect(portCall.required).toEqual(['locode'])
+    expect(JSON.stringify(portCall.properties.locode)).toContain('^[A-Z]{2}[A-Z2-9]{3}$')
   })
 })
