@@ -208,6 +208,21 @@ describe('container views and edits', () => {
       body: { decision: 'DECLINED' },
     })
     expect(decided.status).toBe(403)
+    // The bodies are parsed by the zod schemas /api/openapi.json describes them with.
+    const noField = await t.api('POST', `${containers}/${containerNo(4)}/proposals`, { body: { value: 1 } })
+    expect(noField.body.error).toMatchObject({ code: 'INVALID', field: 'proposal.field' })
+    const longReason = await t.api('POST', `${containers}/${containerNo(4)}/proposals`, {
+      body: { field: 'physical.stowage', value: '0120482', reason: 'r'.repeat(2001) },
+    })
+    expect(longReason.body.error).toMatchObject({ code: 'INVALID', field: 'proposal.reason' })
+    const maybe = await t.api('POST', `${containers}/${containerNo(4)}/proposals/${proposal.id}`, {
+      body: { decision: 'MAYBE' },
+    })
+    expect(maybe.body.error).toMatchObject({
+      code: 'INVALID',
+      field: 'decision',
+      message: 'decision: must be ACCEPTED or DECLINED',
+    })
   })
 })
 

@@ -4,6 +4,7 @@
  * contract on both, under a different path). Each app lists these beside its own routes.
  */
 import { z } from 'zod'
+import { decisionBodySchema, proposalBodySchema } from './edit.ts'
 import {
   containerPatchSchema,
   containerViewSchema,
@@ -56,7 +57,7 @@ export function containerRoutes({ box, edit, propose }: ContainerRouteText): Api
       method: 'post',
       path: `${box}/proposals`,
       summary: propose,
-      body: jsonObject('{field, value, reason?}'),
+      body: proposalBodySchema,
       status: 201,
       response: containerViewSchema,
     },
@@ -64,7 +65,7 @@ export function containerRoutes({ box, edit, propose }: ContainerRouteText): Api
       method: 'post',
       path: `${box}/proposals/{proposalId}`,
       summary: 'Accept or decline a proposal',
-      body: jsonObject('{decision: ACCEPTED | DECLINED}'),
+      body: decisionBodySchema,
       response: containerViewSchema,
     },
   ]
