@@ -127,13 +127,13 @@ export class DcsaEventStore {
   /** How many events after `afterSeq` match `filter` (a subscription's backlog). */
   count(filter: DcsaEventFilter, afterSeq: number): number {
     const { where, params } = whereOf(filter, afterSeq)
-    return (
-      this.db
-        .prepare<[Record<string, string | number>], { n: number }>(
-          `SELECT COUNT(*) AS n FROM dcsa_events WHERE ${where}`,
-        )
-        .get(params)?.n ?? 0
-    )
+    const row = this.db
+      .prepare<[Record<string, string | number>], { n: number | string }>(
+        `SELECT COUNT(*) AS n FROM dcsa_events WHERE ${where}`,
+      )
+      .get(params)
+    // A number on SQLite; PostgreSQL's COUNT is a bigint, which may arrive as a string.
+    return Number(row?.n ?? 0)
   }
 
   /** Event counts by type and code, for the docs and the dashboard. */
