@@ -1,5 +1,6 @@
 /**
- * The whole standard voyage day through the real link code on loopback, in logical time: every event
+ * The daily bill of a whole day (docs/benchmarks.md, "The daily bill, whole day"): the standard
+ * voyage day through the real link code on loopback, in logical time. Every event
  * of the day is written to the relay's or the vessel's store at its own time, and rounds run on ONE
  * long-lived connection exactly when the link's own batching clocks (`BatchClock`, default windows)
  * say, with a fake clock. Bytes are the socket's (WebSocket framing included) plus the keepalive
@@ -19,6 +20,8 @@ import { RelayConnection } from '../../vessel-node/src/link-client.ts'
 import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
 import { cachedVoyage } from './voyage-cache.ts'
 import { priorityOf } from './daily-bill-workload.ts'
+import { TARGETS } from './daily-bill-rows.ts'
+import type { BenchOptions, BenchRow } from './report.ts'
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
 const PRIORITY: Record<string, Priority> = { critical: 0, normal: 1, routine: 2 }
@@ -38,7 +41,9 @@ export async function modelDay(opts: {
   containers: number
   day: number
   log: (l: string) => void
-}) {
+  /** Compression on the connection (on by default, as in the product). */
+  compress?: boolean
+}): Promise<ModelResult> {
   const v = cachedVoyage(
     { seed: opts.seed, containers: opts.containers, days: opts.day, syncedDays: opts.day },
     opts.log,
@@ -68,7 +73,8 @@ export async function modelDay(opts: {
     validate: policyValidator(vessel.registry, 'relay'),
     logger,
   })
-  const connection = new RelayConnection({ url, logger, keepaliveS: 86_400 })
+  // The keepalive is counted from the idle stretches below, not sent (there are no real hours here).
+  const connection = new RelayConnection({ url, logger, keepaliveS: 86_400, compress: opts.compress })
   await connection.ready()
   const round = async () => {
     const r = await connection.runSession({
@@ -129,6 +135,47 @@ export async function modelDay(opts: {
   }
   closeVoyage(loaded)
   return result
+}
+
+const SECTION = 'daily bill, whole day'
+
+/** The section: `--only daily-bill-day`. The day with compression on the connection, and without. */
+export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = []
+  const day = { seed: opts.seed, containers: opts.containers, day: opts.day, log: opts.log }
+  opts.log('daily bill, whole day: the standard day in logical time, compression on the connection')
+  const on = await modelDay(day)
+  opts.log('daily bill, whole day: the same day with compression off')
+  const off = await modelDay({ ...day, compress: false })
+  const note = (r: ModelResult) =>
+    `${r.events.toLocaleString('en-US')} events, ${r.rounds} rounds on one connection, keepalives ${r.keepaliveBytes} B, converged: ${r.converged}`
+  const total = (r: ModelResult) => r.bytesUp + r.bytesDown
+  rows.push(
+    { section: SECTION, metric: 'bytes per day, up', value: on.bytesUp, unit: 'B', note: note(on) },
+    { section: SECTION, metric: 'bytes per day, down', value: on.bytesDown, unit: 'B', note: '' },
+    {
+      section: SECTION,
+      metric: 'bytes per day, up + down',
+      value: total(on),
+      unit: 'B',
+      note: `target ≤ ${TARGETS.bytesPerDay.toLocaleString('en-US')} B: ${total(on) <= TARGETS.bytesPerDay ? 'met' : 'NOT met'}; $${((total(on) / 1e6) * 10).toFixed(2)} a day`,
+    },
+    {
+      section: SECTION,
+      metric: 'rounds per day',
+      value: on.rounds,
+      unit: '',
+      note: 'default windows 2 / 600 / 3,000 s',
+    },
+    {
+      section: SECTION,
+      metric: 'bytes per day without compression on the connection',
+      value: total(off),
+      unit: 'B',
+      note: `${(total(on) / total(off)).toFixed(2)}× with it; ${note(off)}`,
+    },
+  )
+  return rows
 }
 
 if (process.argv[1]?.endsWith('daily-bill-model.ts')) {

@@ -98,6 +98,11 @@ export interface ConnectionOptions {
   tlsSession?: Buffer
   /** Keepalive interval in seconds until the relay's welcome (or the vessel's own setting) says. */
   keepaliveS?: number
+  /**
+   * Offer to compress every frame with one context for the connection (docs/protocol.md,
+   * "Compression on the connection"). On unless turned off, which only benchmarks do, to compare.
+   */
+  compress?: boolean
 }
 
 interface ConnectionEvents {
@@ -229,7 +234,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       a.photos,
       {
         keepOpen,
-        compress: true,
+        compress: this.o.compress !== false,
         ...(this.version !== null
           ? { round: { version: this.version, compressed: this.frames.started } }
           : {}),
