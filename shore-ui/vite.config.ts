@@ -23,6 +23,8 @@ export default defineConfig({
       { find: /^@automerge\/automerge-repo$/, replacement: '@automerge/automerge-repo/slim' },
     ],
   },
+  // The tab hub (src/tab-hub.worker.ts) is a module SharedWorker with Automerge in it.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -131,11 +131,11 @@ export function useContainerDoc(
     !!handle && !!doc && !sameHeads(relayId && handle.getSyncInfo(relayId)?.lastHeads, handle.heads())
 
   const reload = useCallback(() => {
-    conn.repo.delete(url)
     setRefused([])
     setHandle(null)
     setStatus('loading')
-    setAttempt((n) => n + 1)
+    // Every copy goes (the tab hub's too), then the document comes again from the relay.
+    void conn.forget(url).then(() => setAttempt((n) => n + 1))
   }, [conn, url])
 
   return { status, handle, view, refused, unsynced, reload }
