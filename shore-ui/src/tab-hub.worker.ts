@@ -110,6 +110,11 @@ class Hub {
       }
   }
 
+  /** No tab uses this hub any more. */
+  get idle(): boolean {
+    return this.tabs.size === 0
+  }
+
   serves(control: MessagePort): boolean {
     return this.tabs.has(control)
   }
@@ -139,7 +144,15 @@ self.onconnect = (event: MessageEvent) => {
   control.onmessage = (e: MessageEvent<TabToHub>) => {
     const message = e.data
     if (message?.type === 'bye') {
-      for (const hub of hubs.values()) hub.detach(control)
+      for (const [token, hub] of hubs) {
+        hub.detach(control)
+        // The user's last tab is gone (signed out, or a reload that says hello again): the socket
+        // closes rather than keep syncing for nobody under a token that may have been signed out.
+        if (hub.idle) {
+          hubs.delete(token)
+          void hub.repo.shutdown().catch(() => undefined)
+        }
+      }
       return
     }
     if (message?.type === 'forget') {

@@ -2,7 +2,7 @@
  * A clerk with many tabs is one client: in Chromium, several tabs of one user share the tab hub's
  * one `/sync` socket (a SharedWorker, shore-ui/src/tab-hub.worker.ts), as the relay counts it, and
  * an edit in one tab, or one that comes from another user through the relay, shows live in every
- * tab; another user still sees the clerk as a viewer.
+ * tab; another user still sees the clerk as a viewer; the socket closes when the last tab signs out.
  */
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -83,6 +83,15 @@ describe('shore app: one connection for every tab (Chromium)', () => {
     for (const tab of tabs)
       await eventually(() => tab.getByTestId('notes-text').inputValue()).toContain('Seen by carl.')
     expect(await socketsOf('alice')).toBe(1)
+  })
+
+  it('closes the socket when the last tab signs out', async () => {
+    for (const tab of tabs.slice(1)) await tab.close()
+    expect(await socketsOf('alice')).toBe(1)
+    // The page stays open (so does the worker), but no tab uses the hub: its socket goes.
+    await tabs[0]!.getByRole('button', { name: 'Sign out' }).click()
+    await tabs[0]!.getByLabel('User token').waitFor({ timeout: UI_TIMEOUT_MS })
+    await eventually(() => socketsOf('alice')).toBe(0)
   })
 
   it('threw no page errors', () => {
