@@ -3,8 +3,8 @@
  * the node through a TCP proxy standing in for the deck's Wi-Fi, which the test cuts (new
  * connections reset, open ones dropped), so the node is really unreachable, not just the page told
  * it is offline. Edits made meanwhile wait on the tablet; a reload still opens the app from the
- * service worker's cache with the count of edits waiting; when the Wi-Fi is back every edit reaches
- * the node, in order and once.
+ * service worker's cache with the count of edits waiting, and the container open from the tablet's
+ * copy (still editable); when the Wi-Fi is back every edit reaches the node, in order and once.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -82,7 +82,7 @@ describe(
       ).toBe(true)
     })
 
-    it('keeps edits made out of reach, reopens the app on a reload out of reach, and delivers them in order, once', async () => {
+    it('keeps edits made out of reach, reopens the app and the container on a reload out of reach, and delivers them in order, once', async () => {
       const physical = page.getByTestId('section-physical')
       const save = async (value: string) => {
         await physical.getByTestId('input-physical.observedSeal').fill(value)
@@ -103,12 +103,18 @@ describe(
       // The app's own frame (not the "cannot reach" splash), signed in as before.
       expect(await page.getByTestId('nav-containers').isVisible()).toBe(true)
       expect(await page.locator('.splash__card').count()).toBe(0)
+      // The container page opens from the tablet's copy, with the edits waiting applied, and takes
+      // another edit, which joins the queue.
+      await page.getByTestId('detail-from-tablet').waitFor({ timeout: UI_TIMEOUT_MS })
+      expect(await physical.getByTestId('input-physical.observedSeal').inputValue()).toBe('WIFI02')
+      await save('WIFI03')
+      await eventually(() => page.getByTestId('tablet-outbox').textContent()).toBe(kept(3))
       expect(await seal()).toBeNull()
 
-      // Back in range: both edits arrive, in the order they were made, each once.
+      // Back in range: every edit arrives, in the order it was made, each once.
       wifi.up()
       await eventually(() => page.getByTestId('tablet-outbox').count()).toBe(0)
-      expect(await seal()).toBe('WIFI02')
+      expect(await seal()).toBe('WIFI03')
       const history = (await (
         await world.vesselApi(`/api/containers/${box.containerId}/history`)
       ).json()) as {
@@ -118,7 +124,12 @@ describe(
       expect(history.filter((h) => h.field === 'physical.observedSeal').map((h) => h.to)).toEqual([
         'WIFI01',
         'WIFI02',
+        'WIFI03',
       ])
+      // The node's answer replaces the tablet's copy.
+      await page.reload()
+      await page.getByTestId('container-detail').waitFor({ timeout: UI_TIMEOUT_MS })
+      expect(await page.getByTestId('detail-from-tablet').count()).toBe(0)
     })
 
     it('threw no page errors and loaded nothing from outside the ship', () => {
