@@ -22,7 +22,15 @@ import {
   ROUNDS_VERSION,
   SessionError,
 } from '@tally/link'
-import type { LinkFrame, LinkSettings, PhotoSink, Priority, SessionBudget, SessionStats } from '@tally/link'
+import type {
+  FrameStream,
+  LinkFrame,
+  LinkSettings,
+  PhotoSink,
+  Priority,
+  SessionBudget,
+  SessionStats,
+} from '@tally/link'
 import { GuardedLinkReplica } from './disk-full.ts'
 import type { LinkServerDeps, LinkSessionEvent } from './link-server.ts'
 
@@ -33,6 +41,10 @@ export interface ConnectionStart {
   ws: WebSocket
   /** The TCP (or TLS) socket under the WebSocket: its byte counters are the truth of the bill. */
   socket: Socket | undefined
+  /** The connection's compression context (frame-stream.ts): every frame sent goes through it. */
+  frames: FrameStream
+  /** The hello offered to compress every frame after the welcome. */
+  offersCompression: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -191,7 +203,15 @@ export class VesselConnection extends EventEmitter<Events> {
     if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
       replica,
-      { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
+      {
+        send: (bytes) => {
+          const wire = this.start.frames.encode(bytes)
+          ws.send(wire)
+          return wire.length
+        },
+        close: (code, reason) => ws.close(code, reason),
+        compress: () => this.start.frames.start(),
+      },
       {
         session: id,
         cursorsTrusted,
@@ -199,6 +219,11 @@ export class VesselConnection extends EventEmitter<Events> {
         ...(this.start.photos ? { photos: this.start.photos } : {}),
         newSyncToken: () => this.issueToken(id),
         ...(this.told !== this.settings ? { settings: this.settings } : {}),
+        ...(this.start.frames.started
+          ? { compression: 'on' as const }
+          : this.start.offersCompression && this.rounds === 0
+            ? { compression: 'offer' as const }
+            : {}),
       },
     )
     this.rounds++
@@ -281,7 +306,7 @@ export class VesselConnection extends EventEmitter<Events> {
     if (this.round || this.ended || p === null) return
     this.clock.clear()
     this.start.log.debug({ p }, 'poking the vessel')
-    this.start.ws.send(encodeFrame({ t: 'poke', p }))
+    this.start.ws.send(this.start.frames.encode(encodeFrame({ t: 'poke', p })))
     this.checkpoint()
   }
 

@@ -17,6 +17,7 @@ import {
   decodeFrame,
   DEFAULT_LINK_SETTINGS,
   FrameError,
+  FrameStream,
   MAX_FRAME_BYTES,
   PRIORITY_NAMES,
   sameHeads,
@@ -184,15 +185,19 @@ export class LinkServer extends EventEmitter<{
     const log = this.deps.logger.child({ component: 'link' })
     const helloTimer = setTimeout(() => ws.close(CloseCode.Timeout, 'no hello'), HELLO_TIMEOUT_MS)
     let connection: VesselConnection | undefined
+    // The connection's compression context, both ways: started after the first welcome when the
+    // hello offered it (docs/protocol.md, "Compression on the connection").
+    const frames = new FrameStream()
+    ws.on('close', () => frames.close())
     ws.on('message', (data, isBinary) => {
       clearTimeout(helloTimer)
       try {
         if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-        const frame = decodeFrame(data as Buffer)
+        const frame = decodeFrame(frames.decode(data as Buffer))
         const bytes = (data as Buffer).length
         if (connection) return connection.receive(frame, bytes)
         if (frame.t !== 'hello') throw new FrameError(CloseCode.BadFrame, `expected hello, got ${frame.t}`)
-        connection = this.accept(ws, socket, frame, bytes, log)
+        connection = this.accept(ws, socket, frames, frame, bytes, log)
         connection.open()
       } catch (err) {
         const code =
@@ -213,6 +218,7 @@ export class LinkServer extends EventEmitter<{
   private accept(
     ws: WebSocket,
     socket: Socket | undefined,
+    frames: FrameStream,
     hello: HelloFrame,
     helloBytes: number,
     baseLog: Logger,
@@ -255,6 +261,8 @@ export class LinkServer extends EventEmitter<{
       {
         ws,
         socket,
+        frames,
+        offersCompression: hello.z === 1,
         vessel,
         version: hello.v,
         pending: hello.pending,
