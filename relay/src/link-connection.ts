@@ -92,6 +92,10 @@ export class VesselConnection extends EventEmitter<Events> {
   private readonly recorded = { up: 0, down: 0 }
   private confirmed: boolean
   private ended = false
+  /** When the hello arrived (ms since the epoch). */
+  readonly openedAt = Date.now()
+  /** The last frame or keepalive ping from the vessel (ms since the epoch): contact, in a round or not. */
+  lastContactAt = this.openedAt
 
   constructor(
     private readonly start: ConnectionStart,
@@ -113,6 +117,11 @@ export class VesselConnection extends EventEmitter<Events> {
   /** The vessel is on a long-lived connection that takes pokes. */
   get persistent(): boolean {
     return this.version >= ROUNDS_VERSION
+  }
+
+  /** A session (a round, on a version 3 connection) is running now. */
+  get inSession(): boolean {
+    return this.round !== null
   }
 
   /** Runs the first session, answering the hello. */
@@ -320,6 +329,7 @@ export class VesselConnection extends EventEmitter<Events> {
 
   /** Any sign of life: rounds get a short idle limit, the quiet connection a few keepalives. */
   private touch(): void {
+    this.lastContactAt = Date.now()
     clearTimeout(this.idle)
     const ms = this.round || !this.persistent ? IDLE_TIMEOUT_MS : idleLimitMs(this.settings)
     this.idle = setTimeout(() => {

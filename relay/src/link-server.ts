@@ -80,11 +80,34 @@ export interface LinkSessionEvent {
   budget?: SessionBudget
 }
 
+/**
+ * What the relay knows of a vessel's link right now (docs/operations.md, "Link states"). Contact is
+ * kept in this process's memory: after a relay restart it is null until the vessel is heard again,
+ * and readers fall back to the last completed session in the session log.
+ */
+export interface LinkContact {
+  /** A connection of the vessel is open: since when (ISO), else null. */
+  connectedSince: string | null
+  /** A session is running on it now (with version 3, a round; between rounds the link idles). */
+  inSession: boolean
+  /** The last frame or keepalive ping heard from the vessel, on the open or its last connection. */
+  lastContactAt: string | null
+  /**
+   * That contact was on a long-lived (version 3) connection: while it lived, every change crossed
+   * within its batching window, so the vessel was in sync with the relay up to then.
+   */
+  persistent: boolean
+}
+
 /** A session that committed no change either way (an idle round). */
 const movedNothing = (s: SyncSessionRecord | undefined): boolean =>
   s !== undefined && s.state === 'complete' && s.changesUp === 0 && s.changesDown === 0 && s.rejected === 0
 
-export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
+export class LinkServer extends EventEmitter<{
+  session: [LinkSessionEvent]
+  /** A vessel's connection was accepted (after its hello) or closed. */
+  connection: [{ vessel: string; state: 'open' | 'closed' }]
+}> {
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -93,6 +116,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   /** The open socket per vessel: a new connection from the same vessel replaces the old one. */
   readonly active = new Map<string, WebSocket>()
   private readonly connections = new Map<string, VesselConnection>()
+  /** The last contact on each vessel's last closed connection. */
+  private readonly lastSeen = new Map<string, { at: number; persistent: boolean }>()
   private readonly onStoreChanged = (e: ContainerStoreEvents['changed'][0]) => this.storeChanged(e)
 
   constructor(private readonly deps: LinkServerDeps) {
@@ -108,6 +133,18 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   /** The vessel holds a long-lived (version 3) connection open: in contact even with no session. */
   inContact(vessel: string): boolean {
     return this.connections.get(vessel)?.persistent === true
+  }
+
+  /** The vessel's link as {@link LinkContact} describes it. */
+  contact(vessel: string): LinkContact {
+    const open = this.connections.get(vessel)
+    const seen = open ? { at: open.lastContactAt, persistent: open.persistent } : this.lastSeen.get(vessel)
+    return {
+      connectedSince: open ? new Date(open.openedAt).toISOString() : null,
+      inSession: open?.inSession ?? false,
+      lastContactAt: seen ? new Date(seen.at).toISOString() : null,
+      persistent: seen?.persistent ?? false,
+    }
   }
 
   /** Cuts a vessel off at once (token revoked). */
@@ -248,9 +285,14 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     this.connections.set(vessel, connection)
     connection.on('session', (e) => this.emit('session', e))
     connection.on('closed', () => {
+      const previous = this.lastSeen.get(vessel)?.at ?? 0
+      if (connection.lastContactAt >= previous)
+        this.lastSeen.set(vessel, { at: connection.lastContactAt, persistent: connection.persistent })
       if (this.connections.get(vessel) === connection) this.connections.delete(vessel)
       if (this.active.get(vessel) === ws) this.active.delete(vessel)
+      this.emit('connection', { vessel, state: 'closed' })
     })
+    this.emit('connection', { vessel, state: 'open' })
     return connection
   }
 }

@@ -7,7 +7,8 @@ import { AppShell } from '@tally/ui'
 import { ActorDirectory } from './actors.ts'
 import { ShoreApi } from './api.ts'
 import type { Me } from './api.ts'
-import { RelayConnection } from './connection.ts'
+import { connectToRelay } from './connection.ts'
+import type { RelayConnection } from './connection.ts'
 import type { ConnectionSnapshot } from './connection.ts'
 import { ContainerPage } from './ContainerPage.tsx'
 import { FleetView } from './FleetView.tsx'
@@ -38,9 +39,14 @@ export function Shell({ token, me, signOut }: ShellProps) {
   )
   const [conn, setConn] = useState<RelayConnection | null>(null)
   useEffect(() => {
-    const connection = new RelayConnection(token, me.user, (message) => signOutRef.current(message))
-    setConn(connection)
-    return () => void connection.close()
+    let closed = false
+    const connection = connectToRelay(token, me.user, (message) => signOutRef.current(message))
+    void connection.then((c) => (closed ? void c.close() : setConn(c)))
+    return () => {
+      closed = true
+      void connection.then((c) => c.close())
+      setConn(null)
+    }
   }, [token, me.user])
   const actors = useMemo(() => new ActorDirectory(`tally.shore.actors.${me.user}`), [me.user])
   const route = useRoute()
