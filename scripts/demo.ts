@@ -91,9 +91,16 @@ async function issueTokens(): Promise<Tokens> {
   return tokens
 }
 
-/** Books the voyage through the relay's REST API, in batches so progress shows. */
+/**
+ * Books the voyage through the relay's REST API, in batches so progress shows. The vessel sailed
+ * from Shanghai ten days ago (see planPortCalls), so every box is on board in its slot: the crew
+ * app's "to discharge" list for the next port is the boxes whose POD it is.
+ */
 async function bookVoyage(relay: Service, token: string, containers: number): Promise<void> {
-  const manifest = seedManifest({ seed: 1, vessel: VESSEL, voyage: VOYAGE, containers })
+  const manifest = seedManifest({ seed: 1, vessel: VESSEL, voyage: VOYAGE, containers }).map((entry) => ({
+    ...entry,
+    physical: { ...entry.physical, state: 'ON_BOARD' as const },
+  }))
   for (let i = 0; i < manifest.length; i += BOOKING_BATCH) {
     const batch = manifest.slice(i, i + BOOKING_BATCH)
     const res = await fetch(`${relay.url}/api/vessels/${VESSEL}/containers`, {

@@ -10,6 +10,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   // Relative asset URLs: the bundle works wherever the relay mounts it.
   base: './',
+  // The service worker (sw.js) both apps share.
+  publicDir: fileURLToPath(new URL('../packages/ui/public', import.meta.url)),
   plugins: [react()],
   resolve: {
     // Automerge's browser entry imports its WebAssembly as an ES module, which needs a bundler
@@ -21,6 +23,8 @@ export default defineConfig({
       { find: /^@automerge\/automerge-repo$/, replacement: '@automerge/automerge-repo/slim' },
     ],
   },
+  // The tab hub (src/tab-hub.worker.ts) is a module SharedWorker with Automerge in it.
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

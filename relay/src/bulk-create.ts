@@ -6,14 +6,17 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import * as A from '@automerge/automerge'
+import { z } from 'zod'
 import {
   applyPatch,
-  checkIdentity,
   documentIdFor,
+  fieldSpec,
   genesisDoc,
   invalid,
   isReeferType,
+  parseWith,
   planPatch,
+  sectionSchema,
   TallyError,
 } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, ContainerPatch, ShoreRole } from '@tally/manifest'
@@ -28,7 +31,29 @@ export const MAX_BULK_ITEMS = 5_000
 /** Containers written per SQLite transaction; the event loop runs between batches. */
 const WRITE_BATCH = 50
 
-const ITEM_KEYS = new Set(['containerId', 'isoType', 'voyage', 'vessel', 'cargo', 'customs', 'physical'])
+const identity = (name: 'containerId' | 'vessel' | 'voyage' | 'isoType') => fieldSpec(name)!.validate.schema
+
+/**
+ * One entry of a booking list, as the route validates it and `/api/openapi.json` describes it. The
+ * sections are the field catalog's schemas; authority (which role may set which section) is
+ * checked after, by the policy's `planPatch`.
+ */
+export const bookingItemSchema = z
+  .strictObject({
+    containerId: identity('containerId'),
+    isoType: identity('isoType'),
+    voyage: identity('voyage'),
+    vessel: identity('vessel').optional().meta({ description: 'The URL’s vessel, if given' }),
+    cargo: sectionSchema('cargo').nullish(),
+    customs: sectionSchema('customs').nullish(),
+    physical: sectionSchema('physical')
+      .nullish()
+      .meta({ description: 'Initial values only (planned stowage, state PLANNED); shore role' }),
+  })
+  .meta({ id: 'BookingItem' })
+
+/** The body of `POST /api/vessels/:imo/containers`. */
+export const bookingListSchema = z.array(bookingItemSchema).max(MAX_BULK_ITEMS).meta({ id: 'BookingList' })
 
 /** A validated booking entry, ready to write. */
 export interface PlannedContainer {
@@ -81,26 +106,21 @@ export function planBooking(body: unknown, imo: string, role: ShoreRole): Planne
   })
 }
 
-function planItem(item: unknown, imo: string, role: ShoreRole): PlannedContainer {
-  if (!isObject(item)) throw invalid('body', 'each container must be a JSON object')
-  for (const name of Object.keys(item)) if (!ITEM_KEYS.has(name)) throw invalid(name, 'is not a known field')
-  if (item.vessel !== undefined && item.vessel !== imo)
+function planItem(raw: unknown, imo: string, role: ShoreRole): PlannedContainer {
+  if (!isObject(raw)) throw invalid('body', 'each container must be a JSON object')
+  if (raw.vessel !== undefined && raw.vessel !== imo)
     throw invalid('vessel', `must be ${imo} (the URL's vessel) or absent`)
+  // The URL's vessel stands in for an absent one, so a bad IMO in the URL is refused by name too.
+  const item = parseWith(bookingItemSchema, { ...raw, vessel: imo })
   const key = { vessel: imo, voyage: item.voyage as string, containerId: item.containerId as string }
-  checkIdentity({ ...key, isoType: item.isoType as string })
   const isoType = item.isoType as string
   const template = templateFor(isoType)
   const shore: ContainerPatch = {}
-  for (const section of ['cargo', 'customs'] as const) {
-    if (item[section] === undefined || item[section] === null) continue
-    if (!isObject(item[section])) throw invalid(section, 'must be an object')
-    shore[section] = item[section]
-  }
+  for (const section of ['cargo', 'customs'] as const) if (item[section]) shore[section] = item[section]
   // Throws FORBIDDEN_FIELD for a section the role does not own (a customs user setting cargo).
   planPatch(template, shore, role)
   let physical: ContainerPatch | null = null
-  if (item.physical !== undefined && item.physical !== null) {
-    if (!isObject(item.physical)) throw invalid('physical', 'must be an object')
+  if (item.physical) {
     if (hasKeys(item.physical)) {
       if (role !== 'shore')
         throw new TallyError(

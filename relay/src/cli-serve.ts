@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import type { RelayOptions } from './app.ts'
 import { UsageError } from './cli-errors.ts'
+import { INTEGRATION_RATE_WINDOW_MS } from './integrations.ts'
 import type { OptionSpec } from './cli-errors.ts'
 import type { AlertThresholds } from './ops/index.ts'
 import type { RelayDatabase } from './stores.ts'
@@ -13,7 +14,7 @@ export const SERVE_USAGE = `relay serve --port PORT --data DIR [--host 127.0.0.1
             [--alert-webhook URL] [--sync-window-h 24] [--lag-grace-min 60]
             [--failure-rate-pct 5] [--min-attempts 10] [--conflicts-per-hour 10]
             [--dead-letters 1] [--alert-interval-s 30] [--tls-cert FILE --tls-key FILE]
-            [--retention-days 180]
+            [--retention-days 180] [--integration-requests-per-min 600]
   Serves the REST API, /link, /sync, /ops and /metrics over the relay database in DIR (created if new).
   --database postgres://USER@HOST:PORT/DB instead of --data DIR: a PostgreSQL database shared by several relays.
   --tls-cert FILE         serve https:// and wss:// with this PEM certificate (chain) ...
@@ -29,7 +30,11 @@ export const SERVE_USAGE = `relay serve --port PORT --data DIR [--host 127.0.0.1
   --dead-letters N        open dead letters at or above which it alerts
   --alert-interval-s S    how often the alert rules run
   --retention-days D      sync sessions, resolved alerts and audit rows older than D days are pruned
-                          daily (closed voyages' documents are kept, compacted)`
+                          daily (closed voyages' documents are kept, compacted)
+  --integration-requests-per-min N
+                          requests each integration token may make per minute (REST and DCSA
+                          together); beyond it 429 RATE_LIMITED with Retry-After. User tokens
+                          are not limited (docs/integrations.md)`
 
 export const SERVE_OPTIONS: OptionSpec = {
   port: { type: 'string' },
@@ -48,6 +53,7 @@ export const SERVE_OPTIONS: OptionSpec = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'retention-days': { type: 'string' },
+  'integration-requests-per-min': { type: 'string' },
 }
 
 type Values = Record<string, string | boolean | undefined>
@@ -141,6 +147,12 @@ export function parseServeOptions(o: Values, usage: string): Omit<RelayOptions, 
     integer: true,
     unit: 'days',
   })
+  const integrationLimit = numberFlag(o, 'integration-requests-per-min', usage, {
+    min: 1,
+    max: 1_000_000,
+    integer: true,
+    unit: 'requests',
+  })
   const thresholds: Partial<AlertThresholds> = {}
   if (graceMin !== undefined) thresholds.lagGraceS = Math.round(graceMin * 60)
   if (ratePct !== undefined) thresholds.failureRate = ratePct / 100
@@ -156,6 +168,9 @@ export function parseServeOptions(o: Values, usage: string): Omit<RelayOptions, 
     host: (o.host as string | undefined) ?? '127.0.0.1',
     costPerMb,
     ...(retentionDays !== undefined ? { retentionDays } : {}),
+    ...(integrationLimit !== undefined
+      ? { integrationLimits: { limit: integrationLimit, windowMs: INTEGRATION_RATE_WINDOW_MS } }
+      : {}),
     ops: {
       ...(alertWebhook ? { alertWebhook } : {}),
       ...(windowH !== undefined ? { expectedWindowS: Math.round(windowH * 3600) } : {}),

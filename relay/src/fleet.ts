@@ -4,6 +4,7 @@
  */
 import { sameHeads } from '@tally/link'
 import type { RelayContext } from './context.ts'
+import type { LinkContact } from './link-server.ts'
 
 export interface VesselSummary {
   imo: string
@@ -12,9 +13,16 @@ export interface VesselSummary {
   /**
    * Seconds since the last completed sync; null if the vessel never synced; 0 while the vessel keeps
    * a long-lived link connection open (protocol version 3): it is in contact, and a quiet link runs
-   * no session until something changes (docs/protocol.md, "Rounds").
+   * no session until something changes (docs/protocol.md, "Rounds"). Once that connection is gone,
+   * the lag counts from its last contact (a keepalive, say) when that is later than the last sync.
    */
   lagSeconds: number | null
+  /**
+   * When the vessel was last known in sync, which the lag counts from: the last completed sync, or
+   * the last contact on its long-lived connection when later; null with no lag (never synced, or
+   * connected now).
+   */
+  lagSince: string | null
   /**
    * Changes the vessel reported waiting in its last hello (0 once a session completes), plus the
    * documents the relay holds that the vessel has not acknowledged yet.
@@ -69,11 +77,7 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
       imo,
       name,
       lastSyncAt,
-      lagSeconds: lastSyncAt
-        ? ctx.linkServer.inContact(imo)
-          ? 0
-          : Math.max(0, Math.floor((now.getTime() - Date.parse(lastSyncAt)) / 1000))
-        : null,
+      ...lagOf(lastSyncAt, ctx.linkServer.contact(imo), now),
       pendingChanges: (ctx.vessels.linkStatus(imo)?.vesselPending ?? 0) + relayPendingDocs(ctx, imo),
       linkUp: here || presence.has(imo),
       relay: here ? (ctx.presence?.name() ?? null) : (presence.get(imo)?.relay ?? null),
@@ -92,5 +96,21 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
     }
   })
 }
+
+/** {@link VesselSummary.lagSeconds} and {@link VesselSummary.lagSince}. */
+function lagOf(
+  lastSyncAt: string | null,
+  contact: LinkContact,
+  now: Date,
+): Pick<VesselSummary, 'lagSeconds' | 'lagSince'> {
+  if (lastSyncAt === null) return { lagSeconds: null, lagSince: null }
+  if (contact.persistent && contact.connectedSince) return { lagSeconds: 0, lagSince: null }
+  const heard = contact.persistent ? contact.lastContactAt : null
+  const since = heard !== null && heard > lastSyncAt ? heard : lastSyncAt
+  return { lagSeconds: secondsSince(since, now), lagSince: since }
+}
+
+const secondsSince = (iso: string, now: Date): number =>
+  Math.max(0, Math.floor((now.getTime() - Date.parse(iso)) / 1000))
 
 const round = (usd: number): number => Math.round(usd * 10_000) / 10_000

@@ -22,7 +22,15 @@ import {
   ROUNDS_VERSION,
   SessionError,
 } from '@tally/link'
-import type { LinkFrame, LinkSettings, PhotoSink, Priority, SessionBudget, SessionStats } from '@tally/link'
+import type {
+  FrameStream,
+  LinkFrame,
+  LinkSettings,
+  PhotoSink,
+  Priority,
+  SessionBudget,
+  SessionStats,
+} from '@tally/link'
 import { GuardedLinkReplica } from './disk-full.ts'
 import type { LinkServerDeps, LinkSessionEvent } from './link-server.ts'
 
@@ -33,6 +41,10 @@ export interface ConnectionStart {
   ws: WebSocket
   /** The TCP (or TLS) socket under the WebSocket: its byte counters are the truth of the bill. */
   socket: Socket | undefined
+  /** The connection's compression context (frame-stream.ts): every frame sent goes through it. */
+  frames: FrameStream
+  /** The hello offered to compress every frame after the welcome. */
+  offersCompression: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -80,6 +92,10 @@ export class VesselConnection extends EventEmitter<Events> {
   private readonly recorded = { up: 0, down: 0 }
   private confirmed: boolean
   private ended = false
+  /** When the hello arrived (ms since the epoch). */
+  readonly openedAt = Date.now()
+  /** The last frame or keepalive ping from the vessel (ms since the epoch): contact, in a round or not. */
+  lastContactAt = this.openedAt
 
   constructor(
     private readonly start: ConnectionStart,
@@ -101,6 +117,11 @@ export class VesselConnection extends EventEmitter<Events> {
   /** The vessel is on a long-lived connection that takes pokes. */
   get persistent(): boolean {
     return this.version >= ROUNDS_VERSION
+  }
+
+  /** A session (a round, on a version 3 connection) is running now. */
+  get inSession(): boolean {
+    return this.round !== null
   }
 
   /** Runs the first session, answering the hello. */
@@ -182,7 +203,15 @@ export class VesselConnection extends EventEmitter<Events> {
     if (d.guard) replica.withGuard(d.guard)
     const session = new RelayLinkSession(
       replica,
-      { send: (bytes) => ws.send(bytes), close: (code, reason) => ws.close(code, reason) },
+      {
+        send: (bytes) => {
+          const wire = this.start.frames.encode(bytes)
+          ws.send(wire)
+          return wire.length
+        },
+        close: (code, reason) => ws.close(code, reason),
+        compress: () => this.start.frames.start(),
+      },
       {
         session: id,
         cursorsTrusted,
@@ -190,6 +219,11 @@ export class VesselConnection extends EventEmitter<Events> {
         ...(this.start.photos ? { photos: this.start.photos } : {}),
         newSyncToken: () => this.issueToken(id),
         ...(this.told !== this.settings ? { settings: this.settings } : {}),
+        ...(this.start.frames.started
+          ? { compression: 'on' as const }
+          : this.start.offersCompression && this.rounds === 0
+            ? { compression: 'offer' as const }
+            : {}),
       },
     )
     this.rounds++
@@ -272,7 +306,7 @@ export class VesselConnection extends EventEmitter<Events> {
     if (this.round || this.ended || p === null) return
     this.clock.clear()
     this.start.log.debug({ p }, 'poking the vessel')
-    this.start.ws.send(encodeFrame({ t: 'poke', p }))
+    this.start.ws.send(this.start.frames.encode(encodeFrame({ t: 'poke', p })))
     this.checkpoint()
   }
 
@@ -295,6 +329,7 @@ export class VesselConnection extends EventEmitter<Events> {
 
   /** Any sign of life: rounds get a short idle limit, the quiet connection a few keepalives. */
   private touch(): void {
+    this.lastContactAt = Date.now()
     clearTimeout(this.idle)
     const ms = this.round || !this.persistent ? IDLE_TIMEOUT_MS : idleLimitMs(this.settings)
     this.idle = setTimeout(() => {

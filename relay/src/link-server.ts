@@ -17,6 +17,7 @@ import {
   decodeFrame,
   DEFAULT_LINK_SETTINGS,
   FrameError,
+  FrameStream,
   MAX_FRAME_BYTES,
   PRIORITY_NAMES,
   sameHeads,
@@ -81,11 +82,34 @@ export interface LinkSessionEvent {
   budget?: SessionBudget
 }
 
+/**
+ * What the relay knows of a vessel's link right now (docs/operations.md, "Link states"). Contact is
+ * kept in this process's memory: after a relay restart it is null until the vessel is heard again,
+ * and readers fall back to the last completed session in the session log.
+ */
+export interface LinkContact {
+  /** A connection of the vessel is open: since when (ISO), else null. */
+  connectedSince: string | null
+  /** A session is running on it now (with version 3, a round; between rounds the link idles). */
+  inSession: boolean
+  /** The last frame or keepalive ping heard from the vessel, on the open or its last connection. */
+  lastContactAt: string | null
+  /**
+   * That contact was on a long-lived (version 3) connection: while it lived, every change crossed
+   * within its batching window, so the vessel was in sync with the relay up to then.
+   */
+  persistent: boolean
+}
+
 /** A session that committed no change either way (an idle round). */
 const movedNothing = (s: SyncSessionRecord | undefined): boolean =>
   s !== undefined && s.state === 'complete' && s.changesUp === 0 && s.changesDown === 0 && s.rejected === 0
 
-export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
+export class LinkServer extends EventEmitter<{
+  session: [LinkSessionEvent]
+  /** A vessel's connection was accepted (after its hello) or closed. */
+  connection: [{ vessel: string; state: 'open' | 'closed' }]
+}> {
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_FRAME_BYTES,
@@ -94,6 +118,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   /** The open socket per vessel: a new connection from the same vessel replaces the old one. */
   readonly active = new Map<string, WebSocket>()
   private readonly connections = new Map<string, VesselConnection>()
+  /** The last contact on each vessel's last closed connection. */
+  private readonly lastSeen = new Map<string, { at: number; persistent: boolean }>()
   private readonly onStoreChanged = (e: ContainerStoreEvents['changed'][0]) => this.storeChanged(e)
 
   constructor(private readonly deps: LinkServerDeps) {
@@ -109,6 +135,18 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   /** The vessel holds a long-lived (version 3) connection open: in contact even with no session. */
   inContact(vessel: string): boolean {
     return this.connections.get(vessel)?.persistent === true
+  }
+
+  /** The vessel's link as {@link LinkContact} describes it. */
+  contact(vessel: string): LinkContact {
+    const open = this.connections.get(vessel)
+    const seen = open ? { at: open.lastContactAt, persistent: open.persistent } : this.lastSeen.get(vessel)
+    return {
+      connectedSince: open ? new Date(open.openedAt).toISOString() : null,
+      inSession: open?.inSession ?? false,
+      lastContactAt: seen ? new Date(seen.at).toISOString() : null,
+      persistent: seen?.persistent ?? false,
+    }
   }
 
   /** Cuts a vessel off at once (token revoked). */
@@ -149,15 +187,19 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     const log = this.deps.logger.child({ component: 'link' })
     const helloTimer = setTimeout(() => ws.close(CloseCode.Timeout, 'no hello'), HELLO_TIMEOUT_MS)
     let connection: VesselConnection | undefined
+    // The connection's compression context, both ways: started after the first welcome when the
+    // hello offered it (docs/protocol.md, "Compression on the connection").
+    const frames = new FrameStream()
+    ws.on('close', () => frames.close())
     ws.on('message', (data, isBinary) => {
       clearTimeout(helloTimer)
       try {
         if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-        const frame = decodeFrame(data as Buffer)
+        const frame = decodeFrame(frames.decode(data as Buffer))
         const bytes = (data as Buffer).length
         if (connection) return connection.receive(frame, bytes)
         if (frame.t !== 'hello') throw new FrameError(CloseCode.BadFrame, `expected hello, got ${frame.t}`)
-        connection = this.accept(ws, socket, frame, bytes, log)
+        connection = this.accept(ws, socket, frames, frame, bytes, log)
         connection.open()
       } catch (err) {
         const code =
@@ -178,6 +220,7 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
   private accept(
     ws: WebSocket,
     socket: Socket | undefined,
+    frames: FrameStream,
     hello: HelloFrame,
     helloBytes: number,
     baseLog: Logger,
@@ -221,6 +264,8 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
       {
         ws,
         socket,
+        frames,
+        offersCompression: hello.z === 1,
         vessel,
         version: hello.v,
         pending: hello.pending,
@@ -243,12 +288,17 @@ export class LinkServer extends EventEmitter<{ session: [LinkSessionEvent] }> {
     this.connections.set(vessel, connection)
     connection.on('session', (e) => this.emit('session', e))
     connection.on('closed', () => {
+      const previous = this.lastSeen.get(vessel)?.at ?? 0
+      if (connection.lastContactAt >= previous)
+        this.lastSeen.set(vessel, { at: connection.lastContactAt, persistent: connection.persistent })
       if (this.connections.get(vessel) === connection) this.connections.delete(vessel)
       if (this.active.get(vessel) === ws) {
         this.active.delete(vessel)
         d.presence?.disconnected(vessel)
       }
+      this.emit('connection', { vessel, state: 'closed' })
     })
+    this.emit('connection', { vessel, state: 'open' })
     return connection
   }
 }

@@ -5,11 +5,12 @@
  */
 import { z } from 'zod'
 import {
+  cachedOpenApi,
   containerListSchema,
-  containerViewSchema,
-  historySchema,
+  containerRoutes,
   jsonObject,
-  openApiDocument,
+  serviceRoutes,
+  voyagePortCallsBodySchema,
 } from '@tally/manifest'
 import type { ApiRoute } from '@tally/manifest'
 import {
@@ -19,6 +20,7 @@ import {
   subscriptionSchema,
   subscriptionUpdateSchema,
 } from './dcsa/schemas.ts'
+import { bookingListSchema } from './bulk-create.ts'
 import { listQuerySchema } from './query.ts'
 
 /** The schema `parseListQuery` validates with, as its input (the query string). */
@@ -42,20 +44,8 @@ const ops = (
 
 export const RELAY_ROUTES: readonly ApiRoute[] = [
   ...api('Service', [
-    {
-      method: 'get',
-      path: '/healthz',
-      summary: 'Liveness',
-      auth: false,
-      response: z.object({ ok: z.boolean() }),
-    },
+    ...serviceRoutes(),
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics (ops or scrape token)' },
-    {
-      method: 'get',
-      path: '/api/openapi.json',
-      summary: 'This description',
-      response: jsonObject('OpenAPI 3.1'),
-    },
     {
       method: 'get',
       path: '/api/me',
@@ -74,7 +64,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       method: 'post',
       path: '/api/vessels/{imo}/containers',
       summary: 'Create a voyage’s containers from its booking list (idempotent per containerId)',
-      body: z.array(jsonObject('{containerId, isoType, voyage, cargo, customs, physical?}')),
+      body: bookingListSchema,
       status: 201,
       response: z.object({ created: z.number() }),
     },
@@ -92,35 +82,11 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       query: listQuery.extend({ vessel: z.string().optional() }),
       response: containerListSchema,
     },
-    { method: 'get', path: box, summary: 'A container view', response: containerViewSchema },
-    {
-      method: 'patch',
-      path: box,
-      summary: 'Edit a container (a partial view)',
-      body: jsonObject('A partial view, e.g. {"customs":{"status":"RELEASED"}}'),
-      response: containerViewSchema,
-    },
-    {
-      method: 'get',
-      path: `${box}/history`,
-      summary: 'Every field each change wrote',
-      response: historySchema,
-    },
-    {
-      method: 'post',
-      path: `${box}/proposals`,
-      summary: 'Propose a change of a field the caller does not own',
-      body: jsonObject('{field, value, reason?}'),
-      status: 201,
-      response: containerViewSchema,
-    },
-    {
-      method: 'post',
-      path: `${box}/proposals/{proposalId}`,
-      summary: 'Accept or decline a proposal',
-      body: jsonObject('{decision: ACCEPTED | DECLINED}'),
-      response: containerViewSchema,
-    },
+    ...containerRoutes({
+      box,
+      edit: 'Edit a container (a partial view)',
+      propose: 'Propose a change of a field the caller does not own',
+    }),
   ]),
   ...api('Voyages', [
     {
@@ -145,7 +111,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       method: 'put',
       path: '/api/vessels/{imo}/voyages/{voyage}',
       summary: 'Create a voyage or set its port calls',
-      body: jsonObject('{portCalls: [{locode, eta?, ata?, atd?}]}'),
+      body: voyagePortCallsBodySchema,
       response: jsonObject('voyage'),
     },
     {
@@ -181,7 +147,7 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
       path: '/dcsa/tnt/v2/events',
       summary: 'DCSA events (Next-Page header for more)',
       query: eventsQuerySchema,
-      response: z.array(jsonObject('A DCSA EquipmentEvent or ShipmentEvent')),
+      response: z.array(jsonObject('A DCSA EquipmentEvent, ShipmentEvent or TransportEvent')),
     },
     {
       method: 'get',
@@ -243,18 +209,14 @@ export const RELAY_ROUTES: readonly ApiRoute[] = [
   ]),
 ]
 
-let cached: Record<string, unknown> | undefined
-
-export function relayOpenApi(): Record<string, unknown> {
-  cached ??= openApiDocument(
-    {
-      title: 'Tally relay',
-      version: '1',
-      description:
-        'The shore hub of Tally: containers, history, DCSA Track & Trace 2.2 events and subscriptions, operator tools. ' +
-        'Every call takes Authorization: Bearer TOKEN (user, integration or, for /metrics, scrape tokens). See docs/api.md and docs/integrations.md.',
-    },
-    RELAY_ROUTES,
-  )
-  return cached
-}
+/** The relay's description (`GET /api/openapi.json`). */
+export const relayOpenApi = cachedOpenApi(
+  {
+    title: 'Tally relay',
+    version: '1',
+    description:
+      'The shore hub of Tally: containers, history, DCSA Track & Trace 2.2 events and subscriptions, operator tools. ' +
+      'Every call takes Authorization: Bearer TOKEN (user, integration or, for /metrics, scrape tokens). See docs/api.md and docs/integrations.md.',
+  },
+  RELAY_ROUTES,
+)

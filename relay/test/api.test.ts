@@ -73,6 +73,17 @@ describe('bulk creation', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID', field: 'cargo.pod' })
     const stow = await t.api('POST', containers, { body: [booking(23, { physical: { stowage: '12' } })] })
     expect(stow.body.error).toMatchObject({ code: 'INVALID', field: 'physical.stowage' })
+    // The booking list is parsed by the zod schema /api/openapi.json describes it with.
+    const unknown = await t.api('POST', containers, { body: [booking(27, { cargo: { colour: 'red' } })] })
+    expect(unknown.body.error).toMatchObject({ code: 'INVALID', field: 'cargo.colour' })
+    expect(unknown.body.error.message).toMatch(/^item 0 \(\w+\): cargo\.colour: is not a known field$/)
+    const extra = await t.api('POST', containers, { body: [{ ...booking(28), colour: 'red' }] })
+    expect(extra.body.error).toMatchObject({ code: 'INVALID', field: 'colour' })
+    const missing = await t.api('POST', containers, {
+      body: [{ containerId: containerNo(29), voyage: '024E' }],
+    })
+    expect(missing.body.error).toMatchObject({ code: 'INVALID', field: 'isoType' })
+    expect(missing.body.error.message).toContain('is required')
   })
 
   it('lets a customs user set customs only', async () => {
@@ -197,6 +208,21 @@ describe('container views and edits', () => {
       body: { decision: 'DECLINED' },
     })
     expect(decided.status).toBe(403)
+    // The bodies are parsed by the zod schemas /api/openapi.json describes them with.
+    const noField = await t.api('POST', `${containers}/${containerNo(4)}/proposals`, { body: { value: 1 } })
+    expect(noField.body.error).toMatchObject({ code: 'INVALID', field: 'proposal.field' })
+    const longReason = await t.api('POST', `${containers}/${containerNo(4)}/proposals`, {
+      body: { field: 'physical.stowage', value: '0120482', reason: 'r'.repeat(2001) },
+    })
+    expect(longReason.body.error).toMatchObject({ code: 'INVALID', field: 'proposal.reason' })
+    const maybe = await t.api('POST', `${containers}/${containerNo(4)}/proposals/${proposal.id}`, {
+      body: { decision: 'MAYBE' },
+    })
+    expect(maybe.body.error).toMatchObject({
+      code: 'INVALID',
+      field: 'decision',
+      message: 'decision: must be ACCEPTED or DECLINED',
+    })
   })
 })
 

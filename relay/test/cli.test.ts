@@ -164,6 +164,10 @@ describe(
         [['--lag-grace-min', 'soon'], /--lag-grace-min must be a number of minutes from 0/],
         [['--failure-rate-pct', '150'], /--failure-rate-pct must be a number of percent from 0 to 100/],
         [['--min-attempts', '2.5'], /--min-attempts must be a whole number of attempts/],
+        [
+          ['--integration-requests-per-min', '0'],
+          /--integration-requests-per-min must be a whole number of requests from 1/,
+        ],
       ]
       const runs = await Promise.all(
         bad.map(([extra]) => cli(['serve', '--port', '0', '--data', data, ...extra])),
@@ -193,6 +197,8 @@ describe(
           '30',
           '--failure-rate-pct',
           '7',
+          '--integration-requests-per-min',
+          '2',
         ],
         {
           cwd: REPO_ROOT,
@@ -227,6 +233,15 @@ describe(
         await fetch(`${url}/api/ops/alerts`, { headers: { authorization: `Bearer ${lastLine(ops.stdout)}` } })
       ).json()
       expect(alerts).toMatchObject({ webhook: true, thresholds: { lagGraceS: 1800, failureRate: 0.07 } })
+      // --integration-requests-per-min 2: an integration token's third request in the minute is refused.
+      const integration = await cli(['add-integration', '--data', data, '--name', 'acme', '--scope', 'read'])
+      const asIntegration = () =>
+        fetch(`${url}/api/vessels`, { headers: { authorization: `Bearer ${lastLine(integration.stdout)}` } })
+      expect((await asIntegration()).status).toBe(200)
+      expect((await asIntegration()).status).toBe(200)
+      const limited = await asIntegration()
+      expect(limited.status).toBe(429)
+      expect(((await limited.json()) as any).error.message).toContain('more than 2 requests in 60 s')
       process.kill(-child.pid!, 'SIGTERM')
       const code = await Promise.race([
         exited,

@@ -14,6 +14,12 @@ import type { TestRelay } from './helpers.ts'
 
 const MAX_PAGES = 200
 
+/** The voyage's rotation: alongside in Shanghai over day 0, Los Angeles expected two weeks later. */
+const PORT_CALLS = [
+  { locode: 'CNSHA', eta: '2026-10-31T04:00:00Z', ata: '2026-10-31T06:30:00Z', atd: '2026-11-01T22:00:00Z' },
+  { locode: 'USLAX', eta: '2026-11-15T08:00:00Z', ata: null, atd: null },
+]
+
 /** Both sides' events of day 0 applied to one replica: the state after that day's sync. */
 let docs: Replica
 let t: TestRelay
@@ -50,6 +56,10 @@ beforeAll(async () => {
   docs = applyEvents(bookedDocs(manifest, DEFAULT_VESSEL), voyageDay(manifest, 0, 1))
   t = await startTestRelay()
   loadVoyage(t)
+  const voyage = await t.api('PUT', `/api/vessels/${DEFAULT_VESSEL}/voyages/024E`, {
+    body: { portCalls: PORT_CALLS },
+  })
+  expect(voyage.status).toBe(200)
   all = (await readAll(t, 'limit=1000')).events
 }, 240_000)
 
@@ -65,7 +75,10 @@ describe('DCSA events of the standard voyage day', () => {
     expect(new Set(all.map((e) => e.eventID)).size).toBe(all.length)
     const counts: Record<string, number> = {}
     for (const e of all) {
-      const code = `${e.eventType} ${e.equipmentEventTypeCode ?? e.shipmentEventTypeCode}`
+      const code =
+        e.eventType === 'TRANSPORT'
+          ? `TRANSPORT ${e.transportEventTypeCode} ${e.eventClassifierCode}`
+          : `${e.eventType} ${e.equipmentEventTypeCode ?? e.shipmentEventTypeCode}`
       counts[code] = (counts[code] ?? 0) + 1
     }
     console.info(`DCSA events for one voyage day: ${JSON.stringify(counts)}`)
@@ -73,6 +86,10 @@ describe('DCSA events of the standard voyage day', () => {
     expect(counts['EQUIPMENT LOAD']).toBe(100)
     expect(counts['EQUIPMENT INSP']).toBeGreaterThan(100)
     expect(counts['SHIPMENT HOLD']).toBeGreaterThan(0)
+    // The port calls: arrived and departed Shanghai (ACT), Los Angeles expected (EST).
+    expect(counts['TRANSPORT ARRI ACT']).toBe(1)
+    expect(counts['TRANSPORT DEPA ACT']).toBe(1)
+    expect(counts['TRANSPORT ARRI EST']).toBe(1)
   })
 
   it('carry the container, the fact time recorded aboard, and ACT', () => {
@@ -172,5 +189,62 @@ describe('DCSA events of the standard voyage day', () => {
     const events = (await readAll(t, `equipmentReference=${id}&shipmentEventTypeCode=HOLD`)).events
     expect(events.at(-1)).toMatchObject({ shipmentEventTypeCode: 'HOLD', reason: 'scan requested' })
     expect(dcsaProblems(events.at(-1))).toEqual([])
+  })
+
+  it('carry the vessel’s port calls as transport events, filtered and stable', async () => {
+    const transport = (await readAll(t, 'eventType=TRANSPORT')).events
+    expect(
+      transport.map((e) => `${e.transportEventTypeCode} ${e.eventClassifierCode} ${e.eventDateTime}`),
+    ).toEqual([
+      'ARRI ACT 2026-10-31T06:30:00Z',
+      'DEPA ACT 2026-11-01T22:00:00Z',
+      'ARRI EST 2026-11-15T08:00:00Z',
+    ])
+    expect(transport.flatMap((e) => dcsaProblems(e))).toEqual([])
+    expect(transport[0]).toMatchObject({
+      eventCreatedDateTime: '2026-10-31T06:30:00Z',
+      transportCall: {
+        transportCallID: 'IMO9811000-024E-CNSHA',
+        UNLocationCode: 'CNSHA',
+        transportCallSequenceNumber: 1,
+        modeOfTransport: 'VESSEL',
+        vessel: { vesselIMONumber: '9811000' },
+      },
+    })
+    expect((await readAll(t, 'transportEventTypeCode=DEPA')).events.map((e) => e.eventID)).toEqual([
+      transport[1].eventID,
+    ])
+    expect((await readAll(t, 'eventType=TRANSPORT&vesselIMONumber=9811000')).events).toHaveLength(3)
+    expect((await readAll(t, 'eventType=TRANSPORT&vesselIMONumber=9000000')).events).toEqual([])
+    // A container's own feed does not carry the vessel's movements.
+    expect(
+      (await readAll(t, `equipmentReference=${[...docs.keys()][0]}&eventType=TRANSPORT`)).events,
+    ).toEqual([])
+
+    // The same port calls written again add nothing; the arrival in Los Angeles adds one ACT event.
+    const put = (portCalls: unknown) =>
+      t.api('PUT', `/api/vessels/${DEFAULT_VESSEL}/voyages/024E`, { body: { portCalls } })
+    expect((await put(PORT_CALLS)).status).toBe(200)
+    expect((await readAll(t, 'eventType=TRANSPORT')).events).toEqual(transport)
+    const arrived = [PORT_CALLS[0], { ...PORT_CALLS[1], ata: '2026-11-15T09:10:00Z' }]
+    expect((await put(arrived)).status).toBe(200)
+    const after = (await readAll(t, 'eventType=TRANSPORT')).events
+    expect(after.slice(0, 3)).toEqual(transport)
+    expect(after.slice(3).map((e) => `${e.transportEventTypeCode} ${e.eventClassifierCode}`)).toEqual([
+      'ARRI ACT',
+    ])
+
+    // Another relay with the same port calls gives the actual events the same IDs and bodies.
+    const other = await startTestRelay()
+    try {
+      const there = await other.api('PUT', `/api/vessels/${DEFAULT_VESSEL}/voyages/024E`, {
+        body: { portCalls: arrived },
+      })
+      expect(there.status).toBe(200)
+      const acts = (await readAll(other, 'eventType=TRANSPORT')).events
+      expect(acts).toEqual(after.filter((e) => e.eventClassifierCode === 'ACT'))
+    } finally {
+      await other.close()
+    }
   })
 })

@@ -49,4 +49,22 @@ describe('the relay OpenAPI description', () => {
     const body = doc.components.schemas.DcsaSubscriptionRequest
     expect(body.required).toEqual(expect.arrayContaining(['callbackUrl', 'secret']))
   })
+
+  it('describes the booking list and PATCH bodies with the field catalog’s checks', async () => {
+    const doc = (await t.api('GET', '/api/openapi.json')).body
+    const item = doc.components.schemas.BookingItem
+    expect(item.required).toEqual(expect.arrayContaining(['containerId', 'isoType', 'voyage']))
+    expect(item.additionalProperties).toBe(false)
+    const cargo = doc.components.schemas.CargoPatch
+    expect(cargo.properties.booking).toMatchObject({ maxLength: 35 })
+    expect(JSON.stringify(cargo.properties.pod)).toContain('^[A-Z]{2}[A-Z2-9]{3}$')
+    const customs = doc.components.schemas.CustomsPatch
+    expect(JSON.stringify(customs.properties.status)).toContain('RELEASED')
+    const patch =
+      doc.paths['/api/vessels/{imo}/containers/{id}'].patch.requestBody.content['application/json']
+    expect(patch.schema.$ref).toBe('#/components/schemas/ContainerPatch')
+    const portCall = doc.components.schemas.PortCall
+    expect(portCall.required).toEqual(['locode'])
+    expect(JSON.stringify(portCall.properties.locode)).toContain('^[A-Z]{2}[A-Z2-9]{3}$')
+  })
 })

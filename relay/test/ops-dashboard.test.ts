@@ -1,11 +1,12 @@
 /**
  * The `/ops` dashboard in real Chromium against a real relay: token login (wrong token, non-ops
  * token, ops token kept in localStorage), the fleet table with alerts, a vessel's charts and
- * settings, a dead letter inspected and discarded with a reason, a token created and revoked, the
- * alert list — loading nothing from outside the relay. With OPS_SCREENSHOTS=1 the screenshots go to
+ * settings, a dead letter inspected and discarded with a reason, a token created and revoked, DCSA
+ * subscriptions with a failing callback, the alert list — loading nothing from outside the relay. With OPS_SCREENSHOTS=1 the screenshots go to
  * docs/screenshots/ops-*.png (otherwise to test-results/).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { chromium } from 'playwright-core'
@@ -186,6 +187,38 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     await row.getByRole('button', { name: 'Revoke' }).click()
     await expectText('#flash', /revoked/)
     expect((await t.api('GET', '/api/me', { token })).status).toBe(401)
+  })
+
+  it('lists DCSA subscriptions by callback host, with a failing callback that raises the alert', async () => {
+    const secret = randomBytes(32).toString('base64')
+    // Filters no event of the scene matches: the delivery loop leaves these two alone.
+    const filters = { eventType: ['TRANSPORT'], vesselIMONumber: '9000000' }
+    const subscribe = (callbackUrl: string) =>
+      t.api('POST', '/dcsa/tnt/v2/event-subscriptions', {
+        token: t.tokens.shore,
+        body: { callbackUrl, secret, filters },
+      })
+    expect((await subscribe('http://127.0.0.1:9/ok')).status).toBe(201)
+    const failing = await subscribe('https://broker.example.com:8443/tally/events?apikey=s3cret')
+    expect(failing.status).toBe(201)
+    // Five failed deliveries in a row, as the delivery loop records them, the next one an hour off.
+    const later = new Date(Date.now() + 3_600_000).toISOString()
+    for (let i = 0; i < 5; i++)
+      t.relay.context.subscriptions.failed(failing.body.subscriptionID, 'callback answered HTTP 503', later)
+    const fired = t.relay.ops.evaluateAlerts().fired.filter((a) => a.kind === 'callback')
+    expect(fired).toHaveLength(1)
+    expect(fired[0]!.message).toContain('broker.example.com:8443')
+    expect(fired[0]!.message).not.toContain('s3cret')
+
+    await page.getByRole('link', { name: 'Subscriptions' }).click()
+    const table = page.getByRole('table', { name: 'Subscriptions' })
+    await table.waitFor({ timeout: UI_TIMEOUT_MS })
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(2)
+    const row = table.locator('tr', { hasText: 'broker.example.com:8443' })
+    expect(await row.textContent()).toMatch(/failing · alert \(5 attempts\).*HTTP 503/)
+    expect(await table.locator('tr', { hasText: '127.0.0.1:9' }).textContent()).toMatch(/ok/)
+    expect(await table.textContent()).not.toMatch(/s3cret|\/tally\/events/)
+    await shot('subscriptions')
   })
 
   it('lists alerts with their rules, and loads nothing from outside the relay', async () => {

@@ -1,6 +1,7 @@
 /**
  * What the operator sees of a vessel's link and the alerts that matter, against a real relay:
- * the three link states (in a session now, reachable, no contact for longer than its window), the
+ * the link states under protocol version 3 (in a session now, connected and idle between rounds,
+ * reachable with its last contact, no contact for longer than its window; keepalives count), the
  * expected window derived from the sync interval a vessel reports in its hello, failed attempts the
  * vessel reports that never reached the relay counted in the failure rate, the budget and
  * dead-letter alerts with since-when and what to do, thresholds set from the API in the form's units,
@@ -11,6 +12,7 @@ import { WebSocket } from 'ws'
 import { documentIdFor } from '@tally/manifest'
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION } from '@tally/link'
 import { keyOf } from '../../test/link/fixtures.ts'
+import { checkVessel, DEFAULT_THRESHOLDS } from '../src/ops/alerts.ts'
 import { startOpsRelay, VESSEL } from './ops-fixtures.ts'
 import type { OpsRelay } from './ops-fixtures.ts'
 
@@ -25,10 +27,15 @@ async function relayUnderTest(containers = 5): Promise<OpsRelay> {
   return t
 }
 
-/** Says hello (with optional report fields) and stays silent: the session stays open until closed. */
-function openLink(t: OpsRelay, report: { failed?: number; interval?: number } = {}) {
-  return new Promise<{ ws: WebSocket; closed: Promise<number> }>((resolve, reject) => {
+/**
+ * Says hello (with optional report fields) as a version 3 vessel would, and keeps the connection
+ * open. With `pending` above 0 the relay waits for the vessel's chunks, so the first session stays
+ * open until {@link finishRound} sends the vessel's `done`.
+ */
+function openLink(t: OpsRelay, report: { failed?: number; interval?: number; pending?: number } = {}) {
+  return new Promise<{ ws: WebSocket; closed: Promise<number>; frames: string[] }>((resolve, reject) => {
     const ws = new WebSocket(t.linkUrl)
+    const frames: string[] = []
     const timer = setTimeout(() => reject(new Error('no welcome')), 10_000)
     const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)))
     ws.on('open', () =>
@@ -45,13 +52,20 @@ function openLink(t: OpsRelay, report: { failed?: number; interval?: number } = 
       ),
     )
     ws.on('message', (data) => {
-      if (decodeFrame(data as Buffer).t === 'welcome') {
+      const frame = decodeFrame(data as Buffer)
+      frames.push(frame.t)
+      if (frame.t === 'welcome') {
         clearTimeout(timer)
-        resolve({ ws, closed })
+        resolve({ ws, closed, frames })
       }
     })
     ws.on('error', reject)
   })
+}
+
+/** The vessel has nothing (more) to send in this session: the relay answers with its fin. */
+function finishRound(link: { ws: WebSocket }): void {
+  link.ws.send(encodeFrame({ t: 'done', chunks: 0 }))
 }
 
 const vesselOps = async (t: OpsRelay) =>
@@ -64,47 +78,90 @@ async function settled(t: OpsRelay, ok: (v: any) => boolean): Promise<void> {
 }
 
 describe('link states and the alerts that matter', { timeout: 90_000 }, () => {
-  // Skipped: with protocol version 3 the relay keeps the vessel's connection in `active` after the
-  // socket closes in this test, so the link state stays in_session; the state must follow rounds,
-  // not the connection (open work, see docs/operations.md "Link states").
-  it.skip('shows in a session now, reachable with its last session, then no contact beyond the expected window', async () => {
-    const t = await relayUnderTest()
-    expect((await vesselOps(t)).link).toEqual({ state: 'never', lastSessionAt: null })
-    const open = await openLink(t, { interval: 600 })
+  it('tells a round from an idle connection, then reachable with its last contact, then no contact beyond the expected window', async () => {
+    // No containers: the relay has nothing to send, so a session ends as soon as the vessel is done.
+    const t = await relayUnderTest(0)
+    expect((await vesselOps(t)).link).toEqual({
+      state: 'never',
+      lastSessionAt: null,
+      lastContactAt: null,
+      connectedSince: null,
+    })
+    // A vessel with changes to send: its first session runs until it says it is done.
+    const open = await openLink(t, { interval: 600, pending: 1 })
     const during = await vesselOps(t)
     expect(during.link.state).toBe('in_session')
+    expect(during.link.connectedSince).not.toBeNull()
     // The expected window derives from the sync interval the vessel reported: twice 10 min.
     expect(during).toMatchObject({ expectedWindowS: 1200, expectedWindowSource: 'vessel' })
+
+    // The session ends with its fin; the connection stays open and idle: connected, not in a session.
+    finishRound(open)
+    await settled(t, (v) => v.link.state !== 'in_session')
+    const idle = await vesselOps(t)
+    expect(idle.link.state).toBe('connected')
+    expect(idle.link.lastSessionAt).toBe(idle.lastSyncAt)
+    expect(idle.lagSeconds).toBe(0)
+    expect(open.frames).toContain('fin')
+
+    // A keepalive ping is contact: the last contact moves past the last session.
+    await new Promise((r) => setTimeout(r, 30))
+    const pinged = new Promise<void>((r) => open.ws.once('pong', () => r()))
+    open.ws.ping()
+    await pinged
+    t.relay.ops.fleet.invalidate()
+    const afterPing = await vesselOps(t)
+    expect(Date.parse(afterPing.link.lastContactAt)).toBeGreaterThan(Date.parse(afterPing.lastSyncAt))
+
+    // The connection closes: reachable, with the last session and the later keepalive.
     open.ws.close()
     await open.closed
-    await t.sync()
-    await settled(t, (v) => v.link.state !== 'in_session')
+    await settled(t, (v) => v.link.state !== 'connected')
     const after = await vesselOps(t)
-    expect(after.link.state).toBe('reachable')
-    expect(after.link.lastSessionAt).toBe(after.lastSyncAt)
-    // 21 minutes later, with no session since: longer than the 20 min window.
-    const later = t.relay.ops.fleet.snapshot(0, new Date(Date.now() + 21 * 60_000))
-    expect(later.find((v) => v.imo === VESSEL)!.link.state).toBe('no_contact')
+    expect(after.link).toMatchObject({
+      state: 'reachable',
+      lastSessionAt: after.lastSyncAt,
+      lastContactAt: afterPing.link.lastContactAt,
+      connectedSince: null,
+    })
+    // 21 minutes after the keepalive, with nothing heard since: longer than the 20 min window.
+    const at = new Date(Date.parse(after.link.lastContactAt) + 21 * 60_000)
+    const later = t.relay.ops.fleet.snapshot(0, at).find((v) => v.imo === VESSEL)!
+    expect(later.link.state).toBe('no_contact')
+    // The lag counts from the keepalive (the vessel was in sync while its connection lived), and the
+    // lag alert says so.
+    expect(later.lagSeconds).toBe(21 * 60)
+    const lag = checkVessel(later, { ...DEFAULT_THRESHOLDS, lagGraceS: 0 }, at).get('lag')!
+    expect(lag.message).toMatch(
+      /nothing heard since \d\d:\d\d UTC \(\d+\.\d h ago; last session at \d\d:\d\d/,
+    )
+    expect(lag.since).toBe(after.link.lastContactAt)
+    // 19 minutes after it: still reachable.
+    const sooner = new Date(Date.parse(after.link.lastContactAt) + 19 * 60_000)
+    expect(t.relay.ops.fleet.snapshot(0, sooner).find((v) => v.imo === VESSEL)!.link.state).toBe('reachable')
     // The operator's own window wins over the vessel's interval.
     await t.api('PUT', `/api/ops/vessels/${VESSEL}/settings`, { body: { expectedWindowS: 7200 } })
     expect(await vesselOps(t)).toMatchObject({ expectedWindowS: 7200, expectedWindowSource: 'operator' })
   })
 
-  // Skipped: version 3 records connection rounds as sessions, so the counts this test expects differ.
-  it.skip('counts the failed attempts a vessel reports at its next hello in the failure rate, once', async () => {
+  it('counts the failed attempts a vessel reports at its next hello in the failure rate, once', async () => {
     const t = await relayUnderTest()
     await t.sync()
     // One attempt reached the relay and failed there; the vessel then failed 11 more times out of reach.
     const dropped = await openLink(t)
     dropped.ws.terminate()
     await dropped.closed
-    await settled(t, (v) => v.sessions24h.failed >= 1 && v.link.state !== 'in_session')
+    await settled(t, (v) => v.sessions24h.failed >= 1 && v.link.connectedSince === null)
+    // Back, with a sync token the relay does not hold: its session reconciles and waits for the
+    // vessel's heads, which never come; the vessel hangs up.
     const back = await openLink(t, { failed: 12, interval: 60 })
     back.ws.close()
     await back.closed
+    await settled(t, (v) => v.sessions24h.failed >= 2 && v.link.connectedSince === null)
     const v = await vesselOps(t)
     expect(v.unreachedAttempts24h).toBe(11)
-    // 1 complete, 2 failed at the relay (the drop and this silent session), 11 never reached it.
+    // Sessions only (a version 3 connection's own row is not an attempt): 1 complete, 2 failed at
+    // the relay (the drop and this silent session), 11 never reached it.
     expect(v.sessions24h).toEqual({ complete: 1, failed: 2 })
     expect(v.failureRate).toBeCloseTo(13 / 14)
     const { fired } = t.relay.ops.evaluateAlerts()

@@ -91,6 +91,9 @@ export function FleetView({ api }: { api: ShoreApi }) {
                         {v.name ?? v.imo}
                       </a>
                       <span className="tly-mono tly-muted fleet__imo">{v.imo}</span>
+                      <a href={hrefOf.voyages(v.imo)} className="fleet__voyages" data-testid="fleet-voyages">
+                        Voyages
+                      </a>
                     </th>
                     <td>
                       {v.linkUp ? (

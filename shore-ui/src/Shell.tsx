@@ -7,13 +7,15 @@ import { AppShell } from '@tally/ui'
 import { ActorDirectory } from './actors.ts'
 import { ShoreApi } from './api.ts'
 import type { Me } from './api.ts'
-import { RelayConnection } from './connection.ts'
+import { connectToRelay } from './connection.ts'
+import type { RelayConnection } from './connection.ts'
 import type { ConnectionSnapshot } from './connection.ts'
 import { ContainerPage } from './ContainerPage.tsx'
 import { FleetView } from './FleetView.tsx'
 import { hrefOf, useRoute } from './router.ts'
 import type { Route } from './router.ts'
 import { SearchView } from './SearchView.tsx'
+import { VoyagesView } from './VoyagesView.tsx'
 
 export interface ShellProps {
   token: string
@@ -37,17 +39,27 @@ export function Shell({ token, me, signOut }: ShellProps) {
   )
   const [conn, setConn] = useState<RelayConnection | null>(null)
   useEffect(() => {
-    const connection = new RelayConnection(token, me.user, (message) => signOutRef.current(message))
-    setConn(connection)
-    return () => void connection.close()
+    let closed = false
+    const connection = connectToRelay(token, me.user, (message) => signOutRef.current(message))
+    void connection.then((c) => (closed ? void c.close() : setConn(c)))
+    return () => {
+      closed = true
+      void connection.then((c) => c.close())
+      setConn(null)
+    }
   }, [token, me.user])
   const actors = useMemo(() => new ActorDirectory(`tally.shore.actors.${me.user}`), [me.user])
   const route = useRoute()
 
-  const page = route.name === 'container' ? `c:${route.key.containerId}` : route.name
+  const page =
+    route.name === 'container'
+      ? `c:${route.key.containerId}`
+      : route.name === 'voyages'
+        ? `v:${route.vessel}`
+        : route.name
   useEffect(() => {
     if (route.name !== 'container')
-      document.title = `${route.name === 'fleet' ? 'Fleet' : 'Containers'} · Tally shore`
+      document.title = `${route.name === 'fleet' ? 'Fleet' : route.name === 'voyages' ? 'Voyages' : 'Containers'} · Tally shore`
     window.scrollTo({ top: 0 })
     // Keyboard and screen-reader users start on the new page.
     document.getElementById('main')?.focus({ preventScroll: true })
@@ -78,8 +90,18 @@ function Signed({
       homeHref={hrefOf.fleet()}
       brandSuffix={<span className="topbar__app">Shore</span>}
       nav={[
-        { href: hrefOf.fleet(), label: 'Fleet', current: route.name === 'fleet', testId: 'nav-fleet' },
-        { href: hrefOf.search(), label: 'Containers', current: route.name !== 'fleet', testId: 'nav-search' },
+        {
+          href: hrefOf.fleet(),
+          label: 'Fleet',
+          current: route.name === 'fleet' || route.name === 'voyages',
+          testId: 'nav-fleet',
+        },
+        {
+          href: hrefOf.search(),
+          label: 'Containers',
+          current: route.name === 'search' || route.name === 'container',
+          testId: 'nav-search',
+        },
       ]}
       status={<ConnectionBadge link={link} />}
       user={
@@ -98,6 +120,7 @@ function Signed({
       }
     >
       {route.name === 'fleet' && <FleetView api={api} />}
+      {route.name === 'voyages' && <VoyagesView api={api} me={me} vessel={route.vessel} />}
       {route.name === 'search' && <SearchView api={api} user={me.user} params={route.params} />}
       {route.name === 'container' && (
         <ContainerPage

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react'
 import { CONDITIONS, CUSTOMS_STATUSES, PHYSICAL_STATES } from '@tally/manifest'
-import { formatState, formatTime } from '@tally/ui'
+import { codeOptions, FilterChoice, formatTime, YES_NO_OPTIONS } from '@tally/ui'
 import type { VesselSummary } from './api.ts'
 import { startOfTodayUtc } from './list-params.ts'
 
@@ -18,39 +18,6 @@ export interface ShoreListFiltersProps {
   onQ: (q: string) => void
   /** Sets parameters (an empty string removes one); the page goes back to the first. */
   onChange: (changes: Record<string, string>) => void
-}
-
-const YES_NO = [
-  ['', 'Any'],
-  ['true', 'Yes'],
-  ['false', 'No'],
-] as const
-
-function Choice(props: {
-  id: string
-  label: string
-  value: string
-  options: readonly (readonly [string, string])[]
-  onChange: (value: string) => void
-}) {
-  return (
-    <div className="tly-field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <select
-        id={props.id}
-        className="tly-input"
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        data-testid={props.id}
-      >
-        {props.options.map(([value, label]) => (
-          <option key={value} value={value}>
-            {label}
-          </option>
-        ))}
-      </select>
-    </div>
-  )
 }
 
 /** A short code (POD, bay) typed freely and applied once complete, or cleared when emptied. */
@@ -86,9 +53,6 @@ function CodeInput(props: {
     </div>
   )
 }
-
-const words = (codes: readonly string[], any: string) =>
-  [['', any] as const, ...codes.map((c) => [c, formatState(c)] as const)] as const
 
 export function ShoreListFilters({ params, vessels, lastLooked, q, onQ, onChange }: ShoreListFiltersProps) {
   const get = (name: string) => params.get(name) ?? ''
@@ -144,7 +108,7 @@ export function ShoreListFilters({ params, vessels, lastLooked, q, onQ, onChange
             data-testid="search-q"
           />
         </div>
-        <Choice
+        <FilterChoice
           id="filter-vessel"
           label="Vessel"
           value={vessel}
@@ -155,14 +119,14 @@ export function ShoreListFilters({ params, vessels, lastLooked, q, onQ, onChange
           ]}
           onChange={(v) => onChange({ vessel: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-condition"
           label="Condition"
           value={get('condition')}
-          options={words(CONDITIONS, 'Any')}
+          options={codeOptions(CONDITIONS)}
           onChange={(v) => onChange({ condition: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-seal"
           label="Seal"
           value={get('seal')}
@@ -173,39 +137,39 @@ export function ShoreListFilters({ params, vessels, lastLooked, q, onQ, onChange
           ]}
           onChange={(v) => onChange({ seal: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-reefer"
           label="Reefer"
           value={get('reefer')}
-          options={YES_NO}
+          options={YES_NO_OPTIONS}
           onChange={(v) => onChange({ reefer: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-alarm"
           label="Alarm"
           value={get('alarm')}
-          options={YES_NO}
+          options={YES_NO_OPTIONS}
           onChange={(v) => onChange({ alarm: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-dg"
           label="DG"
           value={get('dg')}
-          options={YES_NO}
+          options={YES_NO_OPTIONS}
           onChange={(v) => onChange({ dg: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-state"
           label="State"
           value={get('state')}
-          options={words(PHYSICAL_STATES, 'Any')}
+          options={codeOptions(PHYSICAL_STATES)}
           onChange={(v) => onChange({ state: v })}
         />
-        <Choice
+        <FilterChoice
           id="filter-customs"
           label="Customs"
           value={get('customs')}
-          options={words(CUSTOMS_STATUSES, 'Any status')}
+          options={codeOptions(CUSTOMS_STATUSES, 'Any status')}
           onChange={(v) => onChange({ customs: v })}
         />
         <CodeInput

@@ -4,7 +4,7 @@
  * REST. Every failure becomes an {@link ApiError} with the server's words, or a sentence for a
  * network failure, so no screen shows a stack trace.
  */
-import type { ContainerView, PhotoFullState, ShoreRole } from '@tally/manifest'
+import type { ContainerView, PhotoFullState, ShoreRole, VoyageRecord } from '@tally/manifest'
 import type { HistoryEntry } from '@tally/ui'
 
 export interface Me {
@@ -24,6 +24,13 @@ export interface VesselSummary {
   containers: number
   /** Containers registered aboard and not booked ashore yet (open voyages). */
   notBooked?: number
+}
+
+/** `GET /api/vessels/:imo/voyages`: a voyage with its port calls and how many containers it has. */
+export interface VoyageSummary extends VoyageRecord {
+  containers: number
+  /** Containers registered aboard and not booked ashore yet. */
+  notBooked: number
 }
 
 export interface ContainerPage {
@@ -135,6 +142,23 @@ export class ShoreApi {
 
   vessels(signal?: AbortSignal): Promise<VesselSummary[]> {
     return this.get('api/vessels', signal)
+  }
+
+  /** A vessel's voyages, oldest first. */
+  voyages(vessel: string, signal?: AbortSignal): Promise<VoyageSummary[]> {
+    return this.get(`api/vessels/${encodeURIComponent(vessel)}/voyages`, signal)
+  }
+
+  /**
+   * Closes a voyage (shore role). Refused with 409 and what is not in sync (the vessel has changes
+   * the relay has not acknowledged, dead letters are open) until both sides hold the same history.
+   */
+  async closeVoyage(vessel: string, voyage: string): Promise<VoyageSummary> {
+    const res = await this.send(
+      'POST',
+      `api/vessels/${encodeURIComponent(vessel)}/voyages/${encodeURIComponent(voyage)}/close`,
+    )
+    return (await res.json()) as VoyageSummary
   }
 
   search(query: SearchQuery, signal?: AbortSignal): Promise<ContainerPage> {

@@ -7,12 +7,11 @@ import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { initializeWasm } from '@automerge/automerge/slim'
 import wasmUrl from '@automerge/automerge/automerge.wasm?url'
-import { Splash } from '@tally/ui'
+import { registerShellWorker, Splash } from '@tally/ui'
 import '@tally/ui/styles.css'
 import '@tally/ui/app.css'
 import './app.css'
 import { App } from './App.tsx'
-import { registerShellWorker } from './shell-worker.ts'
 
 registerShellWorker()
 

@@ -6,6 +6,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import * as A from '@automerge/automerge'
+import { parseAutomergeUrl } from '@automerge/automerge-repo'
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import { toView } from '@tally/manifest'
 import type { ContainerDoc, ContainerView } from '@tally/manifest'
@@ -39,6 +40,10 @@ interface TallyNotice {
   actors?: Record<string, ActorInfo>
 }
 
+/** Retries of a document still unavailable while the relay is reachable, and their spacing. */
+const UNAVAILABLE_RETRIES = 5
+const UNAVAILABLE_RETRY_MS = 1_500
+
 const sameHeads = (a: readonly string[] | undefined, b: readonly string[]): boolean =>
   !!a && a.length === b.length && [...a].sort().join() === [...b].sort().join()
 
@@ -61,6 +66,9 @@ export function useContainerDoc(
   useEffect(() => {
     let cancelled = false
     setStatus((s) => (s === 'ready' ? s : 'loading'))
+    // A handle that was unavailable answers so again at once; a fresh one asks the peers anew (the
+    // tab hub, say, which may have it from the relay by now). Nothing is lost: it holds nothing.
+    if (conn.repo.handles[parseAutomergeUrl(url).documentId]?.state === 'unavailable') conn.repo.delete(url)
     conn.repo
       .find<ContainerDoc>(url, { allowableStates: ['ready'] })
       .then((h) => {
@@ -77,6 +85,17 @@ export function useContainerDoc(
     if (link.state === 'online' && status === 'unavailable') setAttempt((n) => n + 1)
     if (link.state === 'online') actors.forgetQuestions()
   }, [link.state, status, actors])
+  // Online and still unavailable (asked before the relay answered, say): a few more tries, spaced.
+  const retries = useRef(0)
+  useEffect(() => {
+    if (status === 'ready') retries.current = 0
+    if (link.state !== 'online' || status !== 'unavailable' || retries.current >= UNAVAILABLE_RETRIES) return
+    const timer = setTimeout(() => {
+      retries.current++
+      setAttempt((n) => n + 1)
+    }, UNAVAILABLE_RETRY_MS)
+    return () => clearTimeout(timer)
+  }, [link.state, status, attempt])
 
   // Re-render on changes (at most once a frame), on the relay's heads, and on Tally notices.
   useEffect(() => {
@@ -131,11 +150,11 @@ export function useContainerDoc(
     !!handle && !!doc && !sameHeads(relayId && handle.getSyncInfo(relayId)?.lastHeads, handle.heads())
 
   const reload = useCallback(() => {
-    conn.repo.delete(url)
     setRefused([])
     setHandle(null)
     setStatus('loading')
-    setAttempt((n) => n + 1)
+    // Every copy goes (the tab hub's too), then the document comes again from the relay.
+    void conn.forget(url).then(() => setAttempt((n) => n + 1))
   }, [conn, url])
 
   return { status, handle, view, refused, unsynced, reload }

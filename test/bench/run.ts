@@ -19,6 +19,7 @@ import { runShoreBenchmarks } from './shore-bench.ts'
 import { runDailyBill } from './daily-bill.ts'
 import { runPhotoBenchmarks } from './photos-bench.ts'
 import { runVoyageBenchmarks } from './voyage-bench.ts'
+import { runDailyBillDay } from './daily-bill-model.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { formatTable, writeResults } from './report.ts'
 
@@ -37,6 +38,7 @@ const SECTIONS: Section[] = [
   { name: 'shore', run: runShoreBenchmarks },
   { name: 'photos', run: runPhotoBenchmarks },
   { name: 'voyages', run: runVoyageBenchmarks },
+  { name: 'daily-bill-day', run: runDailyBillDay },
   // Last: it reuses the link and baseline sections' figures from the same run.
   { name: 'daily-bill', run: runDailyBill },
 ]

@@ -28,8 +28,8 @@ export const TABLET = { width: 1024, height: 768 }
 /** Debian's chromium may still be installing when the suite starts. */
 const CHROMIUM_WAIT_MS = 5 * 60_000
 const UI_DIST = path.join(ROOT, 'vessel-node/web/dist')
-const UI_SOURCES = ['vessel-node/web', 'packages/ui/src', 'packages/manifest/src'].map((p) =>
-  path.join(ROOT, p),
+const UI_SOURCES = ['vessel-node/web', 'packages/ui/src', 'packages/ui/public', 'packages/manifest/src'].map(
+  (p) => path.join(ROOT, p),
 )
 /** Two test files may want the build at once; the second waits for the first. */
 const BUILD_LOCK = path.join(os.tmpdir(), 'tally-crew-ui-build.lock')

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { WebSocket } from 'ws'
 import { CloseCode, encodeFrame, PROTOCOL_VERSION } from '@tally/link'
 import { SatelliteLink } from '../link-sim/index.ts'
-import { runLinkSession } from '../../vessel-node/src/link-client.ts'
+import { LinkError, runLinkSession } from '../../vessel-node/src/link-client.ts'
 import {
   headsEqual,
   logger,
@@ -103,11 +103,17 @@ describe('link faults', { timeout: 120_000 }, () => {
     link.up()
   })
 
-  it('refuses a corrupted chunk by its checksum and receives it again', async () => {
+  it('ends a connection whose compressed frames arrive corrupted, and the next one converges', async () => {
     const { relay, vessel, link, url } = await setup()
     vesselDay(vessel, N)
-    // Flip a byte well inside the first large chunk frame (past the hello and frame headers).
+    // Flip a byte well inside the first large chunk frame (past the hello and frame headers). The
+    // connection compresses every frame with one context, so the relay cannot trust what follows:
+    // it closes with 4400 (retried), and nothing corrupt is committed.
     link.corruptNext('up', { afterBytes: 3_000, length: 1, mask: 0xff })
+    const failed = await syncOnce(vessel, url, relay.token).catch((err: LinkError) => err)
+    expect(failed).toBeInstanceOf(LinkError)
+    expect((failed as LinkError).closeCode).toBe(CloseCode.BadFrame)
+    expect((failed as LinkError).retryable).toBe(true)
     const result = await syncOnce(vessel, url, relay.token)
     expect(result.stats.chunksUp).toBeGreaterThan(0)
     expect(headsEqual(relay, vessel, N)).toBe(true)

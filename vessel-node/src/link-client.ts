@@ -15,6 +15,7 @@ import {
   decodeFrame,
   DEFAULT_KEEPALIVE_S,
   FrameError,
+  FrameStream,
   KEEPALIVE_MISSES,
   MAX_FRAME_BYTES,
   ROUNDS_VERSION,
@@ -97,6 +98,11 @@ export interface ConnectionOptions {
   tlsSession?: Buffer
   /** Keepalive interval in seconds until the relay's welcome (or the vessel's own setting) says. */
   keepaliveS?: number
+  /**
+   * Offer to compress every frame with one context for the connection (docs/protocol.md,
+   * "Compression on the connection"). On unless turned off, which only benchmarks do, to compare.
+   */
+  compress?: boolean
 }
 
 interface ConnectionEvents {
@@ -114,6 +120,8 @@ interface ConnectionEvents {
 /** One WebSocket to the relay, for one session (version 1, 2) or many rounds (version 3). */
 export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private readonly ws: WebSocket
+  /** The connection's compression context, both ways (started by the first welcome). */
+  private readonly frames = new FrameStream()
   private socket: net.Socket | undefined
   private session: VesselLinkSession | null = null
   private version: number | null = null
@@ -206,7 +214,15 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     if (!this.isOpen) throw new LinkError(this.closeMessage(), this.closeInfo?.code ?? 1006, undefined)
     const session = new VesselLinkSession(
       a.replica,
-      { send: (bytes) => this.ws.send(bytes), close: (code, reason) => this.ws.close(code, reason) },
+      {
+        send: (bytes) => {
+          const wire = this.frames.encode(bytes)
+          this.ws.send(wire)
+          return wire.length
+        },
+        close: (code, reason) => this.ws.close(code, reason),
+        compress: () => this.frames.start(),
+      },
       {
         vessel: a.vessel,
         token: a.token,
@@ -216,7 +232,13 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
         ...(a.syncSession ? { s: a.syncSession } : {}),
       },
       a.photos,
-      { keepOpen, ...(this.version !== null ? { round: { version: this.version } } : {}) },
+      {
+        keepOpen,
+        compress: this.o.compress !== false,
+        ...(this.version !== null
+          ? { round: { version: this.version, compressed: this.frames.started } }
+          : {}),
+      },
     )
     this.session = session
     return new Promise<LinkResult>((resolve, reject) => {
@@ -279,7 +301,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     this.alive()
     try {
       if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-      const frame = decodeFrame(data)
+      const frame = decodeFrame(this.frames.decode(data))
       if (frame.t === 'poke') {
         if (this.persistent) this.emit('poke', frame.p)
         return
@@ -331,6 +353,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     clearTimeout(this.idle)
     clearTimeout(this.keepalive)
     clearInterval(this.keepalive)
+    this.frames.close()
     const message = this.closeMessage()
     this.session?.transportClosed(message)
     this.emit('closed', { code: this.closeInfo.code, reason: message })

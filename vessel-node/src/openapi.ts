@@ -5,11 +5,13 @@
  */
 import { z } from 'zod'
 import {
+  cachedOpenApi,
   containerListSchema,
+  containerRoutes,
   containerViewSchema,
-  historySchema,
   jsonObject,
-  openApiDocument,
+  readingSchema,
+  serviceRoutes,
 } from '@tally/manifest'
 import type { ApiRoute } from '@tally/manifest'
 import { listQuerySchema } from './list-query.ts'
@@ -20,19 +22,7 @@ const listQuery = listQuerySchema
 const box = '/api/containers/{id}'
 
 export const VESSEL_ROUTES: readonly ApiRoute[] = [
-  {
-    method: 'get',
-    path: '/healthz',
-    summary: 'Liveness',
-    auth: false,
-    response: z.object({ ok: z.boolean() }),
-  },
-  {
-    method: 'get',
-    path: '/api/openapi.json',
-    summary: 'This description',
-    response: jsonObject('OpenAPI 3.1'),
-  },
+  ...serviceRoutes(),
   { method: 'get', path: '/api/events', summary: 'Server-Sent Events (sync, container); ?token= allowed' },
   {
     method: 'get',
@@ -47,41 +37,17 @@ export const VESSEL_ROUTES: readonly ApiRoute[] = [
     query: listQuery,
     response: containerListSchema,
   },
-  { method: 'get', path: box, summary: 'A container view', response: containerViewSchema },
-  {
-    method: 'patch',
-    path: box,
-    summary: 'Edit physical and reefer fields (a partial view)',
-    body: jsonObject('A partial view'),
-    response: containerViewSchema,
-  },
+  ...containerRoutes({
+    box,
+    edit: 'Edit physical and reefer fields (a partial view)',
+    propose: 'Propose a change of a shore field',
+  }),
   {
     method: 'post',
     path: `${box}/readings`,
     summary: 'Append a reefer reading',
-    body: jsonObject('{at, supplyC, returnC}'),
+    body: readingSchema,
     status: 201,
-    response: containerViewSchema,
-  },
-  {
-    method: 'get',
-    path: `${box}/history`,
-    summary: 'Every field each change wrote',
-    response: historySchema,
-  },
-  {
-    method: 'post',
-    path: `${box}/proposals`,
-    summary: 'Propose a change of a shore field',
-    body: jsonObject('{field, value, reason?}'),
-    status: 201,
-    response: containerViewSchema,
-  },
-  {
-    method: 'post',
-    path: `${box}/proposals/{proposalId}`,
-    summary: 'Accept or decline a proposal',
-    body: jsonObject('{decision}'),
     response: containerViewSchema,
   },
   {
@@ -123,17 +89,12 @@ export const VESSEL_ROUTES: readonly ApiRoute[] = [
   },
 ]
 
-let cached: Record<string, unknown> | undefined
-
-export function vesselOpenApi(): Record<string, unknown> {
-  cached ??= openApiDocument(
-    {
-      title: 'Tally vessel node',
-      version: '1',
-      description:
-        'The ship’s server: the crew’s REST API. Authorization: Bearer CREW_TOKEN. See docs/api.md.',
-    },
-    VESSEL_ROUTES,
-  )
-  return cached
-}
+/** The vessel node's description (`GET /api/openapi.json`). */
+export const vesselOpenApi = cachedOpenApi(
+  {
+    title: 'Tally vessel node',
+    version: '1',
+    description: 'The ship’s server: the crew’s REST API. Authorization: Bearer CREW_TOKEN. See docs/api.md.',
+  },
+  VESSEL_ROUTES,
+)

@@ -14,11 +14,14 @@ import {
   addProposal,
   appendReading,
   applyPatch,
+  decisionBodySchema,
+  parseWith,
+  proposalBodySchema,
   resolveProposal,
   TallyError,
   toPlain,
 } from '@tally/manifest'
-import type { ContainerDoc, ContainerKey, ContainerView, SigningKey } from '@tally/manifest'
+import type { ContainerDoc, ContainerKey, ContainerView, ProposalInput, SigningKey } from '@tally/manifest'
 import { closedVoyageRefusal } from '@tally/policy'
 import type { ContainerStore } from '@tally/replica'
 import type { ActorRegistryStore } from '@tally/storage-sqlite'
@@ -176,24 +179,15 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   })
 
   router.post('/containers/:id/proposals', (req, res) => {
-    const body = (req.body ?? {}) as { field?: unknown; value?: unknown; reason?: unknown }
+    const input = parseWith(proposalBodySchema, req.body ?? {}, 'proposal') as ProposalInput
     const view = edit(res, req.params.id, 'save the proposal', (doc) =>
-      addProposal(
-        doc,
-        { field: body.field as string, value: body.value, reason: body.reason as string | null | undefined },
-        d.vessel,
-        'vessel',
-        new Date().toISOString(),
-        randomUUID(),
-      ),
+      addProposal(doc, input, d.vessel, 'vessel', new Date().toISOString(), randomUUID()),
     )
     res.status(201).json(view)
   })
 
   router.post('/containers/:id/proposals/:proposalId', (req, res) => {
-    const decision = (req.body as { decision?: unknown } | undefined)?.decision
-    if (decision !== 'ACCEPTED' && decision !== 'DECLINED')
-      throw new TallyError('INVALID', 'decision: must be ACCEPTED or DECLINED', 'decision')
+    const { decision } = parseWith(decisionBodySchema, req.body ?? {})
     res.json(
       edit(res, req.params.id, 'save the decision', (doc) =>
         resolveProposal(doc, req.params.proposalId, decision, d.vessel, 'vessel', new Date().toISOString()),

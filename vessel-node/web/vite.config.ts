@@ -10,6 +10,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   // Relative asset URLs: the bundle works wherever the vessel node mounts it.
   base: './',
+  // The service worker (sw.js) both apps share.
+  publicDir: fileURLToPath(new URL('../../packages/ui/public', import.meta.url)),
   plugins: [react()],
   resolve: {
     // The crew UI uses only @tally/manifest's catalog and validators, never an Automerge document.

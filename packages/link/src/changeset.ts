@@ -15,7 +15,15 @@ import { advanceHeads } from './heads.ts'
 import { decodeValue, encodeValue } from './codec.ts'
 import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
 import type { ActorBinding, ChunkFrame, Priority } from './messages.ts'
-import { ActorTable, compactEntry, CompactError, expandEntry, isCompactEntry } from './compact.ts'
+import {
+  ActorTable,
+  changeInfoIn,
+  compactEntry,
+  CompactError,
+  expandEntry,
+  isCompactEntry,
+} from './compact.ts'
+import type { ChangeInfo } from './compact.ts'
 import type { CompactChange } from './compact.ts'
 
 /**
@@ -75,6 +83,8 @@ export interface EntryPlan {
   changes: { hash: string; deps: string[]; actor: string; bytes: Uint8Array }[]
   /** The peer's heads for this document before this entry. */
   fromHeads: string[]
+  /** The heads the peer acknowledged (the cursor at planning): dependencies it surely holds. */
+  peerHeads: string[]
   fromGenesis: boolean
 }
 
@@ -124,6 +134,7 @@ export function planDocument(out: OutgoingDoc): EntryPlan[] {
       doc,
       changes,
       fromHeads: heads,
+      peerHeads: known,
       fromGenesis: known.length === 0 && plans.length === 0,
     })
     heads = advanceHeads(heads, changes)
@@ -183,10 +194,11 @@ export async function planOutbox(
  * ENTRY_RAW_MAX (a prefix of a causal order is itself closed). `actors` is set for the compact
  * encoding.
  */
-function materialize(plan: EntryPlan, actors: ActorTable | undefined): PlannedEntry[] {
+function materialize(plan: EntryPlan, actors: ActorTable | undefined, shortDeps = false): PlannedEntry[] {
   // The encoded changes tell the size before any body is built: halve until it is near the bound.
   const encoded = plan.changes.reduce((n, c) => n + c.bytes.length, 0)
-  const body = encoded > 2 * ENTRY_RAW_MAX && plan.changes.length > 1 ? undefined : bodyOf(plan, actors)
+  const body =
+    encoded > 2 * ENTRY_RAW_MAX && plan.changes.length > 1 ? undefined : bodyOf(plan, actors, shortDeps)
   if (body && (body.weight <= ENTRY_RAW_MAX || plan.changes.length === 1))
     return [{ ...entryOf(plan), toHeads: advanceHeads(plan.fromHeads, plan.changes), ...body }]
   const mid = Math.ceil(plan.changes.length / 2)
@@ -197,14 +209,25 @@ function materialize(plan: EntryPlan, actors: ActorTable | undefined): PlannedEn
     fromHeads: advanceHeads(plan.fromHeads, first.changes),
     fromGenesis: false,
   }
-  return [...materialize(first, actors), ...materialize(rest, actors)]
+  return [...materialize(first, actors, shortDeps), ...materialize(rest, actors, shortDeps)]
 }
 
-function bodyOf(plan: EntryPlan, actors: ActorTable | undefined): Pick<PlannedEntry, 'body' | 'weight'> {
+function bodyOf(
+  plan: EntryPlan,
+  actors: ActorTable | undefined,
+  shortDeps: boolean,
+): Pick<PlannedEntry, 'body' | 'weight'> {
   const hashes = plan.changes.map((c) => c.hash)
   if (actors && plan.changes.length <= COMPACT_MAX_CHANGES) {
     const decoded = plan.changes.map((c) => A.decodeChange(c.bytes))
-    const compact = compactEntry(plan.key, decoded, actors)
+    const short = shortDeps
+      ? {
+          peerHas: new Set(plan.peerHeads),
+          history: () => A.getChangesMetaSince(plan.doc, []).map((m) => m.hash),
+          change: (h: string) => changeInfoIn(plan.doc, h),
+        }
+      : undefined
+    const compact = compactEntry(plan.key, decoded, actors, short)
     if (compact) return { body: { k: compact.k }, weight: compact.rawBytes * COMPACT_WEIGHT }
   }
   const b = A.saveBundle(plan.doc, hashes)
@@ -237,6 +260,13 @@ export interface PayloadEntry {
   b?: Uint8Array
   k?: CompactChange[]
 }
+
+/**
+ * Largest chunk payload sent uncompressed on a compressing connection: the rounds of a day's link.
+ * A bigger one (a backlog) still gets brotli at quality 10 on its own, which beats the connection's
+ * faster setting; the stream then passes it through almost unchanged.
+ */
+export const RAW_CHUNK_MAX_BYTES = 16 * 1024
 
 function compress(data: Uint8Array): Uint8Array {
   return brotliCompressSync(data, {
@@ -273,6 +303,8 @@ export class ChunkPacker implements PlanSink {
   private completeBelow = 0
   /** Set when the peer reads compact entries (protocol v2). */
   private actors: ActorTable | undefined
+  /** Set when the connection compresses every frame: small chunks then go as plain CBOR. */
+  private rawChunks = false
 
   constructor(
     plans: EntryPlan[],
@@ -289,6 +321,15 @@ export class ChunkPacker implements PlanSink {
   /** Chooses the encoding (the peer's protocol version): call before the first chunk. */
   useCompact(compact: boolean): void {
     this.actors = compact ? new ActorTable() : undefined
+  }
+
+  /**
+   * The connection compresses every frame with a context shared across rounds (frame-stream.ts), so
+   * a small chunk goes uncompressed and the stream does better than brotli on the chunk alone. Peers
+   * that agreed to it also read short dependency prefixes (compact.ts). Call before the first chunk.
+   */
+  useRawChunks(raw: boolean): void {
+    this.rawChunks = raw
   }
 
   add(plans: EntryPlan[]): void {
@@ -316,7 +357,7 @@ export class ChunkPacker implements PlanSink {
     const queue = this.queues[priority]!
     let readyWeight = this.ready.reduce((n, e) => n + e.weight, 0)
     while (queue.length > 0 && readyWeight < CHUNK_RAW_TARGET) {
-      const more = materialize(queue.shift()!, this.actors)
+      const more = materialize(queue.shift()!, this.actors, this.rawChunks)
       this.ready.push(...more)
       readyWeight += more.reduce((n, e) => n + e.weight, 0)
     }
@@ -361,14 +402,15 @@ export class ChunkPacker implements PlanSink {
       })),
     }
     const raw = encodeValue(payload)
-    const data = compress(raw)
+    const plain = this.rawChunks && raw.length <= RAW_CHUNK_MAX_BYTES
+    const data = plain ? raw : compress(raw)
     const seq = this.seq++
     const priority = entries[0]!.priority
     return {
       seq,
       priority,
       entries,
-      frame: { t: 'chunk', seq, p: priority, sha: sha256(data), data },
+      frame: { t: 'chunk', seq, p: priority, sha: sha256(data), data, ...(plain ? { z: 0 as const } : {}) },
       rawBytes: raw.length,
       changeCount: entries.reduce((n, e) => n + e.changes.length, 0),
     }
@@ -400,12 +442,15 @@ export function openChunk(frame: ChunkFrame): ChunkPayload {
   const digest = sha256(frame.data)
   if (Buffer.compare(Buffer.from(digest), Buffer.from(frame.sha)) !== 0)
     throw new ChunkError('checksum mismatch')
-  let raw: Uint8Array
-  try {
-    raw = brotliDecompressSync(frame.data, { maxOutputLength: MAX_CHUNK_PAYLOAD_BYTES })
-  } catch (err) {
-    throw new ChunkError(`cannot decompress chunk: ${(err as Error).message}`)
-  }
+  let raw: Uint8Array = frame.data
+  if (frame.z === 0) {
+    if (raw.length > MAX_CHUNK_PAYLOAD_BYTES) throw new ChunkError('uncompressed chunk too large')
+  } else
+    try {
+      raw = brotliDecompressSync(frame.data, { maxOutputLength: MAX_CHUNK_PAYLOAD_BYTES })
+    } catch (err) {
+      throw new ChunkError(`cannot decompress chunk: ${(err as Error).message}`)
+    }
   let payload: any
   try {
     payload = decodeValue(raw)
@@ -460,10 +505,11 @@ export function readEntry(
   key: ContainerKey,
   actors: string[] = [],
   resolve: (prefixHex: string) => string | undefined = () => undefined,
+  info: (hash: string) => ChangeInfo | undefined = () => undefined,
 ): { changes: A.DecodedChange[]; bytes: Uint8Array[] } {
   if (entry.b) return { changes: readBundle(entry.b), bytes: [entry.b] }
   try {
-    const rebuilt = expandEntry(key, entry.k ?? [], actors, resolve)
+    const rebuilt = expandEntry(key, entry.k ?? [], actors, resolve, info)
     return { changes: rebuilt.map((r) => r.change), bytes: rebuilt.map((r) => r.bytes) }
   } catch (err) {
     if (err instanceof CompactError && err.missing) throw err

@@ -20,6 +20,72 @@ import { decodeValue, encodeValue } from './codec.ts'
 
 /** 64 bits of a hash: a collision inside one document's history is out of reach. */
 export const DEP_PREFIX_BYTES = 8
+/**
+ * Shortest prefix for a dependency the peer is known to hold, on a connection that offers it
+ * (docs/protocol.md, "Short dependencies"): 2 bytes, longer only where the sender's own history
+ * has another change starting the same way. A day of rounds names one such dependency per edited
+ * document per round, and 8 random bytes each were a third of what a round sent.
+ */
+export const SHORT_DEP_BYTES = 2
+
+/** The fields of a change that the next change's `seq` and `startOp` follow from. */
+export interface ChangeInfo {
+  actor: string
+  seq: number
+  maxOp: number
+}
+
+/**
+ * What the short form needs (docs/protocol.md, "Short dependencies"): a dependency the peer holds is
+ * named by a prefix unique in the sender's history, and `seq` and `startOp`, when they follow from
+ * the dependencies as Automerge defines them, are sent as 0 and derived by the receiver.
+ */
+export interface ShortDeps {
+  /** Heads the peer acknowledged holding (the cursor when the entry was planned). */
+  peerHas: ReadonlySet<string>
+  /** Every change hash of the document at the sender (read only when needed). */
+  history: () => readonly string[]
+  /** A change of the document outside the entry, by hash. */
+  change: (hash: string) => ChangeInfo | undefined
+}
+
+export const changeInfo = (c: A.DecodedChange): ChangeInfo => ({
+  actor: c.actor,
+  seq: c.seq,
+  maxOp: c.startOp + c.ops.length - 1,
+})
+
+/**
+ * `seq` and `startOp` as they follow from the dependencies: one after the latest change of the same
+ * actor among them, and one after the highest operation among them. Undefined where they do not
+ * follow (no dependency by the same actor, or none at all): then they are sent as they are.
+ */
+export function derivedCounters(
+  actor: string,
+  deps: readonly (ChangeInfo | undefined)[],
+): { seq?: number; startOp?: number } {
+  if (deps.length === 0 || deps.some((d) => d === undefined)) return {}
+  const own = (deps as ChangeInfo[]).filter((d) => d.actor === actor)
+  return {
+    ...(own.length > 0 ? { seq: Math.max(...own.map((d) => d.seq)) + 1 } : {}),
+    startOp: Math.max(...(deps as ChangeInfo[]).map((d) => d.maxOp)) + 1,
+  }
+}
+
+/** A change of `doc` by hash, as the counters need it. */
+export function changeInfoIn(doc: A.Doc<unknown>, hash: string): ChangeInfo | undefined {
+  const bytes = A.getBackend(doc).getChangeByHash(hash)
+  return bytes ? changeInfo(A.decodeChange(bytes)) : undefined
+}
+
+/** Bytes of `hash` that no other change of `history` starts with, from SHORT_DEP_BYTES up. */
+export function uniquePrefixBytes(hash: string, history: readonly string[]): number {
+  for (let n = SHORT_DEP_BYTES; n < DEP_PREFIX_BYTES; n++) {
+    const prefix = hash.slice(0, n * 2)
+    if (!history.some((h) => h !== hash && h.startsWith(prefix))) return n
+  }
+  return DEP_PREFIX_BYTES
+}
 
 /** An object or element ID: a fixed name, or [counter, actor ref]. */
 type IdRef = string | [number, number]
@@ -75,39 +141,59 @@ export function compactEntry(
   key: ContainerKey,
   changes: A.DecodedChange[],
   actors: ActorTable,
+  short?: ShortDeps,
 ): { k: CompactChange[]; rawBytes: number } | undefined {
   const genesis = genesisActor(key)
   const position = new Map(changes.map((c, i) => [c.hash, i]))
+  let history: readonly string[] | undefined
+  const prefixOf = (h: string): Buffer => {
+    let n = DEP_PREFIX_BYTES
+    if (short?.peerHas.has(h)) n = uniquePrefixBytes(h, (history ??= short.history()))
+    return Buffer.from(h.slice(0, n * 2), 'hex')
+  }
   const idRef = (id: string): IdRef => {
     const at = id.indexOf('@')
     if (at < 0) return id
     return [Number(id.slice(0, at)), actors.ref(id.slice(at + 1), genesis)]
   }
-  const compact = changes.map((c): CompactChange => [
-    actors.ref(c.actor, genesis),
-    c.seq,
-    c.startOp,
-    c.time,
-    c.message ?? null,
-    c.deps.map((h) => position.get(h) ?? Buffer.from(h.slice(0, DEP_PREFIX_BYTES * 2), 'hex')),
-    c.ops.map((op) => {
-      const fields = op as Record<string, unknown>
-      // A field this encoding does not know (a newer Automerge) fails the round trip below.
-      const out: CompactOp = OP_FIELDS.map((k) => {
-        const v = fields[k]
-        if (v === undefined) return undefined
-        return ID_FIELDS.has(k) ? idRef(v as string) : k === 'pred' ? (v as string[]).map(idRef) : v
-      })
-      while (out.length > 0 && out[out.length - 1] === undefined) out.pop()
-      return out
-    }),
-  ])
+  const infoOfDep = (h: string): ChangeInfo | undefined => {
+    const i = position.get(h)
+    return i !== undefined ? changeInfo(changes[i]!) : short?.change(h)
+  }
+  const compact = changes.map((c): CompactChange => {
+    const derived = short ? derivedCounters(c.actor, c.deps.map(infoOfDep)) : {}
+    return [
+      actors.ref(c.actor, genesis),
+      derived.seq === c.seq ? 0 : c.seq,
+      derived.startOp === c.startOp ? 0 : c.startOp,
+      c.time,
+      c.message ?? null,
+      c.deps.map((h) => position.get(h) ?? prefixOf(h)),
+      c.ops.map((op) => {
+        const fields = op as Record<string, unknown>
+        // A field this encoding does not know (a newer Automerge) fails the round trip below.
+        const out: CompactOp = OP_FIELDS.map((k) => {
+          const v = fields[k]
+          if (v === undefined) return undefined
+          return ID_FIELDS.has(k) ? idRef(v as string) : k === 'pred' ? (v as string[]).map(idRef) : v
+        })
+        while (out.length > 0 && out[out.length - 1] === undefined) out.pop()
+        return out
+      }),
+    ]
+  })
   // Prove the round trip through CBOR, as the receiver will see it.
   const encoded = encodeValue(compact)
   const back = decodeValue(encoded) as CompactChange[]
-  const byPrefix = new Map(changes.flatMap((c) => c.deps.map((h) => [h.slice(0, DEP_PREFIX_BYTES * 2), h])))
+  const deps = changes.flatMap((c) => c.deps)
   try {
-    const rebuilt = expandEntry(key, back, actors.actors, (p) => byPrefix.get(p))
+    const rebuilt = expandEntry(
+      key,
+      back,
+      actors.actors,
+      (p) => deps.find((h) => h.startsWith(p)),
+      (h) => short?.change(h),
+    )
     if (rebuilt.every((r, i) => r.change.hash === changes[i]!.hash))
       return { k: compact, rawBytes: encoded.length }
   } catch (err) {
@@ -128,13 +214,15 @@ export class CompactError extends Error {
 
 /**
  * Rebuilds an entry's changes. `resolve` maps a hash prefix (hex) to the full hash of a change this
- * replica holds. Throws CompactError.
+ * replica holds, and `info` tells such a change's counters (for a `seq` or `startOp` sent as 0).
+ * Throws CompactError.
  */
 export function expandEntry(
   key: ContainerKey,
   compact: CompactChange[],
   actors: string[],
   resolve: (prefixHex: string) => string | undefined,
+  info: (hash: string) => ChangeInfo | undefined = () => undefined,
 ): { change: A.DecodedChange; bytes: Uint8Array }[] {
   const genesis = genesisActor(key)
   const actorOf = (ref: unknown): string => {
@@ -150,8 +238,9 @@ export function expandEntry(
     throw new CompactError('malformed object ID')
   }
   const out: { change: A.DecodedChange; bytes: Uint8Array }[] = []
+  const rebuiltInfo = new Map<string, ChangeInfo>()
   for (const c of compact) {
-    const [actorRef, seq, startOp, time, message, deps, ops] = c
+    const [actorRef, sentSeq, sentStartOp, time, message, deps, ops] = c
     const depHashes = deps.map((d) => {
       if (typeof d === 'number') {
         const earlier = out[d]
@@ -164,8 +253,21 @@ export function expandEntry(
       if (!full) throw new CompactError(`dependency ${prefix}… is not in this replica`, true)
       return full
     })
+    const actor = actorOf(actorRef)
+    let seq = sentSeq
+    let startOp = sentStartOp
+    if (seq === 0 || startOp === 0) {
+      const derived = derivedCounters(
+        actor,
+        depHashes.map((h) => rebuiltInfo.get(h) ?? info(h)),
+      )
+      if (seq === 0) seq = derived.seq ?? 0
+      if (startOp === 0) startOp = derived.startOp ?? 0
+      if (seq === 0 || startOp === 0)
+        throw new CompactError('seq or startOp does not follow from the dependencies')
+    }
     const decoded = {
-      actor: actorOf(actorRef),
+      actor,
       seq,
       startOp,
       time,
@@ -193,6 +295,7 @@ export function expandEntry(
       throw new CompactError(`cannot rebuild change: ${(err as Error).message}`)
     }
     decoded.hash = changeHash(bytes)
+    rebuiltInfo.set(decoded.hash, changeInfo(decoded))
     out.push({ change: decoded, bytes })
   }
   return out
@@ -212,15 +315,16 @@ export function isCompactEntry(v: unknown, actorCount: number): v is CompactChan
         c[0] >= GENESIS &&
         c[0] < actorCount &&
         int(c[1]) &&
-        c[1] > 0 &&
+        c[1] >= 0 &&
         int(c[2]) &&
-        c[2] > 0 &&
+        c[2] >= 0 &&
         int(c[3]) &&
         (c[4] === null || typeof c[4] === 'string') &&
         Array.isArray(c[5]) &&
         c[5].every(
           (d: unknown) =>
-            (int(d) && (d as number) >= 0) || (d instanceof Uint8Array && d.length === DEP_PREFIX_BYTES),
+            (int(d) && (d as number) >= 0) ||
+            (d instanceof Uint8Array && d.length >= SHORT_DEP_BYTES && d.length <= DEP_PREFIX_BYTES),
         ) &&
         Array.isArray(c[6]) &&
         c[6].every((op: unknown) => Array.isArray(op) && op.length <= OP_FIELDS.length),

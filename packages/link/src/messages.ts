@@ -87,6 +87,11 @@ export interface HelloFrame {
   s?: string
   /** The version of the voyage records the vessel holds (voyages.ts); absent from older vessels. */
   voyages?: number
+  /**
+   * Version 3: the vessel can compress every frame after the welcome with one context per
+   * connection (frame-stream.ts); absent from older vessels.
+   */
+  z?: 1
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -103,6 +108,11 @@ export interface WelcomeFrame {
    * windows per class in seconds `[critical, normal, routine]` and the keepalive in seconds.
    */
   cfg?: LinkSettings
+  /**
+   * The answer to the hello's `z`: from the frame after this welcome on, both sides compress every
+   * frame with the connection's context. Only in the first welcome of a connection.
+   */
+  z?: 1
 }
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {
@@ -137,6 +147,8 @@ export interface ChunkFrame {
   p: Priority
   sha: Uint8Array
   data: Uint8Array
+  /** 0: `data` is the CBOR payload itself, on a connection that compresses every frame. */
+  z?: 0
 }
 export interface Rejection {
   c: string // containerId

@@ -37,8 +37,14 @@ export type SessionPhase =
   'CHECKING' | 'RECONCILING' | 'PREPARING' | 'PUSHING' | 'PROCESSING' | 'COMPLETE' | 'FAILED'
 
 export interface FrameSink {
-  send(bytes: Uint8Array): void
+  /** Sends one frame; returns the bytes it took on the wire when the transport compresses it. */
+  send(bytes: Uint8Array): number | void
   close(code: number, reason: string): void
+  /**
+   * From the next frame on, every frame each way goes through the connection's compression
+   * context (frame-stream.ts). Only transports that offered it are asked.
+   */
+  compress?(): void
 }
 
 export class SessionError extends Error {
@@ -75,6 +81,11 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   /** The protocol version of this session: ours until the peer's is known. */
   protected version = PROTOCOL_VERSION
   private chunksSent = 0
+  /**
+   * The connection compresses every frame (frame-stream.ts): small chunks go as plain CBOR with
+   * short dependencies (changeset.ts), and a corrupt chunk ends the connection.
+   */
+  protected compressed = false
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -125,9 +136,11 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   /** `admitted`: a chunk the budget gate already charged; everything else sent counts here. */
   protected send(frame: LinkFrame, admitted = false): void {
     const bytes = encodeFrame(frame)
-    this.countSent(bytes.length)
+    // The budget is charged what the frame weighs before the connection compresses it: an upper
+    // bound, decided before sending. The counters take what crossed the wire.
     if (!admitted) this.gate.spend(bytes.length)
-    this.sink.send(bytes)
+    const wire = this.sink.send(bytes)
+    this.countSent(typeof wire === 'number' ? wire : bytes.length)
   }
 
   /** Feeds one decoded inbound frame. Errors close the session with the right code. */
@@ -225,6 +238,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.setPhase('PREPARING')
     this.packer = packer ?? this.beginPlanning(hinted)
     this.packer.useCompact(this.version >= 2)
+    this.packer.useRawChunks(this.compressed)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
     this.maybeFinish()
@@ -328,6 +342,14 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
       payload = openChunk(frame)
     } catch (err) {
       if (err instanceof ChunkError) {
+        // On a compressing connection the bytes went through the shared context: a corrupt chunk
+        // means that context cannot be trusted either, so the connection ends and the next one
+        // starts clean, resuming from the cursors (nothing acknowledged is sent again).
+        if (this.compressed)
+          throw new SessionError(
+            CloseCode.BadFrame,
+            `corrupt chunk on a compressed connection: ${err.message}`,
+          )
         this.send({ t: 'nack', seq: frame.seq, reason: err.message })
         return
       }
@@ -354,9 +376,11 @@ export interface VesselSessionOptions {
    * A later round on an open version 3 connection: it starts with `round` instead of `hello` (the
    * connection is authenticated already) at the version the first welcome agreed.
    */
-  round?: { version: number }
+  round?: { version: number; compressed?: boolean }
   /** Leave the connection open after `fin` (version 3): the next round reuses it. */
   keepOpen?: boolean
+  /** The transport can compress every frame (FrameSink.compress): offer it in the hello. */
+  compress?: boolean
 }
 
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
@@ -374,6 +398,7 @@ export class VesselLinkSession extends LinkSession {
   ) {
     super(replica, sink)
     if (options.round) this.version = options.round.version
+    if (options.round?.compressed) this.compressed = true
   }
 
   /** The protocol version agreed with the relay (ours until its welcome says). */
@@ -429,6 +454,7 @@ export class VesselLinkSession extends LinkSession {
         ...this.hello,
         ...(this.photos ? { photos: true } : {}),
         ...(voyages !== undefined ? { voyages } : {}),
+        ...(this.options.compress ? { z: 1 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
@@ -445,6 +471,10 @@ export class VesselLinkSession extends LinkSession {
           `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
       this.version = frame.v
+      if (frame.z === 1 && this.options.compress && !this.compressed) {
+        this.sink.compress?.()
+        this.compressed = true
+      }
       // Before any chunk: a closed voyage must be known before its documents are touched again.
       if (frame.voyages) this.replica.receiveVoyages?.(frame.voyages)
       this.emit('welcome', frame.session)
@@ -525,6 +555,11 @@ export interface RelaySessionOptions {
   settings?: LinkSettings
   /** Where full photos this vessel sends are stored (docs/protocol.md, "Photos"). */
   photos?: PhotoSink
+  /**
+   * Compression of every frame on the connection (frame-stream.ts): `offer` answers a hello that
+   * asked for it (the welcome says yes, and compression starts after it); `on` for a later round.
+   */
+  compression?: 'offer' | 'on'
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
@@ -579,7 +614,10 @@ export class RelayLinkSession extends LinkSession {
       budget: this.options.budget,
       ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
       ...(voyages ? { voyages } : {}),
+      ...(this.options.compression === 'offer' && this.version >= ROUNDS_VERSION ? { z: 1 as const } : {}),
     })
+    if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
+    this.compressed = this.options.compression !== undefined && this.version >= ROUNDS_VERSION
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []
     if (wanted.length > 0) {

@@ -3,7 +3,9 @@
  * priority class. Authority (packages/policy), the link's priority order (packages/link), the REST
  * validation and the UIs' read-only markers all read this one table.
  */
+import { z } from 'zod'
 import * as V from './validators.ts'
+import type { EditableSection } from './schema.ts'
 import type { Validator } from './validators.ts'
 
 export type Section =
@@ -165,25 +167,11 @@ export const FIELDS: readonly FieldSpec[] = [
   ),
 
   field('notes', 'both', 'text', V.string(100_000), 'Notes'),
-  field('proposals', 'both', 'list', () => null, 'Proposals'),
+  field('proposals', 'both', 'list', V.anything, 'Proposals'),
   // A photo travels with the damage report it documents, and a signed fact with the fact: both are
   // critical, so the first window carries them (docs/photos.md).
-  field(
-    'photos',
-    'both',
-    'list',
-    () => null,
-    'Photos',
-    () => 'critical',
-  ),
-  field(
-    'evidence',
-    'vessel',
-    'list',
-    () => null,
-    'Evidence',
-    () => 'critical',
-  ),
+  field('photos', 'both', 'list', V.anything, 'Photos', () => 'critical'),
+  field('evidence', 'vessel', 'list', V.anything, 'Evidence', () => 'critical'),
 ]
 
 /**
@@ -197,6 +185,29 @@ export const HOLD_NEEDS_REASON = {
 
 /** True for a hold reason worth the name: a string with something in it. */
 export const isHoldReason = (v: unknown): boolean => typeof v === 'string' && v.trim().length > 0
+
+/**
+ * The zod object of one section as a partial view writes it: every catalogued field optional,
+ * unknown keys refused by name. Built from the catalog's own validators, so the OpenAPI
+ * description of a body and the checks policy runs on it are the same schemas.
+ */
+export function sectionSchema(section: EditableSection): z.ZodObject {
+  let schema = SECTION_SCHEMAS.get(section)
+  if (schema) return schema
+  const fields = FIELDS.filter((f) => f.section === section && f.owner !== 'fixed').map((f) => {
+    const key = f.path.slice(section.length + 1)
+    // The catalog checks readings one at a time (they are appended); the view holds the list.
+    const schema = f.path === 'reefer.readings' ? z.array(f.validate.schema) : f.validate.schema
+    return [key, schema.optional().meta({ description: f.label })] as const
+  })
+  // One instance per section: a schema's OpenAPI id may be registered only once.
+  schema = z
+    .strictObject(Object.fromEntries(fields))
+    .meta({ id: `${section[0]!.toUpperCase()}${section.slice(1)}Patch` })
+  SECTION_SCHEMAS.set(section, schema)
+  return schema
+}
+const SECTION_SCHEMAS = new Map<EditableSection, z.ZodObject>()
 
 const BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
 

@@ -4,6 +4,7 @@
  * FORBIDDEN_FIELD for a field the author's role does not own.
  */
 import * as A from '@automerge/automerge'
+import { z } from 'zod'
 import { fieldSpec, HOLD_NEEDS_REASON, isHoldReason, roleMayWrite, READING_SHAPE } from './catalog.ts'
 import type { Role } from './catalog.ts'
 import { invalid, TallyError } from './errors.ts'
@@ -178,6 +179,36 @@ export interface ProposalInput {
   value: unknown
   reason?: string | null
 }
+
+const FIELD_HINT = 'must name a cargo, customs, physical or reefer field'
+
+/**
+ * The body of `POST …/proposals`, parsed with the prefix `proposal` (fields `proposal.field`,
+ * `proposal.reason`). Which fields may be proposed, and the value's own check, are
+ * {@link addProposal}'s: they depend on the proposer's role.
+ */
+export const proposalBodySchema = z
+  .object(
+    {
+      field: z.string({ error: FIELD_HINT }).max(100, FIELD_HINT).meta({ example: 'physical.stowage' }),
+      value: z.unknown().meta({ description: 'The proposed value, checked as the field’s own' }),
+      reason: z
+        .string({ error: 'must be text up to 2000 characters' })
+        .max(2000, 'must be text up to 2000 characters')
+        .nullable()
+        .optional(),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .meta({ id: 'ProposalRequest' })
+
+/** The body of `POST …/proposals/:proposalId`. */
+export const decisionBodySchema = z
+  .object(
+    { decision: z.enum(['ACCEPTED', 'DECLINED'], { error: 'must be ACCEPTED or DECLINED' }) },
+    { error: 'must be a JSON object' },
+  )
+  .meta({ id: 'ProposalDecision' })
 
 /** Proposes a value for a field the proposer's side does not own; the owner accepts or declines. */
 export function addProposal(

@@ -6,7 +6,15 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi'
 import { z } from 'zod'
-import { CONDITIONS, CUSTOMS_STATUSES, PHYSICAL_STATES } from './catalog.ts'
+import {
+  CONDITIONS,
+  CUSTOMS_STATUSES,
+  fieldSpec,
+  PHYSICAL_STATES,
+  READING_SHAPE,
+  sectionSchema,
+} from './catalog.ts'
+import { objectSchemaOf } from './validators.ts'
 
 export type ApiMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
@@ -89,6 +97,29 @@ export const historySchema = z
     }),
   )
   .meta({ id: 'History' })
+
+/**
+ * The body of `PATCH …/containers/:id`: a partial view. Each section's fields are the catalog's own
+ * schemas (the checks {@link planPatch} runs); identity, conflicts and proposals sent back with a
+ * whole view are tolerated and ignored when unchanged.
+ */
+export const containerPatchSchema = z
+  .object({
+    cargo: sectionSchema('cargo').optional(),
+    customs: sectionSchema('customs').optional(),
+    physical: sectionSchema('physical').optional(),
+    reefer: sectionSchema('reefer').nullable().optional(),
+    notes: fieldSpec('notes')!.validate.schema.optional(),
+  })
+  .catchall(z.unknown())
+  .meta({
+    id: 'ContainerPatch',
+    description:
+      'A partial view, e.g. {"customs":{"status":"RELEASED"}}; a section its role does not own is 403',
+  })
+
+/** The body of `POST …/readings` (the catalog's reading shape). */
+export const readingSchema = objectSchemaOf(READING_SHAPE).meta({ id: 'ReeferReading' })
 
 /** A JSON object whose fields the handler checks (documented in docs/api.md). */
 export const jsonObject = (description: string) => z.record(z.string(), z.unknown()).meta({ description })

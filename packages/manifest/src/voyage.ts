@@ -3,6 +3,7 @@
  * ATD) and whether the voyage is open or closed. The shore writes it; vessels receive it at each link
  * session (docs/architecture.md, "Voyages"). Pure validation and the questions both sides ask of it.
  */
+import { z } from 'zod'
 import { invalid } from './errors.ts'
 import { isoTime, unLocode } from './validators.ts'
 
@@ -30,31 +31,53 @@ export interface VoyageRecord {
 /** More port calls than any liner service has in one voyage. */
 export const MAX_PORT_CALLS = 40
 
-const PORT_CALL_KEYS = new Set(['locode', 'eta', 'ata', 'atd'])
+const optionalTime = isoTime.schema.nullable().optional()
+
+/** One port call as the shore writes it; absent times are null. */
+export const portCallSchema = z
+  .strictObject(
+    { locode: unLocode.schema, eta: optionalTime, ata: optionalTime, atd: optionalTime },
+    { error: 'must be an object {locode, eta, ata, atd}' },
+  )
+  .refine((c) => !c.atd || Boolean(c.ata), { error: 'a departure needs an arrival', path: ['atd'] })
+  .meta({ id: 'PortCall' })
+
+/** The port calls of a voyage, in rotation order. */
+export const portCallsSchema = z
+  .array(portCallSchema, { error: 'must be a list of port calls' })
+  .max(MAX_PORT_CALLS, `at most ${MAX_PORT_CALLS} port calls`)
+
+/** The body of `PUT /api/vessels/:imo/voyages/:voyage`. */
+export const voyagePortCallsBodySchema = z
+  .object({ portCalls: portCallsSchema })
+  .meta({ id: 'VoyagePortCalls' })
+
+/** The field of an issue as the contract names it: `portCalls`, `portCalls[2]`, `portCalls[2].eta`. */
+function portCallField(issue: z.core.$ZodIssue): string {
+  const [index, key] = issue.path
+  const item = index === undefined ? 'portCalls' : `portCalls[${String(index)}]`
+  const name = issue.code === 'unrecognized_keys' ? issue.keys[0] : key
+  return name === undefined ? item : `${item}.${String(name)}`
+}
 
 /** Validates a list of port calls; throws INVALID naming the field, e.g. `portCalls[2].eta`. */
 export function checkPortCalls(value: unknown): PortCall[] {
-  if (!Array.isArray(value)) throw invalid('portCalls', 'must be a list of port calls')
-  if (value.length > MAX_PORT_CALLS) throw invalid('portCalls', `at most ${MAX_PORT_CALLS} port calls`)
-  return value.map((call, i) => {
-    const at = `portCalls[${i}]`
-    if (typeof call !== 'object' || call === null || Array.isArray(call))
-      throw invalid(at, 'must be an object {locode, eta, ata, atd}')
-    for (const key of Object.keys(call))
-      if (!PORT_CALL_KEYS.has(key)) throw invalid(`${at}.${key}`, 'is not a known field')
-    const c = call as Record<string, unknown>
-    const problem = unLocode(c.locode)
-    if (problem) throw invalid(`${at}.locode`, problem)
-    const times: Record<string, string | null> = {}
-    for (const key of ['eta', 'ata', 'atd'] as const) {
-      const v = c[key] ?? null
-      const bad = v === null ? null : isoTime(v)
-      if (bad) throw invalid(`${at}.${key}`, bad)
-      times[key] = v as string | null
-    }
-    if (times.atd !== null && times.ata === null) throw invalid(`${at}.atd`, 'a departure needs an arrival')
-    return { locode: c.locode as string, eta: times.eta!, ata: times.ata!, atd: times.atd! }
-  })
+  const result = portCallsSchema.safeParse(value)
+  if (!result.success) {
+    const issue = result.error.issues[0]!
+    throw invalid(
+      portCallField(issue),
+      issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message,
+    )
+  }
+  // The catalog's validators are typed as checks of unknown values; these parsed as strings or null.
+  const time = (v: unknown) => (v ?? null) as string | null
+  return result.data.map((c) => ({
+    locode: c.locode as string,
+    eta: time(c.eta),
+    ata: time(c.ata),
+    atd: time(c.atd),
+  }))
 }
 
 /**

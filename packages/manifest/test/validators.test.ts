@@ -120,8 +120,27 @@ describe('ISO times', () => {
 describe('catalog validators', () => {
   const check = (path: string) => fieldSpec(path)!.validate
 
-  it('every field in the catalog has a validator', () => {
-    for (const f of FIELDS) expect(typeof f.validate, f.path).toBe('function')
+  it('every field in the catalog has a validator, and its zod schema accepts what it accepts', () => {
+    const samples = [
+      null,
+      'x',
+      'CNSHA',
+      '0120482',
+      12,
+      -18.5,
+      true,
+      [],
+      ['847130'],
+      { a: 1 },
+      '2026-11-22T10:00:00Z',
+    ]
+    for (const f of FIELDS) {
+      expect(typeof f.validate, f.path).toBe('function')
+      for (const v of samples)
+        expect(f.validate.schema.safeParse(v).success, `${f.path} ${JSON.stringify(v)}`).toBe(
+          f.validate(v) === null,
+        )
+    }
   })
 
   it('limits free text to 2,000 characters and identifiers to their DCSA lengths', () => {

@@ -3,6 +3,7 @@
  * field it refuses, so the sender and the dead-letter queue can say exactly what was wrong.
  */
 import type * as A from '@automerge/automerge'
+import { z } from 'zod'
 import {
   ALARM_SHAPE,
   DG_SHAPE,
@@ -270,11 +271,11 @@ const PROPOSAL: Record<string, V.Validator> = {
   at: V.isoTime,
   by: V.string(200, /\S/, 'must name the proposer'),
   field: V.string(100),
-  value: () => null,
+  value: V.anything,
   reason: V.nullable(V.string(V.MAX_TEXT_LENGTH)),
   status: V.oneOf(['OPEN'] as const),
-  resolvedBy: (v) => (v === null ? null : 'must be null for a new proposal'),
-  resolvedAt: (v) => (v === null ? null : 'must be null for a new proposal'),
+  resolvedBy: V.fromSchema(z.null({ error: 'must be null for a new proposal' })),
+  resolvedAt: V.fromSchema(z.null({ error: 'must be null for a new proposal' })),
 }
 
 /** A new proposal: the catalog shape, a field the author's side does not own, and a valid value. */

@@ -11,6 +11,7 @@ import {
   advanceHeads,
   ChunkError,
   CompactError,
+  changeInfoIn,
   DEP_PREFIX_BYTES,
   decodeVoyages,
   encodeValue,
@@ -224,7 +225,9 @@ export class SqliteLinkReplica implements LinkReplica {
     let changes: A.DecodedChange[]
     let bytes: Uint8Array[]
     try {
-      ;({ changes, bytes } = readEntry(entry, key, actors, this.resolver(docId)))
+      ;({ changes, bytes } = readEntry(entry, key, actors, this.resolver(docId), (h) =>
+        changeInfoIn(this.o.store.load(docId)!, h),
+      ))
     } catch (err) {
       if (!(err instanceof CompactError)) return refuseAll((err as Error).message)
       if (!this.o.store.row(docId)) return refuseAll('unknown container: its genesis was not sent')
@@ -302,26 +305,35 @@ export class SqliteLinkReplica implements LinkReplica {
    * Finds the full hash of a change this replica holds from the prefix a compact entry names. The
    * dependency is nearly always a current head or a head the peer was known to have (now, or before
    * this session's acks); otherwise the document is loaded once.
+   *
+   * A short prefix (docs/protocol.md, "Short dependencies") names a change the peer acknowledged
+   * we hold, by a prefix unique in the peer's history; only a change of ours the peer has not seen
+   * can start the same way. So it resolves only when exactly one change of the document matches:
+   * otherwise the entry is treated as missing a dependency (the sender then sends the document
+   * whole), never resolved to the wrong change.
    */
   private resolver(docId: string): (prefixHex: string) => string | undefined {
-    let history: Map<string, string> | undefined
+    let history: string[] | undefined
+    const historyOf = () =>
+      (history ??= A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => m.hash))
+    const match = (hashes: Iterable<string>, prefix: string) => {
+      for (const h of hashes) if (h.startsWith(prefix)) return h
+      return undefined
+    }
     return (prefix) => {
       const row = this.o.store.row(docId)
       if (!row) return undefined
+      if (prefix.length < DEP_PREFIX_BYTES * 2) {
+        const matches = historyOf().filter((h) => h.startsWith(prefix))
+        return matches.length === 1 ? matches[0] : undefined
+      }
       const near: string[] = [
         ...JSON.parse(row.heads),
         ...(this.o.cursors.getHeads(this.o.peer, docId) ?? []),
         ...(this.formerCursors.get(docId) ?? []),
       ]
-      const hit = near.find((h) => h.startsWith(prefix)) ?? this.received.get(docId)?.get(prefix)
-      if (hit) return hit
-      history ??= new Map(
-        A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => [
-          m.hash.slice(0, prefix.length),
-          m.hash,
-        ]),
-      )
-      return history.get(prefix)
+      const hit = match(near, prefix) ?? match(this.received.get(docId)?.values() ?? [], prefix)
+      return hit ?? match(historyOf(), prefix)
     }
   }
 

@@ -71,10 +71,11 @@ export class DcsaEventStore {
   }
 
   /**
-   * Records a document's new events and the heads they were derived up to, in one transaction.
+   * Records a document's new events and the heads they were derived up to, in one transaction
+   * (`heads` null: events of no document, such as a voyage's transport events).
    * An event already stored (same ID) is left alone, so deriving twice is harmless.
    */
-  append(docId: string, heads: string[], events: NewDcsaEvent[]): number {
+  append(docId: string, heads: string[] | null, events: NewDcsaEvent[]): number {
     let added = 0
     this.db.transaction(() => {
       for (const e of events)
@@ -91,7 +92,7 @@ export class DcsaEventStore {
           created_at: e.createdAt,
           body: JSON.stringify(e.body),
         }).changes
-      this.stmts.setHeads.run(docId, JSON.stringify(heads))
+      if (heads) this.stmts.setHeads.run(docId, JSON.stringify(heads))
     })()
     return added
   }
@@ -113,47 +114,26 @@ export class DcsaEventStore {
 
   /** Events after `afterSeq` that match `filter`, oldest first, at most `limit`. */
   page(filter: DcsaEventFilter, afterSeq: number, limit: number): StoredDcsaEvent[] {
-    const where: string[] = ['seq > @after']
-    const params: Record<string, string | number> = { after: afterSeq, limit }
-    const list = (column: string, name: string, values: string[] | undefined) => {
-      if (!values || values.length === 0) return
-      where.push(`${column} IN (${values.map((_, i) => `@${name}${i}`).join(', ')})`)
-      values.forEach((v, i) => (params[`${name}${i}`] = v))
-    }
-    list('event_type', 'et', filter.eventType)
-    list('type_code', 'tc', filter.typeCodes)
-    list('document_type_code', 'dt', filter.documentTypeCode)
-    if (filter.typeCodesByEventType) {
-      // A code filter for one event type says nothing about events of the other types.
-      Object.entries(filter.typeCodesByEventType).forEach(([type, codes], k) => {
-        if (!codes || codes.length === 0) return
-        const names = codes.map((_, i) => `@bt${k}_${i}`)
-        codes.forEach((c, i) => (params[`bt${k}_${i}`] = c))
-        params[`btt${k}`] = type
-        where.push(`(event_type != @btt${k} OR type_code IN (${names.join(', ')}))`)
-      })
-    }
-    const equal = (column: string, name: string, value: string | undefined) => {
-      if (value === undefined) return
-      where.push(`${column} = @${name}`)
-      params[name] = value
-    }
-    equal('equipment_reference', 'eq_ref', filter.equipmentReference)
-    equal('vessel', 'vessel', filter.vessel)
-    equal('carrier_booking_reference', 'cbr', filter.carrierBookingReference)
-    equal('transport_document_reference', 'tdr', filter.transportDocumentReference)
-    for (const [op, value] of Object.entries(filter.createdAt ?? {})) {
-      if (value === undefined) continue
-      where.push(`created_at ${COMPARISONS[op as keyof typeof COMPARISONS]} @created_${op}`)
-      params[`created_${op}`] = value
-    }
+    const { where, params } = whereOf(filter, afterSeq)
     // Only column names and operators from this file are spliced in; every value is bound.
     const rows = this.db
       .prepare<[Record<string, string | number>], EventRow>(
-        `SELECT seq, event_id, body FROM dcsa_events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT @limit`,
+        `SELECT seq, event_id, body FROM dcsa_events WHERE ${where} ORDER BY seq LIMIT @limit`,
       )
-      .all(params)
+      .all({ ...params, limit })
     return rows.map((r) => ({ seq: r.seq, eventId: r.event_id, body: JSON.parse(r.body) }))
+  }
+
+  /** How many events after `afterSeq` match `filter` (a subscription's backlog). */
+  count(filter: DcsaEventFilter, afterSeq: number): number {
+    const { where, params } = whereOf(filter, afterSeq)
+    const row = this.db
+      .prepare<[Record<string, string | number>], { n: number | string }>(
+        `SELECT COUNT(*) AS n FROM dcsa_events WHERE ${where}`,
+      )
+      .get(params)
+    // A number on SQLite; PostgreSQL's COUNT is a bigint, which may arrive as a string.
+    return Number(row?.n ?? 0)
   }
 
   /** Event counts by type and code, for the docs and the dashboard. */
@@ -162,6 +142,48 @@ export class DcsaEventStore {
       .all()
       .map((r) => ({ eventType: r.event_type, typeCode: r.type_code, count: r.n }))
   }
+}
+
+/** The WHERE clause of a filter (column names and operators only; values are bound). */
+function whereOf(
+  filter: DcsaEventFilter,
+  afterSeq: number,
+): { where: string; params: Record<string, string | number> } {
+  const where: string[] = ['seq > @after']
+  const params: Record<string, string | number> = { after: afterSeq }
+  const list = (column: string, name: string, values: string[] | undefined) => {
+    if (!values || values.length === 0) return
+    where.push(`${column} IN (${values.map((_, i) => `@${name}${i}`).join(', ')})`)
+    values.forEach((v, i) => (params[`${name}${i}`] = v))
+  }
+  list('event_type', 'et', filter.eventType)
+  list('type_code', 'tc', filter.typeCodes)
+  list('document_type_code', 'dt', filter.documentTypeCode)
+  if (filter.typeCodesByEventType) {
+    // A code filter for one event type says nothing about events of the other types.
+    Object.entries(filter.typeCodesByEventType).forEach(([type, codes], k) => {
+      if (!codes || codes.length === 0) return
+      const names = codes.map((_, i) => `@bt${k}_${i}`)
+      codes.forEach((c, i) => (params[`bt${k}_${i}`] = c))
+      params[`btt${k}`] = type
+      where.push(`(event_type != @btt${k} OR type_code IN (${names.join(', ')}))`)
+    })
+  }
+  const equal = (column: string, name: string, value: string | undefined) => {
+    if (value === undefined) return
+    where.push(`${column} = @${name}`)
+    params[name] = value
+  }
+  equal('equipment_reference', 'eq_ref', filter.equipmentReference)
+  equal('vessel', 'vessel', filter.vessel)
+  equal('carrier_booking_reference', 'cbr', filter.carrierBookingReference)
+  equal('transport_document_reference', 'tdr', filter.transportDocumentReference)
+  for (const [op, value] of Object.entries(filter.createdAt ?? {})) {
+    if (value === undefined) continue
+    where.push(`created_at ${COMPARISONS[op as keyof typeof COMPARISONS]} @created_${op}`)
+    params[`created_${op}`] = value
+  }
+  return { where: where.join(' AND '), params }
 }
 
 function prepare(db: SqlDatabase) {

@@ -4,6 +4,7 @@
  * the next version number of its vessel, so a vessel asks the relay only for what changed since the
  * version it holds.
  */
+import { EventEmitter } from 'node:events'
 import type { SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
@@ -52,7 +53,12 @@ const fromRow = (r: Row): StoredVoyage => ({
   archiveFile: r.archive_file,
 })
 
-export class VoyageStore {
+export interface VoyageStoreEvents {
+  /** A voyage's port calls or status were written (the DCSA feed derives transport events from them). */
+  changed: [{ vessel: string; voyage: string }]
+}
+
+export class VoyageStore extends EventEmitter<VoyageStoreEvents> {
   private readonly clock: Clock
   private readonly stmts: ReturnType<typeof prepare>
 
@@ -60,8 +66,14 @@ export class VoyageStore {
     private readonly db: SqlDatabase,
     options: StoreOptions = {},
   ) {
+    super()
     this.clock = options.clock ?? systemClock
     this.stmts = prepare(db)
+  }
+
+  /** Every voyage of every vessel. */
+  all(): StoredVoyage[] {
+    return this.stmts.all.all().map(fromRow)
   }
 
   get(vessel: string, voyage: string): StoredVoyage | undefined {
@@ -106,11 +118,13 @@ export class VoyageStore {
 
   /** Replaces the port calls of an open voyage (creating it), under a new version. */
   setPortCalls(vessel: string, voyage: string, portCalls: PortCallRow[]): StoredVoyage {
-    return this.db.transaction(() => {
+    const stored = this.db.transaction(() => {
       this.ensure(vessel, voyage)
       this.stmts.setPortCalls.run(JSON.stringify(portCalls), this.nextVersion(vessel), vessel, voyage)
       return this.get(vessel, voyage)!
     })()
+    this.emit('changed', { vessel, voyage })
+    return stored
   }
 
   /** Marks a voyage closed (creating the record if needed); closing twice keeps the first time. */
@@ -153,6 +167,7 @@ export class VoyageStore {
 function prepare(db: SqlDatabase) {
   return {
     get: db.prepare<[string, string], Row>('SELECT * FROM voyages WHERE vessel = ? AND voyage = ?'),
+    all: db.prepare<[], Row>('SELECT * FROM voyages ORDER BY vessel, created_at, voyage'),
     list: db.prepare<[string], Row>('SELECT * FROM voyages WHERE vessel = ? ORDER BY created_at, voyage'),
     since: db.prepare<[string, number], Row>(
       'SELECT * FROM voyages WHERE vessel = ? AND version > ? ORDER BY version',

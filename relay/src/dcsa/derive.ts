@@ -46,14 +46,17 @@ function valueAt(backend: Backend, obj: string | null, key: string, heads: strin
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 /**
- * The events of the changes after `since` (every change when null), in causal order. `now` stands
- * in for a change that carries no time of its own.
+ * The events of the changes after `since` (every change when null) and up to `until` (every change
+ * when absent), in causal order. `until` is the document's heads when a write was admitted, so the
+ * feed can follow admission order across documents. `now` stands in for a change that carries no
+ * time of its own.
  */
 export function deriveEvents(
   docId: string,
   doc: A.Doc<ContainerDoc>,
   since: string[] | null,
   now: () => string = () => new Date().toISOString(),
+  until?: string[],
 ): NewDcsaEvent[] {
   const key = {
     vessel: toPlain(doc.vessel) as string,
@@ -73,12 +76,20 @@ export function deriveEvents(
     // Heads the document does not know (it was replaced): derive all; stored IDs are skipped.
     changes = A.getAllChanges(doc)
   }
+  let later = new Set<string>()
+  if (until) {
+    try {
+      later = new Set(A.getChangesMetaSince(doc, until).map((c) => c.hash))
+    } catch {
+      // Heads the document does not know: everything it holds is due now.
+    }
+  }
   const genesis = genesisActor(key)
   const backend = A.getBackend(doc)
   const out: NewDcsaEvent[] = []
   for (const bytes of changes) {
     const change = A.decodeChange(bytes)
-    if (change.actor === genesis) continue
+    if (change.actor === genesis || later.has(change.hash)) continue
     const written = { physical: new Set<string>(), customs: new Set<string>() }
     for (const op of change.ops as { obj: string; key?: string }[]) {
       if (op.key === undefined) continue

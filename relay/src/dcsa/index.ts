@@ -12,9 +12,12 @@ import { SubscriptionDelivery } from './delivery.ts'
 import type { DeliveryOptions } from './delivery.ts'
 import { DcsaIndexer } from './indexer.ts'
 import { DCSA_BASE, dcsaRoutes } from './routes.ts'
+import { subscriptionFilterOf } from './schemas.ts'
+import type { SubscriptionFilters } from './schemas.ts'
 
 export { DCSA_BASE } from './routes.ts'
 export { deriveEvents, stableEventId, DCSA_TNT_VERSION } from './derive.ts'
+export { deriveTransportEvents } from './transport.ts'
 export { notificationSignature } from './delivery.ts'
 
 /** Failed deliveries in a row after which a subscriber's `callback` alert fires. */
@@ -36,7 +39,7 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
   return (relay: Relay) => {
     const { context: ctx } = relay
     const logger = ctx.logger.child({ component: 'dcsa' })
-    const indexer = new DcsaIndexer(ctx.store, ctx.dcsaEvents, logger)
+    const indexer = new DcsaIndexer(ctx.store, ctx.dcsaEvents, logger, ctx.voyages)
     const delivery = new SubscriptionDelivery(ctx.subscriptions, ctx.dcsaEvents, logger, options.delivery)
     indexer.on('indexed', () => delivery.wake())
     relay.routes.use(
@@ -51,8 +54,8 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
         limiter: relay.integrationLimiter,
       }),
     )
-    relay.apiRoutes.use('/ops/subscriptions', subscriptionOpsRoutes(relay))
     const failures = options.callbackAlertFailures ?? CALLBACK_ALERT_FAILURES
+    relay.apiRoutes.use('/ops/subscriptions', subscriptionOpsRoutes(relay, failures))
     relay.ops.alerts.addRule(() =>
       ctx.subscriptions
         .list()
@@ -63,7 +66,7 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
           value: s.attempts,
           threshold: failures,
           ...(s.failingSince ? { since: s.failingSince } : {}),
-          message: `callback ${s.callbackUrl} of ${s.owner.replace(/^user:/, '')} failed ${s.attempts} times since ${s.failingSince}: ${s.lastError}`,
+          message: `callback ${callbackHost(s.callbackUrl)} of ${s.owner.replace(/^user:/, '')} failed ${s.attempts} times since ${s.failingSince}: ${s.lastError}`,
         })),
     )
     indexer.start()
@@ -76,8 +79,20 @@ export function dcsaEndpoint(options: DcsaOptions = {}): RelayExtension {
   }
 }
 
+/**
+ * The host (and port) of a callback: what the dashboard and alerts show, since a subscriber's path
+ * or query string may carry a credential of its own.
+ */
+export function callbackHost(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return '(invalid URL)'
+  }
+}
+
 /** `GET /api/ops/subscriptions`: every subscription with its delivery state, for ops tokens. */
-function subscriptionOpsRoutes(relay: Relay): Router {
+function subscriptionOpsRoutes(relay: Relay, alertAfter: number): Router {
   const router = Router()
   router.get('/', (_req, res) => {
     const user = userOf(res)
@@ -87,6 +102,7 @@ function subscriptionOpsRoutes(relay: Relay): Router {
         subscriptionID: s.id,
         owner: s.owner.replace(/^user:/, ''),
         callbackUrl: s.callbackUrl,
+        callbackHost: callbackHost(s.callbackUrl),
         filters: s.filters,
         createdAt: s.createdAt,
         deliveredEvents: s.deliveredEvents,
@@ -96,6 +112,12 @@ function subscriptionOpsRoutes(relay: Relay): Router {
         failingSince: s.failingSince,
         lastError: s.lastError,
         eventsAdmittedSince: relay.context.dcsaEvents.lastSeq() - s.deliveredSeq,
+        // Matching events not yet delivered (the subscription's own filters).
+        backlog: relay.context.dcsaEvents.count(
+          subscriptionFilterOf(s.filters as SubscriptionFilters),
+          s.deliveredSeq,
+        ),
+        state: s.attempts >= alertAfter ? 'alerting' : s.attempts > 0 ? 'failing' : 'ok',
       })),
     )
   })

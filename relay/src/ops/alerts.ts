@@ -154,13 +154,22 @@ export function checkVessel(
 ): Map<AlertKind, AlertFinding> {
   const out = new Map<AlertKind, AlertFinding>()
   const lagLimit = v.expectedWindowS + t.lagGraceS
-  if (v.lagSeconds !== null && v.lastSyncAt !== null && v.lagSeconds > lagLimit)
+  if (v.lagSeconds !== null && v.lastSyncAt !== null && v.lagSeconds > lagLimit) {
+    // With a long-lived (version 3) connection the lag counts from its last contact, which may be
+    // later than the last session: a quiet link runs none.
+    const since = v.lagSince ?? v.lastSyncAt
+    const fromSession = since === v.lastSyncAt
+    const ago = `${hours(v.lagSeconds)} ago`
+    const what = fromSession
+      ? `no successful session since ${clock(v.lastSyncAt, now)} (${ago})`
+      : `nothing heard since ${clock(since, now)} (${ago}; last session at ${clock(v.lastSyncAt, now)})`
     out.set('lag', {
       value: v.lagSeconds,
       threshold: lagLimit,
-      since: v.lastSyncAt,
-      message: `${v.imo}: no successful session since ${clock(v.lastSyncAt, now)} (${hours(v.lagSeconds)} ago); expected every ${span(v.expectedWindowS)} (+${span(t.lagGraceS)} grace)`,
+      since,
+      message: `${v.imo}: ${what}; expected every ${span(v.expectedWindowS)} (+${span(t.lagGraceS)} grace)`,
     })
+  }
   const failed = v.sessions24h.failed + v.unreachedAttempts24h
   const attempts = v.sessions24h.complete + failed
   if (v.failureRate !== null && attempts >= t.minSessions && v.failureRate > t.failureRate) {

@@ -7,6 +7,7 @@
 import { dailyBillOf } from '@tally/storage-sqlite'
 import type { DailyBillReport } from '@tally/storage-sqlite'
 import type { RelayContext } from '../context.ts'
+import type { LinkContact } from '../link-server.ts'
 import { fleetSummary } from '../fleet.ts'
 import type { VesselSummary } from '../fleet.ts'
 import type { BudgetState, VesselBudgets } from './budgets.ts'
@@ -21,19 +22,33 @@ export const FAILURE_WINDOW_MS = 24 * 3_600_000
 export const SNAPSHOT_MAX_AGE_MS = 10_000
 
 /**
- * The link as an operator needs it: a vessel between two sessions is not "down".
- * - `in_session`: a link session is open now;
- * - `reachable`: its last successful session ended within its expected window;
- * - `no_contact`: no successful session for longer than its expected window;
- * - `never`: it never completed a session.
+ * The link as an operator needs it (docs/operations.md, "Link states"): a vessel between two
+ * sessions is not "down", and with protocol version 3 an open connection is not a session.
+ * - `in_session`: a session is running now (with version 3, a round on the open connection);
+ * - `connected`: its long-lived connection is open and idle between rounds (keepalives only);
+ * - `reachable`: no connection now; the vessel was last heard (a session, a keepalive) within its
+ *   expected window;
+ * - `no_contact`: nothing heard from it for longer than its expected window;
+ * - `never`: it never completed a session and the relay has not heard from it.
  */
-export type LinkState = 'in_session' | 'reachable' | 'no_contact' | 'never'
+export type LinkState = 'in_session' | 'connected' | 'reachable' | 'no_contact' | 'never'
+
+/** {@link VesselOps.link}: the state, and the times it was judged on. */
+export interface VesselLink {
+  state: LinkState
+  /** The end of the last completed session (the fleet's `lastSyncAt`). */
+  lastSessionAt: string | null
+  /** The last sign of life: a frame or keepalive on the link, else the last completed session. */
+  lastContactAt: string | null
+  /** Since when its current connection is open, or null. */
+  connectedSince: string | null
+}
 
 export interface VesselOps extends VesselSummary {
   /** The vessel's expected time between syncs: the operator's setting, else twice its reported sync interval, else the relay default. */
   expectedWindowS: number
   expectedWindowSource: 'operator' | 'vessel' | 'default'
-  link: { state: LinkState; lastSessionAt: string | null }
+  link: VesselLink
   /** Changes at the relay that the vessel has not acknowledged, by class. */
   pendingToVessel: PendingByPriority
   /** Documents with changes the vessel reported in its last hello (classes unknown to the relay). */
@@ -116,7 +131,7 @@ export class FleetOps {
         expectedWindowS,
         expectedWindowSource:
           operatorWindow !== null ? 'operator' : vesselWindow !== null ? 'vessel' : 'default',
-        link: { state: linkState(summary, expectedWindowS), lastSessionAt: summary.lastSyncAt },
+        link: vesselLink(summary.lastSyncAt, ctx.linkServer.contact(summary.imo), expectedWindowS, now),
         pendingToVessel: queue.toVessel(summary.imo),
         pendingFromVessel: ctx.vessels.linkStatus(summary.imo)?.vesselPending ?? 0,
         sessions24h: o,
@@ -134,7 +149,8 @@ export class FleetOps {
     const rows = this.d.ctx.db
       .prepare<[string], { peer: string; state: string; n: number }>(
         `SELECT peer, state, COUNT(*) AS n FROM sync_sessions
-         WHERE started_at >= ? AND state IN ('complete', 'failed', 'aborted') GROUP BY peer, state`,
+         WHERE started_at >= ? AND kind = 'session' AND state IN ('complete', 'failed', 'aborted')
+         GROUP BY peer, state`,
       )
       .all(since)
     const out = new Map<string, { complete: number; failed: number }>()
@@ -167,12 +183,32 @@ export class FleetOps {
   }
 }
 
-/** The link state of {@link LinkState}, from what the relay knows: an open session, the last success. */
-export function linkState(
-  v: Pick<VesselSummary, 'linkUp' | 'lagSeconds'>,
+/** The vessel's {@link VesselLink} from its last completed session and what the link server heard. */
+export function vesselLink(
+  lastSessionAt: string | null,
+  contact: LinkContact,
   expectedWindowS: number,
+  now: Date,
+): VesselLink {
+  const heard = contact.lastContactAt
+  const lastContactAt =
+    heard !== null && (lastSessionAt === null || heard > lastSessionAt) ? heard : lastSessionAt
+  return {
+    state: linkState(contact, lastContactAt, expectedWindowS, now),
+    lastSessionAt,
+    lastContactAt,
+    connectedSince: contact.connectedSince,
+  }
+}
+
+function linkState(
+  contact: LinkContact,
+  lastContactAt: string | null,
+  expectedWindowS: number,
+  now: Date,
 ): LinkState {
-  if (v.linkUp) return 'in_session'
-  if (v.lagSeconds === null) return 'never'
-  return v.lagSeconds <= expectedWindowS ? 'reachable' : 'no_contact'
+  if (contact.inSession) return 'in_session'
+  if (contact.connectedSince) return 'connected'
+  if (lastContactAt === null) return 'never'
+  return now.getTime() - Date.parse(lastContactAt) <= expectedWindowS * 1000 ? 'reachable' : 'no_contact'
 }

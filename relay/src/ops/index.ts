@@ -16,7 +16,7 @@ import type { OpsOptions } from './services.ts'
 export type { OpsOptions } from './services.ts'
 export { OpsServices, DEFAULT_EXPECTED_WINDOW_S } from './services.ts'
 export type { Alert, AlertKind, AlertNotification, AlertThresholds } from './alerts.ts'
-export type { LinkState, VesselOps } from './fleet-ops.ts'
+export type { LinkState, VesselLink, VesselOps } from './fleet-ops.ts'
 
 /** The installed tools, as tests and other components reach them (`relay.ops`). */
 export type OpsHandle = OpsServices
@@ -68,11 +68,15 @@ export function installOps(relay: RelayCore, options: OpsOptions = {}): OpsHandl
     ops.fleet.invalidate()
   }
   relay.linkServer.on('session', onSession)
+  // A connection opening or closing changes the link state (connected, reachable) at once.
+  const onConnection = () => ops.fleet.invalidate()
+  relay.linkServer.on('connection', onConnection)
   const timer = setInterval(() => ops.evaluateAlerts(), options.alertIntervalMs ?? ALERT_INTERVAL_MS)
   timer.unref()
   relay.onClose(() => {
     clearInterval(timer)
     relay.linkServer.off('session', onSession)
+    relay.linkServer.off('connection', onConnection)
     ops.close()
   })
   return ops

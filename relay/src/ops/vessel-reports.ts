@@ -62,9 +62,12 @@ function prepare(db: SqlDatabase) {
        ON CONFLICT(imo) DO UPDATE SET sync_interval_s = excluded.sync_interval_s, updated_at = excluded.updated_at`,
     ),
     failedSinceComplete: db.prepare<[string, string], { n: number }>(
-      `SELECT COUNT(*) AS n FROM sync_sessions WHERE peer = ? AND state IN ('failed', 'aborted')
-         AND started_at > COALESCE(
-           (SELECT MAX(started_at) FROM sync_sessions WHERE peer = ? AND state = 'complete'), '')`,
+      // Sessions only: a version 3 connection's own row is 'complete' when it closes, and it starts
+      // before its first round, so counting it would hide that round's failure.
+      `SELECT COUNT(*) AS n FROM sync_sessions
+       WHERE peer = ? AND kind = 'session' AND state IN ('failed', 'aborted')
+         AND started_at > COALESCE((SELECT MAX(started_at) FROM sync_sessions
+           WHERE peer = ? AND kind = 'session' AND state = 'complete'), '')`,
     ),
     unreached: db.prepare<[string, string, number]>(
       'INSERT INTO ops_unreached_attempts (imo, reported_at, attempts) VALUES (?, ?, ?)',

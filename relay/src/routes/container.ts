@@ -7,8 +7,16 @@ import { randomUUID } from 'node:crypto'
 import { Router } from 'express'
 import type { Request } from 'express'
 import * as A from '@automerge/automerge'
-import { addProposal, applyPatch, resolveProposal, TallyError } from '@tally/manifest'
-import type { ContainerView } from '@tally/manifest'
+import {
+  addProposal,
+  applyPatch,
+  decisionBodySchema,
+  parseWith,
+  proposalBodySchema,
+  resolveProposal,
+  TallyError,
+} from '@tally/manifest'
+import type { ContainerView, ProposalInput } from '@tally/manifest'
 import { auditTrail } from '@tally/policy'
 import type { AuditEntry } from '@tally/policy'
 import { sqliteActorRegistry } from '@tally/replica'
@@ -76,10 +84,11 @@ export function containerRoutes(ctx: RelayContext): Router {
   router.post('/proposals', (req: Request<Params>, res) => {
     const docId = docIdOf(req)
     requireJsonBody(req.body, 'object')
+    const input = parseWith(proposalBodySchema, req.body, 'proposal') as ProposalInput
     const user = userOf(res)
     const now = new Date().toISOString()
     ctx.editor.asUser(docId, user, (doc) =>
-      addProposal(doc, req.body, user.principal, user.role, now, randomUUID()),
+      addProposal(doc, input, user.principal, user.role, now, randomUUID()),
     )
     res.status(201).json(viewOf(docId))
   })
@@ -89,7 +98,7 @@ export function containerRoutes(ctx: RelayContext): Router {
     requireJsonBody(req.body, 'object')
     const user = userOf(res)
     const now = new Date().toISOString()
-    const decision = (req.body as { decision?: unknown }).decision as 'ACCEPTED' | 'DECLINED'
+    const { decision } = parseWith(decisionBodySchema, req.body)
     ctx.editor.asUser(docId, user, (doc) =>
       resolveProposal(doc, req.params.proposalId!, decision, user.principal, user.role, now),
     )

@@ -17,6 +17,7 @@ import { SyncBadge, SyncPanel } from './SyncPanel.tsx'
 import { VoyagePage } from './VoyagePage.tsx'
 
 const TOKEN_KEY = 'tally.crew.token'
+const ME_KEY = 'tally.crew.me'
 /** The sign-in screen's words (a crew token is issued with `npm run vessel -- add-crew`). */
 const LOGIN_WORDS = {
   subtitle: 'Crew manifest · vessel node',
@@ -49,12 +50,23 @@ const readToken = (): string | null => {
     return null
   }
 }
-const writeToken = (token: string | null): void => {
+const writeToken = (token: string | null, me: Me | null = null): void => {
   try {
     if (token) localStorage.setItem(TOKEN_KEY, token)
     else localStorage.removeItem(TOKEN_KEY)
+    if (token && me) localStorage.setItem(ME_KEY, JSON.stringify(me))
+    else localStorage.removeItem(ME_KEY)
   } catch {
     // Private mode or storage disabled: the session lasts until reload.
+  }
+}
+/** Who the saved token belongs to, as the node last said: the app opens with it out of reach. */
+const readMe = (): Me | null => {
+  try {
+    const me = JSON.parse(localStorage.getItem(ME_KEY) ?? 'null') as Me | null
+    return me && typeof me.user === 'string' && typeof me.vessel === 'string' ? me : null
+  } catch {
+    return null
   }
 }
 
@@ -80,13 +92,22 @@ export function App() {
     let cancelled = false
     new CrewApi(phase.token)
       .me()
-      .then((me) => !cancelled && setPhase({ name: 'ready', token: phase.token, me }))
+      .then((me) => {
+        if (cancelled) return
+        writeToken(phase.token, me)
+        setPhase({ name: 'ready', token: phase.token, me })
+      })
       .catch((err: unknown) => {
         if (cancelled) return
+        const known = readMe()
         if (err instanceof ApiError && err.status === 401)
           signOut(
             'Your saved crew token is no longer accepted; it may have been revoked. Sign in with a new token.',
           )
+        // Out of Wi-Fi range, signed in before: open the app (the service worker kept it), with the
+        // edits waiting on this tablet; it catches up when the node answers.
+        else if (known && err instanceof ApiError && err.code === 'NETWORK')
+          setPhase({ name: 'ready', token: phase.token, me: known })
         else setPhase({ name: 'unreachable', token: phase.token, message: (err as Error).message })
       })
     return () => {
@@ -102,7 +123,7 @@ export function App() {
           check={(token) => new CrewApi(token).me()}
           notice={phase.notice}
           onLogin={(token, me) => {
-            writeToken(token)
+            writeToken(token, me)
             setPhase({ name: 'ready', token, me })
           }}
         />

@@ -116,6 +116,12 @@ export function ContainerDetail({ api, live, containerId }: ContainerDetailProps
   return (
     <div className="detail" data-testid="container-detail" data-container-id={view.containerId}>
       <BackLink />
+      {api.fromTablet(view) && (
+        <p className="tly-alert tly-alert--warning" role="status" data-testid="detail-from-tablet">
+          The vessel node cannot be reached: this is {view.containerId} as this tablet last saw it, with your
+          edits waiting. They are sent as soon as it answers.
+        </p>
+      )}
       <header className="detail__head">
         <ContainerTitle
           view={view}

@@ -4,7 +4,7 @@
  */
 import { useEffect, useRef, useState } from 'react'
 import { CONDITIONS, CUSTOMS_STATUSES, PHYSICAL_STATES } from '@tally/manifest'
-import { formatState } from '@tally/ui'
+import { codeOptions, FilterChoice, YES_NO_OPTIONS } from '@tally/ui'
 
 export const FILTER_KEYS = [
   'bay',
@@ -30,37 +30,6 @@ export interface ListFiltersProps {
   /** Sets some parameters (an empty string removes one); `replace` for keystrokes. */
   onChange: (changes: Record<string, string>, replace?: boolean) => void
 }
-
-function Choice(props: {
-  id: string
-  label: string
-  value: string
-  options: readonly (readonly [string, string])[]
-  onChange: (value: string) => void
-}) {
-  return (
-    <div className="filter">
-      <label htmlFor={props.id}>{props.label}</label>
-      <select
-        id={props.id}
-        className="tly-input"
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        data-testid={props.id}
-      >
-        {props.options.map(([value, label]) => (
-          <option key={value} value={value}>
-            {label}
-          </option>
-        ))}
-      </select>
-    </div>
-  )
-}
-
-const any = (word = 'Any'): readonly [string, string] => ['', word]
-const enumOptions = (values: readonly string[]) => [any(), ...values.map((v) => [v, formatState(v)] as const)]
-const yesNo = [any(), ['true', 'Yes'], ['false', 'No']] as const
 
 export function ListFilters({ params, onChange }: ListFiltersProps) {
   const [q, setQ] = useState(params.get('q') ?? '')
@@ -171,53 +140,60 @@ export function ListFilters({ params, onChange }: ListFiltersProps) {
             </span>
           )}
         </div>
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-state"
           label="State"
           value={params.get('state') ?? ''}
-          options={enumOptions(PHYSICAL_STATES)}
+          options={codeOptions(PHYSICAL_STATES)}
           onChange={set('state')}
         />
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-condition"
           label="Condition"
           value={params.get('condition') ?? ''}
-          options={enumOptions(CONDITIONS)}
+          options={codeOptions(CONDITIONS)}
           onChange={set('condition')}
         />
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-customs"
           label="Customs"
           value={params.get('customs') ?? ''}
-          options={enumOptions(CUSTOMS_STATUSES)}
+          options={codeOptions(CUSTOMS_STATUSES)}
           onChange={set('customs')}
         />
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-reefer"
           label="Reefer"
           value={params.get('reefer') ?? ''}
-          options={yesNo}
+          options={YES_NO_OPTIONS}
           onChange={set('reefer')}
         />
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-dg"
           label="DG"
           value={params.get('dg') ?? ''}
-          options={yesNo}
+          options={YES_NO_OPTIONS}
           onChange={set('dg')}
         />
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-alarm"
           label="Alarm"
           value={params.get('alarm') ?? ''}
-          options={yesNo}
+          options={YES_NO_OPTIONS}
           onChange={set('alarm')}
         />
-        <Choice
+        <FilterChoice
+          className="filter"
           id="filter-conflict"
           label="Conflict"
           value={params.get('conflict') ?? ''}
-          options={yesNo}
+          options={YES_NO_OPTIONS}
           onChange={set('conflict')}
         />
         {active > 0 && (

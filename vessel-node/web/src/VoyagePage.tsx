@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import type { FormEvent } from 'react'
 import type { ContainerView } from '@tally/manifest'
-import { ContainerSummaryHeader, ContainerSummaryRow } from '@tally/ui'
+import { ContainerSummaryHeader, ContainerSummaryRow, PortCallTable } from '@tally/ui'
 import { ApiError } from './api.ts'
 import type { CrewApi, Voyage } from './api.ts'
 import { useContainerChanges } from './live.ts'
@@ -78,7 +78,8 @@ function VoyageSummary({
   voyage: Voyage
   reload: number
 }) {
-  const port = voyage.port
+  // A closed voyage has no port ahead, whatever its last plan said.
+  const port = voyage.status === 'OPEN' ? voyage.port : null
   return (
     <>
       <section className="tly-card" data-testid="voyage-summary">
@@ -93,26 +94,7 @@ function VoyageSummary({
               : `Next port: ${port.locode}, ETA ${time(port.eta)}`}
           </p>
         )}
-        <table className="voyage-page__calls">
-          <thead>
-            <tr>
-              <th>Port</th>
-              <th>ETA</th>
-              <th>Arrived</th>
-              <th>Departed</th>
-            </tr>
-          </thead>
-          <tbody>
-            {voyage.portCalls.map((c, i) => (
-              <tr key={`${c.locode}-${i}`} aria-current={port?.locode === c.locode ? 'location' : undefined}>
-                <td>{c.locode}</td>
-                <td>{time(c.eta)}</td>
-                <td>{time(c.ata)}</td>
-                <td>{time(c.atd)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <PortCallTable calls={voyage.portCalls} current={port?.locode} formatTime={time} />
       </section>
       {voyage.status === 'OPEN' && port && (
         <ContainerSection

@@ -6,6 +6,7 @@
 import type { ContainerPatch, ContainerView, ReeferReading } from '@tally/manifest'
 import type { HistoryEntry } from '@tally/ui'
 import type { OutboxEntry, TabletOutbox } from './outbox.ts'
+import { TabletViews, withKeptEdit, withPatch, withReading } from './tablet-views.ts'
 
 export interface Me {
   user: string
@@ -204,6 +205,10 @@ export class CrewApi {
   readonly outbox: TabletOutbox | null
   /** The last view of each container seen, so an edit kept on the tablet can show at once. */
   private readonly views = new Map<string, ContainerView>()
+  /** The node's last answer per container, kept on the tablet for pages opened out of reach. */
+  private readonly kept: TabletViews | null
+  /** Views shown from the tablet's copy rather than the node's answer. */
+  private readonly fromTabletViews = new WeakSet<ContainerView>()
   private flushing: Promise<void> | null = null
 
   /** `onUnauthorized` is told when the token stops working (revoked while in use). */
@@ -215,6 +220,12 @@ export class CrewApi {
     this.token = token
     this.onUnauthorized = onUnauthorized
     this.outbox = outbox
+    this.kept = outbox ? new TabletViews() : null
+  }
+
+  /** Whether a view is the tablet's copy (the node could not be reached), not the node's answer. */
+  fromTablet(view: ContainerView): boolean {
+    return this.fromTabletViews.has(view)
   }
 
   /**
@@ -238,13 +249,16 @@ export class CrewApi {
     await this.outbox!.add({ method, path, body, containerId, at: new Date().toISOString() })
     void this.flush()
     const base = this.views.get(containerId)
-    return base
-      ? this.remember(apply(base))
-      : Promise.reject(new ApiError(0, 'NETWORK', 'Kept on this tablet.'))
+    if (!base) return Promise.reject(new ApiError(0, 'NETWORK', 'Kept on this tablet.'))
+    const next = apply(base)
+    this.fromTabletViews.add(next)
+    return this.remember(next, false)
   }
 
-  private remember(view: ContainerView): ContainerView {
+  /** Remembers a view; the node's answers (`fromNode`) are kept on the tablet too. */
+  private remember(view: ContainerView, fromNode = true): ContainerView {
     this.views.set(view.containerId, view)
+    if (fromNode) void this.kept?.keep(view).catch(() => undefined)
     return view
   }
 
@@ -317,29 +331,40 @@ export class CrewApi {
     return this.request('GET', `api/containers?${params}`, undefined, signal)
   }
 
+  /**
+   * A container from the node; out of reach, the tablet's copy with the edits waiting applied (see
+   * {@link fromTablet}), or the network error when the tablet never saw it.
+   */
   async container(id: string, signal?: AbortSignal): Promise<ContainerView> {
-    return this.remember(
-      await this.request<ContainerView>('GET', `api/containers/${encodeURIComponent(id)}`, undefined, signal),
-    )
+    try {
+      return this.remember(
+        await this.request<ContainerView>(
+          'GET',
+          `api/containers/${encodeURIComponent(id)}`,
+          undefined,
+          signal,
+        ),
+      )
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.code !== 'NETWORK' || !this.kept || !this.outbox) throw err
+      const copy = await this.kept.get(id).catch(() => undefined)
+      if (!copy) throw err
+      const waiting = (await this.outbox.all()).filter((e) => e.containerId === id)
+      const view = waiting.reduce(withKeptEdit, copy)
+      this.fromTabletViews.add(view)
+      return this.remember(view, false)
+    }
   }
 
   patch(id: string, patch: ContainerPatch): Promise<ContainerView> {
-    return this.edit('PATCH', `api/containers/${encodeURIComponent(id)}`, id, patch, (view) => {
-      const next: any = { ...view }
-      for (const [section, value] of Object.entries(patch))
-        next[section] =
-          value !== null && typeof value === 'object' && !Array.isArray(value)
-            ? { ...(view as any)[section], ...value }
-            : value
-      return next as ContainerView
-    })
+    return this.edit('PATCH', `api/containers/${encodeURIComponent(id)}`, id, patch, (view) =>
+      withPatch(view, patch),
+    )
   }
 
   addReading(id: string, reading: ReeferReading): Promise<ContainerView> {
     return this.edit('POST', `api/containers/${encodeURIComponent(id)}/readings`, id, reading, (view) =>
-      view.reefer
-        ? { ...view, reefer: { ...view.reefer, readings: [...view.reefer.readings, reading] } }
-        : view,
+      withReading(view, reading),
     )
   }
 

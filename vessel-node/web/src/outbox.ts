@@ -16,28 +16,42 @@ export interface OutboxEntry {
 
 const DB_NAME = 'tally-crew-outbox'
 const STORE = 'edits'
+/** The containers as last seen from the vessel node (tablet-views.ts), in the same database. */
+export const VIEWS_STORE = 'views'
 
-function openDb(): Promise<IDBDatabase> {
+/** The tablet's database: the edits waiting (version 1) and the containers last seen (version 2). */
+export function openTabletDb(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, 1)
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE, { keyPath: 'key', autoIncrement: true })
+    const req = indexedDB.open(DB_NAME, 2)
+    req.onupgradeneeded = () => {
+      const db = req.result
+      if (!db.objectStoreNames.contains(STORE))
+        db.createObjectStore(STORE, { keyPath: 'key', autoIncrement: true })
+      if (!db.objectStoreNames.contains(VIEWS_STORE))
+        db.createObjectStore(VIEWS_STORE, { keyPath: 'containerId' })
+    }
     req.onsuccess = () => resolve(req.result)
     req.onerror = () => reject(req.error ?? new Error('IndexedDB unavailable'))
   })
 }
 
-function run<T>(
+/** Runs one request in a transaction on `store`; resolves with its result once the transaction completed. */
+export function runIn<T>(
   db: IDBDatabase,
+  store: string,
   mode: IDBTransactionMode,
   fn: (s: IDBObjectStore) => IDBRequest<T>,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode)
-    const req = fn(tx.objectStore(STORE))
+    const tx = db.transaction(store, mode)
+    const req = fn(tx.objectStore(store))
     tx.oncomplete = () => resolve(req.result)
     tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'))
   })
 }
+
+const run = <T>(db: IDBDatabase, mode: IDBTransactionMode, fn: (s: IDBObjectStore) => IDBRequest<T>) =>
+  runIn(db, STORE, mode, fn)
 
 export class TabletOutbox {
   private db: Promise<IDBDatabase> | null = null
@@ -45,7 +59,7 @@ export class TabletOutbox {
   private readonly listeners = new Set<() => void>()
 
   private open(): Promise<IDBDatabase> {
-    return (this.db ??= openDb())
+    return (this.db ??= openTabletDb())
   }
 
   /** Keeps an edit; resolves once it is durable on the tablet. */

@@ -35,31 +35,51 @@ const ALERT_NAMES = {
 }
 
 /**
- * The link as an operator reads it: a vessel between two sessions is reachable, not down.
+ * The link as an operator reads it: a vessel between two sessions is reachable, not down, and an
+ * open connection with nothing to send is connected, not in a session.
  * @param {any} v
  */
 function linkCell(v) {
   const window = `its expected window (${duration(v.expectedWindowS)})`
+  const last = lastHeard(v.link)
   switch (v.link?.state) {
     case 'in_session':
-      return h('span', { title: 'A link session is open now' }, badge('in a session now', 'ok'))
+      return h('span', { title: 'A link session is running now' }, badge('in a session now', 'ok'))
+    case 'connected':
+      return h(
+        'span',
+        { title: 'Its link connection is open and idle: nothing waits either way, so no session runs' },
+        badge('connected', 'ok'),
+        h('div', { class: 'muted' }, `open since ${clock(v.link.connectedSince)}`),
+      )
     case 'reachable':
       return h(
         'span',
-        { title: `Its last successful session is within ${window}` },
+        { title: `It was last heard (a session or a keepalive) within ${window}` },
         badge('reachable', 'ok'),
-        h('div', { class: 'muted' }, `last session at ${clock(v.link.lastSessionAt)}`),
+        h('div', { class: 'muted' }, last),
       )
     case 'no_contact':
       return h(
         'span',
-        { title: `No successful session for longer than ${window}` },
+        { title: `Nothing heard from it for longer than ${window}` },
         badge('no contact', 'bad'),
         h('div', { class: 'muted' }, `longer than ${duration(v.expectedWindowS)}`),
       )
     default:
       return badge('never synced', 'warn')
   }
+}
+
+/**
+ * "last session at 20:15", with the last keepalive when it came later: "…, heard at 20:40".
+ * @param {any} link
+ */
+function lastHeard(link) {
+  if (!link) return ''
+  const session = link.lastSessionAt ? `last session at ${clock(link.lastSessionAt)}` : 'no session yet'
+  const heard = link.lastContactAt && link.lastContactAt !== link.lastSessionAt
+  return heard ? `${session}, heard at ${clock(link.lastContactAt)}` : session
 }
 
 /** KB as the daily bill quotes them (the server's formatKb). @param {number} n */

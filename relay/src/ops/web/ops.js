@@ -3,11 +3,12 @@
 /**
  * The operator dashboard: token login (kept in localStorage, sent as a Bearer token), a header with
  * the sections, and a hash router (#/, #/vessels/IMO…, #/dead-letters, #/dead-letters/N, #/tokens,
- * #/alerts). Live pages refresh every 15 s unless the operator is typing.
+ * #/subscriptions, #/alerts). Live pages refresh every 15 s unless the operator is typing.
  */
 import { ApiError, api, h, storedToken, TOKEN_KEY } from './dom.js'
 import { fleetView, vesselView } from './fleet.js'
 import { alertsView, deadLetterView, deadLettersView, tokensView } from './admin.js'
+import { subscriptionsView } from './subscriptions.js'
 
 const REFRESH_MS = 15_000
 const app = /** @type {HTMLElement} */ (document.getElementById('app'))
@@ -76,6 +77,7 @@ function shell(section, content) {
         link('#/', 'Fleet', 'fleet'),
         link('#/dead-letters', 'Dead letters', 'dead-letters'),
         link('#/tokens', 'Tokens', 'tokens'),
+        link('#/subscriptions', 'Subscriptions', 'subscriptions'),
         link('#/alerts', 'Alerts', 'alerts'),
       ),
       h('span', { class: 'who' }, state.user ? `${state.user.user} (ops)` : ''),
@@ -120,6 +122,10 @@ async function route() {
     } else if (parts[0] === 'tokens') {
       section = 'tokens'
       content = await tokensView(flash)
+    } else if (parts[0] === 'subscriptions') {
+      section = 'subscriptions'
+      live = true
+      content = await subscriptionsView()
     } else if (parts[0] === 'alerts') {
       section = 'alerts'
       live = true

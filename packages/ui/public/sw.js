@@ -1,16 +1,19 @@
 /* global self, caches, fetch, URL, Response */
 /*
- * The shore app's service worker: it keeps the app's shell (index.html and the hashed assets,
- * Automerge's WebAssembly included) so a reload while the relay is unreachable still opens the app,
- * which then reads the containers already in IndexedDB (docs/shore-sync.md).
+ * The service worker of both web apps (the crew app served by the vessel node, the shore app served
+ * by the relay; each build copies this file to its root): it keeps the app's shell (index.html and
+ * the hashed assets, Automerge's WebAssembly included) so a reload while the server is unreachable
+ * still opens the app, which then reads what it kept in IndexedDB (the shore app its documents, the
+ * crew app the edits waiting for the vessel node).
  *
  * - Navigations: the network first (a new release is picked up at once), the cached shell when the
- *   relay cannot be reached.
+ *   server cannot be reached.
  * - The app's own files: from the cache, fetched and kept on first use (their names carry a hash,
  *   so a cached file never goes stale).
  * - Everything else (the REST API, /sync, /ops, /metrics) is never touched.
  */
-const CACHE = 'tally-shore-shell-v1'
+// Caches belong to an origin: the relay's and the vessel node's never meet.
+const CACHE = 'tally-shell-v1'
 const SHELL = './'
 
 self.addEventListener('install', (event) => {

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { brotliCompressSync } from 'node:zlib'
+import {
+  CloseCode,
+  decodeFrame,
+  encodeFrame,
+  FrameError,
+  FrameStream,
+  MAX_FRAME_BYTES,
+} from '../src/index.ts'
+import type { LinkFrame } from '../src/index.ts'
+
+const pair = () => {
+  const vessel = new FrameStream()
+  const relay = new FrameStream()
+  vessel.start()
+  relay.start()
+  return { vessel, relay }
+}
+
+describe('compression on the connection', () => {
+  it('passes frames through unchanged until started', () => {
+    const s = new FrameStream()
+    const bytes = encodeFrame({ t: 'done', chunks: 3 })
+    expect(s.encode(bytes)).toBe(bytes)
+    expect(s.decode(bytes)).toBe(bytes)
+  })
+
+  it('decodes every frame as it arrives, and repeated frames cost a few bytes once seen', () => {
+    const { vessel, relay } = pair()
+    const frames: LinkFrame[] = Array.from({ length: 50 }, (_, i) => ({
+      t: 'ack',
+      seq: i,
+      ok: 40,
+      rej: [],
+      miss: [],
+    }))
+    const sizes = frames.map((f) => {
+      const wire = vessel.encode(encodeFrame(f))
+      expect(decodeFrame(relay.decode(wire))).toEqual(f)
+      return wire.length
+    })
+    // The first ack teaches the context its shape; the rest are a handful of bytes each.
+    expect(Math.max(...sizes.slice(10))).toBeLessThan(encodeFrame(frames[10]!).length / 2)
+  })
+
+  it('refuses a message that inflates past the frame limit, bounded, with 4413', () => {
+    const { relay } = pair()
+    const bomb = brotliCompressSync(Buffer.alloc(MAX_FRAME_BYTES * 8))
+    const err = (() => {
+      try {
+        relay.decode(bomb)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(err).toBeInstanceOf(FrameError)
+    expect((err as FrameError).closeCode).toBe(CloseCode.TooLarge)
+  })
+
+  it('refuses bytes that are not a compressed frame with 4400', () => {
+    const { relay } = pair()
+    expect(() => relay.decode(Buffer.from('not brotli at all, just text that goes on'))).toThrow(FrameError)
+  })
+})

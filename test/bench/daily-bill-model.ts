@@ -1,0 +1,197 @@
+/**
+ * The daily bill of a whole day (docs/benchmarks.md, "The daily bill, whole day"): the standard
+ * voyage day through the real link code on loopback, in logical time. Every event
+ * of the day is written to the relay's or the vessel's store at its own time, and rounds run on ONE
+ * long-lived connection exactly when the link's own batching clocks (`BatchClock`, default windows)
+ * say, with a fake clock. Bytes are the socket's (WebSocket framing included) plus the keepalive
+ * pings the idle stretches would cost. It complements the real-time window of daily-bill.ts, which
+ * runs the real processes and their timers but can only scale a busy window up to a day.
+ */
+import http from 'node:http'
+import pino from 'pino'
+import { documentIdFor } from '@tally/manifest'
+import { policyValidator, SqliteLinkReplica } from '@tally/replica'
+import { applyEvent, voyageDay } from '@tally/voyage-sim'
+import type { VoyageEvent } from '@tally/voyage-sim'
+import { BatchClock, DEFAULT_KEEPALIVE_S, DEFAULT_WINDOWS_S } from '../../packages/link/src/pacing.ts'
+import type { Priority } from '../../packages/link/src/messages.ts'
+import { LinkServer } from '../../relay/src/link-server.ts'
+import { RelayConnection } from '../../vessel-node/src/link-client.ts'
+import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
+import { cachedVoyage } from './voyage-cache.ts'
+import { priorityOf } from './daily-bill-workload.ts'
+import { TARGETS } from './daily-bill-rows.ts'
+import type { BenchOptions, BenchRow } from './report.ts'
+
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
+const PRIORITY: Record<string, Priority> = { critical: 0, normal: 1, routine: 2 }
+
+export interface ModelResult {
+  events: number
+  rounds: number
+  bytesUp: number
+  bytesDown: number
+  keepaliveBytes: number
+  converged: boolean
+  perRound: { up: number; down: number; events: number }[]
+}
+
+export async function modelDay(opts: {
+  seed: number
+  containers: number
+  day: number
+  log: (l: string) => void
+  /** Compression on the connection (on by default, as in the product). */
+  compress?: boolean
+}): Promise<ModelResult> {
+  const v = cachedVoyage(
+    { seed: opts.seed, containers: opts.containers, days: opts.day, syncedDays: opts.day },
+    opts.log,
+  )
+  const loaded = loadVoyage(v)
+  const { relay, vessel } = loaded
+  const token = relay.tokens.issue('vessel', v.vessel)
+  const link = new LinkServer({
+    ...relay,
+    validate: (ctx, changes) =>
+      policyValidator(relay.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
+    logger,
+  })
+  const server = http.createServer((_q, res) => res.writeHead(404).end())
+  server.on('upgrade', (req, socket, head) => link.handleUpgrade(req, socket, head))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/link`
+  const replica = new SqliteLinkReplica({
+    store: vessel.store,
+    cursors: vessel.cursors,
+    registry: vessel.registry,
+    deadLetters: vessel.deadLetters,
+    peer: 'relay',
+    vessel: v.vessel,
+    peerPrincipal: 'relay',
+    trustBinding: () => true,
+    validate: policyValidator(vessel.registry, 'relay'),
+    logger,
+  })
+  // The keepalive is counted from the idle stretches below, not sent (there are no real hours here).
+  const connection = new RelayConnection({ url, logger, keepaliveS: 86_400, compress: opts.compress })
+  await connection.ready()
+  const round = async () => {
+    const r = await connection.runSession({
+      url,
+      vessel: v.vessel,
+      token,
+      replica,
+      syncToken: vessel.cursors.getSyncToken('relay') ?? null,
+      syncSession: vessel.cursors.getSyncSession('relay') ?? null,
+      onWelcome: (id) => vessel.cursors.setSyncSession('relay', id),
+      logger,
+    })
+    vessel.cursors.setSyncToken('relay', r.sync)
+    return r
+  }
+  await round() // the connection's first session (hello), as when the link comes up
+  const start = connection.socketBytes()
+  const clock = new BatchClock(DEFAULT_WINDOWS_S)
+  const events = voyageDay(v.manifest, opts.day, v.seed)
+  const at = (e: VoyageEvent) => Date.parse(e.at)
+  const perRound: ModelResult['perRound'] = []
+  let lastTraffic = at(events[0]!)
+  let keepalives = 0
+  let sinceRound = 0
+  const runRound = async (now: number) => {
+    keepalives += Math.floor((now - lastTraffic) / (DEFAULT_KEEPALIVE_S * 1000))
+    const before = connection.socketBytes()
+    await round()
+    const after = connection.socketBytes()
+    perRound.push({ up: after.up - before.up, down: after.down - before.down, events: sinceRound })
+    sinceRound = 0
+    clock.clear()
+    lastTraffic = now
+  }
+  for (const e of events) {
+    const t = at(e)
+    while (clock.due !== null && clock.due <= t) await runRound(clock.due)
+    const side = e.side === 'vessel' ? vessel : relay
+    const actor = e.side === 'vessel' ? v.vesselActor : v.shoreActor
+    const key = { vessel: v.vessel, voyage: v.voyage, containerId: e.containerId }
+    side.store.edit(documentIdFor(key), actor, (d) => applyEvent(d, e))
+    clock.note(PRIORITY[priorityOf(e)]!, t)
+    sinceRound++
+  }
+  if (clock.due !== null) await runRound(clock.due)
+  const end = connection.socketBytes()
+  connection.close()
+  link.close()
+  await new Promise((r) => server.close(r))
+  const result: ModelResult = {
+    events: events.length,
+    rounds: perRound.length,
+    bytesUp: end.up - start.up + keepalives * 6,
+    bytesDown: end.down - start.down + keepalives * 2,
+    keepaliveBytes: keepalives * 8,
+    converged: converged(loaded),
+    perRound,
+  }
+  closeVoyage(loaded)
+  return result
+}
+
+const SECTION = 'daily bill, whole day'
+
+/** The section: `--only daily-bill-day`. The day with compression on the connection, and without. */
+export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = []
+  const day = { seed: opts.seed, containers: opts.containers, day: opts.day, log: opts.log }
+  opts.log('daily bill, whole day: the standard day in logical time, compression on the connection')
+  const on = await modelDay(day)
+  opts.log('daily bill, whole day: the same day with compression off')
+  const off = await modelDay({ ...day, compress: false })
+  const note = (r: ModelResult) =>
+    `${r.events.toLocaleString('en-US')} events, ${r.rounds} rounds on one connection, keepalives ${r.keepaliveBytes} B, converged: ${r.converged}`
+  const total = (r: ModelResult) => r.bytesUp + r.bytesDown
+  rows.push(
+    { section: SECTION, metric: 'bytes per day, up', value: on.bytesUp, unit: 'B', note: note(on) },
+    { section: SECTION, metric: 'bytes per day, down', value: on.bytesDown, unit: 'B', note: '' },
+    {
+      section: SECTION,
+      metric: 'bytes per day, up + down',
+      value: total(on),
+      unit: 'B',
+      note: `target ≤ ${TARGETS.bytesPerDay.toLocaleString('en-US')} B: ${total(on) <= TARGETS.bytesPerDay ? 'met' : 'NOT met'}; $${((total(on) / 1e6) * 10).toFixed(2)} a day`,
+    },
+    {
+      section: SECTION,
+      metric: 'rounds per day',
+      value: on.rounds,
+      unit: '',
+      note: 'default windows 2 / 600 / 3,000 s',
+    },
+    {
+      section: SECTION,
+      metric: 'bytes per day without compression on the connection',
+      value: total(off),
+      unit: 'B',
+      note: `${(total(on) / total(off)).toFixed(2)}× with it; ${note(off)}`,
+    },
+  )
+  return rows
+}
+
+if (process.argv[1]?.endsWith('daily-bill-model.ts')) {
+  const r = await modelDay({
+    seed: 1,
+    containers: Number(process.env.CONTAINERS ?? 2000),
+    day: 1,
+    log: console.log,
+  })
+  const sorted = [...r.perRound].sort((a, b) => a.up + a.down - b.up - b.down)
+  console.log(
+    JSON.stringify({
+      ...r,
+      perRound: undefined,
+      medianRound: sorted[sorted.length >> 1],
+      total: r.bytesUp + r.bytesDown,
+    }),
+  )
+}
