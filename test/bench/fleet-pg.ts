@@ -2,7 +2,7 @@
  * Fleet load on PostgreSQL: 100 simulated vessels of 200 containers each bring a voyage-day backlog
  * and take the shore's day back at once, spread over two relay processes on one PostgreSQL (a
  * throwaway local cluster, fsync on); beside it, the same fleet into one relay on SQLite. Reports
- * the wall time and each relay's peak RSS, and checks that every change crossed exactly once.
+ * the wall time and each relay's peak RSS, and whether every change crossed exactly once.
  * The vessels are the reliability suite's (test/reliability/support/fleet.ts), built once and cached.
  *
  * Knobs: BENCH_FLEET_VESSELS (100), BENCH_FLEET_CONTAINERS (200), BENCH_FLEET_WORKERS (2 per relay).
@@ -37,7 +37,8 @@ function watchRss(pid: number): () => number {
 interface LoadFigures {
   wallS: number
   relayRssMb: number[]
-  changes: number
+  /** Whether every change crossed exactly once, in words. */
+  crossed: string
 }
 
 /** Syncs `fleet`'s vessels, split evenly over `relays`, all at once; checks every change crossed once. */
@@ -65,9 +66,12 @@ async function load(fleet: Fleet, relays: Service[], workers: number): Promise<L
   const down = sum((r) => r.changesDown, results)
   const backlogUp = sum((v) => v.meta.vesselChanges, fleet.vessels)
   const backlogDown = sum((v) => v.meta.shoreChanges, fleet.vessels)
-  if (up !== backlogUp || down !== backlogDown)
-    throw new Error(`changes crossed ${up}↑ ${down}↓, the backlog is ${backlogUp}↑ ${backlogDown}↓`)
-  return { wallS: Math.max(...done.map((d) => d.wallMs)) / 1000, relayRssMb, changes: up + down }
+  // Reported, not thrown: the timing stands, and a shortfall is written beside it in the table.
+  const crossed =
+    up === backlogUp && down === backlogDown
+      ? `${up + down} changes, each crossed once`
+      : `changes crossed ${up}↑ ${down}↓ against a backlog of ${backlogUp}↑ ${backlogDown}↓`
+  return { wallS: Math.max(...done.map((d) => d.wallMs)) / 1000, relayRssMb, crossed }
 }
 
 export async function runFleetOnPostgres(opts: BenchOptions): Promise<BenchRow[]> {
@@ -93,7 +97,7 @@ export async function runFleetOnPostgres(opts: BenchOptions): Promise<BenchRow[]
           metric: `${size}, 1 relay on SQLite: wall time`,
           value: f.wallS,
           unit: 's',
-          note: `${f.changes} changes, each crossed once`,
+          note: f.crossed,
         },
         {
           section: 'fleet-pg',
@@ -132,7 +136,7 @@ export async function runFleetOnPostgres(opts: BenchOptions): Promise<BenchRow[]
         metric: `${size}, 2 relays on one PostgreSQL: wall time`,
         value: f.wallS,
         unit: 's',
-        note: `${f.changes} changes, each crossed once; throwaway local cluster, fsync on`,
+        note: `${f.crossed}; throwaway local cluster, fsync on`,
       },
       ...f.relayRssMb.map((mb, i) => ({
         section: 'fleet-pg',
