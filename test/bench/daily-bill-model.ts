@@ -1,13 +1,17 @@
 /**
- * The daily bill of a whole day (docs/benchmarks.md, "The daily bill, whole day"): the standard
- * voyage day through the real link code on loopback, in logical time. Every event
- * of the day is written to the relay's or the vessel's store at its own time, and rounds run on ONE
- * long-lived connection exactly when the link's own batching clocks (`BatchClock`, default windows)
- * say, with a fake clock. Bytes are the socket's (WebSocket framing included) plus the keepalive
+ * The daily bill of a whole day (docs/benchmarks.md, "The whole day"): the standard voyage day
+ * through the real link code on loopback, in logical time. Every event of the day is written to the
+ * relay's or the vessel's store at its own time, and rounds run on ONE long-lived connection exactly
+ * when the link's own batching clock (`BatchClock`, default windows) says, with a fake clock. Bytes
+ * are the TCP connection's (TLS, the WebSocket upgrade and framing included), plus the keepalive
  * pings the idle stretches would cost. It complements the real-time window of daily-bill.ts, which
  * runs the real processes and their timers but can only scale a busy window up to a day.
  */
+import fs from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
+import os from 'node:os'
+import path from 'node:path'
 import pino from 'pino'
 import { documentIdFor } from '@tally/manifest'
 import { policyValidator, SqliteLinkReplica } from '@tally/replica'
@@ -17,14 +21,21 @@ import { BatchClock, DEFAULT_KEEPALIVE_S, DEFAULT_WINDOWS_S } from '../../packag
 import type { Priority } from '../../packages/link/src/messages.ts'
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { RelayConnection } from '../../vessel-node/src/link-client.ts'
+import { SatelliteLink } from '../link-sim/index.ts'
 import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
 import { cachedVoyage } from './voyage-cache.ts'
 import { priorityOf } from './daily-bill-workload.ts'
 import { TARGETS } from './daily-bill-rows.ts'
+import { detectTls, selfSignedCertificate } from './daily-bill-tls.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'silent' })
 const PRIORITY: Record<string, Priority> = { critical: 0, normal: 1, routine: 2 }
+/** A keepalive: the vessel's masked WebSocket ping and the relay's pong, each in a TLS record if any. */
+const PING_BYTES = 6
+const PONG_BYTES = 2
+/** TLS 1.3 with AES-GCM: a 5-byte header, the inner content type and a 16-byte tag per record. */
+const TLS_RECORD_BYTES = 22
 
 export interface ModelResult {
   events: number
@@ -43,6 +54,8 @@ export async function modelDay(opts: {
   log: (l: string) => void
   /** Compression on the connection (on by default, as in the product). */
   compress?: boolean
+  /** Over wss:// with a self-signed certificate (TLS records and the handshake counted). */
+  tls?: { cert: string; key: string }
 }): Promise<ModelResult> {
   const v = cachedVoyage(
     { seed: opts.seed, containers: opts.containers, days: opts.day, syncedDays: opts.day },
@@ -57,10 +70,23 @@ export async function modelDay(opts: {
       policyValidator(relay.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
     logger,
   })
-  const server = http.createServer((_q, res) => res.writeHead(404).end())
+  const notFound: http.RequestListener = (_q, res) => res.writeHead(404).end()
+  const tls = opts.tls
+  const server = tls
+    ? https.createServer({ cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) }, notFound)
+    : http.createServer(notFound)
   server.on('upgrade', (req, socket, head) => link.handleUpgrade(req, socket, head))
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/link`
+  // Bytes are counted on the TCP connection itself: TLS records and handshake, the WebSocket upgrade
+  // and framing. The proxy adds no delay worth the name; time here is logical anyway.
+  const wire = new SatelliteLink({
+    listenPort: 0,
+    target: { host: '127.0.0.1', port: (server.address() as { port: number }).port },
+    rateBitsPerSecond: 1_000_000_000,
+    oneWayDelayMs: 0,
+  })
+  const { port } = await wire.start()
+  const url = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/link`
   const replica = new SqliteLinkReplica({
     store: vessel.store,
     cursors: vessel.cursors,
@@ -74,7 +100,13 @@ export async function modelDay(opts: {
     logger,
   })
   // The keepalive is counted from the idle stretches below, not sent (there are no real hours here).
-  const connection = new RelayConnection({ url, logger, keepaliveS: 86_400, compress: opts.compress })
+  const connection = new RelayConnection({
+    url,
+    logger,
+    keepaliveS: 86_400,
+    compress: opts.compress,
+    ...(tls ? { tlsCa: fs.readFileSync(tls.cert) } : {}),
+  })
   await connection.ready()
   const round = async () => {
     const r = await connection.runSession({
@@ -91,7 +123,6 @@ export async function modelDay(opts: {
     return r
   }
   await round() // the connection's first session (hello), as when the link comes up
-  const start = connection.socketBytes()
   const clock = new BatchClock(DEFAULT_WINDOWS_S)
   const events = voyageDay(v.manifest, opts.day, v.seed)
   const at = (e: VoyageEvent) => Date.parse(e.at)
@@ -120,16 +151,18 @@ export async function modelDay(opts: {
     sinceRound++
   }
   if (clock.due !== null) await runRound(clock.due)
-  const end = connection.socketBytes()
+  const counted = wire.stats()
+  const record = tls ? TLS_RECORD_BYTES : 0
   connection.close()
+  await wire.stop()
   link.close()
   await new Promise((r) => server.close(r))
   const result: ModelResult = {
     events: events.length,
     rounds: perRound.length,
-    bytesUp: end.up - start.up + keepalives * 6,
-    bytesDown: end.down - start.down + keepalives * 2,
-    keepaliveBytes: keepalives * 8,
+    bytesUp: counted.bytesUp + keepalives * (PING_BYTES + record),
+    bytesDown: counted.bytesDown + keepalives * (PONG_BYTES + record),
+    keepaliveBytes: keepalives * (PING_BYTES + PONG_BYTES + 2 * record),
     converged: converged(loaded),
     perRound,
   }
@@ -147,6 +180,17 @@ export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
   const on = await modelDay(day)
   opts.log('daily bill, whole day: the same day with compression off')
   const off = await modelDay({ ...day, compress: false })
+  const tls = await detectTls()
+  let overTls: ModelResult | undefined
+  if (tls.supported) {
+    opts.log('daily bill, whole day: the same day over wss://')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-day-tls-'))
+    try {
+      overTls = await modelDay({ ...day, tls: selfSignedCertificate(dir) })
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
   const note = (r: ModelResult) =>
     `${r.events.toLocaleString('en-US')} events, ${r.rounds} rounds on one connection, keepalives ${r.keepaliveBytes} B, converged: ${r.converged}`
   const total = (r: ModelResult) => r.bytesUp + r.bytesDown
@@ -174,6 +218,21 @@ export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
       unit: 'B',
       note: `${(total(on) / total(off)).toFixed(2)}× with it; ${note(off)}`,
     },
+    overTls
+      ? {
+          section: SECTION,
+          metric: 'bytes per day over TLS (wss://), up + down',
+          value: total(overTls),
+          unit: 'B',
+          note: `${overTls.bytesUp.toLocaleString('en-US')} up, ${overTls.bytesDown.toLocaleString('en-US')} down; TLS records and the handshake of one connection included`,
+        }
+      : {
+          section: SECTION,
+          metric: 'bytes per day over TLS (wss://)',
+          value: null,
+          unit: '',
+          note: `not measured: ${tls.reason}`,
+        },
   )
   return rows
 }

@@ -87,8 +87,8 @@ export function uniquePrefixBytes(hash: string, history: readonly string[]): num
   return DEP_PREFIX_BYTES
 }
 
-/** An object or element ID: a fixed name, or [counter, actor ref]. */
-type IdRef = string | [number, number]
+/** An object or element ID: a fixed name, [counter, actor ref], or [counter - startOp, actor ref, 0]. */
+type IdRef = string | [number, number] | [number, number, 0]
 /**
  * An operation as a positional array: the fields of Automerge's decoded op in OP_FIELDS order, a
  * field the op lacks as undefined, trailing ones dropped. Positions instead of names keep the
@@ -151,10 +151,15 @@ export function compactEntry(
     if (short?.peerHas.has(h)) n = uniquePrefixBytes(h, (history ??= short.history()))
     return Buffer.from(h.slice(0, n * 2), 'hex')
   }
-  const idRef = (id: string): IdRef => {
+  // In the short form a counter goes relative to the change's startOp, as [offset, actor, 0]: an
+  // edit refers to its own new objects and to the previous one of its kind, so the offsets repeat
+  // from edit to edit (0, -4, …) where the absolute counters never do.
+  const idRef = (id: string, startOp: number): IdRef => {
     const at = id.indexOf('@')
     if (at < 0) return id
-    return [Number(id.slice(0, at)), actors.ref(id.slice(at + 1), genesis)]
+    const counter = Number(id.slice(0, at))
+    const actor = actors.ref(id.slice(at + 1), genesis)
+    return short ? [counter - startOp, actor, 0] : [counter, actor]
   }
   const infoOfDep = (h: string): ChangeInfo | undefined => {
     const i = position.get(h)
@@ -175,7 +180,8 @@ export function compactEntry(
         const out: CompactOp = OP_FIELDS.map((k) => {
           const v = fields[k]
           if (v === undefined) return undefined
-          return ID_FIELDS.has(k) ? idRef(v as string) : k === 'pred' ? (v as string[]).map(idRef) : v
+          if (ID_FIELDS.has(k)) return idRef(v as string, c.startOp)
+          return k === 'pred' ? (v as string[]).map((id) => idRef(id, c.startOp)) : v
         })
         while (out.length > 0 && out[out.length - 1] === undefined) out.pop()
         return out
@@ -231,10 +237,15 @@ export function expandEntry(
     if (a === undefined) throw new CompactError(`unknown actor ref ${String(ref)}`)
     return a
   }
-  const idOf = (ref: unknown): string => {
+  const idOf = (ref: unknown, startOp: number): string => {
     if (typeof ref === 'string') return ref
     if (Array.isArray(ref) && ref.length === 2 && Number.isSafeInteger(ref[0]))
       return `${ref[0]}@${actorOf(ref[1])}`
+    if (Array.isArray(ref) && ref.length === 3 && ref[2] === 0 && Number.isSafeInteger(ref[0])) {
+      const counter = ref[0] + startOp
+      if (counter < 1) throw new CompactError('malformed object ID')
+      return `${counter}@${actorOf(ref[1])}`
+    }
     throw new CompactError('malformed object ID')
   }
   const out: { change: A.DecodedChange; bytes: Uint8Array }[] = []
@@ -279,10 +290,10 @@ export function expandEntry(
         op.forEach((v, i) => {
           if (v === undefined) return
           const k = OP_FIELDS[i]!
-          if (ID_FIELDS.has(k)) o[k] = idOf(v)
+          if (ID_FIELDS.has(k)) o[k] = idOf(v, startOp)
           else if (k === 'pred') {
             if (!Array.isArray(v)) throw new CompactError('malformed pred')
-            o[k] = v.map(idOf)
+            o[k] = v.map((id) => idOf(id, startOp))
           } else o[k] = v
         })
         return o

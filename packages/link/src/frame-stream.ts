@@ -7,6 +7,9 @@
  * per direction, flushed at the end of each frame, so a frame is decodable as soon as it arrives and
  * what earlier rounds sent is the dictionary for the next.
  *
+ * Each message then starts with one byte saying whether the rest went through the stream or beside
+ * it (a large frame, compressed on its own already).
+ *
  * minizlib drives Node's zlib binding synchronously, so frames keep their order and the session
  * stays a plain synchronous state machine.
  */
@@ -15,11 +18,20 @@ import { FrameError } from './codec.ts'
 import { CloseCode, MAX_FRAME_BYTES } from './messages.ts'
 
 /**
- * Quality 6 with a 1 MiB window: within 4 % of quality 11 on a day of rounds, at a fraction of the
- * CPU and memory (about 2 MB per connection for both directions).
+ * Quality 11 with a 1 MiB window. On the standard day of rounds (docs/benchmarks.md) quality 6 sent
+ * 146 KB, 9 143 KB and 11 137 KB; frames are small, so the slowest setting costs little CPU, and
+ * its memory stays under 1 MB per stream while the input is small.
  */
-const QUALITY = 6
+const QUALITY = 11
 const WINDOW_BITS = 20
+/**
+ * Frames larger than this pass beside the stream: they are chunks of a backlog, compressed on their
+ * own already, and running them through quality 11 again would cost seconds for nothing.
+ */
+export const STREAM_MAX_FRAME_BYTES = 20 * 1024
+/** First byte of each message once compression started: how the rest is to be read. */
+const PLAIN = 0
+const STREAMED = 1
 
 /** Outbound frames: identity until {@link FrameStream.start}, then one brotli stream. */
 export class FrameStream {
@@ -53,15 +65,20 @@ export class FrameStream {
   /** The bytes to put on the wire for one frame. */
   encode(frame: Uint8Array): Uint8Array {
     if (!this.compressor) return frame
-    this.output = []
+    if (frame.length > STREAM_MAX_FRAME_BYTES) return Buffer.concat([Buffer.of(PLAIN), frame])
+    this.output = [Buffer.of(STREAMED)]
     this.compressor.write(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength))
     this.compressor.flush(constants.BROTLI_OPERATION_FLUSH)
-    return this.output.length === 1 ? this.output[0]! : Buffer.concat(this.output)
+    return Buffer.concat(this.output)
   }
 
   /** The frame in one message from the wire. Throws FrameError: the connection cannot go on. */
   decode(message: Uint8Array): Uint8Array {
     if (!this.decompressor) return message
+    if (message[0] === PLAIN) return message.subarray(1)
+    if (message[0] !== STREAMED || message.length < 2)
+      throw new FrameError(CloseCode.BadFrame, 'message is neither a plain nor a compressed frame')
+    message = message.subarray(1)
     this.input = []
     this.inputBytes = 0
     try {

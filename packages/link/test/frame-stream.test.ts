@@ -7,6 +7,7 @@ import {
   FrameError,
   FrameStream,
   MAX_FRAME_BYTES,
+  STREAM_MAX_FRAME_BYTES,
 } from '../src/index.ts'
 import type { LinkFrame } from '../src/index.ts'
 
@@ -49,7 +50,7 @@ describe('compression on the connection', () => {
     const bomb = brotliCompressSync(Buffer.alloc(MAX_FRAME_BYTES * 8))
     const err = (() => {
       try {
-        relay.decode(bomb)
+        relay.decode(Buffer.concat([Buffer.of(1), bomb]))
       } catch (e) {
         return e
       }
@@ -60,6 +61,19 @@ describe('compression on the connection', () => {
 
   it('refuses bytes that are not a compressed frame with 4400', () => {
     const { relay } = pair()
-    expect(() => relay.decode(Buffer.from('not brotli at all, just text that goes on'))).toThrow(FrameError)
+    expect(() => relay.decode(Buffer.from('\x01not brotli at all, just text that goes on'))).toThrow(FrameError)
+  })
+})
+
+describe('large frames beside the stream', () => {
+  it('sends a frame over the limit as it is, behind a marker byte, and keeps the stream in step', () => {
+    const { vessel, relay } = pair()
+    const big = encodeFrame({ t: 'heads', data: Buffer.alloc(STREAM_MAX_FRAME_BYTES + 1, 7) })
+    const wire = vessel.encode(big)
+    expect(wire.length).toBe(big.length + 1)
+    expect(Buffer.compare(Buffer.from(relay.decode(wire)), Buffer.from(big))).toBe(0)
+    const small = encodeFrame({ t: 'done', chunks: 1 })
+    expect(decodeFrame(relay.decode(vessel.encode(small)))).toEqual({ t: 'done', chunks: 1 })
+    expect(() => relay.decode(Buffer.of(9, 1, 2))).toThrow(FrameError)
   })
 })
