@@ -61,7 +61,9 @@ describe('compression on the connection', () => {
 
   it('refuses bytes that are not a compressed frame with 4400', () => {
     const { relay } = pair()
-    expect(() => relay.decode(Buffer.from('\x01not brotli at all, just text that goes on'))).toThrow(FrameError)
+    expect(() => relay.decode(Buffer.from('\x01not brotli at all, just text that goes on'))).toThrow(
+      FrameError,
+    )
   })
 })
 
