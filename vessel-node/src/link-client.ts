@@ -16,6 +16,7 @@ import {
   DEFAULT_KEEPALIVE_S,
   FrameError,
   FrameStream,
+  oneFlightPerTick,
   KEEPALIVE_MISSES,
   MAX_FRAME_BYTES,
   ROUNDS_VERSION,
@@ -217,6 +218,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       {
         send: (bytes) => {
           const wire = this.frames.encode(bytes)
+          oneFlightPerTick(this.socket)
           this.ws.send(wire)
           return wire.length
         },
