@@ -18,6 +18,7 @@ import {
   CloseCode,
   encodeFrame,
   idleLimitMs,
+  oneFlightPerTick,
   RelayLinkSession,
   ROUNDS_VERSION,
   SessionError,
@@ -206,6 +207,7 @@ export class VesselConnection extends EventEmitter<Events> {
       {
         send: (bytes) => {
           const wire = this.start.frames.encode(bytes)
+          oneFlightPerTick(this.start.socket)
           ws.send(wire)
           return wire.length
         },

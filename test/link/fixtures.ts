@@ -99,8 +99,14 @@ export function vesselSide(dir: string) {
   return { ...side, replica, actor }
 }
 
-export async function syncOnce(vessel: ReturnType<typeof vesselSide>, url: string, token: string) {
+export async function syncOnce(
+  vessel: ReturnType<typeof vesselSide>,
+  url: string,
+  token: string,
+  options: { compress?: boolean } = {},
+) {
   const result = await runLinkSession({
+    ...options,
     url,
     vessel: VESSEL,
     token,

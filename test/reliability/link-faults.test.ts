@@ -89,12 +89,15 @@ describe('link faults', { timeout: 300_000 }, () => {
     const proxy = new ManglingProxy(url, { duplicateEvery: 3, delayEvery: 2 })
     const viaProxy = await proxy.start()
     cleanups.push(() => proxy.stop())
+    // With compression on the connection the proxy sees no frames it could reorder (and a stream
+    // that is reordered cannot be read: the relay closes with 4400, as TLS would). The frame layer
+    // underneath must still take duplicates and reordering, so this runs without it.
     const outcomes: string[] = []
     let up = 0
     let down = 0
     for (let session = 0; session < 10 && !headsEqual(ctx, vessel, N); session++) {
       try {
-        const r = await syncOnce(vessel, viaProxy, token)
+        const r = await syncOnce(vessel, viaProxy, token, { compress: false })
         up += r.stats.changesUp
         down += r.stats.changesDown
         outcomes.push('complete')

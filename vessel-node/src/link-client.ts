@@ -16,6 +16,7 @@ import {
   DEFAULT_KEEPALIVE_S,
   FrameError,
   FrameStream,
+  oneFlightPerTick,
   KEEPALIVE_MISSES,
   MAX_FRAME_BYTES,
   ROUNDS_VERSION,
@@ -65,6 +66,8 @@ export interface LinkAttempt {
   onBudget?: (budget: SessionBudget) => void
   /** PEM certificates to trust for wss:// besides the system's (a private or test CA). */
   tlsCa?: string | Buffer
+  /** Offer compression on the connection (see ConnectionOptions.compress); on unless false. */
+  compress?: boolean
 }
 
 /** What a completed session hands back. */
@@ -217,6 +220,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       {
         send: (bytes) => {
           const wire = this.frames.encode(bytes)
+          oneFlightPerTick(this.socket)
           this.ws.send(wire)
           return wire.length
         },
@@ -362,7 +366,12 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
 /** Runs one session on a connection of its own, closed at the end. Rejects with LinkError. */
 export async function runLinkSession(a: LinkAttempt): Promise<LinkResult> {
-  const connection = new RelayConnection({ url: a.url, logger: a.logger, tlsCa: a.tlsCa })
+  const connection = new RelayConnection({
+    url: a.url,
+    logger: a.logger,
+    tlsCa: a.tlsCa,
+    ...(a.compress === false ? { compress: false } : {}),
+  })
   try {
     await connection.ready()
   } catch (err) {
