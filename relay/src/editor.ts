@@ -67,10 +67,7 @@ export class ContainerEditor {
         })
       } catch (err) {
         if (!(err instanceof EditRefusedError)) throw err
-        const { reason, field } = err.decision
-        throw field
-          ? new TallyError('FORBIDDEN_FIELD', reason ?? 'refused by policy', field)
-          : new TallyError('FORBIDDEN', reason ?? 'refused by policy')
+        throw err.toApiError()
       }
     })
   }

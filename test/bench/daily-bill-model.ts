@@ -14,7 +14,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
 import { documentIdFor } from '@tally/manifest'
-import { policyValidator, SqliteLinkReplica } from '@tally/replica'
+import { policyValidator } from '@tally/replica'
 import { applyEvent, voyageDay } from '@tally/voyage-sim'
 import type { VoyageEvent } from '@tally/voyage-sim'
 import { BatchClock, DEFAULT_KEEPALIVE_S, DEFAULT_WINDOWS_S } from '../../packages/link/src/pacing.ts'
@@ -22,6 +22,7 @@ import type { Priority } from '../../packages/link/src/messages.ts'
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { RelayConnection } from '../../vessel-node/src/link-client.ts'
 import { SatelliteLink } from '../link-sim/index.ts'
+import { vesselReplica } from '../link/fixtures.ts'
 import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
 import { cachedVoyage } from './voyage-cache.ts'
 import { priorityOf } from './daily-bill-workload.ts'
@@ -87,18 +88,7 @@ export async function modelDay(opts: {
   })
   const { port } = await wire.start()
   const url = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/link`
-  const replica = new SqliteLinkReplica({
-    store: vessel.store,
-    cursors: vessel.cursors,
-    registry: vessel.registry,
-    deadLetters: vessel.deadLetters,
-    peer: 'relay',
-    vessel: v.vessel,
-    peerPrincipal: 'relay',
-    trustBinding: () => true,
-    validate: policyValidator(vessel.registry, 'relay'),
-    logger,
-  })
+  const replica = vesselReplica(vessel, v.vessel)
   // The keepalive is counted from the idle stretches below, not sent (there are no real hours here).
   const connection = new RelayConnection({
     url,

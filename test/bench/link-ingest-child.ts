@@ -19,7 +19,7 @@ import { buildVoyage } from '@tally/voyage-sim'
 import { cachedVoyage } from './voyage-cache.ts'
 import { fastVoyage } from './fast-voyage.ts'
 import { loadVoyage } from './link-fixture.ts'
-import { logger, openSide } from '../link/fixtures.ts'
+import { logger, openSide, vesselReplica } from '../link/fixtures.ts'
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true })
 const [mode, dir, seed, containers, days] = process.argv.slice(2)
@@ -40,18 +40,7 @@ if (mode === 'prepare') {
         )
   const loaded = loadVoyage(v)
   const vessel = loaded.vessel
-  const replica = new SqliteLinkReplica({
-    store: vessel.store,
-    cursors: vessel.cursors,
-    registry: vessel.registry,
-    deadLetters: vessel.deadLetters,
-    peer: 'relay',
-    vessel: v.vessel,
-    peerPrincipal: 'relay',
-    trustBinding: () => true,
-    validate: policyValidator(vessel.registry, 'relay'),
-    logger,
-  })
+  const replica = vesselReplica(vessel, v.vessel)
   const chunks = packChunks(replica.outgoing().flatMap(planDocument), (a) => replica.bindingOf(a))
   fs.writeFileSync(path.join(dir!, 'chunks.cbor'), cbor.encode(chunks.map((c) => c.frame)))
   // Closing checkpoints the WAL, so each database is one self-contained file to copy.

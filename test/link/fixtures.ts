@@ -80,20 +80,25 @@ export async function startRelay(
   }
 }
 
-export function vesselSide(dir: string) {
-  const side = openSide(path.join(dir, 'vessel.sqlite'))
-  const replica = new SqliteLinkReplica({
+/** The vessel's replica of the link on a vessel side: its peer is the relay, judged by policy. */
+export function vesselReplica(side: Side, vessel: string = VESSEL): SqliteLinkReplica {
+  return new SqliteLinkReplica({
     store: side.store,
     cursors: side.cursors,
     registry: side.registry,
     deadLetters: side.deadLetters,
     peer: 'relay',
-    vessel: VESSEL,
+    vessel,
     peerPrincipal: 'relay',
     trustBinding: () => true,
     validate: policyValidator(side.registry, 'relay'),
     logger,
   })
+}
+
+export function vesselSide(dir: string) {
+  const side = openSide(path.join(dir, 'vessel.sqlite'))
+  const replica = vesselReplica(side)
   const actor = randomBytes(16).toString('hex')
   side.registry.bind({ actor, principal: VESSEL, kind: 'vessel', role: 'vessel', name: 'bosun' })
   return { ...side, replica, actor }

@@ -5,7 +5,6 @@
  * commits what passes, exactly as the relay admits what arrives from this vessel.
  */
 import type * as A from '@automerge/automerge'
-import { TallyError } from '@tally/manifest'
 import type { ContainerDoc } from '@tally/manifest'
 import { ADMISSION_PATHS, admitLocalEdit, EditRefusedError, policyValidator } from '@tally/replica'
 import type { ContainerStore, VoyageClosures } from '@tally/replica'
@@ -43,10 +42,7 @@ export class CrewEditor {
       })
     } catch (err) {
       if (!(err instanceof EditRefusedError)) throw err
-      const { reason, field } = err.decision
-      throw field
-        ? new TallyError('FORBIDDEN_FIELD', reason ?? 'refused by policy', field)
-        : new TallyError('FORBIDDEN', reason ?? 'refused by policy')
+      throw err.toApiError()
     }
   }
 }

@@ -7,7 +7,7 @@
  * whether refusals are recorded (a retry leaves its letter open instead).
  */
 import * as A from '@automerge/automerge'
-import { ObjectIndex } from '@tally/manifest'
+import { ObjectIndex, TallyError } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey } from '@tally/manifest'
 import type { DeadLetterStore } from '@tally/storage-sqlite'
 import type { ContainerStore } from './container-store.ts'
@@ -133,6 +133,14 @@ export class EditRefusedError extends Error {
   ) {
     super(decision.reason ?? 'refused by policy')
     this.name = 'EditRefusedError'
+  }
+
+  /** As both REST APIs answer it: FORBIDDEN_FIELD naming the field, or FORBIDDEN. */
+  toApiError(): TallyError {
+    const { reason, field } = this.decision
+    return field
+      ? new TallyError('FORBIDDEN_FIELD', reason ?? 'refused by policy', field)
+      : new TallyError('FORBIDDEN', reason ?? 'refused by policy')
   }
 }
 
