@@ -90,10 +90,10 @@ export class SqliteLinkReplica implements LinkReplica {
   /** Cursor heads replaced by acks in this session: what the peer's in-flight changes build on. */
   private readonly formerCursors = new Map<string, string[]>()
   /**
-   * Changes received lately, by document and hash prefix: a later entry of the same document (the
-   * next priority class, the second half of a long delta) builds on them, often not on a head.
+   * Hashes of changes received lately, by document: a later entry of the same document (the next
+   * priority class, the second half of a long delta) builds on them, often not on a head.
    */
-  private readonly received = new Map<string, Map<string, string>>()
+  private readonly received = new Map<string, Set<string>>()
   private receivedCount = 0
 
   constructor(private readonly o: SqliteLinkReplicaOptions) {}
@@ -332,7 +332,7 @@ export class SqliteLinkReplica implements LinkReplica {
         ...(this.o.cursors.getHeads(this.o.peer, docId) ?? []),
         ...(this.formerCursors.get(docId) ?? []),
       ]
-      const hit = match(near, prefix) ?? match(this.received.get(docId)?.values() ?? [], prefix)
+      const hit = match(near, prefix) ?? match(this.received.get(docId) ?? [], prefix)
       return hit ?? match(historyOf(), prefix)
     }
   }
@@ -343,9 +343,9 @@ export class SqliteLinkReplica implements LinkReplica {
       this.received.clear()
       this.receivedCount = 0
     }
-    let byPrefix = this.received.get(docId)
-    if (!byPrefix) this.received.set(docId, (byPrefix = new Map()))
-    for (const c of changes) byPrefix.set(c.hash.slice(0, DEP_PREFIX_BYTES * 2), c.hash)
+    let hashes = this.received.get(docId)
+    if (!hashes) this.received.set(docId, (hashes = new Set()))
+    for (const c of changes) hashes.add(c.hash)
     this.receivedCount += changes.length
   }
 
