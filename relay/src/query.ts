@@ -10,6 +10,7 @@ import {
   TallyError,
   invalid,
   parseWith,
+  queryParam,
 } from '@tally/manifest'
 import { LIST_SORT_KEYS, MAX_LIST_LIMIT } from '@tally/replica'
 import type { ListQuery } from '@tally/replica'
@@ -36,13 +37,7 @@ export function parseContainerId(value: string): string {
   return id
 }
 
-/** A query parameter given once; an empty value counts as absent. */
-const param = (ok: (value: string) => boolean, message: string) =>
-  z
-    .string({ error: 'must be given once, as a plain value' })
-    .refine((v) => v === '' || ok(v), { error: message })
-    .optional()
-    .transform((v) => (v === '' ? undefined : v))
+const param = queryParam
 
 const oneOf = (allowed: readonly string[]) =>
   param((v) => allowed.includes(v), `must be one of ${allowed.join(', ')}`)

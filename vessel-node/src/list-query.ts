@@ -5,7 +5,7 @@
  * schema validates and describes the query (`/api/openapi.json`).
  */
 import { z } from 'zod'
-import { CONDITIONS, CUSTOMS_STATUSES, parseWith, PHYSICAL_STATES } from '@tally/manifest'
+import { CONDITIONS, CUSTOMS_STATUSES, parseWith, PHYSICAL_STATES, queryParam } from '@tally/manifest'
 import { MAX_LIST_LIMIT } from '@tally/replica'
 import type { ListQuery } from '@tally/replica'
 
@@ -13,13 +13,7 @@ export const DEFAULT_LIST_LIMIT = 100
 const MAX_QUERY_LENGTH = 100
 const SORT_KEYS = ['containerId', 'stowage', 'state', 'updated']
 
-/** A parameter given once; an empty value counts as absent. */
-const param = (ok: (value: string) => boolean, message: string) =>
-  z
-    .string({ error: 'must be given once, as a plain value' })
-    .refine((v) => v === '' || ok(v), { error: message })
-    .optional()
-    .transform((v) => (v === '' ? undefined : v))
+const param = queryParam
 
 const oneOf = (allowed: readonly string[]) =>
   param((v) => allowed.includes(v.toUpperCase()), `must be one of ${allowed.join(', ')}`).transform((v) =>

@@ -3,7 +3,7 @@
  * `/api/openapi.json`. {@link parseWith} turns zod's first issue into the contract's error: 400
  * INVALID naming the field, e.g. `limit: must be a non-negative integer`.
  */
-import type { z } from 'zod'
+import { z } from 'zod'
 import { invalid } from './errors.ts'
 
 /** The dotted field an issue is about, with `prefix` (a parameter group, say) in front. */
@@ -26,3 +26,11 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix
   const issue = result.error.issues[0]!
   throw invalid(fieldOf(issue, prefix), messageOf(issue))
 }
+
+/** A query parameter given once, checked by `ok`; an empty value counts as absent. */
+export const queryParam = (ok: (value: string) => boolean, message: string) =>
+  z
+    .string({ error: 'must be given once, as a plain value' })
+    .refine((v) => v === '' || ok(v), { error: message })
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
