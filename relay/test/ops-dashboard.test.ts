@@ -74,7 +74,7 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
 
   it('shows the fleet with lag, pending, traffic, failure and conflict rates, dead letters and alerts', async () => {
     const rows = page.getByRole('table', { name: 'Vessels' }).locator('tbody tr')
-    await expect.poll(() => rows.count()).toBe(6)
+    await expect.poll(() => rows.count(), { timeout: UI_TIMEOUT_MS }).toBe(6)
     const banner = page.getByRole('alert').first()
     const text = await banner.textContent()
     // Each alert names the vessel, since when its condition holds, and what to do.
@@ -213,7 +213,7 @@ describe('the /ops dashboard in Chromium', { timeout: 120_000 }, () => {
     await page.getByRole('link', { name: 'Subscriptions' }).click()
     const table = page.getByRole('table', { name: 'Subscriptions' })
     await table.waitFor({ timeout: UI_TIMEOUT_MS })
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(2)
+    await expect.poll(() => table.locator('tbody tr').count(), { timeout: UI_TIMEOUT_MS }).toBe(2)
     const row = table.locator('tr', { hasText: 'broker.example.com:8443' })
     expect(await row.textContent()).toMatch(/failing · alert \(5 attempts\).*HTTP 503/)
     expect(await table.locator('tr', { hasText: '127.0.0.1:9' }).textContent()).toMatch(/ok/)
