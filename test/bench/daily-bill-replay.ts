@@ -59,7 +59,7 @@ export interface ReplayOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
-async function write(e: VoyageEvent, ep: ReplayEndpoints): Promise<void> {
+export async function write(e: VoyageEvent, ep: ReplayEndpoints): Promise<void> {
   const id = encodeURIComponent(e.containerId)
   const relayContainer = `${ep.relayUrl}/api/vessels/${ep.imo}/containers/${id}`
   if (e.kind === 'reading') {
@@ -116,6 +116,32 @@ async function probe(pending: Outcome[], lastLook: Map<Outcome, number>, ep: Rep
     for (const o of group) {
       lastLook.set(o, seen)
       if (shows(view, o.replay.event)) o.arrivedAt = seen
+    }
+  }
+}
+
+/**
+ * Sends the hours before the window across the link, unmeasured: writes them at once, then has the
+ * vessel run rounds until it has nothing pending and a round went by that moved nothing new.
+ */
+export async function sendBefore(
+  events: readonly VoyageEvent[],
+  ep: ReplayEndpoints,
+  opts: { timeoutMs: number; log: (line: string) => void },
+): Promise<void> {
+  for (const e of events)
+    await write(e, ep).catch((err: Error) => opts.log(`daily bill: warm-up write refused: ${err.message}`))
+  const deadline = Date.now() + opts.timeoutMs
+  const status = () => callOk(ep.vesselClient, 'GET', `${ep.vesselUrl}/api/sync`, ep.crewToken)
+  // Two rounds after the writes: the first takes what both sides hold, the second proves it.
+  for (let round = 0; round < 2; round++) {
+    const asked = Date.now()
+    await callOk(ep.vesselClient, 'POST', `${ep.vesselUrl}/api/sync`, ep.crewToken)
+    for (;;) {
+      const s = await status()
+      if (s.state === 'IDLE' && Date.parse(s.lastSyncAt ?? '') >= asked && s.pendingChanges === 0) break
+      if (Date.now() > deadline) throw new Error(`warm-up did not settle: ${JSON.stringify(s).slice(0, 300)}`)
+      await sleep(TICK_MS)
     }
   }
 }

@@ -34,9 +34,19 @@ export interface ReplayWindow {
   startMs: number
   minutes: number
   events: ReplayEvent[]
+  /** Events of the whole day: the window's bytes are scaled to the day by this over its own count. */
+  dayEvents: number
+  /**
+   * The day's events of the hours before the window, sent before it is measured: a link left up
+   * all day has carried them, and its compression context is as warm as at that time of day.
+   */
+  warmUp: VoyageEvent[]
   /** Human notes: the hour chosen, events moved in. */
   notes: string[]
 }
+
+/** Hours of the day before the window that cross the link before the window is measured. */
+export const WARM_UP_HOURS = 2
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -106,7 +116,12 @@ export function chooseWindow(day: readonly VoyageEvent[], minutes: number): Repl
     )
   }
   events.sort((a, b) => a.offsetMs - b.offsetMs)
-  return { startMs, minutes, events, notes }
+  const moved = new Set(events.filter((e) => e.moved).map((e) => e.event))
+  const warmUp = day.filter(
+    (e) => atMs(e) >= startMs - WARM_UP_HOURS * HOUR_MS && atMs(e) < startMs && !moved.has(e),
+  )
+  notes.push(`${warmUp.length} events of the ${WARM_UP_HOURS} h before sent first, not measured`)
+  return { startMs, minutes, events, dayEvents: day.length, warmUp, notes }
 }
 
 /**

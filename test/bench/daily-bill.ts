@@ -3,8 +3,11 @@
  * up, measured the way a vessel pays it.
  * - Real relay and vessel node processes with default settings (as `npm run relay` and
  *   `npm run vessel` start them), through the link simulator at 128 kbit/s and 300 ms each way.
+ * - The hours before the window cross first, unmeasured, as on a link up all day (its compression
+ *   context is then as warm as at that time of day).
  * - A window of a busy hour of the standard voyage day is replayed in real time (crew edits through
- *   the vessel's REST API, customs and notes through the relay's), then scaled to 24 h.
+ *   the vessel's REST API, customs and notes through the relay's), then scaled to the day by its
+ *   events (the day's over the window's; by time it would count the busiest hour all day).
  * - Reported: bytes up and down, TCP connections and sessions per day; latency from each edit to
  *   the other side's REST, by priority class; beside the one-session day and stock automerge-repo.
  * - Again with TLS on, when the relay serves TLS itself.
@@ -23,7 +26,7 @@ import { getJson, startService, startVesselProcess, waitFor } from '../support/p
 import type { Service } from '../support/processes.ts'
 import { VesselRegistry } from '../../relay/src/vessels.ts'
 import { jsonClient } from './daily-bill-http.ts'
-import { replayWindow } from './daily-bill-replay.ts'
+import { replayWindow, sendBefore } from './daily-bill-replay.ts'
 import type { ReplayResult } from './daily-bill-replay.ts'
 import { billRows, comparisonRows } from './daily-bill-rows.ts'
 import { detectTls, selfSignedCertificate } from './daily-bill-tls.ts'
@@ -121,6 +124,19 @@ async function measure(
         `${err.message}\nvessel:\n${crew.output().slice(-2000)}\nrelay:\n${relay?.output().slice(-2000)}`,
       )
     })
+    const ca = tls ? fs.readFileSync(tls.cert, 'utf8') : undefined
+    const endpoints = {
+      vesselUrl: crew.url,
+      relayUrl: relay.url,
+      imo: v.vessel,
+      crewToken,
+      customsToken,
+      shoreToken,
+      vesselClient: jsonClient(),
+      relayClient: jsonClient(ca),
+    }
+    log(`${label}: sending the ${window.warmUp.length} events of the hours before the window, unmeasured`)
+    await sendBefore(window.warmUp, endpoints, { timeoutMs: WARM_UP_TIMEOUT_MS, log })
     await new Promise((r) => setTimeout(r, SETTLE_MS))
     const before = new Set<string>(
       (await getJson(`${crew.url}/api/sync/sessions?limit=500`, crewToken)).map((s: { id: string }) => s.id),
@@ -132,19 +148,9 @@ async function measure(
     }
     let atWindowEnd: LinkCounters | undefined
     log(`${label}: replaying ${window.events.length} events over ${window.minutes} min in real time`)
-    const ca = tls ? fs.readFileSync(tls.cert, 'utf8') : undefined
     const result = await replayWindow(
       window,
-      {
-        vesselUrl: crew.url,
-        relayUrl: relay.url,
-        imo: v.vessel,
-        crewToken,
-        customsToken,
-        shoreToken,
-        vesselClient: jsonClient(),
-        relayClient: jsonClient(ca),
-      },
+      endpoints,
       { drainLimitMs, onWindowEnd: () => (atWindowEnd = counters()), log },
     )
     const atEnd = counters()
