@@ -10,6 +10,7 @@ import {
   AuditLog,
   CursorStore,
   DeadLetterStore,
+  LinkPresenceStore,
   SessionLog,
   TokenStore,
   hashToken,
@@ -323,6 +324,55 @@ export function runBookkeepingSuite(backend: string, open: OpenBookkeepingDataba
         expect(tokens.revokeSubject('user', 'ann')).toBe(2)
         expect(tokens.list({ kind: 'user' }).map((t) => t.subject)).toEqual(['bob'])
         expect(tokens.list({ subject: 'ann', includeRevoked: true })).toHaveLength(2)
+      })
+    })
+
+    describe('LinkPresenceStore', () => {
+      const t = (s: number) => new Date(Date.UTC(2025, 2, 1, 12, 0, s)).toISOString()
+
+      it('says where each vessel is connected, in a session or not, while its relay refreshes the row', () => {
+        const presence = new LinkPresenceStore(db)
+        presence.connected('IMO1', 'relay-a:1', t(0), t(30), true)
+        presence.connected('IMO2', 'relay-b:2', t(0), t(30))
+        presence.session('IMO1', 'relay-a:1', true, t(5), t(35))
+        presence.session('IMO1', 'relay-b:2', false, t(6), t(36)) // not B's row: no effect
+        expect(presence.current(t(10))).toEqual(
+          new Map([
+            [
+              'IMO1',
+              {
+                vessel: 'IMO1',
+                relay: 'relay-a:1',
+                connectedAt: t(0),
+                seenAt: t(5),
+                freshUntil: t(35),
+                inSession: true,
+                persistent: true,
+              },
+            ],
+            [
+              'IMO2',
+              {
+                vessel: 'IMO2',
+                relay: 'relay-b:2',
+                connectedAt: t(0),
+                seenAt: t(0),
+                freshUntil: t(30),
+                inSession: false,
+                persistent: false,
+              },
+            ],
+          ]),
+        )
+        // B stops refreshing (killed): its row drops out once its time is up; A's heartbeat keeps its own.
+        presence.seen('relay-a:1', ['IMO1'], t(31), t(59))
+        expect([...presence.current(t(32)).keys()]).toEqual(['IMO1'])
+        // The vessel moves to B: the newer connection replaces A's row, and A leaving later keeps it.
+        presence.connected('IMO1', 'relay-b:2', t(40), t(59))
+        presence.disconnected('IMO1', 'relay-a:1')
+        expect(presence.current(t(41)).get('IMO1')).toMatchObject({ relay: 'relay-b:2', inSession: false })
+        presence.disconnected('IMO1', 'relay-b:2')
+        expect(presence.current(t(41)).size).toBe(0)
       })
     })
   })

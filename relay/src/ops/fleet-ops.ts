@@ -5,10 +5,10 @@
  * scrape and a page refresh in the same few seconds cost one computation.
  */
 import { dailyBillOf } from '@tally/storage-sqlite'
-import type { DailyBillReport } from '@tally/storage-sqlite'
+import type { DailyBillReport, LinkPresence } from '@tally/storage-sqlite'
 import type { RelayContext } from '../context.ts'
 import type { LinkContact } from '../link-server.ts'
-import { fleetSummary } from '../fleet.ts'
+import { fleetSummary, vesselContact } from '../fleet.ts'
 import type { VesselSummary } from '../fleet.ts'
 import type { BudgetState, VesselBudgets } from './budgets.ts'
 import type { ConflictTracker } from './conflicts.ts'
@@ -119,7 +119,10 @@ export class FleetOps {
     const lastDay = conflicts.countsSince(new Date(now.getTime() - 86_400_000).toISOString())
     const letters = this.deadLettersByVessel()
     const configured = settings.all()
-    return fleetSummary(ctx, now).map((summary) => {
+    // Read once for the whole view: a vessel connected to another relay on the database is
+    // connected (or in a session) here too, not merely reachable.
+    const presence = ctx.presence?.current() ?? new Map<string, LinkPresence>()
+    return fleetSummary(ctx, now, presence).map((summary) => {
       const o = outcomes.get(summary.imo) ?? { complete: 0, failed: 0 }
       const lost = unreached.get(summary.imo) ?? 0
       const attempts = o.complete + o.failed + lost
@@ -131,7 +134,7 @@ export class FleetOps {
         expectedWindowS,
         expectedWindowSource:
           operatorWindow !== null ? 'operator' : vesselWindow !== null ? 'vessel' : 'default',
-        link: vesselLink(summary.lastSyncAt, ctx.linkServer.contact(summary.imo), expectedWindowS, now),
+        link: vesselLink(summary.lastSyncAt, vesselContact(ctx, summary.imo, presence), expectedWindowS, now),
         pendingToVessel: queue.toVessel(summary.imo),
         pendingFromVessel: ctx.vessels.linkStatus(summary.imo)?.vesselPending ?? 0,
         sessions24h: o,
