@@ -100,3 +100,4 @@ export {
 export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'
 export { pruneRetention, type RetentionResult } from './retention.ts'
 export { LinkPresenceStore, type LinkPresence } from './link-presence-store.ts'
+export { AlertStore, type AlertRecord, type NewAlert } from './alert-store.ts'

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   ActorBindingConflictError,
   ActorRegistryStore,
+  AlertStore,
   AuditLog,
   CursorStore,
   DeadLetterStore,
@@ -324,6 +325,52 @@ export function runBookkeepingSuite(backend: string, open: OpenBookkeepingDataba
         expect(tokens.revokeSubject('user', 'ann')).toBe(2)
         expect(tokens.list({ kind: 'user' }).map((t) => t.subject)).toEqual(['bob'])
         expect(tokens.list({ subject: 'ann', includeRevoked: true })).toHaveLength(2)
+      })
+    })
+
+    describe('AlertStore', () => {
+      it('keeps one firing alert per kind and subject, and resolves it once', () => {
+        const alerts = new AlertStore(db)
+        const finding = {
+          kind: 'lag',
+          subject: 'IMO1',
+          at: '2025-03-01T12:00:00.000Z',
+          since: '2025-03-01T09:00:00.000Z',
+          value: 3,
+          threshold: 2,
+          message: 'late',
+        }
+        const fired = alerts.fire(finding)
+        expect(fired).toMatchObject({
+          kind: 'lag',
+          vessel: 'IMO1',
+          state: 'firing',
+          value: 3,
+          resolvedAt: null,
+        })
+        expect(fired?.since).toBe('2025-03-01T09:00:00.000Z')
+        // A second relay firing the same alert writes nothing and learns that it did not.
+        expect(alerts.fire({ ...finding, at: '2025-03-01T12:00:01.000Z' })).toBeUndefined()
+        expect(alerts.fire({ ...finding, kind: 'conflicts' })).toMatchObject({ kind: 'conflicts' })
+        alerts.update(fired!.id, 4, 2, 'later')
+        expect(alerts.get(fired!.id)).toMatchObject({ value: 4, message: 'later' })
+        expect(
+          alerts
+            .active()
+            .map((a) => a.kind)
+            .sort(),
+        ).toEqual(['conflicts', 'lag'])
+
+        expect(alerts.resolve(fired!.id, '2025-03-01T13:00:00.000Z')).toMatchObject({
+          state: 'resolved',
+          resolvedAt: '2025-03-01T13:00:00.000Z',
+        })
+        expect(alerts.resolve(fired!.id, '2025-03-01T13:00:01.000Z')).toBeUndefined()
+        expect(alerts.active().map((a) => a.kind)).toEqual(['conflicts'])
+        // Once resolved, the same condition fires a new alert.
+        expect(alerts.fire({ ...finding, at: '2025-03-01T14:00:00.000Z' })?.id).not.toBe(fired!.id)
+        expect(alerts.recent(10)).toHaveLength(3)
+        expect(alerts.recent(1)[0]?.startedAt).toBe('2025-03-01T14:00:00.000Z')
       })
     })
 

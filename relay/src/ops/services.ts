@@ -4,6 +4,7 @@
  * user sockets. {@link installOps} builds one and plugs it into the relay.
  */
 import type { Logger } from 'pino'
+import { AlertStore } from '@tally/storage-sqlite'
 import type { RelayUser } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
 import { AlertEngine, DEFAULT_THRESHOLDS } from './alerts.ts'
@@ -89,7 +90,7 @@ export class OpsServices {
       ? new WebhookNotifier(options.alertWebhook, this.logger, options.webhookRetryBaseMs)
       : null
     this.alerts = new AlertEngine(
-      ctx.db,
+      new AlertStore(ctx.db),
       this.fleet,
       { ...DEFAULT_THRESHOLDS, ...this.thresholdStore.saved(), ...options.thresholds },
       this.logger,
