@@ -61,8 +61,7 @@ function knownVessels(ctx: RelayContext): Map<string, string | null> {
   const out = new Map<string, string | null>()
   for (const v of ctx.vessels.list()) out.set(v.imo, v.name)
   for (const t of ctx.tokens.list({ kind: 'vessel' })) if (!out.has(t.subject)) out.set(t.subject, null)
-  const rows = ctx.db.prepare('SELECT DISTINCT vessel FROM containers').all() as { vessel: string }[]
-  for (const { vessel } of rows) if (!out.has(vessel)) out.set(vessel, null)
+  for (const vessel of ctx.store.index.vessels()) if (!out.has(vessel)) out.set(vessel, null)
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)))
 }
 
