@@ -101,3 +101,4 @@ export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store
 export { pruneRetention, type RetentionResult } from './retention.ts'
 export { LinkPresenceStore, type LinkPresence } from './link-presence-store.ts'
 export { AlertStore, type AlertRecord, type NewAlert } from './alert-store.ts'
+export { AlertThresholdStore, VesselReportStore } from './ops-report-stores.ts'

@@ -8,12 +8,14 @@ import {
   ActorBindingConflictError,
   ActorRegistryStore,
   AlertStore,
+  AlertThresholdStore,
   AuditLog,
   CursorStore,
   DeadLetterStore,
   LinkPresenceStore,
   SessionLog,
   TokenStore,
+  VesselReportStore,
   hashToken,
   pruneSyncLogs,
   type Clock,
@@ -371,6 +373,34 @@ export function runBookkeepingSuite(backend: string, open: OpenBookkeepingDataba
         expect(alerts.fire({ ...finding, at: '2025-03-01T14:00:00.000Z' })?.id).not.toBe(fired!.id)
         expect(alerts.recent(10)).toHaveLength(3)
         expect(alerts.recent(1)[0]?.startedAt).toBe('2025-03-01T14:00:00.000Z')
+      })
+    })
+
+    describe('AlertThresholdStore and VesselReportStore', () => {
+      it('keep saved thresholds by name, and what vessels report in their hellos', () => {
+        const thresholds = new AlertThresholdStore(db)
+        expect(thresholds.saved()).toEqual({})
+        thresholds.save({ lagGraceS: 1800, failureRate: undefined }, 'olga', '2025-03-01T12:00:00.000Z')
+        thresholds.save({ failureRate: 0.1 }, 'olga', '2025-03-01T12:01:00.000Z')
+        expect(thresholds.saved()).toEqual({ lagGraceS: 1800, failureRate: 0.1 })
+
+        const reports = new VesselReportStore(db)
+        expect(reports.syncInterval('IMO1')).toBeNull()
+        reports.setSyncInterval('IMO1', 900, '2025-03-01T12:00:00.000Z')
+        reports.setSyncInterval('IMO1', 600, '2025-03-01T12:05:00.000Z')
+        expect(reports.syncInterval('IMO1')).toBe(600)
+        const sessions = new SessionLog(db, { clock })
+        sessions.finish(sessions.start('IMO1'), { state: 'complete' })
+        advance(1000)
+        sessions.finish(sessions.start('IMO1'), { state: 'failed', error: 'cut' })
+        expect(reports.failedSinceComplete('IMO1')).toBe(1)
+        expect(sessions.outcomesSince('2025-03-01T00:00:00.000Z')).toEqual(
+          new Map([['IMO1', { complete: 1, failed: 1 }]]),
+        )
+        reports.addUnreached('IMO1', '2025-03-01T12:00:00.000Z', 2)
+        reports.addUnreached('IMO1', '2025-03-01T13:00:00.000Z', 3)
+        reports.addUnreached('IMO2', '2025-03-01T09:00:00.000Z', 1)
+        expect(reports.unreachedSince('2025-03-01T10:00:00.000Z')).toEqual(new Map([['IMO1', 5]]))
       })
     })
 

@@ -4,7 +4,7 @@
  * user sockets. {@link installOps} builds one and plugs it into the relay.
  */
 import type { Logger } from 'pino'
-import { AlertStore } from '@tally/storage-sqlite'
+import { AlertStore, AlertThresholdStore } from '@tally/storage-sqlite'
 import type { RelayUser } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
 import { AlertEngine, DEFAULT_THRESHOLDS } from './alerts.ts'
@@ -17,7 +17,7 @@ import { FleetOps } from './fleet-ops.ts'
 import { RelayQueue } from './queue.ts'
 import { OpsSettingsStore } from './settings.ts'
 import type { VesselOpsSettings, VesselOpsSettingsPatch } from './settings.ts'
-import { AlertThresholdStore } from './thresholds.ts'
+import { knownThresholds } from './thresholds.ts'
 import { TokenOps } from './tokens.ts'
 import { VesselReports } from './vessel-reports.ts'
 import { WebhookNotifier } from './webhook.ts'
@@ -92,7 +92,7 @@ export class OpsServices {
     this.alerts = new AlertEngine(
       new AlertStore(ctx.db),
       this.fleet,
-      { ...DEFAULT_THRESHOLDS, ...this.thresholdStore.saved(), ...options.thresholds },
+      { ...DEFAULT_THRESHOLDS, ...knownThresholds(this.thresholdStore.saved()), ...options.thresholds },
       this.logger,
       this.webhook,
       relayUrl,
