@@ -102,3 +102,11 @@ export { pruneRetention, type RetentionResult } from './retention.ts'
 export { LinkPresenceStore, type LinkPresence } from './link-presence-store.ts'
 export { AlertStore, type AlertRecord, type NewAlert } from './alert-store.ts'
 export { AlertThresholdStore, VesselReportStore } from './ops-report-stores.ts'
+export { VesselRegistry, type VesselLinkStatus, type VesselRecord } from './vessel-registry.ts'
+export {
+  OpsSettingsStore,
+  type LinkPacing,
+  type VesselOpsSettings,
+  type VesselOpsSettingsPatch,
+} from './ops-settings-store.ts'
+export { ConflictStore, type ConflictEvent } from './conflict-store.ts'
