@@ -12,6 +12,7 @@ export {
 export { encodeStorageKey, decodeStorageKey, storageKeyRange, type StorageKeyRange } from './storage-key.ts'
 export {
   openTallyDatabase,
+  shrinkDatabase,
   DEFAULT_BUSY_TIMEOUT_MS,
   type OpenTallyDatabaseOptions,
 } from './tally-database.ts'
@@ -110,3 +111,4 @@ export {
   type VesselOpsSettingsPatch,
 } from './ops-settings-store.ts'
 export { ConflictStore, type ConflictEvent } from './conflict-store.ts'
+export { ViewCacheStore } from './view-cache-store.ts'

@@ -176,29 +176,14 @@ export class OpsServices {
   auditTrail(
     limit: number,
   ): { at: string; principal: string; action: string; subject: string; from: unknown; to: unknown }[] {
-    const rows = this.ctx.db
-      .prepare<
-        [number],
-        {
-          at: string
-          principal: string
-          doc_id: string
-          field: string | null
-          from_value: string | null
-          to_value: string | null
-        }
-      >(
-        `SELECT at, principal, doc_id, field, from_value, to_value FROM audit
-         WHERE doc_id LIKE 'ops:%' ORDER BY at DESC, id DESC LIMIT ?`,
-      )
-      .all(limit)
-    return rows.map((r) => ({
+    return this.ctx.audit.newestUnder('ops:', limit).map((r) => ({
       at: r.at,
       principal: r.principal,
       action: r.field ?? '',
-      subject: r.doc_id.slice('ops:'.length),
-      from: r.from_value === null ? null : JSON.parse(r.from_value),
-      to: r.to_value === null ? null : JSON.parse(r.to_value),
+      subject: r.docId.slice('ops:'.length),
+      // Not recorded is null in the answer (the JSON keeps the key).
+      from: r.from ?? null,
+      to: r.to ?? null,
     }))
   }
 
