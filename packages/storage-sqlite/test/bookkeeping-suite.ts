@@ -236,6 +236,20 @@ export function runBookkeepingSuite(backend: string, open: OpenBookkeepingDataba
         expect(audit.hasChange('h1')).toBe(true)
       })
 
+      it('lists the newest entries under a document-ID prefix, and refuses a prefix with wildcards', () => {
+        const audit = new AuditLog(db, { clock })
+        audit.append({ principal: 'olga', docId: 'ops:token:t1', field: 'token.revoke', from: null, to: 1 })
+        advance(1000)
+        audit.append({ principal: 'olga', docId: 'ops:vessel:IMO1', field: 'settings.update', to: { a: 1 } })
+        audit.append({ principal: 'alice', docId: 'doc1', field: 'cargo.booking', to: 'BK1' })
+        expect(audit.newestUnder('ops:', 10).map((r) => [r.docId, r.from, r.to])).toEqual([
+          ['ops:vessel:IMO1', undefined, { a: 1 }],
+          ['ops:token:t1', null, 1],
+        ])
+        expect(audit.newestUnder('ops:', 1)).toHaveLength(1)
+        expect(() => audit.newestUnder('%', 10)).toThrow(/letters, digits and ':' only/)
+      })
+
       it('appendForChange is idempotent per change hash', () => {
         const audit = new AuditLog(db, { clock })
         const entries = [
