@@ -17,8 +17,8 @@ import {
   BatchClock,
   CloseCode,
   encodeFrame,
+  FrameWriter,
   idleLimitMs,
-  oneFlightPerTick,
   RelayLinkSession,
   ROUNDS_VERSION,
   SessionError,
@@ -46,6 +46,8 @@ export interface ConnectionStart {
   frames: FrameStream
   /** The hello offered to compress every frame after the welcome. */
   offersCompression: boolean
+  /** The hello offered lean rounds too (docs/protocol.md, "Lean rounds"). */
+  offersLean: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -83,6 +85,8 @@ export class VesselConnection extends EventEmitter<Events> {
     finish: (state: 'complete' | 'failed', e?: string) => void
   } | null = null
   private rounds = 0
+  /** The first session's ID on a connection whose rounds are lean. */
+  private leanFirst: string | undefined
   /** The voyage version the last welcome brought the vessel up to. */
   private voyagesSent: number | undefined
   private readonly clock: BatchClock
@@ -91,6 +95,8 @@ export class VesselConnection extends EventEmitter<Events> {
   private readonly connectionId: string
   /** Bytes each way recorded so far, in round rows and in the connection row. */
   private readonly recorded = { up: 0, down: 0 }
+  /** Sends frames; on a lean connection those of one tick as one message. */
+  private readonly writer: FrameWriter
   private confirmed: boolean
   private ended = false
   /** When the hello arrived (ms since the epoch). */
@@ -109,6 +115,12 @@ export class VesselConnection extends EventEmitter<Events> {
     this.confirmed = start.confirmed
     this.clock = new BatchClock(start.settings.w)
     this.connectionId = deps.sessions.start(this.vessel, { kind: 'connection' })
+    this.writer = new FrameWriter(
+      start.frames,
+      () => start.socket,
+      (message) => start.ws.send(message),
+      (bytes) => this.round?.session.addSentBytes(bytes),
+    )
     const { ws } = start
     ws.on('ping', () => this.touch())
     ws.on('close', (code, reason) => this.onClose(`closed ${code} ${reason.toString()}`))
@@ -158,7 +170,10 @@ export class VesselConnection extends EventEmitter<Events> {
   /** Fails the running round (bad frame) or closes the connection with `code`. */
   fail(code: number, message: string): void {
     if (this.round) this.round.session.fail(new SessionError(code, message))
-    else this.start.ws.close(code, message.slice(0, 120))
+    else {
+      this.writer.flush()
+      this.start.ws.close(code, message.slice(0, 120))
+    }
   }
 
   /** A shore change of class `p` the vessel lacks: poke it when the class's window runs out. */
@@ -184,7 +199,12 @@ export class VesselConnection extends EventEmitter<Events> {
     const { vessel, ws } = this.start
     this.clock.clear()
     clearTimeout(this.pokeTimer)
-    const id = d.sessions.start(vessel, { connection: this.connectionId })
+    // A lean round is named by its number on the connection (docs/protocol.md, "Lean rounds").
+    const leanRound = this.leanFirst !== undefined ? this.rounds : undefined
+    const id = d.sessions.start(vessel, {
+      connection: this.connectionId,
+      ...(leanRound !== undefined ? { id: `${this.leanFirst}.${leanRound}` } : {}),
+    })
     const log = this.start.log.child({ session: id })
     const replica = new GuardedLinkReplica({
       store: d.store,
@@ -202,39 +222,50 @@ export class VesselConnection extends EventEmitter<Events> {
       skipClosedVoyages: true,
     })
     if (d.guard) replica.withGuard(d.guard)
+    const leanOffer =
+      this.rounds === 0 &&
+      this.version >= ROUNDS_VERSION &&
+      this.start.offersCompression &&
+      this.start.offersLean
     const session = new RelayLinkSession(
       replica,
       {
-        send: (bytes) => {
-          const wire = this.start.frames.encode(bytes)
-          oneFlightPerTick(this.start.socket)
-          ws.send(wire)
-          return wire.length
+        send: (bytes) => this.writer.send(bytes),
+        close: (code, reason) => {
+          this.writer.flush()
+          ws.close(code, reason)
         },
-        close: (code, reason) => ws.close(code, reason),
         compress: () => this.start.frames.start(),
+        batch: () => this.writer.batch(),
       },
       {
         session: id,
         cursorsTrusted,
         budget: d.budgetFor?.(vessel) ?? null,
         ...(this.start.photos ? { photos: this.start.photos } : {}),
-        newSyncToken: () => this.issueToken(id),
+        newSyncToken: () => this.issueToken(id, this.leanFirst !== undefined || leanOffer),
         ...(this.told !== this.settings ? { settings: this.settings } : {}),
         ...(this.start.frames.started
           ? { compression: 'on' as const }
           : this.start.offersCompression && this.rounds === 0
             ? { compression: 'offer' as const }
             : {}),
+        ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
       },
     )
+    if (leanOffer) this.leanFirst = id
     this.rounds++
     this.told = this.settings
     let finished = false
     const finish = (state: 'complete' | 'failed', error?: string) => {
       if (finished) return
       finished = true
+      // What the round queued (its last ack and fin) leaves now, and is counted with it.
+      this.writer.flush()
       if (this.round?.session === session) this.round = null
+      // The round's short idle limit gives way to the quiet connection's: the vessel may well send
+      // nothing more until its next keepalive.
+      if (!this.ended) this.touch()
       this.recordRound(id, session.stats, session.budget, state, error, log)
       if (state === 'complete' && this.persistent && !this.ended) this.afterRound(replica)
     }
@@ -308,7 +339,7 @@ export class VesselConnection extends EventEmitter<Events> {
     if (this.round || this.ended || p === null) return
     this.clock.clear()
     this.start.log.debug({ p }, 'poking the vessel')
-    this.start.ws.send(this.start.frames.encode(encodeFrame({ t: 'poke', p })))
+    this.writer.send(encodeFrame({ t: 'poke', p }))
     this.checkpoint()
   }
 
@@ -317,8 +348,9 @@ export class VesselConnection extends EventEmitter<Events> {
    * the previous token, still valid until the vessel shows the new one; otherwise (the vessel holds
    * the previous one, or reconciled) the previous one is kept as it is.
    */
-  private issueToken(session: string): string {
-    const sync = randomBytes(12).toString('base64url')
+  private issueToken(session: string, lean: boolean): string {
+    // On a lean connection fin does not carry the token: it is the session's ID, known to both.
+    const sync = lean ? session : randomBytes(12).toString('base64url')
     const { cursors } = this.deps
     this.deps.store.db.transaction(() => {
       if (this.confirmed) cursors.rotateSyncToken(this.vessel, sync)
@@ -333,7 +365,8 @@ export class VesselConnection extends EventEmitter<Events> {
   private touch(): void {
     this.lastContactAt = Date.now()
     clearTimeout(this.idle)
-    const ms = this.round || !this.persistent ? IDLE_TIMEOUT_MS : idleLimitMs(this.settings)
+    const ms =
+      this.round || !this.persistent ? (this.deps.roundIdleMs ?? IDLE_TIMEOUT_MS) : idleLimitMs(this.settings)
     this.idle = setTimeout(() => {
       if (this.round) this.round.session.fail(new SessionError(CloseCode.Timeout, 'idle link session'))
       else this.start.ws.close(CloseCode.Timeout, 'no keepalive from the vessel')

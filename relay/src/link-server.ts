@@ -57,6 +57,8 @@ export interface LinkServerDeps {
   voyages?: VoyageStore
   /** Bytes the vessel may still move today (both ways), or null for no budget (docs/operations.md, "Budgets"). */
   budgetFor?: (vessel: string) => number | null
+  /** How long a round may go without a frame from the vessel (IDLE_TIMEOUT_MS; tests shorten it). */
+  roundIdleMs?: number
   /** The vessel's batching windows and keepalive (operator settings); the defaults without one. */
   settingsFor?: (vessel: string) => LinkSettings
   /** Where vessels' evidence keys are recorded, learned from their hellos. */
@@ -203,12 +205,19 @@ export class LinkServer extends EventEmitter<{
       clearTimeout(helloTimer)
       try {
         if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-        const frame = decodeFrame(frames.decode(data as Buffer))
-        const bytes = (data as Buffer).length
-        if (connection) return connection.receive(frame, bytes)
-        if (frame.t !== 'hello') throw new FrameError(CloseCode.BadFrame, `expected hello, got ${frame.t}`)
-        connection = this.accept(ws, socket, frames, frame, bytes, log)
-        connection.open()
+        // Several frames may share a message (lean connections): its bytes count with the first.
+        let bytes = (data as Buffer).length
+        for (const raw of frames.decodeAll(data as Buffer)) {
+          const frame = decodeFrame(raw)
+          if (connection) connection.receive(frame, bytes)
+          else if (frame.t !== 'hello')
+            throw new FrameError(CloseCode.BadFrame, `expected hello, got ${frame.t}`)
+          else {
+            connection = this.accept(ws, socket, frames, frame, bytes, log)
+            connection.open()
+          }
+          bytes = 0
+        }
       } catch (err) {
         const code =
           err instanceof FrameError || err instanceof SessionError ? err.closeCode : closeCodeForError(err)
@@ -274,6 +283,7 @@ export class LinkServer extends EventEmitter<{
         socket,
         frames,
         offersCompression: hello.z === 1,
+        offersLean: hello.k === 2,
         vessel,
         version: hello.v,
         pending: hello.pending,

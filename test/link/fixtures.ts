@@ -51,12 +51,13 @@ export type Side = ReturnType<typeof openSide>
 export async function startRelay(
   dir: string,
   port = 0,
-  options: { budgetFor?: (vessel: string) => number | null } = {},
+  options: { budgetFor?: (vessel: string) => number | null; roundIdleMs?: number } = {},
 ) {
   const side = openSide(path.join(dir, 'relay.sqlite'))
   const link = new LinkServer({
     ...side,
     budgetFor: options.budgetFor,
+    roundIdleMs: options.roundIdleMs,
     validate: (ctx, changes) =>
       policyValidator(side.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
     logger,

@@ -28,13 +28,21 @@ afterAll(async () => {
  */
 async function midSession(): Promise<void> {
   let last: unknown
+  let nudgedAt = 0
   world.link.resetStats()
   try {
     await world.poll(
       async () => {
         const s = (last = await world.status())
         const arriving = (s.progress?.chunksUp ?? 0) >= 1 || world.link.stats().bytesUp > 6_000
-        return s.state === 'PUSHING' && arriving ? true : undefined
+        if (s.state === 'PUSHING' && arriving) return true
+        // A compact round can finish between two polls, and what the crew add next waits for its
+        // batching window: ask for the next round now rather than in ten minutes.
+        if (s.state === 'IDLE' && s.pendingChanges > 0 && Date.now() - nudgedAt > 2_000) {
+          nudgedAt = Date.now()
+          await world.vesselApi('POST', '/api/sync')
+        }
+        return undefined
       },
       120_000,
       25,

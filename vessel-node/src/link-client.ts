@@ -16,7 +16,7 @@ import {
   DEFAULT_KEEPALIVE_S,
   FrameError,
   FrameStream,
-  oneFlightPerTick,
+  FrameWriter,
   KEEPALIVE_MISSES,
   MAX_FRAME_BYTES,
   ROUNDS_VERSION,
@@ -24,6 +24,7 @@ import {
   SessionError,
 } from '@tally/link'
 import type {
+  LeanConnection,
   LinkSettings,
   LinkReplica,
   PhotoSource,
@@ -106,6 +107,8 @@ export interface ConnectionOptions {
    * "Compression on the connection"). On unless turned off, which only benchmarks do, to compare.
    */
   compress?: boolean
+  /** With compression, offer lean rounds too (docs/protocol.md, "Lean rounds"); off only to compare. */
+  lean?: boolean
 }
 
 interface ConnectionEvents {
@@ -125,9 +128,18 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private readonly ws: WebSocket
   /** The connection's compression context, both ways (started by the first welcome). */
   private readonly frames = new FrameStream()
+  /** Sends frames; on a lean connection those of one tick as one message. */
+  private readonly writer = new FrameWriter(
+    this.frames,
+    () => this.socket,
+    (message) => this.ws.send(message),
+    (bytes) => this.session?.addSentBytes(bytes),
+  )
   private socket: net.Socket | undefined
   private session: VesselLinkSession | null = null
   private version: number | null = null
+  /** Set by the first welcome when the relay agreed to lean rounds (docs/protocol.md). */
+  private lean: LeanConnection | undefined
   private keepaliveMs: number
   private idle: NodeJS.Timeout | undefined
   private keepalive: NodeJS.Timeout | undefined
@@ -203,7 +215,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
   close(code: number = CloseCode.Normal, reason = 'vessel closing'): void {
     if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate()
-    else this.ws.close(code, reason)
+    else {
+      this.writer.flush()
+      this.ws.close(code, reason)
+    }
   }
 
   /**
@@ -218,14 +233,13 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     const session = new VesselLinkSession(
       a.replica,
       {
-        send: (bytes) => {
-          const wire = this.frames.encode(bytes)
-          oneFlightPerTick(this.socket)
-          this.ws.send(wire)
-          return wire.length
+        send: (bytes) => this.writer.send(bytes),
+        close: (code, reason) => {
+          this.writer.flush()
+          this.ws.close(code, reason)
         },
-        close: (code, reason) => this.ws.close(code, reason),
         compress: () => this.frames.start(),
+        batch: () => this.writer.batch(),
       },
       {
         vessel: a.vessel,
@@ -239,8 +253,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       {
         keepOpen,
         compress: this.o.compress !== false,
+        lean: this.o.lean !== false,
         ...(this.version !== null
-          ? { round: { version: this.version, compressed: this.frames.started } }
+          ? { round: { version: this.version, compressed: this.frames.started, lean: this.lean } }
           : {}),
       },
     )
@@ -249,6 +264,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       const started = performance.now()
       const elapsedMs = () => Math.round(performance.now() - started)
       const settle = () => {
+        // What the session queued leaves now, and is counted with it.
+        this.writer.flush()
         clearInterval(planningPing)
         this.sessionBytes.up += session.stats.bytesUp
         this.sessionBytes.down += session.stats.bytesDown
@@ -273,6 +290,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       session.on('settings', (s) => this.emit('settings', s))
       session.on('complete', (result) => {
         this.version = session.agreedVersion
+        this.lean = session.leanConnection
         settle()
         resolve(result)
       })
@@ -305,14 +323,19 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     this.alive()
     try {
       if (!isBinary) throw new FrameError(CloseCode.BadFrame, 'frames are binary')
-      const frame = decodeFrame(this.frames.decode(data))
-      if (frame.t === 'poke') {
-        if (this.persistent) this.emit('poke', frame.p)
-        return
+      // Several frames may share a message (lean connections): its bytes count with the first.
+      let bytes = data.length
+      for (const raw of this.frames.decodeAll(data)) {
+        const frame = decodeFrame(raw)
+        if (frame.t === 'poke') {
+          if (this.persistent) this.emit('poke', frame.p)
+          continue
+        }
+        if (!this.session)
+          throw new FrameError(CloseCode.BadFrame, `unexpected ${frame.t} frame between sessions`)
+        this.session.receive(frame, bytes)
+        bytes = 0
       }
-      if (!this.session)
-        throw new FrameError(CloseCode.BadFrame, `unexpected ${frame.t} frame between sessions`)
-      this.session.receive(frame, data.length)
     } catch (err) {
       const code = err instanceof FrameError ? err.closeCode : CloseCode.Internal
       if (this.session) this.session.fail(new SessionError(code, (err as Error).message))

@@ -13,7 +13,7 @@ import { classifyChanges, ObjectIndex, PRIORITY_ORDER } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { advanceHeads } from './heads.ts'
 import { decodeValue, encodeValue } from './codec.ts'
-import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES } from './messages.ts'
+import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES, SHORT_SHA_BYTES } from './messages.ts'
 import type { ActorBinding, ChunkFrame, Priority } from './messages.ts'
 import {
   ActorTable,
@@ -194,11 +194,17 @@ export async function planOutbox(
  * ENTRY_RAW_MAX (a prefix of a causal order is itself closed). `actors` is set for the compact
  * encoding.
  */
-function materialize(plan: EntryPlan, actors: ActorTable | undefined, shortDeps = false): PlannedEntry[] {
+/** How compact entries are written: short dependencies (compact.ts) and short values (compact-values.ts). */
+interface EntryForm {
+  shortDeps: boolean
+  shortValues: boolean
+}
+const PLAIN_FORM: EntryForm = { shortDeps: false, shortValues: false }
+
+function materialize(plan: EntryPlan, actors: ActorTable | undefined, form = PLAIN_FORM): PlannedEntry[] {
   // The encoded changes tell the size before any body is built: halve until it is near the bound.
   const encoded = plan.changes.reduce((n, c) => n + c.bytes.length, 0)
-  const body =
-    encoded > 2 * ENTRY_RAW_MAX && plan.changes.length > 1 ? undefined : bodyOf(plan, actors, shortDeps)
+  const body = encoded > 2 * ENTRY_RAW_MAX && plan.changes.length > 1 ? undefined : bodyOf(plan, actors, form)
   if (body && (body.weight <= ENTRY_RAW_MAX || plan.changes.length === 1))
     return [{ ...entryOf(plan), toHeads: advanceHeads(plan.fromHeads, plan.changes), ...body }]
   const mid = Math.ceil(plan.changes.length / 2)
@@ -209,25 +215,25 @@ function materialize(plan: EntryPlan, actors: ActorTable | undefined, shortDeps 
     fromHeads: advanceHeads(plan.fromHeads, first.changes),
     fromGenesis: false,
   }
-  return [...materialize(first, actors, shortDeps), ...materialize(rest, actors, shortDeps)]
+  return [...materialize(first, actors, form), ...materialize(rest, actors, form)]
 }
 
 function bodyOf(
   plan: EntryPlan,
   actors: ActorTable | undefined,
-  shortDeps: boolean,
+  form: EntryForm,
 ): Pick<PlannedEntry, 'body' | 'weight'> {
   const hashes = plan.changes.map((c) => c.hash)
   if (actors && plan.changes.length <= COMPACT_MAX_CHANGES) {
     const decoded = plan.changes.map((c) => A.decodeChange(c.bytes))
-    const short = shortDeps
+    const short = form.shortDeps
       ? {
           peerHas: new Set(plan.peerHeads),
           history: () => A.getChangesMetaSince(plan.doc, []).map((m) => m.hash),
           change: (h: string) => changeInfoIn(plan.doc, h),
         }
       : undefined
-    const compact = compactEntry(plan.key, decoded, actors, short)
+    const compact = compactEntry(plan.key, decoded, actors, short, form.shortValues)
     if (compact) return { body: { k: compact.k }, weight: compact.rawBytes * COMPACT_WEIGHT }
   }
   const b = A.saveBundle(plan.doc, hashes)
@@ -305,6 +311,7 @@ export class ChunkPacker implements PlanSink {
   private actors: ActorTable | undefined
   /** Set when the connection compresses every frame: small chunks then go as plain CBOR. */
   private rawChunks = false
+  private lean = false
 
   constructor(
     plans: EntryPlan[],
@@ -332,6 +339,14 @@ export class ChunkPacker implements PlanSink {
     this.rawChunks = raw
   }
 
+  /**
+   * Lean rounds (docs/protocol.md): short values and text runs in compact entries (only with raw
+   * chunks, compact-values.ts), and checksums cut to SHORT_SHA_BYTES. Call before the first chunk.
+   */
+  useLean(lean: boolean): void {
+    this.lean = lean
+  }
+
   add(plans: EntryPlan[]): void {
     for (const p of plans) this.queues[p.priority]!.push(p)
   }
@@ -357,7 +372,10 @@ export class ChunkPacker implements PlanSink {
     const queue = this.queues[priority]!
     let readyWeight = this.ready.reduce((n, e) => n + e.weight, 0)
     while (queue.length > 0 && readyWeight < CHUNK_RAW_TARGET) {
-      const more = materialize(queue.shift()!, this.actors, this.rawChunks)
+      const more = materialize(queue.shift()!, this.actors, {
+        shortDeps: this.rawChunks,
+        shortValues: this.rawChunks && this.lean,
+      })
       this.ready.push(...more)
       readyWeight += more.reduce((n, e) => n + e.weight, 0)
     }
@@ -410,7 +428,14 @@ export class ChunkPacker implements PlanSink {
       seq,
       priority,
       entries,
-      frame: { t: 'chunk', seq, p: priority, sha: sha256(data), data, ...(plain ? { z: 0 as const } : {}) },
+      frame: {
+        t: 'chunk',
+        seq,
+        p: priority,
+        sha: this.lean ? sha256(data).subarray(0, SHORT_SHA_BYTES) : sha256(data),
+        data,
+        ...(plain ? { z: 0 as const } : {}),
+      },
       rawBytes: raw.length,
       changeCount: entries.reduce((n, e) => n + e.changes.length, 0),
     }
@@ -438,9 +463,15 @@ export class ChunkError extends Error {
 const HEX64 = /^[0-9a-f]{64}$/
 
 /** Verifies a chunk's checksum, decompresses (bounded) and checks the payload's shape. */
-export function openChunk(frame: ChunkFrame): ChunkPayload {
+export function openChunk(
+  frame: ChunkFrame,
+  { shortSha = false }: { shortSha?: boolean } = {},
+): ChunkPayload {
   const digest = sha256(frame.data)
-  if (Buffer.compare(Buffer.from(digest), Buffer.from(frame.sha)) !== 0)
+  const length = shortSha ? SHORT_SHA_BYTES : digest.length
+  if (frame.sha.length !== length)
+    throw new ChunkError(`checksum of ${frame.sha.length} bytes, not ${length}`)
+  if (Buffer.compare(Buffer.from(digest.subarray(0, length)), Buffer.from(frame.sha)) !== 0)
     throw new ChunkError('checksum mismatch')
   let raw: Uint8Array = frame.data
   if (frame.z === 0) {

@@ -3,7 +3,7 @@
  * {@link FrameError} carrying the close code to use; nothing else is thrown.
  */
 import { Encoder } from 'cbor-x'
-import { CloseCode, MAX_FRAME_BYTES } from './messages.ts'
+import { CloseCode, MAX_FRAME_BYTES, SHORT_SHA_BYTES } from './messages.ts'
 import { MAX_WANTED_PHOTOS, PHOTO_PART_BYTES } from './photo-transfer.ts'
 import type { LinkFrame } from './messages.ts'
 
@@ -73,20 +73,23 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       s: str(64),
       voyages: int,
       z: (v) => v === 1,
+      k: (v) => v === 2,
     },
-    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k'],
   ),
   welcome: shape(
     {
       v: int,
       session: str(64),
+      n: int,
       reconcile: bool,
       budget: nullable(int),
       cfg: shape({ w: (v) => list(int, 3)(v) && (v as unknown[]).length === 3, ka: int }),
       voyages: bytes(MAX_VOYAGES_BYTES),
       z: (v) => v === 1,
+      k: (v) => v === 2,
     },
-    ['cfg', 'voyages', 'z'],
+    ['session', 'n', 'cfg', 'voyages', 'z', 'k'],
   ),
   round: shape({ pending: int }),
   poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),
@@ -95,7 +98,8 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
     {
       seq: int,
       p: (v) => v === 0 || v === 1 || v === 2,
-      sha: bytes(32),
+      sha: (v) =>
+        bytes(32)(v) && ((v as Uint8Array).length === 32 || (v as Uint8Array).length === SHORT_SHA_BYTES),
       data: bytes(MAX_FRAME_BYTES),
       z: (v) => v === 0,
     },
@@ -104,7 +108,7 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
   ack: shape({ seq: int, ok: int, rej: list(rejection, 100_000), miss: list(str(64), 100_000) }),
   nack: shape({ seq: int, reason: str(500) }),
   done: shape({ chunks: int }),
-  fin: shape({ sync: str(100) }),
+  fin: shape({ sync: str(100) }, ['sync']),
   error: shape({ code: int, message: str(1000) }),
   want: shape({ photos: list(shape({ sha: hex64, off: int, bytes: int }), MAX_WANTED_PHOTOS) }),
   part: shape({ sha: hex64, off: int, sum: bytes(32), data: bytes(PHOTO_PART_BYTES) }),

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto'
 import { genesisActor } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { decodeValue, encodeValue } from './codec.ts'
+import { packOps, unpackOps } from './compact-values.ts'
 
 /** 64 bits of a hash: a collision inside one document's history is out of reach. */
 export const DEP_PREFIX_BYTES = 8
@@ -142,6 +143,8 @@ export function compactEntry(
   changes: A.DecodedChange[],
   actors: ActorTable,
   short?: ShortDeps,
+  /** Short values and text runs (compact-values.ts); only with the short form. */
+  shortValues = false,
 ): { k: CompactChange[]; rawBytes: number } | undefined {
   const genesis = genesisActor(key)
   const position = new Map(changes.map((c, i) => [c.hash, i]))
@@ -167,25 +170,27 @@ export function compactEntry(
   }
   const compact = changes.map((c): CompactChange => {
     const derived = short ? derivedCounters(c.actor, c.deps.map(infoOfDep)) : {}
+    const actor = actors.ref(c.actor, genesis)
+    const ops = c.ops.map((op) => {
+      const fields = op as Record<string, unknown>
+      // A field this encoding does not know (a newer Automerge) fails the round trip below.
+      const out: CompactOp = OP_FIELDS.map((k) => {
+        const v = fields[k]
+        if (v === undefined) return undefined
+        if (ID_FIELDS.has(k)) return idRef(v as string, c.startOp)
+        return k === 'pred' ? (v as string[]).map((id) => idRef(id, c.startOp)) : v
+      })
+      while (out.length > 0 && out[out.length - 1] === undefined) out.pop()
+      return out
+    })
     return [
-      actors.ref(c.actor, genesis),
+      actor,
       derived.seq === c.seq ? 0 : c.seq,
       derived.startOp === c.startOp ? 0 : c.startOp,
       c.time,
       c.message ?? null,
       c.deps.map((h) => position.get(h) ?? prefixOf(h)),
-      c.ops.map((op) => {
-        const fields = op as Record<string, unknown>
-        // A field this encoding does not know (a newer Automerge) fails the round trip below.
-        const out: CompactOp = OP_FIELDS.map((k) => {
-          const v = fields[k]
-          if (v === undefined) return undefined
-          if (ID_FIELDS.has(k)) return idRef(v as string, c.startOp)
-          return k === 'pred' ? (v as string[]).map((id) => idRef(id, c.startOp)) : v
-        })
-        while (out.length > 0 && out[out.length - 1] === undefined) out.pop()
-        return out
-      }),
+      short && shortValues ? packOps(ops, actor, c.time) : ops,
     ]
   })
   // Prove the round trip through CBOR, as the receiver will see it.
@@ -251,7 +256,13 @@ export function expandEntry(
   const out: { change: A.DecodedChange; bytes: Uint8Array }[] = []
   const rebuiltInfo = new Map<string, ChangeInfo>()
   for (const c of compact) {
-    const [actorRef, sentSeq, sentStartOp, time, message, deps, ops] = c
+    const [actorRef, sentSeq, sentStartOp, time, message, deps, sentOps] = c
+    let ops: CompactOp[]
+    try {
+      ops = unpackOps(sentOps, actorRef, time)
+    } catch (err) {
+      throw new CompactError((err as Error).message)
+    }
     const depHashes = deps.map((d) => {
       if (typeof d === 'number') {
         const earlier = out[d]

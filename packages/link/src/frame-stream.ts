@@ -32,6 +32,8 @@ export const STREAM_MAX_FRAME_BYTES = 20 * 1024
 /** First byte of each message once compression started: how the rest is to be read. */
 const PLAIN = 0
 const STREAMED = 1
+/** Several frames through the stream as one message (lean connections), each after its length. */
+const STREAMED_MANY = 2
 
 /** Outbound frames: identity until {@link FrameStream.start}, then one brotli stream. */
 export class FrameStream {
@@ -66,19 +68,50 @@ export class FrameStream {
   encode(frame: Uint8Array): Uint8Array {
     if (!this.compressor) return frame
     if (frame.length > STREAM_MAX_FRAME_BYTES) return Buffer.concat([Buffer.of(PLAIN), frame])
-    this.output = [Buffer.of(STREAMED)]
-    this.compressor.write(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength))
-    this.compressor.flush(constants.BROTLI_OPERATION_FLUSH)
+    return this.compress(STREAMED, [frame])
+  }
+
+  /**
+   * The bytes to put on the wire for several small frames as one message: one flush of the stream
+   * and one WebSocket header instead of one each (a flush costs a few bytes whatever it carries).
+   */
+  encodeMany(frames: Uint8Array[]): Uint8Array {
+    if (!this.compressor || frames.length === 1 || frames.some((f) => f.length > STREAM_MAX_FRAME_BYTES))
+      throw new Error('encodeMany takes two or more small frames on a compressing connection')
+    return this.compress(
+      STREAMED_MANY,
+      frames.flatMap((f) => [lengthPrefix(f.length), f]),
+    )
+  }
+
+  private compress(marker: number, parts: Uint8Array[]): Uint8Array {
+    this.output = [Buffer.of(marker)]
+    for (const part of parts)
+      this.compressor!.write(Buffer.from(part.buffer, part.byteOffset, part.byteLength))
+    this.compressor!.flush(constants.BROTLI_OPERATION_FLUSH)
     return Buffer.concat(this.output)
   }
 
   /** The frame in one message from the wire. Throws FrameError: the connection cannot go on. */
   decode(message: Uint8Array): Uint8Array {
-    if (!this.decompressor) return message
-    if (message[0] === PLAIN) return message.subarray(1)
-    if (message[0] !== STREAMED || message.length < 2)
+    const frames = this.decodeAll(message)
+    if (frames.length !== 1) throw new FrameError(CloseCode.BadFrame, 'expected one frame in the message')
+    return frames[0]!
+  }
+
+  /** The frames in one message from the wire, in order. Throws FrameError: the connection cannot go on. */
+  decodeAll(message: Uint8Array): Uint8Array[] {
+    if (!this.decompressor) return [message]
+    if (message[0] === PLAIN) return [message.subarray(1)]
+    const marker = message[0]
+    if ((marker !== STREAMED && marker !== STREAMED_MANY) || message.length < 2)
       throw new FrameError(CloseCode.BadFrame, 'message is neither a plain nor a compressed frame')
-    message = message.subarray(1)
+    const inflated = this.inflate(message.subarray(1))
+    return marker === STREAMED ? [inflated] : splitFrames(inflated)
+  }
+
+  private inflate(message: Uint8Array): Uint8Array {
+    if (!this.decompressor) return message
     this.input = []
     this.inputBytes = 0
     try {
@@ -95,6 +128,88 @@ export class FrameStream {
   close(): void {
     this.compressor?.close()
     this.decompressor?.close()
+  }
+}
+
+/** A length as LEB128: 7 bits a byte, low bits first. */
+function lengthPrefix(n: number): Uint8Array {
+  const out: number[] = []
+  do {
+    out.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0))
+    n = Math.floor(n / 0x80)
+  } while (n > 0)
+  return Uint8Array.from(out)
+}
+
+/** The frames of a STREAMED_MANY message: each after its LEB128 length. Throws FrameError. */
+function splitFrames(data: Uint8Array): Uint8Array[] {
+  const frames: Uint8Array[] = []
+  let at = 0
+  while (at < data.length) {
+    let length = 0
+    let shift = 0
+    for (;;) {
+      if (at >= data.length || shift > 21) throw new FrameError(CloseCode.BadFrame, 'malformed frame length')
+      const byte = data[at++]!
+      length += (byte & 0x7f) * 2 ** shift
+      shift += 7
+      if ((byte & 0x80) === 0) break
+    }
+    if (length === 0 || at + length > data.length)
+      throw new FrameError(CloseCode.BadFrame, 'frame length past the end of the message')
+    frames.push(data.subarray(at, at + length))
+    at += length
+  }
+  if (frames.length < 2)
+    throw new FrameError(CloseCode.BadFrame, 'a message of several frames holds fewer than two')
+  return frames
+}
+
+/**
+ * Sends one connection's frames. On a lean connection ({@link batch}) the frames sent in one tick
+ * leave as one message (an ack, `done` and `fin`, say): one flush of the stream and one WebSocket
+ * header instead of three. Elsewhere each frame is its own message, and the socket's writes of a
+ * tick are still corked into one TCP write (one TLS record).
+ */
+export class FrameWriter {
+  private queue: Uint8Array[] = []
+  private batching = false
+
+  constructor(
+    private readonly frames: FrameStream,
+    private readonly socket: () => { cork(): void; uncork(): void } | undefined,
+    private readonly write: (message: Uint8Array) => void,
+    /** Bytes of a batched message, once it left (the frames were counted as 0 when queued). */
+    private readonly onBatchSent: (bytes: number) => void,
+  ) {}
+
+  /** From now on frames of one tick leave together (lean connections, after the stream started). */
+  batch(): void {
+    this.batching = true
+  }
+
+  /** Sends a frame, or queues it for the end of the tick; returns the wire bytes it took now. */
+  send(frame: Uint8Array): number {
+    if (!this.batching || !this.frames.started || frame.length > STREAM_MAX_FRAME_BYTES) {
+      this.flush()
+      const message = this.frames.encode(frame)
+      oneFlightPerTick(this.socket())
+      this.write(message)
+      return message.length
+    }
+    this.queue.push(frame)
+    if (this.queue.length === 1) process.nextTick(() => this.flush())
+    return 0
+  }
+
+  /** Sends what is queued now (before a close, so an error frame still leaves). */
+  flush(): void {
+    const queued = this.queue
+    if (queued.length === 0) return
+    this.queue = []
+    const message = queued.length === 1 ? this.frames.encode(queued[0]!) : this.frames.encodeMany(queued)
+    this.write(message)
+    this.onBatchSent(message.length)
   }
 }
 

@@ -43,6 +43,13 @@ export function closeCodeForError(err: unknown): CloseCode {
 }
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 
+/**
+ * A chunk's checksum on a lean connection: the first 8 bytes of its SHA-256. It guards against
+ * corruption and bugs, not an adversary (TLS does that), and a 2^-64 chance of missing a corrupt
+ * chunk is far below anything else on the link; the full 32 bytes were a fifth of a small round.
+ */
+export const SHORT_SHA_BYTES = 8
+
 /** Largest frame either side accepts; a chunk is well under it. */
 export const MAX_FRAME_BYTES = 1024 * 1024
 /** Largest decompressed chunk payload, so a small compressed chunk cannot expand without bound. */
@@ -92,12 +99,21 @@ export interface HelloFrame {
    * connection (frame-stream.ts); absent from older vessels.
    */
   z?: 1
+  /**
+   * With `z`: the vessel speaks lean rounds (docs/protocol.md, "Lean rounds"): short values in
+   * compact entries, rounds named by their number, tokens that are the session's ID, 8-byte chunk
+   * checksums. Absent from older vessels.
+   */
+  k?: 2
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
   t: 'welcome'
   v: number
-  session: string
+  /** The session's ID; absent in a lean round, whose ID is the connection's first one and `n`. */
+  session?: string
+  /** A lean round's number on its connection: its session ID is `<first session>.<n>`. */
+  n?: number
   reconcile: boolean
   /** Bytes the vessel may still send today when a budget is configured; only critical changes beyond it. */
   budget: number | null
@@ -113,6 +129,8 @@ export interface WelcomeFrame {
    * frame with the connection's context. Only in the first welcome of a connection.
    */
   z?: 1
+  /** The answer to the hello's `k`: this connection's rounds are lean. First welcome only. */
+  k?: 2
 }
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {
@@ -145,6 +163,7 @@ export interface ChunkFrame {
   t: 'chunk'
   seq: number
   p: Priority
+  /** SHA-256 of `data`; its first 8 bytes on a lean connection. */
   sha: Uint8Array
   data: Uint8Array
   /** 0: `data` is the CBOR payload itself, on a connection that compresses every frame. */
@@ -178,7 +197,8 @@ export interface DoneFrame {
 /** Relay → vessel: the session completed; both sides store the new sync token. */
 export interface FinFrame {
   t: 'fin'
-  sync: string
+  /** The new sync token; absent on a lean connection, where it is the session's ID. */
+  sync?: string
 }
 export interface ErrorFrame {
   t: 'error'

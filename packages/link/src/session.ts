@@ -45,6 +45,11 @@ export interface FrameSink {
    * context (frame-stream.ts). Only transports that offered it are asked.
    */
   compress?(): void
+  /**
+   * From now on frames sent in one tick may leave as one message (FrameWriter): lean connections
+   * only, whose peer reads such messages. The bytes of a batch are counted with addSentBytes.
+   */
+  batch?(): void
 }
 
 export class SessionError extends Error {
@@ -86,6 +91,11 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
    * short dependencies (changeset.ts), and a corrupt chunk ends the connection.
    */
   protected compressed = false
+  /**
+   * Lean rounds were agreed (docs/protocol.md, "Lean rounds"): short values in compact entries,
+   * 8-byte chunk checksums, rounds named by number and tokens that are the session's ID.
+   */
+  protected lean = false
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -141,6 +151,11 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     if (!admitted) this.gate.spend(bytes.length)
     const wire = this.sink.send(bytes)
     this.countSent(typeof wire === 'number' ? wire : bytes.length)
+  }
+
+  /** Wire bytes of frames that left batched (FrameSink.batch): they were counted as 0 when sent. */
+  addSentBytes(bytes: number): void {
+    this.countSent(bytes)
   }
 
   /** Feeds one decoded inbound frame. Errors close the session with the right code. */
@@ -239,6 +254,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.packer = packer ?? this.beginPlanning(hinted)
     this.packer.useCompact(this.version >= 2)
     this.packer.useRawChunks(this.compressed)
+    this.packer.useLean(this.lean)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
     this.maybeFinish()
@@ -339,7 +355,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   private onChunk(frame: ChunkFrame): void {
     let payload
     try {
-      payload = openChunk(frame)
+      payload = openChunk(frame, { shortSha: this.lean })
     } catch (err) {
       if (err instanceof ChunkError) {
         // On a compressing connection the bytes went through the shared context: a corrupt chunk
@@ -376,11 +392,18 @@ export interface VesselSessionOptions {
    * A later round on an open version 3 connection: it starts with `round` instead of `hello` (the
    * connection is authenticated already) at the version the first welcome agreed.
    */
-  round?: { version: number; compressed?: boolean }
+  round?: { version: number; compressed?: boolean; lean?: LeanConnection }
   /** Leave the connection open after `fin` (version 3): the next round reuses it. */
   keepOpen?: boolean
   /** The transport can compress every frame (FrameSink.compress): offer it in the hello. */
   compress?: boolean
+  /** With `compress`, also offer lean rounds (on unless false). */
+  lean?: boolean
+}
+
+/** What a vessel keeps of a connection whose rounds are lean: the ID its first session had. */
+export interface LeanConnection {
+  first: string
 }
 
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
@@ -399,6 +422,19 @@ export class VesselLinkSession extends LinkSession {
     super(replica, sink)
     if (options.round) this.version = options.round.version
     if (options.round?.compressed) this.compressed = true
+    if (options.round?.lean) {
+      this.lean = true
+      this.leanConnection = options.round.lean
+    }
+  }
+
+  /** Set once the relay agreed to lean rounds; the connection keeps it for its later rounds. */
+  leanConnection: LeanConnection | undefined
+  /** This session's ID, from the welcome. */
+  private sessionId: string | undefined
+
+  private get offersLean(): boolean {
+    return this.options.compress === true && this.options.lean !== false
   }
 
   /** The protocol version agreed with the relay (ours until its welcome says). */
@@ -455,6 +491,7 @@ export class VesselLinkSession extends LinkSession {
         ...(this.photos ? { photos: true } : {}),
         ...(voyages !== undefined ? { voyages } : {}),
         ...(this.options.compress ? { z: 1 as const } : {}),
+        ...(this.offersLean ? { k: 2 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
@@ -474,10 +511,20 @@ export class VesselLinkSession extends LinkSession {
       if (frame.z === 1 && this.options.compress && !this.compressed) {
         this.sink.compress?.()
         this.compressed = true
+        if (frame.k === 2 && this.offersLean && frame.session) {
+          this.lean = true
+          this.leanConnection = { first: frame.session }
+          this.sink.batch?.()
+        }
       }
+      const id =
+        frame.session ??
+        (this.leanConnection && frame.n !== undefined ? `${this.leanConnection.first}.${frame.n}` : undefined)
+      if (id === undefined) throw new SessionError(CloseCode.BadFrame, 'welcome names no session')
+      this.sessionId = id
       // Before any chunk: a closed voyage must be known before its documents are touched again.
       if (frame.voyages) this.replica.receiveVoyages?.(frame.voyages)
-      this.emit('welcome', frame.session)
+      this.emit('welcome', id)
       this.setBudget(frame.budget)
       this.emit('budget', this.budget)
       if (frame.cfg) this.emit('settings', frame.cfg)
@@ -515,8 +562,11 @@ export class VesselLinkSession extends LinkSession {
     if (frame.t === 'fin') {
       if (!this.allAcked)
         throw new SessionError(CloseCode.BadFrame, 'fin before all chunks were acknowledged')
+      // On a lean connection the new token is the session's ID, which the welcome told.
+      const sync = frame.sync ?? (this.lean ? this.sessionId : undefined)
+      if (sync === undefined) throw new SessionError(CloseCode.BadFrame, 'fin carries no sync token')
       this.setPhase('COMPLETE')
-      this.emit('complete', { sync: frame.sync, stats: this.stats, budget: this.budget })
+      this.emit('complete', { sync, stats: this.stats, budget: this.budget })
       if (!(this.options.keepOpen && this.version >= ROUNDS_VERSION))
         this.sink.close(CloseCode.Normal, 'session complete')
       return
@@ -560,6 +610,13 @@ export interface RelaySessionOptions {
    * asked for it (the welcome says yes, and compression starts after it); `on` for a later round.
    */
   compression?: 'offer' | 'on'
+  /**
+   * Lean rounds (docs/protocol.md): `offer` answers a hello that asked for them, with compression;
+   * a number is a later lean round's number on its connection, whose welcome carries that number
+   * instead of the session's ID (`session` must then be `<first session>.<n>`). The sync token
+   * `newSyncToken` gives must then be the session's ID: fin does not carry it.
+   */
+  lean?: 'offer' | number
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
@@ -606,18 +663,24 @@ export class RelayLinkSession extends LinkSession {
     // The vessel's version, checked by the caller: an older vessel gets bundles it can read.
     this.version = hello.v
     const voyages = this.replica.voyagesSince?.(hello.voyages ?? 0) ?? null
+    const lean = this.options.lean
+    const leanOffer =
+      lean === 'offer' && this.options.compression === 'offer' && this.version >= ROUNDS_VERSION
     this.send({
       t: 'welcome',
       v: this.version,
-      session: this.options.session,
+      ...(typeof lean === 'number' ? { n: lean } : { session: this.options.session }),
       reconcile,
       budget: this.options.budget,
       ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
       ...(voyages ? { voyages } : {}),
       ...(this.options.compression === 'offer' && this.version >= ROUNDS_VERSION ? { z: 1 as const } : {}),
+      ...(leanOffer ? { k: 2 as const } : {}),
     })
     if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
     this.compressed = this.options.compression !== undefined && this.version >= ROUNDS_VERSION
+    this.lean = this.compressed && (leanOffer || typeof lean === 'number')
+    if (leanOffer) this.sink.batch?.()
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []
     if (wanted.length > 0) {
@@ -660,7 +723,7 @@ export class RelayLinkSession extends LinkSession {
     this.finished = true
     const sync = this.options.newSyncToken()
     this.setPhase('COMPLETE')
-    this.send({ t: 'fin', sync })
+    this.send(this.lean ? { t: 'fin' } : { t: 'fin', sync })
     this.emit('complete', { sync, stats: this.stats, budget: this.budget })
   }
 }

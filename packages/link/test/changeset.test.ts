@@ -290,3 +290,26 @@ describe('short dependencies and derived counters (compressing connections)', ()
     expect(() => receive(held)).toThrow(CompactError)
   })
 })
+
+describe('chunk checksums', () => {
+  it('takes an 8-byte checksum only on a lean connection', () => {
+    const data = new Uint8Array([1, 2, 3])
+    const full = sha256(data)
+    const frame = {
+      t: 'chunk' as const,
+      seq: 0,
+      p: 1 as const,
+      sha: full.subarray(0, 8),
+      data,
+      z: 0 as const,
+    }
+    expect(() => openChunk(frame)).toThrow(/checksum of 8 bytes, not 32/)
+    expect(() => openChunk(frame, { shortSha: true })).toThrow(/cannot decode chunk/)
+    expect(() => openChunk({ ...frame, sha: full }, { shortSha: true })).toThrow(
+      /checksum of 32 bytes, not 8/,
+    )
+    const bad = Uint8Array.from(full.subarray(0, 8))
+    bad[0]! ^= 1
+    expect(() => openChunk({ ...frame, sha: bad }, { shortSha: true })).toThrow(/checksum mismatch/)
+  })
+})

@@ -1,0 +1,155 @@
+/**
+ * Short values in compact entries (docs/protocol.md, "Short values"), on connections that agreed to
+ * them. They address what brotli cannot shrink in a day of small edits:
+ * - A reefer reading's temperatures are float64s such as -23.3, eight bytes of mantissa noise each
+ *   in CBOR. Sent as the integer -233 with "one decimal" as the datatype, they are two bytes.
+ * - A timestamp string such as a reading's `at` is usually the change's own time: sent as seconds
+ *   from it, it is one byte.
+ * - Typed text (notes) is one op per character. A run of characters typed one after the other goes
+ *   as one op holding the string.
+ * The op's datatype slot says which form a value took: Automerge's datatypes are strings, so a
+ * number there cannot be mistaken for one. Every short form is checked to give back exactly what it
+ * replaced before it is used, and the entry's round trip is proven as a whole (compact.ts).
+ */
+import type { CompactOp } from './compact.ts'
+
+/** Positions in a compact op (compact.ts, OP_FIELDS). */
+const ACTION = 0
+const OBJ = 1
+const KEY = 2
+const ELEM = 3
+const INSERT = 4
+const DATATYPE = 5
+const VALUE = 6
+const PRED = 7
+
+/** Datatype codes: a float64 as an integer over 10^k (k = 0…6), and an ISO timestamp string. */
+const MAX_DECIMALS = 6
+const ISO_SECONDS = 10
+const ISO_MILLIS = 11
+/** A run of typed characters: [TEXT_RUN, obj, elemId of the first, text]. */
+const TEXT_RUN = 0
+
+const ISO_S = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/
+const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+/** The value a datatype code and a sent value stand for; `time` is the change's (seconds). */
+function valueOf(code: number, sent: unknown, time: number): { datatype?: string; value: unknown } {
+  if (!Number.isSafeInteger(sent)) throw new Error(`short value ${String(sent)} is not an integer`)
+  const n = sent as number
+  if (code >= 0 && code <= MAX_DECIMALS) return { datatype: 'float64', value: n / 10 ** code }
+  if (code === ISO_SECONDS) return { value: new Date((time + n) * 1000).toISOString().replace('.000Z', 'Z') }
+  if (code === ISO_MILLIS) return { value: new Date(time * 1000 + n).toISOString() }
+  throw new Error(`unknown value code ${code}`)
+}
+
+/** The short form of a value, if it has one that gives it back exactly. */
+function shortValue(datatype: unknown, value: unknown, time: number): [number, number] | undefined {
+  const candidates: [number, number][] = []
+  if (datatype === 'float64' && typeof value === 'number' && Number.isFinite(value))
+    for (let k = 0; k <= MAX_DECIMALS; k++) {
+      const n = Math.round(value * 10 ** k)
+      if (Math.abs(n) > 2 ** 31) break
+      if (n / 10 ** k === value) {
+        candidates.push([k, n])
+        break
+      }
+    }
+  if (datatype === undefined && typeof value === 'string') {
+    if (ISO_S.test(value)) candidates.push([ISO_SECONDS, Date.parse(value) / 1000 - time])
+    else if (ISO_MS.test(value)) candidates.push([ISO_MILLIS, Date.parse(value) - time * 1000])
+  }
+  return candidates.find(([code, n]) => {
+    // -0 would go as a CBOR float, no shorter than the value itself.
+    if (!Number.isSafeInteger(n) || Object.is(n, -0)) return false
+    const back = valueOf(code, n, time)
+    return back.datatype === datatype && Object.is(back.value, value)
+  })
+}
+
+/** A single-character insert into a list or text, with no datatype and no predecessors. */
+function typedChar(op: CompactOp): string | undefined {
+  const v = op[VALUE]
+  const pred = op[PRED]
+  const plain =
+    op[ACTION] === 'set' &&
+    op[KEY] === undefined &&
+    op[INSERT] === true &&
+    op[DATATYPE] === undefined &&
+    typeof v === 'string' &&
+    Array.isArray(pred) &&
+    pred.length === 0 &&
+    op.length === PRED + 1
+  return plain && [...v].length === 1 ? v : undefined
+}
+
+/** `ref` is the short-form ID [index, actor, 0] of op `index` of this change. */
+const isOwnOp = (ref: unknown, index: number, actor: number) =>
+  Array.isArray(ref) && ref.length === 3 && ref[0] === index && ref[1] === actor && ref[2] === 0
+
+/**
+ * A change's ops (short form: IDs relative to its startOp) with short values and text runs.
+ * `actor` is the change's actor ref, `time` its time in seconds.
+ */
+export function packOps(ops: CompactOp[], actor: number, time: number): CompactOp[] {
+  const out: CompactOp[] = []
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    const char = typedChar(op)
+    if (char !== undefined) {
+      let text = char
+      let j = i + 1
+      // Each next character is inserted after the one before it: its elemId is that op's own ID.
+      while (j < ops.length && typedChar(ops[j]!) !== undefined && isOwnOp(ops[j]![ELEM], j - 1, actor)) {
+        if (JSON.stringify(ops[j]![OBJ]) !== JSON.stringify(op[OBJ])) break
+        text += typedChar(ops[j]!)
+        j++
+      }
+      if (j - i >= 2) {
+        out.push([TEXT_RUN, op[OBJ], op[ELEM], text])
+        i = j - 1
+        continue
+      }
+    }
+    const short = shortValue(op[DATATYPE], op[VALUE], time)
+    if (!short) {
+      out.push(op)
+      continue
+    }
+    const packed = [...op]
+    packed[DATATYPE] = short[0]
+    packed[VALUE] = short[1]
+    out.push(packed)
+  }
+  return out
+}
+
+/** The ops {@link packOps} stood for. Throws on a malformed short form. */
+export function unpackOps(ops: unknown[], actor: number, time: number): CompactOp[] {
+  const out: CompactOp[] = []
+  for (const op of ops) {
+    if (!Array.isArray(op)) throw new Error('malformed op')
+    if (op[ACTION] === TEXT_RUN) {
+      const [, obj, first, text] = op as [number, unknown, unknown, unknown]
+      if (op.length !== 4 || typeof text !== 'string' || text.length === 0)
+        throw new Error('malformed text run')
+      let elem = first
+      for (const char of text) {
+        out.push(['set', obj, undefined, elem, true, undefined, char, []])
+        elem = [out.length - 1, actor, 0]
+      }
+      continue
+    }
+    const code = op[DATATYPE]
+    if (typeof code !== 'number') {
+      out.push(op)
+      continue
+    }
+    const { datatype, value } = valueOf(code, op[VALUE], time)
+    const unpacked = [...op]
+    unpacked[DATATYPE] = datatype
+    unpacked[VALUE] = value
+    out.push(unpacked)
+  }
+  return out
+}
