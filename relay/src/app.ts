@@ -94,6 +94,11 @@ export interface RelayOptions {
   integrationLimits?: IntegrationLimits
   /** Sessions, alerts and audit rows older than this are pruned daily (default 180). */
   retentionDays?: number
+  /**
+   * How often this relay refreshes its vessels' rows in the shared presence table (default
+   * `PRESENCE_HEARTBEAT_MS`, 10 s); other relays count a row stale after three missed refreshes.
+   */
+  presenceHeartbeatMs?: number
 }
 
 /** Bytes a vessel may still move over the link today, or null when it has no budget. */
@@ -169,6 +174,7 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       () => listeningAs,
       (): string[] => [...linkServer.active.keys()],
       logger,
+      options.presenceHeartbeatMs,
     )
     const linkServer: LinkServer = new LinkServer({
       presence,

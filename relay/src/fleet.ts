@@ -4,6 +4,8 @@
  */
 import { sameHeads } from '@tally/link'
 import type { RelayContext } from './context.ts'
+import type { LinkPresence } from '@tally/storage-sqlite'
+import { linkContactOf } from './link-presence.ts'
 import type { LinkContact } from './link-server.ts'
 
 export interface VesselSummary {
@@ -59,16 +61,33 @@ function knownVessels(ctx: RelayContext): Map<string, string | null> {
   const out = new Map<string, string | null>()
   for (const v of ctx.vessels.list()) out.set(v.imo, v.name)
   for (const t of ctx.tokens.list({ kind: 'vessel' })) if (!out.has(t.subject)) out.set(t.subject, null)
-  const rows = ctx.db.prepare('SELECT DISTINCT vessel FROM containers').all() as { vessel: string }[]
-  for (const { vessel } of rows) if (!out.has(vessel)) out.set(vessel, null)
+  for (const vessel of ctx.store.index.vessels()) if (!out.has(vessel)) out.set(vessel, null)
   return new Map([...out].sort(([a], [b]) => a.localeCompare(b)))
 }
 
-export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary[] {
+/**
+ * The link of `imo` as this relay sees it, including a connection at another relay on the same
+ * database (`presence`: `RelayPresence.current()`).
+ */
+export function vesselContact(
+  ctx: RelayContext,
+  imo: string,
+  presence: ReadonlyMap<string, LinkPresence>,
+): LinkContact {
+  return linkContactOf(ctx.linkServer.contact(imo), presence.get(imo), ctx.presence?.name())
+}
+
+/** `presence`: where vessels are connected (read once per view); read here when not given. */
+export function fleetSummary(
+  ctx: RelayContext,
+  now = new Date(),
+  presence: ReadonlyMap<string, LinkPresence> = ctx.presence?.current() ?? new Map(),
+): VesselSummary[] {
   const startOfDay = now.toISOString().slice(0, 10) + 'T00:00:00.000Z'
-  const presence = ctx.presence?.current() ?? new Map()
   return [...knownVessels(ctx)].map(([imo, name]) => {
     const here = ctx.linkServer.active.has(imo)
+    const elsewhere = presence.get(imo)
+    const atOther = !here && elsewhere !== undefined && elsewhere.relay !== ctx.presence?.name()
     const last = ctx.sessions.lastComplete(imo)
     const lastSyncAt = last?.endedAt ?? null
     const today = ctx.sessions.totals({ peer: imo, since: startOfDay })
@@ -77,10 +96,10 @@ export function fleetSummary(ctx: RelayContext, now = new Date()): VesselSummary
       imo,
       name,
       lastSyncAt,
-      ...lagOf(lastSyncAt, ctx.linkServer.contact(imo), now),
+      ...lagOf(lastSyncAt, vesselContact(ctx, imo, presence), now),
       pendingChanges: (ctx.vessels.linkStatus(imo)?.vesselPending ?? 0) + relayPendingDocs(ctx, imo),
-      linkUp: here || presence.has(imo),
-      relay: here ? (ctx.presence?.name() ?? null) : (presence.get(imo)?.relay ?? null),
+      linkUp: here || atOther,
+      relay: here ? (ctx.presence?.name() ?? null) : atOther ? elsewhere.relay : null,
       today: {
         bytesUp: today.bytesUp,
         bytesDown: today.bytesDown,

@@ -20,6 +20,7 @@ import {
   FrameStream,
   MAX_FRAME_BYTES,
   PRIORITY_NAMES,
+  ROUNDS_VERSION,
   sameHeads,
   SessionError,
   SUPPORTED_VERSIONS,
@@ -64,8 +65,15 @@ export interface LinkServerDeps {
   photos?: PhotoStore
   /** Wraps the replica's writes: on a full disk old session logs are pruned first, then 4507 (disk-full.ts). */
   guard?: DiskGuard
-  /** Told of each vessel connecting and leaving, so every relay on the database knows where it is. */
-  presence?: { connected(vessel: string): void; disconnected(vessel: string): void }
+  /**
+   * Told of each vessel connecting and leaving, and of each session starting and ending, so every
+   * relay on the database knows where each vessel is and in which link state.
+   */
+  presence?: {
+    connected(vessel: string, persistent: boolean): void
+    session(vessel: string, inSession: boolean): void
+    disconnected(vessel: string): void
+  }
 }
 
 export interface LinkSessionEvent {
@@ -248,7 +256,7 @@ export class LinkServer extends EventEmitter<{
     if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
     this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
     this.active.set(vessel, ws)
-    d.presence?.connected(vessel)
+    d.presence?.connected(vessel, hello.v >= ROUNDS_VERSION)
     const log = baseLog.child({ vessel })
     // A fin lost on its way leaves the vessel with the previous token; its cursors are still good.
     const ours = d.cursors.getSyncToken(vessel) ?? null
@@ -296,7 +304,10 @@ export class LinkServer extends EventEmitter<{
     )
     this.connections.get(vessel)?.shutdown('replaced by a new session')
     this.connections.set(vessel, connection)
-    connection.on('session', (e) => this.emit('session', e))
+    connection.on('session', (e) => {
+      if (this.active.get(vessel) === ws) d.presence?.session(vessel, e.state === 'started')
+      this.emit('session', e)
+    })
     connection.on('closed', () => {
       const previous = this.lastSeen.get(vessel)?.at ?? 0
       if (connection.lastContactAt >= previous)

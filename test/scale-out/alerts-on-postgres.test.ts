@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pino } from 'pino'
+import { AlertStore } from '@tally/storage-sqlite'
 import { openPostgresDatabase, type PostgresDatabase } from '@tally/storage-postgres'
 import { AlertEngine, DEFAULT_THRESHOLDS } from '../../relay/src/ops/alerts.ts'
 import type { Alert, AlertNotification } from '../../relay/src/ops/alerts.ts'
@@ -50,7 +51,7 @@ describe('alerts on relays sharing one database', () => {
         : []
     const engine = (db: PostgresDatabase, name: string) => {
       const e = new AlertEngine(
-        db,
+        new AlertStore(db),
         noVessels,
         DEFAULT_THRESHOLDS,
         pino({ level: 'silent' }),

@@ -234,7 +234,7 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
       vessel: o.vessel,
       views,
       signer,
-      docIdOf: containerLookup(db, o.vessel),
+      docIdOf: containerLookup(store, o.vessel),
       guard,
     }),
   )
@@ -244,7 +244,6 @@ export async function createVesselNode(o: VesselNodeOptions): Promise<VesselNode
   })
   api.use(
     containerRoutes({
-      db,
       store,
       editor,
       registry,

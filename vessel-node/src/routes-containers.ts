@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto'
 import { Router } from 'express'
 import type { Response } from 'express'
-import type { SqlDatabase } from '@tally/storage-sqlite'
 import type * as A from '@automerge/automerge'
 import {
   addEvidence,
@@ -36,7 +35,6 @@ import { withDischargeRecord, registerAboard } from './register-container.ts'
 import type { VesselVoyages } from './voyages.ts'
 
 export interface ContainerRoutesDeps {
-  db: SqlDatabase
   store: ContainerStore
   /** Every write goes through policy (crew-editor.ts). */
   editor: CrewEditor
@@ -51,15 +49,12 @@ export interface ContainerRoutesDeps {
 }
 
 /** Finds a container's document on this vessel by container number (the latest voyage). */
-export function containerLookup(db: SqlDatabase, vessel: string): (id: string) => string {
-  // A vessel may carry a container on more than one voyage; the latest one is the one on board.
-  const byContainerId = db.prepare<[string, string], { doc_id: string }>(
-    `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
-  )
+export function containerLookup(store: ContainerStore, vessel: string): (id: string) => string {
   return (id) => {
-    const row = byContainerId.get(vessel, String(id).trim().toUpperCase())
-    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${vessel}.`, 'containerId')
-    return row.doc_id
+    // A vessel may carry a container on more than one voyage; the latest one is the one on board.
+    const docId = store.index.findDocId(vessel, String(id).trim().toUpperCase(), { newest: 'updated' })
+    if (!docId) throw new TallyError('NOT_FOUND', `No container ${id} on ${vessel}.`, 'containerId')
+    return docId
   }
 }
 
@@ -80,23 +75,14 @@ export function containerRoutes(d: ContainerRoutesDeps): Router {
   const views = d.views
   // A vessel may carry a container on more than one voyage: the current voyage's document is meant,
   // else the most recently written one, unless `?voyage=` names another.
-  const byContainerId = d.db.prepare<
-    { vessel: string; id: string; current: string | null; voyage: string | null },
-    { doc_id: string }
-  >(
-    `SELECT doc_id FROM containers WHERE vessel = @vessel AND container_id = @id AND (@voyage IS NULL OR voyage = @voyage)
-     ORDER BY voyage = @current DESC, updated_at DESC LIMIT 1`,
-  )
-
   const docIdOf = (id: string, voyage?: unknown): string => {
-    const row = byContainerId.get({
-      vessel: d.vessel,
-      id: String(id).trim().toUpperCase(),
-      current: d.voyages.current() ?? null,
+    const docId = d.store.index.findDocId(d.vessel, String(id).trim().toUpperCase(), {
+      newest: 'updated',
       voyage: typeof voyage === 'string' && voyage !== '' ? voyage.toUpperCase() : null,
+      preferVoyage: d.voyages.current() ?? null,
     })
-    if (!row) throw new TallyError('NOT_FOUND', `No container ${id} on ${d.vessel}.`, 'containerId')
-    return row.doc_id
+    if (!docId) throw new TallyError('NOT_FOUND', `No container ${id} on ${d.vessel}.`, 'containerId')
+    return docId
   }
 
   /** A closed voyage's documents are read-only: the same refusal policy gives on every path. */

@@ -69,12 +69,9 @@ export class VesselLinkReplica extends SqliteLinkReplica {
   refused(rejections: readonly Rejection[]): void {
     if (rejections.length === 0) return
     const { store, deadLetters, vessel } = this.v
-    const byContainer = store.db.prepare<[string, string], { doc_id: string }>(
-      `SELECT doc_id FROM containers WHERE vessel = ? AND container_id = ? ORDER BY updated_at DESC LIMIT 1`,
-    )
     store.db.transaction(() => {
       for (const r of rejections) {
-        const docId = byContainer.get(vessel, r.c)?.doc_id ?? null
+        const docId = store.index.findDocId(vessel, r.c, { newest: 'updated' }) ?? null
         const doc = docId && r.h ? store.load(docId) : undefined
         const bytes = doc ? (A.getBackend(doc).getChangeByHash(r.h) ?? null) : null
         deadLetters.add({

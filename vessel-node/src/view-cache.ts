@@ -8,7 +8,7 @@
  * stale view can never be served. Views are rebuilt in the background after a sync, in short slices,
  * so a restart answers lists from the cache. The table is a cache: losing it loses nothing.
  */
-import type { SqlStatement } from '@tally/storage-sqlite'
+import { ViewCacheStore } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
 import type { ContainerView, PhotoFullState } from '@tally/manifest'
 import type { ContainerStore, ListQuery } from '@tally/replica'
@@ -32,11 +32,7 @@ export class ViewCache {
   /** Documents a warm-up already tried; one whose view cannot be built is not tried forever. */
   private readonly tried = new Set<string>()
   private closed = false
-  private readonly stmts: {
-    get: SqlStatement<[string], { heads: string; view: string }>
-    put: SqlStatement<[string, string, string]>
-    stale: SqlStatement<[string, number], { doc_id: string }>
-  }
+  private readonly cached: ViewCacheStore
 
   constructor(
     private readonly store: ContainerStore,
@@ -50,17 +46,7 @@ export class ViewCache {
     /** Where each full photo is: it changes without the document changing, so it is laid over. */
     private readonly photoState?: (sha256: string) => PhotoFullState,
   ) {
-    const db = store.db
-    this.stmts = {
-      get: db.prepare(`SELECT heads, view FROM vessel_view_cache WHERE doc_id = ?`),
-      put: db.prepare(
-        `INSERT INTO vessel_view_cache (doc_id, heads, view) VALUES (?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET heads = excluded.heads, view = excluded.view`,
-      ),
-      stale: db.prepare(
-        `SELECT c.doc_id FROM containers c LEFT JOIN vessel_view_cache v ON v.doc_id = c.doc_id
-         WHERE c.vessel = ? AND (v.heads IS NULL OR v.heads <> c.heads) LIMIT ?`,
-      ),
-    }
+    this.cached = new ViewCacheStore(store.db)
   }
 
   /** The current view of a document, or undefined if it does not exist. */
@@ -79,7 +65,7 @@ export class ViewCache {
     if (!row) return undefined
     const hit = this.memory.get(docId)
     if (hit && hit.heads === row.heads) return hit.view
-    const stored = this.stmts.get.get(docId)
+    const stored = this.cached.get(docId)
     if (stored && stored.heads === row.heads) {
       const view = JSON.parse(stored.view) as ContainerView
       this.remember(docId, row.heads, view)
@@ -114,13 +100,13 @@ export class ViewCache {
       const deadline = performance.now() + WARM_SLICE_MS
       let more = true
       while (more && performance.now() < deadline) {
-        const stale = this.stmts.stale
-          .all(this.vessel, WARM_BATCH + this.tried.size)
-          .filter((r) => !this.tried.has(r.doc_id))
+        const stale = this.cached
+          .stale(this.vessel, WARM_BATCH + this.tried.size)
+          .filter((docId) => !this.tried.has(docId))
         more = stale.length > 0
-        for (const { doc_id } of stale) {
-          this.tried.add(doc_id)
-          this.cachedView(doc_id)
+        for (const docId of stale) {
+          this.tried.add(docId)
+          this.cachedView(docId)
           if (performance.now() >= deadline) {
             more = true
             break
@@ -136,11 +122,10 @@ export class ViewCache {
 
   /** Drops the views of documents that left the live database (archived). */
   forget(docIds: readonly string[]): void {
-    const remove = this.store.db.prepare<[string]>(`DELETE FROM vessel_view_cache WHERE doc_id = ?`)
     for (const docId of docIds) {
       this.memory.delete(docId)
       this.toPersist.delete(docId)
-      remove.run(docId)
+      this.cached.remove(docId)
     }
   }
 
@@ -170,9 +155,7 @@ export class ViewCache {
     const batch = [...this.toPersist]
     this.toPersist.clear()
     try {
-      this.store.db.transaction(() => {
-        for (const [docId, v] of batch) this.stmts.put.run(docId, v.heads, v.json)
-      })()
+      this.cached.putMany(batch.map(([docId, v]) => [docId, v.heads, v.json]))
     } catch (err) {
       // Only a cache: a full disk or a busy file must not fail a request.
       this.logger.warn({ err: (err as Error).message }, 'could not store cached views')

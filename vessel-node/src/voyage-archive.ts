@@ -27,6 +27,7 @@ import { decodeValue, encodeValue, sameHeads } from '@tally/link'
 import { TallyError, toView } from '@tally/manifest'
 import type { ContainerDoc, ContainerView, PortCall, PrincipalOf } from '@tally/manifest'
 import type { ContainerStore } from '@tally/replica'
+import { shrinkDatabase } from '@tally/storage-sqlite'
 import type { CursorStore, StoredVoyage, VoyageStore } from '@tally/storage-sqlite'
 import { databasePath } from './data-dir.ts'
 
@@ -169,8 +170,7 @@ export class VoyageArchiver {
     this.o.onRemoved?.(docIds)
     this.o.step?.('removed')
     // Give the pages back to the file system: the live database shrinks by the voyage's size.
-    store.db.exec('VACUUM')
-    store.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    shrinkDatabase(store.db)
     const done: ArchiveOutcome = {
       ...outcome,
       archived: true,

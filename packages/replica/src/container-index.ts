@@ -109,6 +109,7 @@ export const MAX_LIST_LIMIT = 1000
 export class ContainerIndex {
   private readonly upsert: SqlStatement
   private readonly byId: SqlStatement<[string]>
+  private readonly lookups = new Map<'created' | 'updated', SqlStatement>()
 
   constructor(private readonly db: SqlDatabase) {
     // Table `containers` belongs to the storage package's migrations.
@@ -304,6 +305,42 @@ export class ContainerIndex {
       )
       .all(args) as { doc_id: string }[]
     return { ids: rows.map((r) => r.doc_id), total }
+  }
+
+  /** Vessels with at least one container, in no particular order. */
+  vessels(): string[] {
+    return (this.db.prepare(`SELECT DISTINCT vessel FROM containers`).all() as { vessel: string }[]).map(
+      (r) => r.vessel,
+    )
+  }
+
+  /**
+   * The document of container `containerId` on `vessel` (a container may travel on several
+   * voyages): the one of `voyage` when given; else the one of `preferVoyage` when there is one;
+   * else the newest, by when it was first written (`created`) or last written (`updated`).
+   */
+  findDocId(
+    vessel: string,
+    containerId: string,
+    o: { newest: 'created' | 'updated'; voyage?: string | null; preferVoyage?: string | null },
+  ): string | undefined {
+    let stmt = this.lookups.get(o.newest)
+    if (!stmt) {
+      const newest = o.newest === 'created' ? 'rowid DESC' : 'updated_at DESC NULLS LAST'
+      stmt = this.db.prepare(
+        `SELECT doc_id FROM containers
+         WHERE vessel = @vessel AND container_id = @id AND (CAST(@voyage AS TEXT) IS NULL OR voyage = @voyage)
+         ORDER BY CASE WHEN voyage = CAST(@prefer AS TEXT) THEN 0 ELSE 1 END, ${newest} LIMIT 1`,
+      )
+      this.lookups.set(o.newest, stmt)
+    }
+    const row = stmt.get({
+      vessel,
+      id: containerId,
+      voyage: o.voyage ?? null,
+      prefer: o.preferVoyage ?? null,
+    }) as { doc_id: string } | undefined
+    return row?.doc_id
   }
 
   /** Every container's heads, optionally for one vessel. */

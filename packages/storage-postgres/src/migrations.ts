@@ -269,6 +269,17 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         seen_at TEXT NOT NULL);
     `,
   },
+  {
+    version: 6,
+    description:
+      'as SQLite 11: link presence says whether a session runs, whether the link is long-lived, and until when the row holds',
+    sql: `
+      ALTER TABLE link_presence ADD COLUMN in_session BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE link_presence ADD COLUMN persistent BIGINT NOT NULL DEFAULT 0;
+      -- Until when the row holds without a refresh (rows written before this column never do).
+      ALTER TABLE link_presence ADD COLUMN fresh_until TEXT;
+    `,
+  },
 ]
 
 /** The PostgreSQL schema version this code writes. */

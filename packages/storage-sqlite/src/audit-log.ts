@@ -96,6 +96,16 @@ export class AuditLog {
     return this.stmts.byPrincipal.all(principal, options.limit ?? 100).map(toRecord)
   }
 
+  /**
+   * The newest entries whose document ID starts with `prefix` (letters, digits and `:` only, such as
+   * `ops:` for operator actions), newest first.
+   */
+  newestUnder(prefix: string, limit: number): AuditRecord[] {
+    if (!/^[A-Za-z0-9:]+$/.test(prefix))
+      throw new Error(`audit prefix ${prefix}: letters, digits and ':' only`)
+    return this.stmts.newestUnder.all(`${prefix}%`, limit).map(toRecord)
+  }
+
   private toParams(entry: NewAuditEntry): Record<string, string | null> {
     return {
       at: entry.at ?? isoNow(this.clock),
@@ -121,6 +131,9 @@ function prepareStatements(db: SqlDatabase) {
     ),
     forDoc: db.prepare<[{ doc_id: string; limit: number; offset: number }], AuditRow>(
       'SELECT * FROM audit WHERE doc_id = @doc_id ORDER BY at, id LIMIT @limit OFFSET @offset',
+    ),
+    newestUnder: db.prepare<[string, number], AuditRow>(
+      'SELECT * FROM audit WHERE doc_id LIKE ? ORDER BY at DESC, id DESC LIMIT ?',
     ),
     byPrincipal: db.prepare<[string, number], AuditRow>(
       'SELECT * FROM audit WHERE principal = ? ORDER BY at DESC, id DESC LIMIT ?',

@@ -128,6 +128,21 @@ export class DeadLetterStore {
   }
 
   /**
+   * Dead letters by the vessel whose container they concern (else the principal that sent them),
+   * by status, with the oldest open one's time.
+   */
+  countsByVessel(): Map<string, Record<DeadLetterStatus, number> & { oldestOpenAt: string | null }> {
+    const out = new Map<string, Record<DeadLetterStatus, number> & { oldestOpenAt: string | null }>()
+    for (const r of this.stmts.countsByVessel.all()) {
+      const entry = out.get(r.vessel) ?? { open: 0, retried: 0, discarded: 0, oldestOpenAt: null }
+      entry[r.status] += Number(r.n)
+      if (r.status === 'open') entry.oldestOpenAt = r.oldest
+      out.set(r.vessel, entry)
+    }
+    return out
+  }
+
+  /**
    * Marks an open dead letter as retried (the caller re-submitted its bytes). Returns false if it is
    * unknown or no longer open, so two operators cannot both resolve it.
    */
@@ -147,6 +162,11 @@ export class DeadLetterStore {
 
 function prepareStatements(db: SqlDatabase) {
   return {
+    countsByVessel: db.prepare<[], { vessel: string; status: DeadLetterStatus; n: number; oldest: string }>(
+      `SELECT COALESCE(c.vessel, d.principal) AS vessel, d.status AS status, COUNT(*) AS n,
+         MIN(d.at) AS oldest
+       FROM dead_letters d LEFT JOIN containers c ON c.doc_id = d.doc_id GROUP BY 1, 2`,
+    ),
     findOpen: db.prepare<[string, string], { id: number }>(
       `SELECT id FROM dead_letters WHERE change_hash = ? AND principal = ? AND status = 'open' LIMIT 1`,
     ),

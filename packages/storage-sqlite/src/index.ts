@@ -12,6 +12,7 @@ export {
 export { encodeStorageKey, decodeStorageKey, storageKeyRange, type StorageKeyRange } from './storage-key.ts'
 export {
   openTallyDatabase,
+  shrinkDatabase,
   DEFAULT_BUSY_TIMEOUT_MS,
   type OpenTallyDatabaseOptions,
 } from './tally-database.ts'
@@ -100,3 +101,14 @@ export {
 export { VoyageStore, type StoredVoyage, type PortCallRow } from './voyage-store.ts'
 export { pruneRetention, type RetentionResult } from './retention.ts'
 export { LinkPresenceStore, type LinkPresence } from './link-presence-store.ts'
+export { AlertStore, type AlertRecord, type NewAlert } from './alert-store.ts'
+export { AlertThresholdStore, VesselReportStore } from './ops-report-stores.ts'
+export { VesselRegistry, type VesselLinkStatus, type VesselRecord } from './vessel-registry.ts'
+export {
+  OpsSettingsStore,
+  type LinkPacing,
+  type VesselOpsSettings,
+  type VesselOpsSettingsPatch,
+} from './ops-settings-store.ts'
+export { ConflictStore, type ConflictEvent } from './conflict-store.ts'
+export { ViewCacheStore } from './view-cache-store.ts'

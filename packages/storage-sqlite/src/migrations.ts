@@ -387,6 +387,18 @@ export const MIGRATIONS: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 11,
+    description:
+      'link presence: whether a session runs on the connection, whether it is long-lived, and until when the row holds (every relay derives the link state from it)',
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE link_presence ADD COLUMN in_session INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE link_presence ADD COLUMN persistent INTEGER NOT NULL DEFAULT 0;
+        -- Until when the row holds without a refresh (rows written before this column never do).
+        ALTER TABLE link_presence ADD COLUMN fresh_until TEXT;
+      `),
+  },
 ]
 
 /**

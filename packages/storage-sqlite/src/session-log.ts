@@ -232,6 +232,21 @@ export class SessionLog {
       .map((row) => ({ day: row.day, ...toTotals(row) }))
   }
 
+  /**
+   * Link sessions (not connections) started at or after `since` that ended, by peer: how many
+   * completed and how many failed or were aborted (the failure rate's counts).
+   */
+  outcomesSince(since: string): Map<string, { complete: number; failed: number }> {
+    const out = new Map<string, { complete: number; failed: number }>()
+    for (const r of this.stmts.outcomes.all(since)) {
+      const entry = out.get(r.peer) ?? { complete: 0, failed: 0 }
+      if (r.state === 'complete') entry.complete += Number(r.n)
+      else entry.failed += Number(r.n)
+      out.set(r.peer, entry)
+    }
+    return out
+  }
+
   /** Bytes and sessions per UTC hour of `started_at`, oldest first (the daily bill's chart). */
   perHour(filter: { peer?: string; since?: string } = {}): HourlySyncTotals[] {
     return this.stmts.perHour.all({ peer: filter.peer ?? null, since: filter.since ?? null }).map((row) => ({
@@ -246,6 +261,11 @@ export class SessionLog {
 function prepareStatements(db: SqlDatabase) {
   const peerAndSince = `(CAST(@peer AS TEXT) IS NULL OR peer = @peer) AND (CAST(@since AS TEXT) IS NULL OR started_at >= @since)`
   return {
+    outcomes: db.prepare<[string], { peer: string; state: string; n: number }>(
+      `SELECT peer, state, COUNT(*) AS n FROM sync_sessions
+       WHERE started_at >= ? AND kind = 'session' AND state IN ('complete', 'failed', 'aborted')
+       GROUP BY peer, state`,
+    ),
     insert: db.prepare<[string, string, string, SyncSessionKind, string | null]>(
       `INSERT INTO sync_sessions (id, peer, started_at, state, kind, connection_id)
        VALUES (?, ?, ?, 'running', ?, ?)`,

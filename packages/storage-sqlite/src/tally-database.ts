@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { migrate } from './migrations.ts'
 import { silentLogger } from './silent-logger.ts'
+import type { SqlDatabase } from './sql-database.ts'
 
 /** Options for {@link openTallyDatabase}. */
 export interface OpenTallyDatabaseOptions {
@@ -41,4 +42,13 @@ export function openTallyDatabase(path: string, options: OpenTallyDatabaseOption
     db.close()
     throw err
   }
+}
+
+/**
+ * Gives freed pages back to the file system (after a large delete, such as archiving a voyage):
+ * rewrites the file, then truncates the write-ahead log, so the file shrinks by what was removed.
+ */
+export function shrinkDatabase(db: SqlDatabase): void {
+  db.exec('VACUUM')
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
 }

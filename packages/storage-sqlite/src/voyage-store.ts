@@ -5,7 +5,7 @@
  * version it holds.
  */
 import { EventEmitter } from 'node:events'
-import type { SqlDatabase } from './sql-database.ts'
+import { isSharedDatabase, type SqlDatabase } from './sql-database.ts'
 import { isoNow, systemClock, type Clock } from './clock.ts'
 import type { StoreOptions } from './store-options.ts'
 
@@ -58,6 +58,10 @@ export interface VoyageStoreEvents {
   changed: [{ vessel: string; voyage: string }]
 }
 
+/** What a change notice names for a voyage (document IDs never contain a colon). */
+export const voyageNoticeKey = (vessel: string, voyage: string): string => `voyage:${vessel}/${voyage}`
+const VOYAGE_NOTICE = /^voyage:([^/]+)\/(.+)$/
+
 export class VoyageStore extends EventEmitter<VoyageStoreEvents> {
   private readonly clock: Clock
   private readonly stmts: ReturnType<typeof prepare>
@@ -69,6 +73,24 @@ export class VoyageStore extends EventEmitter<VoyageStoreEvents> {
     super()
     this.clock = options.clock ?? systemClock
     this.stmts = prepare(db)
+  }
+
+  /**
+   * Raises `changed` for the port calls another process on a shared database wrote, once it
+   * committed, as for this process's own writes; the notice travels with the documents' change
+   * notices. Returns an unsubscribe. Nothing to follow on SQLite, where this process is the only writer.
+   */
+  followOtherProcesses(): () => void {
+    if (!isSharedDatabase(this.db)) return () => undefined
+    return this.db.onRemoteDocumentChanged((key) => {
+      const voyage = VOYAGE_NOTICE.exec(key)
+      if (!voyage) return
+      try {
+        this.emit('changed', { vessel: voyage[1]!, voyage: voyage[2]! })
+      } catch {
+        // A listener failing on a notice must not end the process; the next start catches up.
+      }
+    })
   }
 
   /** Every voyage of every vessel. */
@@ -121,6 +143,8 @@ export class VoyageStore extends EventEmitter<VoyageStoreEvents> {
     const stored = this.db.transaction(() => {
       this.ensure(vessel, voyage)
       this.stmts.setPortCalls.run(JSON.stringify(portCalls), this.nextVersion(vessel), vessel, voyage)
+      // Other relays on a shared database hear of it when this commits (followOtherProcesses).
+      if (isSharedDatabase(this.db)) this.db.announceDocumentChanged(voyageNoticeKey(vessel, voyage))
       return this.get(vessel, voyage)!
     })()
     this.emit('changed', { vessel, voyage })

@@ -7,11 +7,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   ActorBindingConflictError,
   ActorRegistryStore,
+  AlertStore,
+  AlertThresholdStore,
   AuditLog,
   CursorStore,
   DeadLetterStore,
+  LinkPresenceStore,
   SessionLog,
   TokenStore,
+  VesselReportStore,
   hashToken,
   pruneSyncLogs,
   type Clock,
@@ -232,6 +236,20 @@ export function runBookkeepingSuite(backend: string, open: OpenBookkeepingDataba
         expect(audit.hasChange('h1')).toBe(true)
       })
 
+      it('lists the newest entries under a document-ID prefix, and refuses a prefix with wildcards', () => {
+        const audit = new AuditLog(db, { clock })
+        audit.append({ principal: 'olga', docId: 'ops:token:t1', field: 'token.revoke', from: null, to: 1 })
+        advance(1000)
+        audit.append({ principal: 'olga', docId: 'ops:vessel:IMO1', field: 'settings.update', to: { a: 1 } })
+        audit.append({ principal: 'alice', docId: 'doc1', field: 'cargo.booking', to: 'BK1' })
+        expect(audit.newestUnder('ops:', 10).map((r) => [r.docId, r.from, r.to])).toEqual([
+          ['ops:vessel:IMO1', undefined, { a: 1 }],
+          ['ops:token:t1', null, 1],
+        ])
+        expect(audit.newestUnder('ops:', 1)).toHaveLength(1)
+        expect(() => audit.newestUnder('%', 10)).toThrow(/letters, digits and ':' only/)
+      })
+
       it('appendForChange is idempotent per change hash', () => {
         const audit = new AuditLog(db, { clock })
         const entries = [
@@ -323,6 +341,129 @@ export function runBookkeepingSuite(backend: string, open: OpenBookkeepingDataba
         expect(tokens.revokeSubject('user', 'ann')).toBe(2)
         expect(tokens.list({ kind: 'user' }).map((t) => t.subject)).toEqual(['bob'])
         expect(tokens.list({ subject: 'ann', includeRevoked: true })).toHaveLength(2)
+      })
+    })
+
+    describe('AlertStore', () => {
+      it('keeps one firing alert per kind and subject, and resolves it once', () => {
+        const alerts = new AlertStore(db)
+        const finding = {
+          kind: 'lag',
+          subject: 'IMO1',
+          at: '2025-03-01T12:00:00.000Z',
+          since: '2025-03-01T09:00:00.000Z',
+          value: 3,
+          threshold: 2,
+          message: 'late',
+        }
+        const fired = alerts.fire(finding)
+        expect(fired).toMatchObject({
+          kind: 'lag',
+          vessel: 'IMO1',
+          state: 'firing',
+          value: 3,
+          resolvedAt: null,
+        })
+        expect(fired?.since).toBe('2025-03-01T09:00:00.000Z')
+        // A second relay firing the same alert writes nothing and learns that it did not.
+        expect(alerts.fire({ ...finding, at: '2025-03-01T12:00:01.000Z' })).toBeUndefined()
+        expect(alerts.fire({ ...finding, kind: 'conflicts' })).toMatchObject({ kind: 'conflicts' })
+        alerts.update(fired!.id, 4, 2, 'later')
+        expect(alerts.get(fired!.id)).toMatchObject({ value: 4, message: 'later' })
+        expect(
+          alerts
+            .active()
+            .map((a) => a.kind)
+            .sort(),
+        ).toEqual(['conflicts', 'lag'])
+
+        expect(alerts.resolve(fired!.id, '2025-03-01T13:00:00.000Z')).toMatchObject({
+          state: 'resolved',
+          resolvedAt: '2025-03-01T13:00:00.000Z',
+        })
+        expect(alerts.resolve(fired!.id, '2025-03-01T13:00:01.000Z')).toBeUndefined()
+        expect(alerts.active().map((a) => a.kind)).toEqual(['conflicts'])
+        // Once resolved, the same condition fires a new alert.
+        expect(alerts.fire({ ...finding, at: '2025-03-01T14:00:00.000Z' })?.id).not.toBe(fired!.id)
+        expect(alerts.recent(10)).toHaveLength(3)
+        expect(alerts.recent(1)[0]?.startedAt).toBe('2025-03-01T14:00:00.000Z')
+      })
+    })
+
+    describe('AlertThresholdStore and VesselReportStore', () => {
+      it('keep saved thresholds by name, and what vessels report in their hellos', () => {
+        const thresholds = new AlertThresholdStore(db)
+        expect(thresholds.saved()).toEqual({})
+        thresholds.save({ lagGraceS: 1800, failureRate: undefined }, 'olga', '2025-03-01T12:00:00.000Z')
+        thresholds.save({ failureRate: 0.1 }, 'olga', '2025-03-01T12:01:00.000Z')
+        expect(thresholds.saved()).toEqual({ lagGraceS: 1800, failureRate: 0.1 })
+
+        const reports = new VesselReportStore(db)
+        expect(reports.syncInterval('IMO1')).toBeNull()
+        reports.setSyncInterval('IMO1', 900, '2025-03-01T12:00:00.000Z')
+        reports.setSyncInterval('IMO1', 600, '2025-03-01T12:05:00.000Z')
+        expect(reports.syncInterval('IMO1')).toBe(600)
+        const sessions = new SessionLog(db, { clock })
+        sessions.finish(sessions.start('IMO1'), { state: 'complete' })
+        advance(1000)
+        sessions.finish(sessions.start('IMO1'), { state: 'failed', error: 'cut' })
+        expect(reports.failedSinceComplete('IMO1')).toBe(1)
+        expect(sessions.outcomesSince('2025-03-01T00:00:00.000Z')).toEqual(
+          new Map([['IMO1', { complete: 1, failed: 1 }]]),
+        )
+        reports.addUnreached('IMO1', '2025-03-01T12:00:00.000Z', 2)
+        reports.addUnreached('IMO1', '2025-03-01T13:00:00.000Z', 3)
+        reports.addUnreached('IMO2', '2025-03-01T09:00:00.000Z', 1)
+        expect(reports.unreachedSince('2025-03-01T10:00:00.000Z')).toEqual(new Map([['IMO1', 5]]))
+      })
+    })
+
+    describe('LinkPresenceStore', () => {
+      const t = (s: number) => new Date(Date.UTC(2025, 2, 1, 12, 0, s)).toISOString()
+
+      it('says where each vessel is connected, in a session or not, while its relay refreshes the row', () => {
+        const presence = new LinkPresenceStore(db)
+        presence.connected('IMO1', 'relay-a:1', t(0), t(30), true)
+        presence.connected('IMO2', 'relay-b:2', t(0), t(30))
+        presence.session('IMO1', 'relay-a:1', true, t(5), t(35))
+        presence.session('IMO1', 'relay-b:2', false, t(6), t(36)) // not B's row: no effect
+        expect(presence.current(t(10))).toEqual(
+          new Map([
+            [
+              'IMO1',
+              {
+                vessel: 'IMO1',
+                relay: 'relay-a:1',
+                connectedAt: t(0),
+                seenAt: t(5),
+                freshUntil: t(35),
+                inSession: true,
+                persistent: true,
+              },
+            ],
+            [
+              'IMO2',
+              {
+                vessel: 'IMO2',
+                relay: 'relay-b:2',
+                connectedAt: t(0),
+                seenAt: t(0),
+                freshUntil: t(30),
+                inSession: false,
+                persistent: false,
+              },
+            ],
+          ]),
+        )
+        // B stops refreshing (killed): its row drops out once its time is up; A's heartbeat keeps its own.
+        presence.seen('relay-a:1', ['IMO1'], t(31), t(59))
+        expect([...presence.current(t(32)).keys()]).toEqual(['IMO1'])
+        // The vessel moves to B: the newer connection replaces A's row, and A leaving later keeps it.
+        presence.connected('IMO1', 'relay-b:2', t(40), t(59))
+        presence.disconnected('IMO1', 'relay-a:1')
+        expect(presence.current(t(41)).get('IMO1')).toMatchObject({ relay: 'relay-b:2', inSession: false })
+        presence.disconnected('IMO1', 'relay-b:2')
+        expect(presence.current(t(41)).size).toBe(0)
       })
     })
   })

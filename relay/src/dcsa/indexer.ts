@@ -37,6 +37,7 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
    */
   private readonly queue: Pending[] = []
   private timer: NodeJS.Timeout | null = null
+  private unfollow: (() => void) | undefined
   private closed = false
   private readonly onChanged = ({ docId }: { docId: string }) => this.enqueue(docId, this.headsOf(docId))
   private readonly onVoyage = ({ vessel, voyage }: { vessel: string; voyage: string }) =>
@@ -59,6 +60,9 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
   start(): void {
     this.store.on('changed', this.onChanged)
     this.voyages?.on('changed', this.onVoyage)
+    // Port calls edited at another relay on a shared database: their events are derived here too
+    // (a no-op when that relay derived them first), so none waits for this relay's next start.
+    this.unfollow = this.voyages?.followOtherProcesses()
     for (const v of this.voyages?.all() ?? [])
       this.queue.push({ docId: voyageFeedId(v.vessel, v.voyage), heads: null })
     for (const docId of this.events.staleDocIds()) this.queue.push({ docId, heads: null })
@@ -69,6 +73,7 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
     this.closed = true
     this.store.off('changed', this.onChanged)
     this.voyages?.off('changed', this.onVoyage)
+    this.unfollow?.()
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
   }

@@ -14,9 +14,9 @@
  * once per site: relays sharing a database keep one firing row per kind and subject, and only the
  * relay that wrote a transition announces it.
  */
-import type { SqlDatabase } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
 import { formatKb } from '@tally/storage-sqlite'
+import type { AlertRecord, AlertStore } from '@tally/storage-sqlite'
 import type { FleetOps, VesselOps } from './fleet-ops.ts'
 import type { WebhookNotifier } from './webhook.ts'
 
@@ -73,20 +73,9 @@ export const ALERT_ACTIONS: Record<AlertKind, string> = {
     'expected to be busy, or ask the ship to lengthen its batching windows.',
 }
 
-export interface Alert {
-  id: number
+/** An alert as stored (`AlertRecord`: subject, state, times, figures), with what to do about it. */
+export interface Alert extends Omit<AlertRecord, 'kind'> {
   kind: AlertKind
-  vessel: string
-  state: 'firing' | 'resolved'
-  /** When the alert fired. */
-  startedAt: string
-  resolvedAt: string | null
-  /** Since when its condition holds (the last successful session, the oldest open letter), else startedAt. */
-  since: string
-  /** The measured value when it last changed, and the threshold it crossed. */
-  value: number
-  threshold: number
-  message: string
   /** What to do about it, in a sentence or two. */
   action: string
 }
@@ -99,31 +88,10 @@ export interface AlertNotification {
   text: string
 }
 
-interface Row {
-  id: number
-  kind: AlertKind
-  vessel: string
-  state: 'firing' | 'resolved'
-  started_at: string
-  resolved_at: string | null
-  since: string | null
-  value: number
-  threshold: number
-  message: string
-}
-
-const toAlert = (r: Row): Alert => ({
-  id: r.id,
-  kind: r.kind,
-  vessel: r.vessel,
-  state: r.state,
-  startedAt: r.started_at,
-  resolvedAt: r.resolved_at,
-  since: r.since ?? r.started_at,
-  value: r.value,
-  threshold: r.threshold,
-  message: r.message,
-  action: ALERT_ACTIONS[r.kind] ?? '',
+const toAlert = (r: AlertRecord): Alert => ({
+  ...r,
+  kind: r.kind as AlertKind,
+  action: ALERT_ACTIONS[r.kind as AlertKind] ?? '',
 })
 
 const hours = (s: number) => `${(s / 3600).toFixed(s % 3600 === 0 ? 0 : 1)} h`
@@ -220,19 +188,16 @@ export function checkVessel(
 }
 
 export class AlertEngine {
-  private readonly stmts: ReturnType<typeof prepare>
   private readonly extraRules: ExtraAlertRule[] = []
 
   constructor(
-    db: SqlDatabase,
+    private readonly store: AlertStore,
     private readonly fleet: FleetOps,
     public thresholds: AlertThresholds,
     private readonly logger: Logger,
     private readonly webhook: WebhookNotifier | null,
     private readonly relayUrl: () => string,
-  ) {
-    this.stmts = prepare(db)
-  }
+  ) {}
 
   /** Adds a rule evaluated with the vessel rules (see {@link ExtraAlertRule}). */
   addRule(rule: ExtraAlertRule): void {
@@ -246,12 +211,12 @@ export class AlertEngine {
 
   /** Alerts firing now, newest first. */
   active(): Alert[] {
-    return this.stmts.active.all().map(toAlert)
+    return this.store.active().map(toAlert)
   }
 
   /** The newest alerts, firing or resolved. */
   recent(limit = 100): Alert[] {
-    return this.stmts.recent.all(limit).map(toAlert)
+    return this.store.recent(limit).map(toAlert)
   }
 
   /** Applies the rules to a fresh snapshot; returns what fired and what resolved. */
@@ -270,27 +235,28 @@ export class AlertEngine {
       const open = firing.get(key)
       firing.delete(key)
       if (open) {
-        this.stmts.update.run(f.value, f.threshold, f.message, open.id)
+        this.store.update(open.id, f.value, f.threshold, f.message)
         continue
       }
-      // Relays sharing a database evaluate the same rules: one firing row per kind and subject
-      // (a unique index), and only the relay whose insert made it announces it.
-      const inserted = this.stmts.insert.get(
-        f.kind,
-        f.subject,
+      // Relays sharing a database evaluate the same rules: one firing row per kind and subject,
+      // and only the relay whose write made it announces it.
+      const inserted = this.store.fire({
+        kind: f.kind,
+        subject: f.subject,
         at,
-        f.since ?? at,
-        f.value,
-        f.threshold,
-        f.message,
-      )
-      if (inserted) fired.push(toAlert(this.stmts.get.get(inserted.id)!))
+        since: f.since ?? at,
+        value: f.value,
+        threshold: f.threshold,
+        message: f.message,
+      })
+      if (inserted) fired.push(toAlert(inserted))
     }
     // Whatever is still in `firing` no longer holds (or its vessel is gone). Another relay may have
     // resolved it first: then that relay announces it.
-    for (const open of firing.values())
-      if (this.stmts.resolve.run(at, open.id).changes > 0)
-        resolved.push(toAlert(this.stmts.get.get(open.id)!))
+    for (const open of firing.values()) {
+      const closed = this.store.resolve(open.id, at)
+      if (closed) resolved.push(toAlert(closed))
+    }
     for (const a of fired) this.announce('firing', a)
     for (const a of resolved) this.announce('resolved', a)
     return { fired, resolved }
@@ -304,25 +270,5 @@ export class AlertEngine {
       `[${status.toUpperCase()}] ${alert.kind} ${alert.vessel}: ${alert.message}` +
       (status === 'firing' ? ` — ${alert.action}` : '')
     this.webhook?.notify({ status, alert, relay: this.relayUrl(), text } satisfies AlertNotification)
-  }
-}
-
-function prepare(db: SqlDatabase) {
-  return {
-    get: db.prepare<[number], Row>('SELECT * FROM ops_alerts WHERE id = ?'),
-    active: db.prepare<[], Row>(
-      `SELECT * FROM ops_alerts WHERE state = 'firing' ORDER BY started_at DESC, id DESC`,
-    ),
-    recent: db.prepare<[number], Row>('SELECT * FROM ops_alerts ORDER BY started_at DESC, id DESC LIMIT ?'),
-    insert: db.prepare<[AlertKind, string, string, string, number, number, string], { id: number }>(
-      `INSERT INTO ops_alerts (kind, vessel, state, started_at, since, value, threshold, message)
-       VALUES (?, ?, 'firing', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-    ),
-    update: db.prepare<[number, number, string, number]>(
-      'UPDATE ops_alerts SET value = ?, threshold = ?, message = ? WHERE id = ?',
-    ),
-    resolve: db.prepare<[string, number]>(
-      `UPDATE ops_alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state = 'firing'`,
-    ),
   }
 }

@@ -7,24 +7,18 @@
  * has a conflict, so the common case (no conflict before or after) costs one row lookup; only
  * conflicted documents are inspected field by field.
  */
-import type { SqlDatabase } from '@tally/storage-sqlite'
+import { ConflictStore, type ConflictEvent, type SqlDatabase } from '@tally/storage-sqlite'
 import type { Logger } from 'pino'
 import { conflictsOf } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import type { ContainerStore } from '@tally/replica'
 
-/** One field that became conflicted. */
-export interface ConflictEvent {
-  at: string
-  vessel: string
-  containerId: string
-  field: string
-}
+export type { ConflictEvent } from '@tally/storage-sqlite'
 
 export class ConflictTracker {
   /** Conflicted fields per document, as last seen (mirrors table `ops_conflict_state`). */
-  private readonly current = new Map<string, Set<string>>()
-  private readonly stmts: ReturnType<typeof prepare>
+  private readonly current: Map<string, Set<string>>
+  private readonly events: ConflictStore
   private readonly onChanged: (e: { docId: string; key: ContainerKey; peerRelay?: true }) => void
 
   constructor(
@@ -33,8 +27,8 @@ export class ConflictTracker {
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.stmts = prepare(db)
-    for (const row of this.stmts.state.all()) this.current.set(row.doc_id, new Set(JSON.parse(row.fields)))
+    this.events = new ConflictStore(db)
+    this.current = this.events.conflictedFields()
     // Another relay on the same database records the conflicts of the changes it admitted.
     this.onChanged = (e) => {
       if (!e.peerRelay) this.observe(e.docId, e.key)
@@ -59,14 +53,10 @@ export class ConflictTracker {
       const fields = new Set(doc ? conflictsOf(doc).map((c) => c.field) : [])
       const at = this.now().toISOString()
       for (const field of fields)
-        if (!before?.has(field)) this.stmts.insert.run(at, key.vessel, docId, key.containerId, field)
-      if (fields.size === 0) {
-        this.current.delete(docId)
-        this.stmts.clear.run(docId)
-      } else {
-        this.current.set(docId, fields)
-        this.stmts.save.run(docId, JSON.stringify([...fields]))
-      }
+        if (!before?.has(field)) this.events.add(at, key.vessel, docId, key.containerId, field)
+      if (fields.size === 0) this.current.delete(docId)
+      else this.current.set(docId, fields)
+      this.events.setConflictedFields(docId, fields)
     } catch (err) {
       this.logger.warn({ err, vessel: key.vessel, docId }, 'could not record conflicts')
     }
@@ -74,36 +64,11 @@ export class ConflictTracker {
 
   /** New conflicts per vessel since `since` (ISO time). */
   countsSince(since: string): Map<string, number> {
-    return new Map(this.stmts.counts.all(since).map((r) => [r.vessel, r.n]))
+    return this.events.countsSince(since)
   }
 
   /** The newest conflict events of a vessel. */
   recent(vessel: string, limit = 50): ConflictEvent[] {
-    return this.stmts.recent.all(vessel, limit).map((r) => ({
-      at: r.at,
-      vessel: r.vessel,
-      containerId: r.container_id,
-      field: r.field,
-    }))
-  }
-}
-
-function prepare(db: SqlDatabase) {
-  return {
-    state: db.prepare<[], { doc_id: string; fields: string }>('SELECT * FROM ops_conflict_state'),
-    insert: db.prepare<[string, string, string, string, string]>(
-      'INSERT INTO ops_conflicts (at, vessel, doc_id, container_id, field) VALUES (?, ?, ?, ?, ?)',
-    ),
-    save: db.prepare<[string, string]>(
-      `INSERT INTO ops_conflict_state (doc_id, fields) VALUES (?, ?)
-       ON CONFLICT(doc_id) DO UPDATE SET fields = excluded.fields`,
-    ),
-    clear: db.prepare<[string]>('DELETE FROM ops_conflict_state WHERE doc_id = ?'),
-    counts: db.prepare<[string], { vessel: string; n: number }>(
-      'SELECT vessel, COUNT(*) AS n FROM ops_conflicts WHERE at >= ? GROUP BY vessel',
-    ),
-    recent: db.prepare<[string, number], { at: string; vessel: string; container_id: string; field: string }>(
-      'SELECT * FROM ops_conflicts WHERE vessel = ? ORDER BY at DESC, id DESC LIMIT ?',
-    ),
+    return this.events.recent(vessel, limit)
   }
 }

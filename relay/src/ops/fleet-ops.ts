@@ -5,10 +5,10 @@
  * scrape and a page refresh in the same few seconds cost one computation.
  */
 import { dailyBillOf } from '@tally/storage-sqlite'
-import type { DailyBillReport } from '@tally/storage-sqlite'
+import type { DailyBillReport, LinkPresence } from '@tally/storage-sqlite'
 import type { RelayContext } from '../context.ts'
 import type { LinkContact } from '../link-server.ts'
-import { fleetSummary } from '../fleet.ts'
+import { fleetSummary, vesselContact } from '../fleet.ts'
 import type { VesselSummary } from '../fleet.ts'
 import type { BudgetState, VesselBudgets } from './budgets.ts'
 import type { ConflictTracker } from './conflicts.ts'
@@ -113,13 +113,16 @@ export class FleetOps {
   private compute(now: Date): VesselOps[] {
     const { ctx, settings, budgets, conflicts, queue, reports } = this.d
     const windowStart = new Date(now.getTime() - FAILURE_WINDOW_MS).toISOString()
-    const outcomes = this.sessionOutcomes(windowStart)
+    const outcomes = ctx.sessions.outcomesSince(windowStart)
     const unreached = reports.unreachedSince(windowStart)
     const lastHour = conflicts.countsSince(new Date(now.getTime() - 3_600_000).toISOString())
     const lastDay = conflicts.countsSince(new Date(now.getTime() - 86_400_000).toISOString())
-    const letters = this.deadLettersByVessel()
+    const letters = ctx.deadLetters.countsByVessel()
     const configured = settings.all()
-    return fleetSummary(ctx, now).map((summary) => {
+    // Read once for the whole view: a vessel connected to another relay on the database is
+    // connected (or in a session) here too, not merely reachable.
+    const presence = ctx.presence?.current() ?? new Map<string, LinkPresence>()
+    return fleetSummary(ctx, now, presence).map((summary) => {
       const o = outcomes.get(summary.imo) ?? { complete: 0, failed: 0 }
       const lost = unreached.get(summary.imo) ?? 0
       const attempts = o.complete + o.failed + lost
@@ -131,7 +134,7 @@ export class FleetOps {
         expectedWindowS,
         expectedWindowSource:
           operatorWindow !== null ? 'operator' : vesselWindow !== null ? 'vessel' : 'default',
-        link: vesselLink(summary.lastSyncAt, ctx.linkServer.contact(summary.imo), expectedWindowS, now),
+        link: vesselLink(summary.lastSyncAt, vesselContact(ctx, summary.imo, presence), expectedWindowS, now),
         pendingToVessel: queue.toVessel(summary.imo),
         pendingFromVessel: ctx.vessels.linkStatus(summary.imo)?.vesselPending ?? 0,
         sessions24h: o,
@@ -143,43 +146,6 @@ export class FleetOps {
         dailyBill: dailyBillOf(ctx.sessions, summary.imo, now, ctx.costPerMb),
       }
     })
-  }
-
-  private sessionOutcomes(since: string): Map<string, { complete: number; failed: number }> {
-    const rows = this.d.ctx.db
-      .prepare<[string], { peer: string; state: string; n: number }>(
-        `SELECT peer, state, COUNT(*) AS n FROM sync_sessions
-         WHERE started_at >= ? AND kind = 'session' AND state IN ('complete', 'failed', 'aborted')
-         GROUP BY peer, state`,
-      )
-      .all(since)
-    const out = new Map<string, { complete: number; failed: number }>()
-    for (const r of rows) {
-      const entry = out.get(r.peer) ?? { complete: 0, failed: 0 }
-      if (r.state === 'complete') entry.complete += r.n
-      else entry.failed += r.n
-      out.set(r.peer, entry)
-    }
-    return out
-  }
-
-  /** Dead letters by the vessel whose container they concern (or that sent them), by status. */
-  private deadLettersByVessel(): Map<string, VesselOps['deadLetters']> {
-    const rows = this.d.ctx.db
-      .prepare<[], { vessel: string; status: 'open' | 'retried' | 'discarded'; n: number; oldest: string }>(
-        `SELECT COALESCE(c.vessel, d.principal) AS vessel, d.status AS status, COUNT(*) AS n,
-           MIN(d.at) AS oldest
-         FROM dead_letters d LEFT JOIN containers c ON c.doc_id = d.doc_id GROUP BY 1, 2`,
-      )
-      .all()
-    const out = new Map<string, VesselOps['deadLetters']>()
-    for (const r of rows) {
-      const entry = out.get(r.vessel) ?? { open: 0, retried: 0, discarded: 0, oldestOpenAt: null }
-      entry[r.status] += r.n
-      if (r.status === 'open') entry.oldestOpenAt = r.oldest
-      out.set(r.vessel, entry)
-    }
-    return out
   }
 }
 

@@ -4,6 +4,7 @@
  * user sockets. {@link installOps} builds one and plugs it into the relay.
  */
 import type { Logger } from 'pino'
+import { AlertStore, AlertThresholdStore } from '@tally/storage-sqlite'
 import type { RelayUser } from '../auth.ts'
 import type { RelayContext } from '../context.ts'
 import { AlertEngine, DEFAULT_THRESHOLDS } from './alerts.ts'
@@ -16,7 +17,7 @@ import { FleetOps } from './fleet-ops.ts'
 import { RelayQueue } from './queue.ts'
 import { OpsSettingsStore } from './settings.ts'
 import type { VesselOpsSettings, VesselOpsSettingsPatch } from './settings.ts'
-import { AlertThresholdStore } from './thresholds.ts'
+import { knownThresholds } from './thresholds.ts'
 import { TokenOps } from './tokens.ts'
 import { VesselReports } from './vessel-reports.ts'
 import { WebhookNotifier } from './webhook.ts'
@@ -89,9 +90,9 @@ export class OpsServices {
       ? new WebhookNotifier(options.alertWebhook, this.logger, options.webhookRetryBaseMs)
       : null
     this.alerts = new AlertEngine(
-      ctx.db,
+      new AlertStore(ctx.db),
       this.fleet,
-      { ...DEFAULT_THRESHOLDS, ...this.thresholdStore.saved(), ...options.thresholds },
+      { ...DEFAULT_THRESHOLDS, ...knownThresholds(this.thresholdStore.saved()), ...options.thresholds },
       this.logger,
       this.webhook,
       relayUrl,
@@ -175,29 +176,14 @@ export class OpsServices {
   auditTrail(
     limit: number,
   ): { at: string; principal: string; action: string; subject: string; from: unknown; to: unknown }[] {
-    const rows = this.ctx.db
-      .prepare<
-        [number],
-        {
-          at: string
-          principal: string
-          doc_id: string
-          field: string | null
-          from_value: string | null
-          to_value: string | null
-        }
-      >(
-        `SELECT at, principal, doc_id, field, from_value, to_value FROM audit
-         WHERE doc_id LIKE 'ops:%' ORDER BY at DESC, id DESC LIMIT ?`,
-      )
-      .all(limit)
-    return rows.map((r) => ({
+    return this.ctx.audit.newestUnder('ops:', limit).map((r) => ({
       at: r.at,
       principal: r.principal,
       action: r.field ?? '',
-      subject: r.doc_id.slice('ops:'.length),
-      from: r.from_value === null ? null : JSON.parse(r.from_value),
-      to: r.to_value === null ? null : JSON.parse(r.to_value),
+      subject: r.docId.slice('ops:'.length),
+      // Not recorded is null in the answer (the JSON keeps the key).
+      from: r.from ?? null,
+      to: r.to ?? null,
     }))
   }
 

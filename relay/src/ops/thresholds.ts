@@ -1,12 +1,12 @@
 /**
  * The alert thresholds, one set for the fleet. They start from the defaults, then what an operator
- * saved on the dashboard (kept in the relay's database, so a restart keeps it), then the flags `relay
- * serve` was started with (`--lag-grace-min` …), which win for that start. Every save is audited.
+ * saved on the dashboard (kept in the relay's database by `AlertThresholdStore`, so a restart
+ * keeps it), then the flags `relay serve` was started with (`--lag-grace-min` …), which win for
+ * that start. Every save is audited.
  *
  * Errors speak the dashboard form's units and names ("Grace must be at least 0 minutes"), because the
  * operator reads them next to the field they typed into.
  */
-import type { SqlDatabase } from '@tally/storage-sqlite'
 import { TallyError } from '@tally/manifest'
 import type { AlertThresholds } from './alerts.ts'
 
@@ -81,41 +81,9 @@ export function parseThresholdPatch(body: unknown): Partial<AlertThresholds> {
   return out
 }
 
-interface Row {
-  name: string
-  value: number
-}
-
-/** Table `ops_alert_thresholds` (storage migration 4): what operators saved, by threshold name. */
-export class AlertThresholdStore {
-  private readonly stmts: ReturnType<typeof prepare>
-
-  constructor(private readonly db: SqlDatabase) {
-    this.stmts = prepare(db)
-  }
-
-  /** The saved values (only those ever saved). */
-  saved(): Partial<AlertThresholds> {
-    const out: Partial<AlertThresholds> = {}
-    for (const r of this.stmts.all.all())
-      if (THRESHOLD_FIELDS.some((f) => f.key === r.name)) out[r.name as keyof AlertThresholds] = r.value
-    return out
-  }
-
-  save(patch: Partial<AlertThresholds>, by: string, now = new Date().toISOString()): void {
-    this.db.transaction(() => {
-      for (const [name, value] of Object.entries(patch)) this.stmts.upsert.run(name, value, now, by)
-    })()
-  }
-}
-
-function prepare(db: SqlDatabase) {
-  return {
-    all: db.prepare<[], Row>('SELECT name, value FROM ops_alert_thresholds'),
-    upsert: db.prepare<[string, number, string, string]>(
-      `INSERT INTO ops_alert_thresholds (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?)
-       ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,
-         updated_by = excluded.updated_by`,
-    ),
-  }
+/** The thresholds among what operators saved (`AlertThresholdStore.saved()`): names this relay knows. */
+export function knownThresholds(saved: Record<string, number>): Partial<AlertThresholds> {
+  const out: Partial<AlertThresholds> = {}
+  for (const f of THRESHOLD_FIELDS) if (saved[f.key] !== undefined) out[f.key] = saved[f.key]
+  return out
 }

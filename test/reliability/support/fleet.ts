@@ -168,6 +168,10 @@ export async function startFleetSync(
   const groups = Array.from({ length: workers }, (_, w) =>
     fleet.vessels.filter((_, i) => i % workers === w),
   ).filter((g) => g.length > 0)
+  // Each run writes its workers' configs into a directory of its own: two runs started together on
+  // one fleet (one per relay) once shared `worker-N.json`, so both runs' workers read whichever was
+  // written last and synced the same vessels to the same relay, leaving the rest of the fleet unsynced.
+  const runDir = fs.mkdtempSync(path.join(fleet.dir, 'run-'))
   const runs = groups.map((vessels, w) => {
     const config: SyncConfig = {
       relayUrl: linkUrl,
@@ -175,7 +179,7 @@ export async function startFleetSync(
       maxAttempts: options.maxAttempts ?? 3,
       retryDelayMs: options.retryDelayMs ?? 500,
     }
-    const configFile = path.join(fleet.dir, `worker-${w}.json`)
+    const configFile = path.join(runDir, `worker-${w}.json`)
     fs.writeFileSync(configFile, JSON.stringify(config))
     return runWorker(['sync', configFile], (line) => {
       if (line.ready && ++ready === groups.length) signalReady()
