@@ -148,11 +148,11 @@ async function measure(
     }
     let atWindowEnd: LinkCounters | undefined
     log(`${label}: replaying ${window.events.length} events over ${window.minutes} min in real time`)
-    const result = await replayWindow(
-      window,
-      endpoints,
-      { drainLimitMs, onWindowEnd: () => (atWindowEnd = counters()), log },
-    )
+    const result = await replayWindow(window, endpoints, {
+      drainLimitMs,
+      onWindowEnd: () => (atWindowEnd = counters()),
+      log,
+    })
     const atEnd = counters()
     const sessions = (await getJson(`${crew.url}/api/sync/sessions?limit=500`, crewToken)).filter(
       (s: { id: string; startedAt: string }) =>
