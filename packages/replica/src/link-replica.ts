@@ -380,12 +380,16 @@ export class SqliteLinkReplica implements LinkReplica {
         const row = this.o.store.row(docId)
         if (row?.critical && sameHeads(JSON.parse(row.heads), after)) this.o.store.index.clearCritical(docId)
       }
-      for (const c of missing) {
-        const entry = entries.find((e) => e.key.containerId === c)
-        if (!entry) continue
+      // A miss names a container, not a voyage: the same container on two voyages of this chunk
+      // both start over (one needlessly, at worst), so the one that missed is never taken as held.
+      const missed = new Set(missing)
+      const restart = new Set(
+        entries.filter((e) => missed.has(e.key.containerId)).map((e) => documentIdFor(e.key)),
+      )
+      for (const docId of restart) {
         // The document goes again from its genesis, critical changes and all.
-        this.o.cursors.deleteHeads(this.o.peer, documentIdFor(entry.key))
-        this.o.store.index.markCritical(documentIdFor(entry.key))
+        this.o.cursors.deleteHeads(this.o.peer, docId)
+        this.o.store.index.markCritical(docId)
       }
     })()
   }
