@@ -1,7 +1,8 @@
 /**
  * The daily bill of a whole day (docs/benchmarks.md, "The whole day"): the standard voyage day
  * through the real link code on loopback, in logical time. Every event of the day is written to the
- * relay's or the vessel's store at its own time, and rounds run on ONE long-lived connection exactly
+ * relay's or the vessel's store at its own time (a crew finding signed as the vessel's REST API signs
+ * it), and rounds run on ONE long-lived connection exactly
  * when the link's own batching clock (`BatchClock`, default windows) says, with a fake clock. Bytes
  * are the TCP connection's (TLS, the WebSocket upgrade and framing included), plus the keepalive
  * pings the idle stretches would cost. It complements the real-time window of daily-bill.ts, which
@@ -13,7 +14,7 @@ import https from 'node:https'
 import os from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
-import { documentIdFor } from '@tally/manifest'
+import { addEvidence, documentIdFor, newSigningKey } from '@tally/manifest'
 import { policyValidator } from '@tally/replica'
 import { applyEvent, voyageDay } from '@tally/voyage-sim'
 import type { VoyageEvent } from '@tally/voyage-sim'
@@ -21,6 +22,7 @@ import { BatchClock, DEFAULT_KEEPALIVE_S, DEFAULT_WINDOWS_S } from '../../packag
 import type { Priority } from '../../packages/link/src/messages.ts'
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { RelayConnection } from '../../vessel-node/src/link-client.ts'
+import { evidenceForEdit } from '../../vessel-node/src/evidence-signer.ts'
 import { SatelliteLink } from '../link-sim/index.ts'
 import { vesselReplica } from '../link/fixtures.ts'
 import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
@@ -114,6 +116,7 @@ export async function modelDay(opts: {
   }
   await round() // the connection's first session (hello), as when the link comes up
   const clock = new BatchClock(DEFAULT_WINDOWS_S)
+  const signer = newSigningKey()
   const events = voyageDay(v.manifest, opts.day, v.seed)
   const at = (e: VoyageEvent) => Date.parse(e.at)
   const perRound: ModelResult['perRound'] = []
@@ -136,7 +139,13 @@ export async function modelDay(opts: {
     const side = e.side === 'vessel' ? vessel : relay
     const actor = e.side === 'vessel' ? v.vesselActor : v.shoreActor
     const key = { vessel: v.vessel, voyage: v.voyage, containerId: e.containerId }
-    side.store.edit(documentIdFor(key), actor, (d) => applyEvent(d, e))
+    side.store.edit(documentIdFor(key), actor, (d) => {
+      const after = applyEvent(d, e)
+      if (e.side !== 'vessel' || e.kind !== 'patch') return after
+      // As the vessel's REST API does: a damage report, a seal finding or an alarm is signed.
+      const recorder = { vessel: v.vessel, crew: 'bosun', signer, now: e.at }
+      return addEvidence(after, evidenceForEdit(d, after, key, recorder), 'vessel')
+    })
     clock.note(PRIORITY[priorityOf(e)]!, t)
     sinceRound++
   }

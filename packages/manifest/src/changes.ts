@@ -157,11 +157,40 @@ export function touchedOps(change: A.DecodedChange, index: ObjectIndex): Touched
   })
 }
 
+/**
+ * A signed finding (docs/photos.md, "Evidence") is as urgent as what it records: the evidence of a
+ * damage report, a broken seal or a raised alarm is critical, like the finding itself; that of a
+ * routine seal check (intact, the seal number seen), a repair or a cleared alarm is normal. Were
+ * every entry critical, each seal check of a day's rounds would start a round of its own.
+ */
+function evidencePriority(ops: TouchedOp[]): PriorityClass {
+  const at = (key: string) => ops.filter((o) => o.path?.at(-1) === key).map((o) => o.value)
+  // Each entry writes its kind and its fact (the finding as signed JSON) once, in that order.
+  const kinds = at('kind').map(String)
+  const facts = at('fact').map((v) => {
+    try {
+      return JSON.parse(String(v)) as Record<string, unknown> | null
+    } catch {
+      return null
+    }
+  })
+  const critical = kinds.some((kind, i) => {
+    const fact = facts[i]
+    if (!fact) return false
+    if (kind === 'damage') return fact.condition === 'DAMAGED'
+    if (kind === 'seal') return fact.sealIntact === false
+    return kind === 'alarm' && fact.alarm !== null && fact.alarm !== undefined
+  })
+  return critical ? 'critical' : 'normal'
+}
+
 /** The highest priority class among the fields a change writes. */
 export function priorityOfOps(ops: TouchedOp[]): PriorityClass {
-  let best = PRIORITY_ORDER.length - 1
+  const evidence = ops.filter((op) => op.field === 'evidence')
+  let best =
+    evidence.length > 0 ? PRIORITY_ORDER.indexOf(evidencePriority(evidence)) : PRIORITY_ORDER.length - 1
   for (const op of ops) {
-    if (!op.field) continue
+    if (!op.field || op.field === 'evidence') continue
     const spec = fieldSpec(op.field)
     if (!spec) continue
     // Objects (alarm, dg) are created by a make op: the field is being set to a non-null value.

@@ -1,12 +1,16 @@
 import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
 import {
+  addEvidence,
   addProposal,
   appendReading,
   applyPatch,
   classifyChanges,
   genesisDoc,
+  newSigningKey,
   ObjectIndex,
+  signEvidence,
+  withAppendix,
   touchedOps,
 } from '../src/index.ts'
 import type { ContainerDoc, PriorityClass } from '../src/index.ts'
@@ -214,5 +218,34 @@ describe('ObjectIndex.forget', () => {
         .slice(1)
         .every((op) => op.field === undefined),
     ).toBe(true)
+  })
+})
+
+describe('signed evidence', () => {
+  const signer = newSigningKey()
+  const signed = (kind: 'damage' | 'seal' | 'alarm', fact: unknown) =>
+    signEvidence(KEY, signer, { id: `e-${kind}`, kind, at: AT, by: 'IMO9811000', crew: 'bosun', fact })
+  it.each<[string, 'damage' | 'seal' | 'alarm', unknown, PriorityClass]>([
+    ['a damage report', 'damage', { condition: 'DAMAGED', damage: 'dent' }, 'critical'],
+    ['a broken seal', 'seal', { sealIntact: false, observedSeal: 'ML-1234' }, 'critical'],
+    ['a raised alarm', 'alarm', { alarm: { code: 'HIGH_TEMP', at: AT, note: null } }, 'critical'],
+    ['a routine seal check', 'seal', { sealIntact: true, observedSeal: 'ML-1234' }, 'normal'],
+    ['a repair', 'damage', { condition: 'OK', damage: null }, 'normal'],
+    ['a cleared alarm', 'alarm', { alarm: null }, 'normal'],
+  ])('of %s is %s', (_name, kind, fact, expected) => {
+    // On a document whose evidence list exists (its appendix is written once, by the first entry).
+    expect(
+      priorityOf((d) => addEvidence(d, [signed(kind, fact)], 'vessel'), withAppendix(reeferDoc())),
+    ).toEqual([expected])
+  })
+
+  it('is critical when any finding signed in the change is', () => {
+    const entries = [
+      signed('seal', { sealIntact: true, observedSeal: 'ML-1234' }),
+      signed('damage', { condition: 'DAMAGED', damage: 'dent' }),
+    ]
+    expect(priorityOf((d) => addEvidence(d, entries, 'vessel'), withAppendix(reeferDoc()))).toEqual([
+      'critical',
+    ])
   })
 })
