@@ -319,7 +319,18 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     const heads: string[] = JSON.parse(row.heads)
     // Dependencies outside the batch are in this replica's history: the sender planned from a
     // cursor that only ever holds heads we acknowledged. (Loading the document checks it; see refresh.)
-    const next = advanceHeads(heads, changes)
+    let next = advanceHeads(heads, changes)
+    // A batch may repeat changes held here already (a document sent again whole from its genesis):
+    // counted as new, they would come out as heads beside their own descendants. Such wrong heads
+    // are always more than one, so only then is the document consulted.
+    if (next.length > 1) {
+      const doc = this.loaded(docId)?.doc
+      if (doc)
+        next = advanceHeads(
+          heads,
+          changes.filter((c) => !A.hasHeads(doc, [c.hash])),
+        )
+    }
     // One head before and after: a straight line, so the last write in the batch is the value.
     const linear = heads.length === 1 && next.length === 1 && !row.conflict
     const columns: Record<string, unknown> = {}

@@ -298,7 +298,24 @@ export class SqliteLinkReplica implements LinkReplica {
     if (accepted.length === 0) return
     if (admission.committed!.length > 0) result.missing.push(entry.c)
     const cursor = this.o.cursors.getHeads(this.o.peer, docId) ?? []
-    this.o.cursors.setHeads(this.o.peer, docId, advanceHeads(cursor, accepted))
+    this.o.cursors.setHeads(this.o.peer, docId, this.exactHeads(docId, advanceHeads(cursor, accepted)))
+  }
+
+  /**
+   * `advanceHeads` counts every change it is given as new. A document sent again whole brings
+   * changes the cursor covers already (and a sender's echo of the peer's own changes does the same),
+   * which would stay as heads beside their descendants: the cursor would never equal the document's
+   * heads, and the document would look pending forever. Such wrong heads are always more than one,
+   * so only then is the document consulted, to drop every head another one descends from.
+   */
+  private exactHeads(docId: string, heads: string[]): string[] {
+    if (heads.length < 2) return heads
+    const doc = this.o.store.load(docId)
+    if (!doc || !A.hasHeads(doc, heads)) return heads
+    return heads.filter((h) => {
+      const others = heads.filter((o) => o !== h)
+      return A.getChangesMetaSince(doc, others).some((m) => m.hash === h)
+    })
   }
 
   /**
@@ -358,17 +375,21 @@ export class SqliteLinkReplica implements LinkReplica {
         const before = this.o.cursors.getHeads(this.o.peer, docId) ?? []
         // The peer may still send changes built on these (it planned before this ack reached it).
         this.formerCursors.set(docId, before)
-        const after = advanceHeads(before, e.changes)
+        const after = this.exactHeads(docId, advanceHeads(before, e.changes))
         this.o.cursors.setHeads(this.o.peer, docId, after)
         const row = this.o.store.row(docId)
         if (row?.critical && sameHeads(JSON.parse(row.heads), after)) this.o.store.index.clearCritical(docId)
       }
-      for (const c of missing) {
-        const entry = entries.find((e) => e.key.containerId === c)
-        if (!entry) continue
+      // A miss names a container, not a voyage: the same container on two voyages of this chunk
+      // both start over (one needlessly, at worst), so the one that missed is never taken as held.
+      const missed = new Set(missing)
+      const restart = new Set(
+        entries.filter((e) => missed.has(e.key.containerId)).map((e) => documentIdFor(e.key)),
+      )
+      for (const docId of restart) {
         // The document goes again from its genesis, critical changes and all.
-        this.o.cursors.deleteHeads(this.o.peer, documentIdFor(entry.key))
-        this.o.store.index.markCritical(documentIdFor(entry.key))
+        this.o.cursors.deleteHeads(this.o.peer, docId)
+        this.o.store.index.markCritical(docId)
       }
     })()
   }

@@ -116,4 +116,19 @@ describe('critical flag', () => {
     expect(s.cursors.getHeads('relay', docId)).toBeUndefined()
     expect(flag(s.store)).toBe(1)
   })
+
+  it('starts over the container on every voyage of the chunk that a miss may name', () => {
+    const s = open()
+    const later = { ...key, voyage: '025W' }
+    for (const k of [key, later]) {
+      s.store.create(k, '45R1')
+      s.store.edit(documentIdFor(k), crew, reading(1))
+    }
+    const entries = s.replica.outgoing().flatMap((d) => planDocument(d)) as unknown as PlannedEntry[]
+    expect([...new Set(entries.map((e) => e.key.voyage))].sort()).toEqual(['024E', '025W'])
+    // The miss is the later voyage's, the first entry the earlier one's: neither may be taken as held.
+    s.replica.acknowledged(entries, [key.containerId])
+    expect(s.cursors.getHeads('relay', docId)).toBeUndefined()
+    expect(s.cursors.getHeads('relay', documentIdFor(later))).toBeUndefined()
+  })
 })
