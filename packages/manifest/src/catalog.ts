@@ -170,7 +170,11 @@ export const FIELDS: readonly FieldSpec[] = [
   field('proposals', 'both', 'list', V.anything, 'Proposals'),
   // A photo travels with the damage report it documents, and a signed fact with the fact: both are
   // critical, so the first window carries them (docs/photos.md).
-  field('photos', 'both', 'list', V.anything, 'Photos', () => 'critical'),
+  // A photo entry is critical; creating the empty list (the appendix, written with a document's
+  // first photo or evidence entry) is not, or every first seal check would start a round at once.
+  field('photos', 'both', 'list', V.anything, 'Photos', (v) =>
+    Array.isArray(v) && v.length === 0 ? 'normal' : 'critical',
+  ),
   field('evidence', 'vessel', 'list', V.anything, 'Evidence', () => 'critical'),
 ]
 

@@ -249,3 +249,9 @@ describe('signed evidence', () => {
     ])
   })
 })
+
+describe('the appendix', () => {
+  it('is normal: it only creates the empty photo and evidence lists', () => {
+    expect(priorityOf((d) => withAppendix(d))).toEqual(['normal'])
+  })
+})
