@@ -21,7 +21,7 @@ import { divergent, missingEdits, viewsOf, type AckedEdit } from '../reliability
 const VESSEL = 'IMO9811000'
 const VOYAGE = '024E'
 const CONTAINERS = 120
-const EDITS = 500
+const EDITS = 1_000
 /** Slow enough that the backlog takes seconds to cross to A, so it can be killed mid-ingest. */
 const SLOW_LINK = { rateBitsPerSecond: 48_000, oneWayDelayMs: 100 }
 const RUNNING = new Set(['CHECKING', 'PREPARING', 'PUSHING', 'PROCESSING'])
@@ -144,14 +144,14 @@ afterAll(async () => {
 })
 
 /** Crew edits, six at a time; resolves with those the vessel node acknowledged. */
-async function crewEdits(count: number): Promise<AckedEdit[]> {
+async function crewEdits(count: number, from = 0): Promise<AckedEdit[]> {
   const reefers = manifest.filter((m) => m.isoType.includes('R'))
   const acked: AckedEdit[] = []
   const base = Date.parse('2026-11-02T00:00:00Z')
-  let next = 0
+  let next = from
   await Promise.all(
     Array.from({ length: 6 }, async () => {
-      while (next < count) {
+      while (next < from + count) {
         const i = next++
         const at = new Date(base + i * 60_000).toISOString()
         if (i % 2 === 0 && reefers.length > 0) {
@@ -178,14 +178,23 @@ async function crewEdits(count: number): Promise<AckedEdit[]> {
 describe('kill -9 of a relay mid-ingest, with a second relay on the same PostgreSQL', () => {
   it('the vessel fails over to B, converges, loses nothing and sends nothing acknowledged again', async () => {
     const before = new Date().toISOString()
-    const acked = await crewEdits(EDITS)
-    expect(acked).toHaveLength(EDITS)
+    // Half the backlog crosses to A and is acknowledged: compact rounds carry hundreds of edits in
+    // one chunk, so "A acknowledged a chunk and more is on its way" needs two sessions.
+    const acked = await crewEdits(EDITS / 2)
     await vesselApi('POST', '/api/sync')
-    // Mid-ingest: A has acknowledged at least one chunk of the backlog, and more is on its way.
+    await settled(before)
+    const second = new Date().toISOString()
+    acked.push(...(await crewEdits(EDITS / 2, EDITS / 2)))
+    expect(acked).toHaveLength(EDITS)
+    link!.resetStats()
+    await vesselApi('POST', '/api/sync')
+    // Mid-ingest: the second half is on its way to A.
     await poll(
       async () => {
         const s = (await vesselApi('GET', '/api/sync')).body
-        return s.state === 'PUSHING' && (s.progress?.chunksUp ?? 0) >= 1 ? true : undefined
+        return s.state === 'PUSHING' && s.lastAttemptAt >= second && link!.stats().bytesUp > 1_000
+          ? true
+          : undefined
       },
       120_000,
       25,
