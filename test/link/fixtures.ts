@@ -23,6 +23,7 @@ import {
 } from '@tally/storage-sqlite'
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { runLinkSession } from '../../vessel-node/src/link-client.ts'
+import type { RelayConnection } from '../../vessel-node/src/link-client.ts'
 
 export const VESSEL = 'IMO9811000'
 export const VOYAGE = '024E'
@@ -111,8 +112,23 @@ export async function syncOnce(
   token: string,
   options: { compress?: boolean } = {},
 ) {
-  const result = await runLinkSession({
-    ...options,
+  return roundOn(null, vessel, url, token, options)
+}
+
+/**
+ * One session as the sync engine runs it: on `connection` (a round of a long-lived link), or on a
+ * connection of its own when it is null. `onWelcome` hears each session's ID.
+ */
+export async function roundOn(
+  connection: RelayConnection | null,
+  vessel: ReturnType<typeof vesselSide>,
+  url: string,
+  token: string,
+  options: { compress?: boolean; onWelcome?: (id: string) => void } = {},
+) {
+  const { onWelcome, ...rest } = options
+  const attempt = {
+    ...rest,
     url,
     vessel: VESSEL,
     token,
@@ -120,9 +136,13 @@ export async function syncOnce(
     syncToken: vessel.cursors.getSyncToken('relay') ?? null,
     // As the sync engine does: the session that a lost fin belongs to, stored at its welcome.
     syncSession: vessel.cursors.getSyncSession('relay') ?? null,
-    onWelcome: (id) => vessel.cursors.setSyncSession('relay', id),
+    onWelcome: (id: string) => {
+      onWelcome?.(id)
+      vessel.cursors.setSyncSession('relay', id)
+    },
     logger,
-  })
+  }
+  const result = await (connection ? connection.runSession(attempt) : runLinkSession(attempt))
   vessel.cursors.setSyncToken('relay', result.sync)
   return result
 }

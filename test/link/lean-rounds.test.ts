@@ -12,7 +12,17 @@ import { documentIdFor, applyPatch } from '@tally/manifest'
 import { decodeFrame, FrameStream } from '@tally/link'
 import type { LinkFrame } from '@tally/link'
 import { RelayConnection } from '../../vessel-node/src/link-client.ts'
-import { headsEqual, keyOf, logger, seedRelay, startRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
+import {
+  headsEqual,
+  keyOf,
+  logger,
+  roundOn,
+  seedRelay,
+  startRelay,
+  tempDir,
+  VESSEL,
+  vesselSide,
+} from './fixtures.ts'
 
 const N = 40
 const cleanups: (() => Promise<unknown> | unknown)[] = []
@@ -59,20 +69,9 @@ async function threeRounds(lean: boolean) {
         applyPatch(d, { customs: { status: 'HELD', holdReason: `x-ray ${round}` } }, 'shore'),
       )
     }
-    const r = await connection.runSession({
-      url: relay.url,
-      vessel: VESSEL,
-      token: relay.token,
-      replica: vessel.replica,
-      syncToken: vessel.cursors.getSyncToken('relay') ?? null,
-      syncSession: vessel.cursors.getSyncSession('relay') ?? null,
-      onWelcome: (id) => {
-        welcomes.push(id)
-        vessel.cursors.setSyncSession('relay', id)
-      },
-      logger,
+    const r = await roundOn(connection, vessel, relay.url, relay.token, {
+      onWelcome: (id) => welcomes.push(id),
     })
-    vessel.cursors.setSyncToken('relay', r.sync)
     tokens.push(r.sync)
   }
   const sessionIds = relay.sessions.list({ peer: VESSEL, limit: 10 }).map((s: { id: string }) => s.id)
@@ -143,19 +142,7 @@ describe('between rounds', { timeout: 60_000 }, () => {
     const connection = new RelayConnection({ url: relay.url, logger, keepaliveS: 3600 })
     cleanups.push(() => connection.close())
     await connection.ready()
-    const round = async () => {
-      const r = await connection.runSession({
-        url: relay.url,
-        vessel: VESSEL,
-        token: relay.token,
-        replica: vessel.replica,
-        syncToken: vessel.cursors.getSyncToken('relay') ?? null,
-        syncSession: vessel.cursors.getSyncSession('relay') ?? null,
-        onWelcome: (id) => vessel.cursors.setSyncSession('relay', id),
-        logger,
-      })
-      vessel.cursors.setSyncToken('relay', r.sync)
-    }
+    const round = () => roundOn(connection, vessel, relay.url, relay.token)
     await round()
     // A round that ends on the vessel's chunk: the relay's ack and fin are the last frames of it.
     vessel.store.edit(documentIdFor(keyOf(1)), vessel.actor, (d) =>
