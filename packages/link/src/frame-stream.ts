@@ -92,13 +92,6 @@ export class FrameStream {
     return Buffer.concat(this.output)
   }
 
-  /** The frame in one message from the wire. Throws FrameError: the connection cannot go on. */
-  decode(message: Uint8Array): Uint8Array {
-    const frames = this.decodeAll(message)
-    if (frames.length !== 1) throw new FrameError(CloseCode.BadFrame, 'expected one frame in the message')
-    return frames[0]!
-  }
-
   /** The frames in one message from the wire, in order. Throws FrameError: the connection cannot go on. */
   decodeAll(message: Uint8Array): Uint8Array[] {
     if (!this.decompressor) return [message]

@@ -11,6 +11,13 @@ import {
 } from '../src/index.ts'
 import type { LinkFrame } from '../src/index.ts'
 
+/** The one frame a message holds. */
+const one = (s: FrameStream, message: Uint8Array) => {
+  const frames = s.decodeAll(message)
+  expect(frames).toHaveLength(1)
+  return frames[0]!
+}
+
 const pair = () => {
   const vessel = new FrameStream()
   const relay = new FrameStream()
@@ -24,7 +31,7 @@ describe('compression on the connection', () => {
     const s = new FrameStream()
     const bytes = encodeFrame({ t: 'done', chunks: 3 })
     expect(s.encode(bytes)).toBe(bytes)
-    expect(s.decode(bytes)).toBe(bytes)
+    expect(one(s, bytes)).toBe(bytes)
   })
 
   it('decodes every frame as it arrives, and repeated frames cost a few bytes once seen', () => {
@@ -38,7 +45,7 @@ describe('compression on the connection', () => {
     }))
     const sizes = frames.map((f) => {
       const wire = vessel.encode(encodeFrame(f))
-      expect(decodeFrame(relay.decode(wire))).toEqual(f)
+      expect(decodeFrame(one(relay, wire))).toEqual(f)
       return wire.length
     })
     // The first ack teaches the context its shape; the rest are a handful of bytes each.
@@ -50,7 +57,7 @@ describe('compression on the connection', () => {
     const bomb = brotliCompressSync(Buffer.alloc(MAX_FRAME_BYTES * 8))
     const err = (() => {
       try {
-        relay.decode(Buffer.concat([Buffer.of(1), bomb]))
+        one(relay, Buffer.concat([Buffer.of(1), bomb]))
       } catch (e) {
         return e
       }
@@ -61,9 +68,7 @@ describe('compression on the connection', () => {
 
   it('refuses bytes that are not a compressed frame with 4400', () => {
     const { relay } = pair()
-    expect(() => relay.decode(Buffer.from('\x01not brotli at all, just text that goes on'))).toThrow(
-      FrameError,
-    )
+    expect(() => one(relay, Buffer.from('\x01not brotli at all, just text that goes on'))).toThrow(FrameError)
   })
 })
 
@@ -73,9 +78,42 @@ describe('large frames beside the stream', () => {
     const big = encodeFrame({ t: 'heads', data: Buffer.alloc(STREAM_MAX_FRAME_BYTES + 1, 7) })
     const wire = vessel.encode(big)
     expect(wire.length).toBe(big.length + 1)
-    expect(Buffer.compare(Buffer.from(relay.decode(wire)), Buffer.from(big))).toBe(0)
+    expect(Buffer.compare(Buffer.from(one(relay, wire)), Buffer.from(big))).toBe(0)
     const small = encodeFrame({ t: 'done', chunks: 1 })
-    expect(decodeFrame(relay.decode(vessel.encode(small)))).toEqual({ t: 'done', chunks: 1 })
-    expect(() => relay.decode(Buffer.of(9, 1, 2))).toThrow(FrameError)
+    expect(decodeFrame(one(relay, vessel.encode(small)))).toEqual({ t: 'done', chunks: 1 })
+    expect(() => one(relay, Buffer.of(9, 1, 2))).toThrow(FrameError)
+  })
+})
+
+describe('several frames in one message', () => {
+  it('gives back each frame, in order', () => {
+    const { vessel, relay } = pair()
+    const frames: LinkFrame[] = [
+      { t: 'ack', seq: 0, ok: 3, rej: [], miss: [] },
+      { t: 'done', chunks: 1 },
+      { t: 'fin' },
+    ]
+    const message = vessel.encodeMany(frames.map((f) => encodeFrame(f)))
+    expect(relay.decodeAll(message).map((f) => decodeFrame(f))).toEqual(frames)
+  })
+
+  it.each([
+    ['a length past the end', [5, 0xa0, 0xa0], /past the end/],
+    ['a zero length', [1, 0xa0, 0], /past the end/],
+    ['a single frame', [1, 0xa0], /fewer than two/],
+    ['a length that never ends', [0x80, 0x80, 0x80, 0x80], /malformed frame length/],
+  ])('refuses %s with 4400', (_name, content, message) => {
+    const { relay } = pair()
+    // A first message of the peer's stream: 2, then brotli of the lengths and frames as given.
+    const wire = Buffer.concat([Buffer.of(2), brotliCompressSync(Uint8Array.from(content as number[]))])
+    let error: unknown
+    try {
+      relay.decodeAll(wire)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(FrameError)
+    expect((error as FrameError).message).toMatch(message as RegExp)
+    expect((error as FrameError).closeCode).toBe(CloseCode.BadFrame)
   })
 })
