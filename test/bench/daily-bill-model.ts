@@ -142,9 +142,10 @@ export async function modelDay(opts: {
     side.store.edit(documentIdFor(key), actor, (d) => {
       const after = applyEvent(d, e)
       if (e.side !== 'vessel' || e.kind !== 'patch') return after
-      // As the vessel's REST API does: a damage report, a seal finding or an alarm is signed.
+      // As the vessel's REST API does: a damage report, a seal finding or an alarm is signed, in a
+      // change made at the same moment as the edit (the day's time here, not the bench's clock).
       const recorder = { vessel: v.vessel, crew: 'bosun', signer, now: e.at }
-      return addEvidence(after, evidenceForEdit(d, after, key, recorder), 'vessel')
+      return addEvidence(after, evidenceForEdit(d, after, key, recorder), 'vessel', t / 1000)
     })
     clock.note(PRIORITY[priorityOf(e)]!, t)
     sinceRound++

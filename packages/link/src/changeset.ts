@@ -399,12 +399,13 @@ export class ChunkPacker implements PlanSink {
         const binding = this.bindingOf(c.actor)
         if (binding) actors.set(c.actor, binding)
       }
-    // Times go as deltas along the chunk: edits cluster in time, so most deltas are small numbers.
+    // Times go as deltas along the chunk: edits cluster in time, so most deltas are small numbers,
+    // smaller still with the entries in time order (inTimeOrder).
     let time = 0
     const payload: ChunkPayload = {
       actors: [...actors.values()],
       ...(this.actors ? { ax: this.actors.actors } : {}),
-      entries: entries.map((e) => ({
+      entries: (this.lean ? inTimeOrder(entries) : entries).map((e) => ({
         c: e.key.containerId,
         y: e.key.voyage,
         ...(e.fromGenesis ? { i: e.isoType } : {}),
@@ -440,6 +441,23 @@ export class ChunkPacker implements PlanSink {
       changeCount: entries.reduce((n, e) => n + e.changes.length, 0),
     }
   }
+}
+
+/**
+ * A chunk's entries by the time of their first change: a round's readings were planned document by
+ * document, and in that order their times jump back and forth across the hour. A document split
+ * into several entries keeps them in causal order, at the place of its first.
+ */
+function inTimeOrder(entries: PlannedEntry[]): PlannedEntry[] {
+  const byDoc = new Map<string, PlannedEntry[]>()
+  for (const e of entries) {
+    const id = `${e.key.voyage}\n${e.key.containerId}`
+    const group = byDoc.get(id)
+    if (group) group.push(e)
+    else byDoc.set(id, [e])
+  }
+  const firstTime = (e: PlannedEntry) => ('k' in e.body ? (e.body.k[0]?.[3] ?? 0) : 0)
+  return [...byDoc.values()].sort((a, b) => firstTime(a[0]!) - firstTime(b[0]!)).flat()
 }
 
 /** Every chunk at once (tests and benchmarks). */

@@ -156,13 +156,15 @@ export function compactEntry(
   }
   // In the short form a counter goes relative to the change's startOp, as [offset, actor, 0]: an
   // edit refers to its own new objects and to the previous one of its kind, so the offsets repeat
-  // from edit to edit (0, -4, …) where the absolute counters never do.
+  // from edit to edit (0, -4, …) where the absolute counters never do. The genesis's objects are the
+  // exception: every container document has them at the same small counters (its readings list,
+  // its seal), so those stay absolute and repeat from document to document.
   const idRef = (id: string, startOp: number): IdRef => {
     const at = id.indexOf('@')
     if (at < 0) return id
     const counter = Number(id.slice(0, at))
     const actor = actors.ref(id.slice(at + 1), genesis)
-    return short ? [counter - startOp, actor, 0] : [counter, actor]
+    return short && actor !== GENESIS ? [counter - startOp, actor, 0] : [counter, actor]
   }
   const infoOfDep = (h: string): ChangeInfo | undefined => {
     const i = position.get(h)

@@ -265,6 +265,8 @@ export function addEvidence(
   doc: A.Doc<ContainerDoc>,
   entries: EvidenceEntry[],
   role: Role,
+  /** The change's time (seconds), as Automerge's `time` option; now by default. */
+  time?: number,
 ): A.Doc<ContainerDoc> {
   if (entries.length === 0) return doc
   if (!roleMayWrite(role, 'evidence'))
@@ -273,7 +275,7 @@ export function addEvidence(
     const problem = evidenceProblem(e, undefined)
     if (problem) throw invalid(problem.field, problem.problem)
   }
-  return A.change(withAppendix(doc), (d) => {
+  return A.change(withAppendix(doc), time === undefined ? {} : { time }, (d) => {
     for (const e of entries) d.evidence!.push(toStored(e))
   })
 }
