@@ -48,6 +48,8 @@ export interface ConnectionStart {
   offersCompression: boolean
   /** The hello offered lean rounds too (docs/protocol.md, "Lean rounds"). */
   offersLean: boolean
+  /** The hello offered OWN_LINE dependencies too (docs/protocol.md, "Own-line dependencies"). */
+  offersOwnLine?: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -251,6 +253,7 @@ export class VesselConnection extends EventEmitter<Events> {
             ? { compression: 'offer' as const }
             : {}),
         ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
+        ...(this.start.offersOwnLine ? { ownLine: true } : {}),
       },
     )
     if (leanOffer) this.leanFirst = id

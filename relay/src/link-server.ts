@@ -284,6 +284,7 @@ export class LinkServer extends EventEmitter<{
         frames,
         offersCompression: hello.z === 1,
         offersLean: hello.k === 2,
+        offersOwnLine: hello.k === 2 && hello.o === 1,
         vessel,
         version: hello.v,
         pending: hello.pending,

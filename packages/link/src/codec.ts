@@ -74,8 +74,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       voyages: int,
       z: (v) => v === 1,
       k: (v) => v === 2,
+      o: (v) => v === 1,
     },
-    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o'],
   ),
   welcome: shape(
     {
@@ -88,8 +89,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       voyages: bytes(MAX_VOYAGES_BYTES),
       z: (v) => v === 1,
       k: (v) => v === 2,
+      o: (v) => v === 1,
     },
-    ['session', 'n', 'cfg', 'voyages', 'z', 'k'],
+    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o'],
   ),
   round: shape({ pending: int }),
   poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),

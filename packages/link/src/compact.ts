@@ -29,6 +29,37 @@ export const DEP_PREFIX_BYTES = 8
  */
 export const SHORT_DEP_BYTES = 2
 
+/**
+ * A dependency named by no bytes at all (docs/protocol.md, "Own-line dependencies"): the latest
+ * change by the change's own actor that is older than it. An hourly reading depends on the one
+ * before it and nothing else, and 2 random bytes a reading were the largest part of a day's bill.
+ */
+export const OWN_LINE = -1
+
+/** What the own-line rule reads of a change: who made it, its place in their line, and when. */
+export interface ChangeLine {
+  hash: string
+  actor: string
+  seq: number
+  time: number
+}
+
+/**
+ * The change `OWN_LINE` stands for in `history`: of the changes by `actor` older than `time`, the
+ * one latest in the actor's line. The receiver applies it to what it holds; the sender uses the
+ * marker only where every later change of that line is at least as new as the change itself, so
+ * that it names the same change whichever of those later ones the receiver already holds.
+ */
+export function ownLineChange(
+  history: readonly ChangeLine[],
+  actor: string,
+  time: number,
+): string | undefined {
+  let best: ChangeLine | undefined
+  for (const c of history) if (c.actor === actor && c.time < time && (!best || c.seq > best.seq)) best = c
+  return best?.hash
+}
+
 /** The fields of a change that the next change's `seq` and `startOp` follow from. */
 export interface ChangeInfo {
   actor: string
@@ -48,6 +79,8 @@ export interface ShortDeps {
   history: () => readonly string[]
   /** A change of the document outside the entry, by hash. */
   change: (hash: string) => ChangeInfo | undefined
+  /** Every change of the document at the sender, for OWN_LINE; absent where the peer does not read it. */
+  lines?: () => readonly ChangeLine[]
 }
 
 export const changeInfo = (c: A.DecodedChange): ChangeInfo => ({
@@ -111,6 +144,9 @@ export type CompactChange = [
 
 const GENESIS = -1
 
+/** True when an entry names a dependency by {@link OWN_LINE}. */
+export const usesOwnLine = (k: CompactChange[]): boolean => k.some((c) => c[5].includes(OWN_LINE))
+
 /** Actor IDs to small numbers for the whole send session (each chunk carries the table). */
 export class ActorTable {
   readonly actors: string[] = []
@@ -154,6 +190,16 @@ export function compactEntry(
     if (short?.peerHas.has(h)) n = uniquePrefixBytes(h, (history ??= short.history()))
     return Buffer.from(h.slice(0, n * 2), 'hex')
   }
+  let lines: readonly ChangeLine[] | undefined
+  const lineOf = (h: string) => (lines ??= short!.lines!()).find((l) => l.hash === h)
+  // OWN_LINE for a dependency the peer acknowledged, made by the same actor, older than the change,
+  // when no later change of that line is older than the change (see ownLineChange).
+  const ownLine = (c: A.DecodedChange, h: string): boolean => {
+    if (!short?.lines || !short.peerHas.has(h)) return false
+    const dep = lineOf(h)
+    if (!dep || dep.actor !== c.actor || dep.time >= c.time) return false
+    return lines!.every((l) => l.actor !== c.actor || l.seq <= dep.seq || l.time >= c.time)
+  }
   // In the short form a counter goes relative to the change's startOp, as [offset, actor, 0]: an
   // edit refers to its own new objects and to the previous one of its kind, so the offsets repeat
   // from edit to edit (0, -4, …) where the absolute counters never do. The genesis's objects are the
@@ -191,7 +237,7 @@ export function compactEntry(
       derived.startOp === c.startOp ? 0 : c.startOp,
       c.time,
       c.message ?? null,
-      c.deps.map((h) => position.get(h) ?? prefixOf(h)),
+      c.deps.map((h) => position.get(h) ?? (ownLine(c, h) ? OWN_LINE : prefixOf(h))),
       short && shortValues ? packOps(ops, actor, c.time) : ops,
     ]
   })
@@ -206,6 +252,7 @@ export function compactEntry(
       actors.actors,
       (p) => deps.find((h) => h.startsWith(p)),
       (h) => short?.change(h),
+      (actor, time) => ownLineChange(lines ?? [], actor, time),
     )
     if (rebuilt.every((r, i) => r.change.hash === changes[i]!.hash))
       return { k: compact, rawBytes: encoded.length }
@@ -236,6 +283,8 @@ export function expandEntry(
   actors: string[],
   resolve: (prefixHex: string) => string | undefined,
   info: (hash: string) => ChangeInfo | undefined = () => undefined,
+  /** The change OWN_LINE stands for (ownLineChange over this replica's history). */
+  ownLine?: (actor: string, time: number) => string | undefined,
 ): { change: A.DecodedChange; bytes: Uint8Array }[] {
   const genesis = genesisActor(key)
   const actorOf = (ref: unknown): string => {
@@ -265,7 +314,14 @@ export function expandEntry(
     } catch (err) {
       throw new CompactError((err as Error).message)
     }
+    const actor = actorOf(actorRef)
     const depHashes = deps.map((d) => {
+      if (d === OWN_LINE) {
+        if (!ownLine) throw new CompactError('own-line dependency on a connection that did not agree to it')
+        const full = ownLine(actor, time)
+        if (!full) throw new CompactError('own-line dependency is not in this replica', true)
+        return full
+      }
       if (typeof d === 'number') {
         const earlier = out[d]
         if (!Number.isInteger(d) || !earlier)
@@ -277,7 +333,6 @@ export function expandEntry(
       if (!full) throw new CompactError(`dependency ${prefix}… is not in this replica`, true)
       return full
     })
-    const actor = actorOf(actorRef)
     let seq = sentSeq
     let startOp = sentStartOp
     if (seq === 0 || startOp === 0) {
@@ -347,7 +402,7 @@ export function isCompactEntry(v: unknown, actorCount: number): v is CompactChan
         Array.isArray(c[5]) &&
         c[5].every(
           (d: unknown) =>
-            (int(d) && (d as number) >= 0) ||
+            (int(d) && (d as number) >= OWN_LINE) ||
             (d instanceof Uint8Array && d.length >= SHORT_DEP_BYTES && d.length <= DEP_PREFIX_BYTES),
         ) &&
         Array.isArray(c[6]) &&

@@ -105,6 +105,11 @@ export interface HelloFrame {
    * checksums. Absent from older vessels.
    */
   k?: 2
+  /**
+   * With `k`: the vessel reads dependencies named by OWN_LINE (docs/protocol.md, "Own-line
+   * dependencies"). Absent from older vessels.
+   */
+  o?: 1
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -131,6 +136,8 @@ export interface WelcomeFrame {
   z?: 1
   /** The answer to the hello's `k`: this connection's rounds are lean. First welcome only. */
   k?: 2
+  /** The answer to the hello's `o`: both sides name dependencies by OWN_LINE. First welcome only. */
+  o?: 1
 }
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {

@@ -96,6 +96,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
    * 8-byte chunk checksums, rounds named by number and tokens that are the session's ID.
    */
   protected lean = false
+  /** Both sides name dependencies by OWN_LINE (docs/protocol.md, "Own-line dependencies"). */
+  protected ownLine = false
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -255,6 +257,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.packer.useCompact(this.version >= 2)
     this.packer.useRawChunks(this.compressed)
     this.packer.useLean(this.lean)
+    this.packer.useOwnLine(this.lean && this.ownLine)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
     this.maybeFinish()
@@ -404,6 +407,8 @@ export interface VesselSessionOptions {
 /** What a vessel keeps of a connection whose rounds are lean: the ID its first session had. */
 export interface LeanConnection {
   first: string
+  /** The relay agreed to OWN_LINE dependencies too. */
+  ownLine?: boolean
 }
 
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
@@ -424,6 +429,7 @@ export class VesselLinkSession extends LinkSession {
     if (options.round?.compressed) this.compressed = true
     if (options.round?.lean) {
       this.lean = true
+      this.ownLine = options.round.lean.ownLine === true
       this.leanConnection = options.round.lean
     }
   }
@@ -491,7 +497,7 @@ export class VesselLinkSession extends LinkSession {
         ...(this.photos ? { photos: true } : {}),
         ...(voyages !== undefined ? { voyages } : {}),
         ...(this.options.compress ? { z: 1 as const } : {}),
-        ...(this.offersLean ? { k: 2 as const } : {}),
+        ...(this.offersLean ? { k: 2 as const, o: 1 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
@@ -513,7 +519,8 @@ export class VesselLinkSession extends LinkSession {
         this.compressed = true
         if (frame.k === 2 && this.offersLean && frame.session) {
           this.lean = true
-          this.leanConnection = { first: frame.session }
+          this.ownLine = frame.o === 1
+          this.leanConnection = { first: frame.session, ...(this.ownLine ? { ownLine: true } : {}) }
           this.sink.batch?.()
         }
       }
@@ -617,6 +624,8 @@ export interface RelaySessionOptions {
    * `newSyncToken` gives must then be the session's ID: fin does not carry it.
    */
   lean?: 'offer' | number
+  /** The vessel's hello offered OWN_LINE dependencies (`o`): with lean rounds, both sides use them. */
+  ownLine?: boolean
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
@@ -676,10 +685,12 @@ export class RelayLinkSession extends LinkSession {
       ...(voyages ? { voyages } : {}),
       ...(this.options.compression === 'offer' && this.version >= ROUNDS_VERSION ? { z: 1 as const } : {}),
       ...(leanOffer ? { k: 2 as const } : {}),
+      ...(leanOffer && this.options.ownLine ? { o: 1 as const } : {}),
     })
     if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
     this.compressed = this.options.compression !== undefined && this.version >= ROUNDS_VERSION
     this.lean = this.compressed && (leanOffer || typeof lean === 'number')
+    this.ownLine = this.lean && this.options.ownLine === true
     if (leanOffer) this.sink.batch?.()
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []

@@ -16,8 +16,11 @@ import {
   decodeVoyages,
   encodeValue,
   encodeVoyages,
+  ownLineChange,
+  ownLineCheck,
   readEntry,
   sameHeads,
+  usesOwnLine,
 } from '@tally/link'
 import type {
   ActorBinding,
@@ -34,6 +37,9 @@ import type { ActorRegistryStore, CursorStore, DeadLetterStore, VoyageStore } fr
 import type { ContainerStore } from './container-store.ts'
 import { ADMISSION_PATHS, admitChanges } from './admission.ts'
 import type { AdmissionPath } from './admission.ts'
+
+/** An entry's changes and the bytes to store for them (readEntry). */
+type ReadChanges = { changes: A.DecodedChange[]; bytes: Uint8Array[] }
 
 export interface ChangeDecision {
   hash: string
@@ -188,9 +194,68 @@ export class SqliteLinkReplica implements LinkReplica {
     const { store } = this.o
     store.db.transaction(() => {
       this.bindActors(payload.actors)
-      for (const entry of payload.entries) this.ingestEntry(entry, payload.ax ?? [], result)
+      const ax = payload.ax ?? []
+      const proven = this.readOwnLineEntries(payload, ax)
+      for (const entry of payload.entries) {
+        const read = proven.get(entry)
+        if (read === 'unproven') result.missing.push(entry.c)
+        else this.ingestEntry(entry, ax, result, read)
+      }
     })()
     return result
+  }
+
+  /**
+   * Entries that name a dependency by OWN_LINE are rebuilt before any is stored, and their changes
+   * must give the chunk's check (ChunkPayload.o). If they do not, the rule found another change here
+   * than at the sender (a replica restored from a backup, say): none of them is stored, and each
+   * document is asked for again from its genesis, as for any dependency this replica lacks.
+   */
+  private readOwnLineEntries(
+    payload: ChunkPayload,
+    ax: string[],
+  ): Map<PayloadEntry, ReadChanges | 'unproven'> {
+    const out = new Map<PayloadEntry, ReadChanges | 'unproven'>()
+    const using = payload.entries.filter((e) => e.k !== undefined && usesOwnLine(e.k))
+    if (using.length === 0) return out
+    const hashes: string[] = []
+    let proven = payload.o !== undefined
+    for (const entry of using) {
+      if (!proven) break
+      try {
+        const read = this.readChanges(entry, ax)
+        out.set(entry, read)
+        hashes.push(...read.changes.map((c) => c.hash))
+      } catch {
+        proven = false
+      }
+    }
+    if (proven && Buffer.compare(Buffer.from(ownLineCheck(hashes)), Buffer.from(payload.o!)) === 0) return out
+    this.o.logger.warn(
+      { containers: using.map((e) => e.c) },
+      'own-line dependencies did not rebuild as sent: asking for these documents again',
+    )
+    for (const entry of using) out.set(entry, 'unproven')
+    return out
+  }
+
+  /** An entry's changes, rebuilt against this replica's history. Throws as readEntry does. */
+  private readChanges(entry: PayloadEntry, actors: string[]): ReadChanges {
+    const key: ContainerKey = { vessel: this.o.vessel, voyage: entry.y, containerId: entry.c }
+    const docId = documentIdFor(key)
+    const doc = () => this.o.store.load(docId)
+    let lines: A.ChangeMetadata[] | undefined
+    return readEntry(
+      entry,
+      key,
+      actors,
+      this.resolver(docId),
+      (h) => changeInfoIn(doc()!, h),
+      (actor, time) => {
+        if (!this.o.store.row(docId)) return undefined
+        return ownLineChange((lines ??= A.getChangesMetaSince(doc()!, [])), actor, time)
+      },
+    )
   }
 
   private bindActors(actors: ActorBinding[]): void {
@@ -210,7 +275,12 @@ export class SqliteLinkReplica implements LinkReplica {
     }
   }
 
-  private ingestEntry(entry: PayloadEntry, actors: string[], result: IngestResult): void {
+  private ingestEntry(
+    entry: PayloadEntry,
+    actors: string[],
+    result: IngestResult,
+    proven?: ReadChanges,
+  ): void {
     const key: ContainerKey = { vessel: this.o.vessel, voyage: entry.y, containerId: entry.c }
     const refuseAll = (reason: string, hashes: string[] = ['']) => {
       for (const h of hashes) result.rejected.push({ c: entry.c, h, reason })
@@ -225,9 +295,7 @@ export class SqliteLinkReplica implements LinkReplica {
     let changes: A.DecodedChange[]
     let bytes: Uint8Array[]
     try {
-      ;({ changes, bytes } = readEntry(entry, key, actors, this.resolver(docId), (h) =>
-        changeInfoIn(this.o.store.load(docId)!, h),
-      ))
+      ;({ changes, bytes } = proven ?? this.readChanges(entry, actors))
     } catch (err) {
       if (!(err instanceof CompactError)) return refuseAll((err as Error).message)
       if (!this.o.store.row(docId)) return refuseAll('unknown container: its genesis was not sent')
