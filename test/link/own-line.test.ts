@@ -9,10 +9,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { applyPatch, documentIdFor } from '@tally/manifest'
-import { ChunkPacker, OWN_LINE, openChunk, planDocument, readEntry } from '@tally/link'
+import { addEvidence, applyPatch, documentIdFor, evidenceOf, newSigningKey } from '@tally/manifest'
+import { APPENDIX, ChunkPacker, OWN_LINE, openChunk, planDocument, readEntry } from '@tally/link'
 import type { ChunkPayload, IngestResult, PlannedChunk } from '@tally/link'
 import { policyValidator, SqliteLinkReplica } from '@tally/replica'
+import { evidenceForEdit } from '../../vessel-node/src/evidence-signer.ts'
 import { headsEqual, keyOf, logger, openSide, seedRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
 
 const N = 3
@@ -104,6 +105,25 @@ describe('own-line dependencies', { timeout: 60_000 }, () => {
     expect(() => readEntry(entry, { ...keyOf(0), containerId: entry.c }, payloads[0]!.ax)).toThrow(
       /own-line dependency on a connection that did not agree to it/,
     )
+  })
+
+  it('sends the appendix of a first signed finding as one number, and the relay derives it', () => {
+    const s = setup()
+    const signer = newSigningKey()
+    for (let i = 0; i < N; i++) {
+      const key = keyOf(i)
+      s.vessel.store.edit(documentIdFor(key), s.vessel.actor, (d) => {
+        const after = applyPatch(d, { physical: { condition: 'DAMAGED', damage: 'hole' } }, 'vessel', 2_000)
+        const recorder = { vessel: VESSEL, crew: 'bosun', signer, now: '1970-01-01T00:33:20Z' }
+        return addEvidence(after, evidenceForEdit(d, after, key, recorder), 'vessel', 2_000)
+      })
+    }
+    const { payloads, results } = sync(s.vessel.replica, s.relayReplica)
+    const changes = payloads.flatMap((p) => p.entries.flatMap((e) => e.k ?? []))
+    expect(changes.filter((c) => c[6] === APPENDIX)).toHaveLength(N)
+    expect(results.every((r) => r.missing.length === 0 && r.rejected.length === 0)).toBe(true)
+    expect(headsEqual(s.relay, s.vessel, N)).toBe(true)
+    expect(evidenceOf(s.relay.store.load(documentIdFor(keyOf(0)))!)).toHaveLength(1)
   })
 
   it('rebuilds the same changes when a chunk comes again after its ack was lost', () => {

@@ -9,7 +9,7 @@
 import * as A from '@automerge/automerge'
 import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib'
 import { createHash } from 'node:crypto'
-import { classifyChanges, ObjectIndex, PRIORITY_ORDER } from '@tally/manifest'
+import { appendixChange, classifyChanges, ObjectIndex, PRIORITY_ORDER } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { advanceHeads } from './heads.ts'
 import { decodeValue, encodeValue } from './codec.ts'
@@ -17,14 +17,15 @@ import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES, SHORT_SHA_BYTES } from './messages.
 import type { ActorBinding, ChunkFrame, Priority } from './messages.ts'
 import {
   ActorTable,
+  APPENDIX,
   changeInfoIn,
   compactEntry,
   CompactError,
   expandEntry,
   isCompactEntry,
-  usesOwnLine,
+  usesDerived,
 } from './compact.ts'
-import type { ChangeInfo } from './compact.ts'
+import type { AppendixOf, ChangeInfo } from './compact.ts'
 import type { CompactChange } from './compact.ts'
 
 /**
@@ -242,7 +243,7 @@ function bodyOf(
           peerHas: new Set(plan.peerHeads),
           history: () => history().map((m) => m.hash),
           change: (h: string) => changeInfoIn(plan.doc, h),
-          ...(ownLine ? { lines: history } : {}),
+          ...(ownLine ? { lines: history, appendix: () => appendixChange(plan.key, plan.isoType) } : {}),
         }
       : undefined
     const compact = compactEntry(plan.key, decoded, actors, short, form.shortValues)
@@ -269,16 +270,16 @@ export interface ChunkPayload {
   ax?: string[]
   entries: PayloadEntry[]
   /**
-   * With entries that name a dependency by OWN_LINE: the first OWN_LINE_CHECK_BYTES of the SHA-256
-   * of the hashes of their changes, in order. The rule is proven at the sender, and this proves it
-   * at the receiver, for 4 bytes a chunk rather than 2 a change (ownLineCheck).
+   * With entries the receiver partly derives (a dependency by OWN_LINE, the APPENDIX): the first
+   * OWN_LINE_CHECK_BYTES of the SHA-256 of the hashes of their changes, in order. The sender proves
+   * the round trip, and this proves it at the receiver, for 4 bytes a chunk rather than 2 a change.
    */
   o?: Uint8Array
 }
 
 export const OWN_LINE_CHECK_BYTES = 4
 
-/** The check of ChunkPayload.o over the changes of the entries that use OWN_LINE, in order. */
+/** The check of ChunkPayload.o over the changes of the entries with derived parts, in order. */
 export function ownLineCheck(hashes: readonly string[]): Uint8Array {
   const h = createHash('sha256')
   for (const hash of hashes) h.update(Buffer.from(hash, 'hex'))
@@ -438,7 +439,7 @@ export class ChunkPacker implements PlanSink {
     let time = 0
     const ordered = this.lean ? inTimeOrder(entries) : entries
     const checked = ordered.flatMap((e) =>
-      'k' in e.body && usesOwnLine(e.body.k) ? e.changes.map((c) => c.hash) : [],
+      'k' in e.body && usesDerived(e.body.k) ? e.changes.map((c) => c.hash) : [],
     )
     const payload: ChunkPayload = {
       actors: [...actors.values()],
@@ -452,6 +453,7 @@ export class ChunkPacker implements PlanSink {
           ? { b: e.body.b }
           : {
               k: e.body.k.map((c): CompactChange => {
+                if (c[6] === APPENDIX) return c
                 const delta = c[3] - time
                 time = c[3]
                 return [c[0], c[1], c[2], delta, c[4], c[5], c[6]]
@@ -597,10 +599,11 @@ export function readEntry(
   resolve: (prefixHex: string) => string | undefined = () => undefined,
   info: (hash: string) => ChangeInfo | undefined = () => undefined,
   ownLine?: (actor: string, time: number) => string | undefined,
+  appendix?: AppendixOf,
 ): { changes: A.DecodedChange[]; bytes: Uint8Array[] } {
   if (entry.b) return { changes: readBundle(entry.b), bytes: [entry.b] }
   try {
-    const rebuilt = expandEntry(key, entry.k ?? [], actors, resolve, info, ownLine)
+    const rebuilt = expandEntry(key, entry.k ?? [], actors, resolve, info, ownLine, appendix)
     return { changes: rebuilt.map((r) => r.change), bytes: rebuilt.map((r) => r.bytes) }
   } catch (err) {
     if (err instanceof CompactError && err.missing) throw err

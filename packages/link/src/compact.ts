@@ -36,6 +36,16 @@ export const SHORT_DEP_BYTES = 2
  */
 export const OWN_LINE = -1
 
+/**
+ * In a compact change's ops slot: "the appendix" (photos.ts in the manifest), the genesis actor's
+ * deterministic change that adds the photo and evidence lists to a document. The receiver builds it
+ * from the container key and type as it builds the genesis, so it costs no bytes but this one.
+ */
+export const APPENDIX = 1
+
+/** The appendix change of an entry's document: its bytes and hash (`appendixChange` in the manifest). */
+export type AppendixOf = () => { change: Uint8Array; hash: string }
+
 /** What the own-line rule reads of a change: who made it, its place in their line, and when. */
 export interface ChangeLine {
   hash: string
@@ -81,6 +91,8 @@ export interface ShortDeps {
   change: (hash: string) => ChangeInfo | undefined
   /** Every change of the document at the sender, for OWN_LINE; absent where the peer does not read it. */
   lines?: () => readonly ChangeLine[]
+  /** The document's appendix, sent as APPENDIX; absent where the peer does not read it. */
+  appendix?: AppendixOf
 }
 
 export const changeInfo = (c: A.DecodedChange): ChangeInfo => ({
@@ -131,7 +143,7 @@ type IdRef = string | [number, number] | [number, number, 0]
 export type CompactOp = unknown[]
 const OP_FIELDS = ['action', 'obj', 'key', 'elemId', 'insert', 'datatype', 'value', 'pred'] as const
 const ID_FIELDS = new Set(['obj', 'elemId'])
-/** [actor ref, seq, startOp, time, message, deps, ops] */
+/** [actor ref, seq, startOp, time, message, deps, ops]; ops is APPENDIX for the appendix. */
 export type CompactChange = [
   number,
   number,
@@ -139,13 +151,17 @@ export type CompactChange = [
   number,
   string | null,
   (number | Uint8Array)[],
-  CompactOp[],
+  CompactOp[] | typeof APPENDIX,
 ]
 
 const GENESIS = -1
 
-/** True when an entry names a dependency by {@link OWN_LINE}. */
-export const usesOwnLine = (k: CompactChange[]): boolean => k.some((c) => c[5].includes(OWN_LINE))
+/**
+ * True when an entry holds what the receiver derives rather than reads: a dependency by
+ * {@link OWN_LINE} or the {@link APPENDIX}. The chunk's check covers such entries.
+ */
+export const usesDerived = (k: CompactChange[]): boolean =>
+  k.some((c) => c[5].includes(OWN_LINE) || c[6] === APPENDIX)
 
 /** Actor IDs to small numbers for the whole send session (each chunk carries the table). */
 export class ActorTable {
@@ -216,7 +232,10 @@ export function compactEntry(
     const i = position.get(h)
     return i !== undefined ? changeInfo(changes[i]!) : short?.change(h)
   }
+  const appendix = short?.appendix?.().hash
   const compact = changes.map((c): CompactChange => {
+    // Its time is 0 and means nothing: the chunk's time deltas leave it out (ChunkPacker.build).
+    if (c.hash === appendix) return [GENESIS, 0, 0, 0, null, [], APPENDIX]
     const derived = short ? derivedCounters(c.actor, c.deps.map(infoOfDep)) : {}
     const actor = actors.ref(c.actor, genesis)
     const ops = c.ops.map((op) => {
@@ -253,6 +272,7 @@ export function compactEntry(
       (p) => deps.find((h) => h.startsWith(p)),
       (h) => short?.change(h),
       (actor, time) => ownLineChange(lines ?? [], actor, time),
+      short?.appendix,
     )
     if (rebuilt.every((r, i) => r.change.hash === changes[i]!.hash))
       return { k: compact, rawBytes: encoded.length }
@@ -285,6 +305,7 @@ export function expandEntry(
   info: (hash: string) => ChangeInfo | undefined = () => undefined,
   /** The change OWN_LINE stands for (ownLineChange over this replica's history). */
   ownLine?: (actor: string, time: number) => string | undefined,
+  appendix?: AppendixOf,
 ): { change: A.DecodedChange; bytes: Uint8Array }[] {
   const genesis = genesisActor(key)
   const actorOf = (ref: unknown): string => {
@@ -308,6 +329,15 @@ export function expandEntry(
   const rebuiltInfo = new Map<string, ChangeInfo>()
   for (const c of compact) {
     const [actorRef, sentSeq, sentStartOp, time, message, deps, sentOps] = c
+    if (sentOps === APPENDIX) {
+      if (!appendix) throw new CompactError('appendix on a connection that did not agree to it')
+      if (actorRef !== GENESIS || deps.length > 0) throw new CompactError('malformed appendix')
+      const { change: bytes } = appendix()
+      const change = A.decodeChange(bytes)
+      rebuiltInfo.set(change.hash, changeInfo(change))
+      out.push({ change, bytes })
+      continue
+    }
     let ops: CompactOp[]
     try {
       ops = unpackOps(sentOps, actorRef, time)
@@ -405,8 +435,9 @@ export function isCompactEntry(v: unknown, actorCount: number): v is CompactChan
             (int(d) && (d as number) >= OWN_LINE) ||
             (d instanceof Uint8Array && d.length >= SHORT_DEP_BYTES && d.length <= DEP_PREFIX_BYTES),
         ) &&
-        Array.isArray(c[6]) &&
-        c[6].every((op: unknown) => Array.isArray(op) && op.length <= OP_FIELDS.length),
+        ((Array.isArray(c[6]) &&
+          c[6].every((op: unknown) => Array.isArray(op) && op.length <= OP_FIELDS.length)) ||
+          c[6] === APPENDIX),
     )
   )
 }

@@ -106,8 +106,8 @@ export interface HelloFrame {
    */
   k?: 2
   /**
-   * With `k`: the vessel reads dependencies named by OWN_LINE (docs/protocol.md, "Own-line
-   * dependencies"). Absent from older vessels.
+   * With `k`: the vessel reads dependencies named by OWN_LINE and the derived APPENDIX
+   * (docs/protocol.md, "Own-line dependencies"). Absent from older vessels.
    */
   o?: 1
 }

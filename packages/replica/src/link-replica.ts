@@ -5,7 +5,7 @@
  */
 import * as A from '@automerge/automerge'
 import type { Logger } from 'pino'
-import { documentIdFor, isValidContainerId, ObjectIndex } from '@tally/manifest'
+import { appendixChange, documentIdFor, isValidContainerId, ObjectIndex } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey } from '@tally/manifest'
 import {
   advanceHeads,
@@ -20,7 +20,7 @@ import {
   ownLineCheck,
   readEntry,
   sameHeads,
-  usesOwnLine,
+  usesDerived,
 } from '@tally/link'
 import type {
   ActorBinding,
@@ -195,7 +195,7 @@ export class SqliteLinkReplica implements LinkReplica {
     store.db.transaction(() => {
       this.bindActors(payload.actors)
       const ax = payload.ax ?? []
-      const proven = this.readOwnLineEntries(payload, ax)
+      const proven = this.readDerivedEntries(payload, ax)
       for (const entry of payload.entries) {
         const read = proven.get(entry)
         if (read === 'unproven') result.missing.push(entry.c)
@@ -206,17 +206,18 @@ export class SqliteLinkReplica implements LinkReplica {
   }
 
   /**
-   * Entries that name a dependency by OWN_LINE are rebuilt before any is stored, and their changes
-   * must give the chunk's check (ChunkPayload.o). If they do not, the rule found another change here
-   * than at the sender (a replica restored from a backup, say): none of them is stored, and each
-   * document is asked for again from its genesis, as for any dependency this replica lacks.
+   * Entries with parts this replica derives (a dependency by OWN_LINE, the APPENDIX) are rebuilt
+   * before any is stored, and their changes must give the chunk's check (ChunkPayload.o). If they do
+   * not, the rule found another change here than at the sender (a replica restored from a backup,
+   * say): none of them is stored, and each document is asked for again from its genesis, as for any
+   * dependency this replica lacks.
    */
-  private readOwnLineEntries(
+  private readDerivedEntries(
     payload: ChunkPayload,
     ax: string[],
   ): Map<PayloadEntry, ReadChanges | 'unproven'> {
     const out = new Map<PayloadEntry, ReadChanges | 'unproven'>()
-    const using = payload.entries.filter((e) => e.k !== undefined && usesOwnLine(e.k))
+    const using = payload.entries.filter((e) => e.k !== undefined && usesDerived(e.k))
     if (using.length === 0) return out
     const hashes: string[] = []
     let proven = payload.o !== undefined
@@ -233,7 +234,7 @@ export class SqliteLinkReplica implements LinkReplica {
     if (proven && Buffer.compare(Buffer.from(ownLineCheck(hashes)), Buffer.from(payload.o!)) === 0) return out
     this.o.logger.warn(
       { containers: using.map((e) => e.c) },
-      'own-line dependencies did not rebuild as sent: asking for these documents again',
+      'derived parts of entries did not rebuild as sent: asking for these documents again',
     )
     for (const entry of using) out.set(entry, 'unproven')
     return out
@@ -254,6 +255,11 @@ export class SqliteLinkReplica implements LinkReplica {
       (actor, time) => {
         if (!this.o.store.row(docId)) return undefined
         return ownLineChange((lines ??= A.getChangesMetaSince(doc()!, [])), actor, time)
+      },
+      () => {
+        const isoType = this.o.store.row(docId)?.iso_type ?? entry.i
+        if (!isoType) throw new CompactError('appendix of a document this replica lacks', true)
+        return appendixChange(key, isoType)
       },
     )
   }
