@@ -73,6 +73,12 @@ describe('runDailyBill (1,000 containers, 45 s window)', () => {
       expect(up, table).toBeGreaterThan(0)
       expect(down, table).toBeGreaterThan(0)
       expect(value('TLS off: bytes per day')).toBe(up + down)
+      // The whole-day model carried over to the real processes by their ratio on this window.
+      const level = rows.find(
+        (r) => r.metric === "TLS off: bytes per day, the whole-day model at this run's level",
+      )
+      expect(level?.value, table).toBeGreaterThan(0)
+      expect(level!.note).toMatch(/the model's day [\d,]+ B \(the whole-day model, run here\) × [\d.]+/)
       // 45 s scaled to a day is ×1,920: whatever moved, the day is a whole multiple of small counts.
       expect(value('TLS off: TCP connections per day') as number).toBeGreaterThanOrEqual(0)
       expect(value('TLS off: sessions per day') as number).toBeGreaterThanOrEqual(0)

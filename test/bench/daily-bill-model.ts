@@ -28,6 +28,7 @@ import { vesselReplica } from '../link/fixtures.ts'
 import { closeVoyage, converged, loadVoyage } from './link-fixture.ts'
 import { cachedVoyage } from './voyage-cache.ts'
 import { priorityOf } from './daily-bill-workload.ts'
+import type { ReplayWindow } from './daily-bill-workload.ts'
 import { TARGETS } from './daily-bill-rows.ts'
 import { detectTls, selfSignedCertificate } from './daily-bill-tls.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
@@ -47,7 +48,8 @@ export interface ModelResult {
   bytesDown: number
   keepaliveBytes: number
   converged: boolean
-  perRound: { up: number; down: number; events: number }[]
+  /** Each round: when it ran (the day's time, ms), its bytes and the keepalives of the quiet before it. */
+  perRound: { at: number; up: number; down: number; events: number; keepaliveBytes: number }[]
 }
 
 export async function modelDay(opts: {
@@ -59,6 +61,10 @@ export async function modelDay(opts: {
   compress?: boolean
   /** Over wss:// with a self-signed certificate (TLS records and the handshake counted). */
   tls?: { cert: string; key: string }
+  /** Other events than the standard day's (the real-time window's, say), in time order. */
+  events?: VoyageEvent[]
+  /** Events written all at once and sent in one unmeasured round first (the window's hours before). */
+  before?: VoyageEvent[]
 }): Promise<ModelResult> {
   const v = cachedVoyage(
     { seed: opts.seed, containers: opts.containers, days: opts.day, syncedDays: opts.day },
@@ -117,25 +123,33 @@ export async function modelDay(opts: {
   await round() // the connection's first session (hello), as when the link comes up
   const clock = new BatchClock(DEFAULT_WINDOWS_S)
   const signer = newSigningKey()
-  const events = voyageDay(v.manifest, opts.day, v.seed)
+  const events = opts.events ?? voyageDay(v.manifest, opts.day, v.seed)
+  const record = tls ? TLS_RECORD_BYTES : 0
+  const keepaliveBytes = (n: number) => n * (PING_BYTES + PONG_BYTES + 2 * record)
   const at = (e: VoyageEvent) => Date.parse(e.at)
   const perRound: ModelResult['perRound'] = []
   let lastTraffic = at(events[0]!)
   let keepalives = 0
   let sinceRound = 0
   const runRound = async (now: number) => {
-    keepalives += Math.floor((now - lastTraffic) / (DEFAULT_KEEPALIVE_S * 1000))
+    const quiet = Math.floor((now - lastTraffic) / (DEFAULT_KEEPALIVE_S * 1000))
+    keepalives += quiet
     const before = connection.socketBytes()
     await round()
     const after = connection.socketBytes()
-    perRound.push({ up: after.up - before.up, down: after.down - before.down, events: sinceRound })
+    perRound.push({
+      at: now,
+      up: after.up - before.up,
+      down: after.down - before.down,
+      events: sinceRound,
+      keepaliveBytes: keepaliveBytes(quiet),
+    })
     sinceRound = 0
     clock.clear()
     lastTraffic = now
   }
-  for (const e of events) {
+  const write = (e: VoyageEvent) => {
     const t = at(e)
-    while (clock.due !== null && clock.due <= t) await runRound(clock.due)
     const side = e.side === 'vessel' ? vessel : relay
     const actor = e.side === 'vessel' ? v.vesselActor : v.shoreActor
     const key = { vessel: v.vessel, voyage: v.voyage, containerId: e.containerId }
@@ -147,12 +161,20 @@ export async function modelDay(opts: {
       const recorder = { vessel: v.vessel, crew: 'bosun', signer, now: e.at }
       return addEvidence(after, evidenceForEdit(d, after, key, recorder), 'vessel', t / 1000)
     })
+  }
+  if (opts.before?.length) {
+    for (const e of opts.before) write(e)
+    await round()
+  }
+  for (const e of events) {
+    const t = at(e)
+    while (clock.due !== null && clock.due <= t) await runRound(clock.due)
+    write(e)
     clock.note(PRIORITY[priorityOf(e)]!, t)
     sinceRound++
   }
   if (clock.due !== null) await runRound(clock.due)
   const counted = wire.stats()
-  const record = tls ? TLS_RECORD_BYTES : 0
   connection.close()
   await wire.stop()
   link.close()
@@ -162,12 +184,39 @@ export async function modelDay(opts: {
     rounds: perRound.length,
     bytesUp: counted.bytesUp + keepalives * (PING_BYTES + record),
     bytesDown: counted.bytesDown + keepalives * (PONG_BYTES + record),
-    keepaliveBytes: keepalives * (PING_BYTES + PONG_BYTES + 2 * record),
+    keepaliveBytes: keepaliveBytes(keepalives),
     converged: converged(loaded),
     perRound,
   }
   closeVoyage(loaded)
   return result
+}
+
+/** Bytes of a model run: every round's, with the keepalives of the quiet before each. */
+export const modelBytes = (r: ModelResult): number =>
+  r.perRound.reduce((n, p) => n + p.up + p.down + p.keepaliveBytes, 0)
+
+/**
+ * The model's price of the real-time window (daily-bill.ts): the same events in logical time, on
+ * the real link code, after the hours before it sent at once in one round, as the real run sends
+ * them. The real-time run measures the real processes, with their own timers, on the same events;
+ * the ratio of the two carries the model's whole day over to them (daily-bill-rows.ts).
+ */
+export async function modelWindow(opts: {
+  seed: number
+  containers: number
+  day: number
+  log: (l: string) => void
+  window: ReplayWindow
+  tls?: { cert: string; key: string }
+}): Promise<number> {
+  const { window } = opts
+  const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z')
+  // A critical edit moved into the window is written at its place there, as the real run writes it.
+  const events = window.events.map((e) =>
+    e.moved ? { ...e.event, at: iso(window.startMs + e.offsetMs) } : e.event,
+  )
+  return modelBytes(await modelDay({ ...opts, events, before: window.warmUp }))
 }
 
 const SECTION = 'daily bill, whole day'

@@ -36,6 +36,7 @@ import { LINK_RATE_BPS, ONE_WAY_DELAY_MS } from './link-bench.ts'
 import { loadVoyage } from './link-fixture.ts'
 import type { BenchOptions, BenchRow } from './report.ts'
 import { cachedVoyage } from './voyage-cache.ts'
+import { modelDay, modelWindow } from './daily-bill-model.ts'
 
 const WARM_UP_TIMEOUT_MS = 180_000
 /** After the first session, so the window starts from a quiet, connected link. */
@@ -65,6 +66,37 @@ export interface VariantMeasurement {
   atEnd: LinkCounters
   /** Link sessions the vessel node logged from the window's start to the end of the drain. */
   sessions: number
+  /** The whole-day model's bytes for the day and for this window (daily-bill-model.ts). */
+  model?: ModelPrice
+}
+
+export interface ModelPrice {
+  day: number
+  window: number
+  /** Where the day's figure comes from: this run's whole-day section, or computed here. */
+  dayFrom: string
+}
+
+/**
+ * The whole-day model's price of the day and of the window, over TLS or not: the day from the
+ * whole-day section when it ran before in this run, else computed here.
+ */
+async function modelPrice(
+  opts: BenchOptions,
+  window: ReplayWindow,
+  tls: Tls | null,
+  earlier: readonly BenchRow[],
+): Promise<ModelPrice> {
+  const base = { seed: opts.seed, containers: opts.containers, day: opts.day, log: opts.log }
+  const metric = tls ? 'bytes per day over TLS (wss://), up + down' : 'bytes per day, up + down'
+  const row = earlier.find((r) => r.section === 'daily bill, whole day' && r.metric === metric)
+  opts.log(`daily bill: the whole-day model's price of the window${tls ? ' over wss://' : ''}`)
+  const windowBytes = await modelWindow({ ...base, window, ...(tls ? { tls } : {}) })
+  if (typeof row?.value === 'number')
+    return { day: row.value, window: windowBytes, dayFrom: "this run's whole-day section" }
+  opts.log(`daily bill: the whole-day model${tls ? ' over wss://' : ''}`)
+  const day = await modelDay({ ...base, ...(tls ? { tls } : {}) })
+  return { day: day.bytesUp + day.bytesDown, window: windowBytes, dayFrom: 'the whole-day model, run here' }
 }
 
 interface Tls {
@@ -188,6 +220,7 @@ export async function runDailyBill(
   for (const note of window.notes) opts.log(`daily bill: ${note}`)
   const rows: BenchRow[] = []
   const plain = await measure('TLS off', v, window, drainLimitMs, null, opts.log)
+  plain.model = await modelPrice(opts, window, null, earlier)
   rows.push(...billRows(plain))
   if (process.env.DAILY_BILL_TLS === '0') {
     rows.push({
@@ -210,14 +243,9 @@ export async function runDailyBill(
     } else {
       const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-bill-tls-'))
       try {
-        const measured = await measure(
-          'TLS on',
-          v,
-          window,
-          drainLimitMs,
-          selfSignedCertificate(certDir),
-          opts.log,
-        )
+        const tlsFiles = selfSignedCertificate(certDir)
+        const measured = await measure('TLS on', v, window, drainLimitMs, tlsFiles, opts.log)
+        measured.model = await modelPrice(opts, window, tlsFiles, earlier)
         rows.push(...billRows(measured))
       } finally {
         fs.rmSync(certDir, { recursive: true, force: true })
