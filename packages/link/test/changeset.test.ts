@@ -291,6 +291,42 @@ describe('short dependencies and derived counters (compressing connections)', ()
   })
 })
 
+describe('lean chunks', () => {
+  it('put their entries in time order, and genesis objects by absolute counter', () => {
+    // Documents planned in one order, their new readings written in another across the hour.
+    const docs = [0, 1, 2, 3, 4].map((i) => {
+      const base = createContainerDoc(key(90 + i), '45R1', crew)
+      const minute = [40, 5, 55, 20, 30][i]!
+      const doc = A.change(base, { time: 1_795_000_000 + minute * 60 }, (d: any) => {
+        d.reefer.readings.push({ at: '2026-11-02T14:00:00Z', supplyC: 4, returnC: 5 })
+      })
+      return { i, base, doc }
+    })
+    const plans = docs.flatMap(({ i, base, doc }) =>
+      planDocument({ key: key(90 + i), isoType: '45R1', doc, since: A.getHeads(base) }),
+    )
+    const pack = (lean: boolean) => {
+      const packer = new ChunkPacker(plans, () => undefined)
+      packer.useRawChunks(true)
+      packer.useLean(lean)
+      const payloads = []
+      for (let c = packer.next(); c; c = packer.next()) payloads.push(openChunk(c.frame, { shortSha: lean }))
+      return payloads
+    }
+    const firstTimes = (payloads: ChunkPayload[]) =>
+      payloads.flatMap((p) => p.entries.map((e) => e.k![0]![3]))
+    const lean = firstTimes(pack(true))
+    expect(lean).toEqual([...lean].sort((a, b) => a - b))
+    expect(firstTimes(pack(false))).not.toEqual(lean)
+    // The readings list is a genesis object: the same [counter, -1] in every document.
+    const lists = pack(true).flatMap((p) =>
+      p.entries.map((e) => JSON.stringify((e.k![0]![6] as unknown[][])[0]![1])),
+    )
+    expect(new Set(lists).size).toBe(1)
+    expect(JSON.parse(lists[0]!)).toEqual([expect.any(Number), -1])
+  })
+})
+
 describe('chunk checksums', () => {
   it('takes an 8-byte checksum only on a lean connection', () => {
     const data = new Uint8Array([1, 2, 3])
