@@ -98,6 +98,19 @@ export function vesselReplica(side: Side, vessel: string = VESSEL): SqliteLinkRe
   })
 }
 
+/** The relay's view of the vessel for the link: what the relay's link server builds per session. */
+export function relayLinkReplica(side: Side, vessel: string = VESSEL): SqliteLinkReplica {
+  return new SqliteLinkReplica({
+    ...side,
+    peer: vessel,
+    vessel,
+    peerPrincipal: vessel,
+    trustBinding: (b) => b.p === vessel && b.r === 'vessel',
+    validate: policyValidator(side.registry, { id: vessel, role: 'vessel' }),
+    logger,
+  })
+}
+
 export function vesselSide(dir: string) {
   const side = openSide(path.join(dir, 'vessel.sqlite'))
   const replica = vesselReplica(side)

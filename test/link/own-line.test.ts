@@ -12,9 +12,18 @@ import { randomBytes } from 'node:crypto'
 import { addEvidence, applyPatch, documentIdFor, evidenceOf, newSigningKey } from '@tally/manifest'
 import { APPENDIX, ChunkPacker, OWN_LINE, openChunk, planDocument, readEntry } from '@tally/link'
 import type { ChunkPayload, IngestResult, PlannedChunk } from '@tally/link'
-import { policyValidator, SqliteLinkReplica } from '@tally/replica'
+import type { SqliteLinkReplica } from '@tally/replica'
 import { evidenceForEdit } from '../../vessel-node/src/evidence-signer.ts'
-import { headsEqual, keyOf, logger, openSide, seedRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
+import {
+  headsEqual,
+  keyOf,
+  openSide,
+  relayLinkReplica,
+  seedRelay,
+  tempDir,
+  VESSEL,
+  vesselSide,
+} from './fixtures.ts'
 
 const N = 3
 const cleanups: (() => Promise<unknown> | unknown)[] = []
@@ -65,15 +74,7 @@ function setup() {
     () => vessel.db.close(),
   )
   seedRelay(relay, N, randomBytes(16).toString('hex'))
-  const relayReplica = new SqliteLinkReplica({
-    ...relay,
-    peer: VESSEL,
-    vessel: VESSEL,
-    peerPrincipal: VESSEL,
-    trustBinding: (b) => b.p === VESSEL && b.r === 'vessel',
-    validate: policyValidator(relay.registry, { id: VESSEL, role: 'vessel' }),
-    logger,
-  })
+  const relayReplica = relayLinkReplica(relay)
   // The documents reach the vessel, and a first crew edit each reaches the relay: from here on, the
   // vessel's edits depend on an acknowledged edit of its own.
   sync(relayReplica, vessel.replica)

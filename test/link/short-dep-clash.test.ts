@@ -20,8 +20,17 @@ import {
   VesselLinkSession,
 } from '@tally/link'
 import type { IngestResult, PlannedChunk } from '@tally/link'
-import { policyValidator, SqliteLinkReplica } from '@tally/replica'
-import { headsEqual, keyOf, logger, openSide, seedRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
+import type { SqliteLinkReplica } from '@tally/replica'
+import {
+  headsEqual,
+  keyOf,
+  openSide,
+  relayLinkReplica,
+  seedRelay,
+  tempDir,
+  VESSEL,
+  vesselSide,
+} from './fixtures.ts'
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
@@ -59,15 +68,7 @@ function setup() {
   )
   const shore = randomBytes(16).toString('hex')
   seedRelay(relay, 1, shore)
-  const relayReplica = new SqliteLinkReplica({
-    ...relay,
-    peer: VESSEL,
-    vessel: VESSEL,
-    peerPrincipal: VESSEL,
-    trustBinding: (b) => b.p === VESSEL && b.r === 'vessel',
-    validate: policyValidator(relay.registry, { id: VESSEL, role: 'vessel' }),
-    logger,
-  })
+  const relayReplica = relayLinkReplica(relay)
   return { relay, vessel, relayReplica, shore }
 }
 

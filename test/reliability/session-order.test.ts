@@ -9,11 +9,10 @@ import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { decodeFrame, openChunk, RelayLinkSession, VesselLinkSession } from '@tally/link'
 import type { LinkFrame } from '@tally/link'
-import { policyValidator, SqliteLinkReplica } from '@tally/replica'
 import {
   headsEqual,
-  logger,
   openSide,
+  relayLinkReplica,
   seedRelay,
   startRelay,
   syncOnce,
@@ -44,15 +43,7 @@ async function setup() {
   )
   // Two days: a critical chunk (damage), a normal one (lashing checks) and routine readings.
   for (let day = 0; day < 2; day++) vesselDay(vessel, N, day)
-  const relayReplica = new SqliteLinkReplica({
-    ...relay,
-    peer: VESSEL,
-    vessel: VESSEL,
-    peerPrincipal: VESSEL,
-    trustBinding: (b) => b.p === VESSEL && b.r === 'vessel',
-    validate: policyValidator(relay.registry, { id: VESSEL, role: 'vessel' }),
-    logger,
-  })
+  const relayReplica = relayLinkReplica(relay)
   return { relay, relayReplica, vessel }
 }
 
