@@ -183,6 +183,8 @@ export async function replayWindow(
 
   const lastLook = new Map<Outcome, number>()
   let windowEndedAt: number | null = null
+  /** When every critical and normal edit had arrived, after the window. */
+  let othersArrivedAt: number | null = null
   const pendingOf = () =>
     outcomes.filter((o) => o.editedAt !== null && o.arrivedAt === null && !o.hidden && o.error === null)
   for (;;) {
@@ -195,7 +197,12 @@ export async function replayWindow(
     const pending = pendingOf()
     if (windowEndedAt !== null && !writing) {
       const waitingFor = pending.filter((o) => o.replay.priority !== 'routine')
-      if (waitingFor.length === 0 || now - windowEndedAt >= opts.drainLimitMs) break
+      // Readings that went in the same round as the last normal edit are polled less often: two
+      // more of their looks before stopping, so the round's routine part is seen too.
+      if (waitingFor.length > 0) othersArrivedAt = null
+      else othersArrivedAt ??= now
+      const routineSeen = othersArrivedAt !== null && now - othersArrivedAt >= 2 * PROBE_INTERVAL_MS.routine
+      if (routineSeen || pending.length === 0 || now - windowEndedAt >= opts.drainLimitMs) break
     }
     if (now - startedAt > windowMs + opts.drainLimitMs + 60_000) break // a stuck writer
     // A busy server may reset a request; the next round looks again.
