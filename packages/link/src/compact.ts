@@ -232,7 +232,11 @@ export function compactEntry(
     const i = position.get(h)
     return i !== undefined ? changeInfo(changes[i]!) : short?.change(h)
   }
-  const appendix = short?.appendix?.().hash
+  // The appendix is the genesis actor's second change; building it to compare costs a few ms, so
+  // only an entry that holds such a change does.
+  const appendix = changes.some((c) => c.actor === genesis && c.seq === 2)
+    ? short?.appendix?.().hash
+    : undefined
   const compact = changes.map((c): CompactChange => {
     // Its time is 0 and means nothing: the chunk's time deltas leave it out (ChunkPacker.build).
     if (c.hash === appendix) return [GENESIS, 0, 0, 0, null, [], APPENDIX]
