@@ -245,17 +245,16 @@ export class SqliteLinkReplica implements LinkReplica {
     const key: ContainerKey = { vessel: this.o.vessel, voyage: entry.y, containerId: entry.c }
     const docId = documentIdFor(key)
     const doc = () => this.o.store.load(docId)
-    let lines: A.ChangeMetadata[] | undefined
+    // One read of the history serves both short prefixes and OWN_LINE.
+    let history: A.ChangeMetadata[] | undefined
+    const historyOf = () => (history ??= A.getChangesMetaSince(doc()!, []))
     return readEntry(
       entry,
       key,
       actors,
-      this.resolver(docId),
+      this.resolver(docId, historyOf),
       (h) => changeInfoIn(doc()!, h),
-      (actor, time) => {
-        if (!this.o.store.row(docId)) return undefined
-        return ownLineChange((lines ??= A.getChangesMetaSince(doc()!, [])), actor, time)
-      },
+      (actor, time) => (this.o.store.row(docId) ? ownLineChange(historyOf(), actor, time) : undefined),
       () => {
         const isoType = this.o.store.row(docId)?.iso_type ?? entry.i
         if (!isoType) throw new CompactError('appendix of a document this replica lacks', true)
@@ -403,10 +402,12 @@ export class SqliteLinkReplica implements LinkReplica {
    * otherwise the entry is treated as missing a dependency (the sender then sends the document
    * whole), never resolved to the wrong change.
    */
-  private resolver(docId: string): (prefixHex: string) => string | undefined {
+  private resolver(
+    docId: string,
+    metas: () => readonly A.ChangeMetadata[],
+  ): (prefixHex: string) => string | undefined {
     let history: string[] | undefined
-    const historyOf = () =>
-      (history ??= A.getChangesMetaSince(this.o.store.load(docId)!, []).map((m) => m.hash))
+    const historyOf = () => (history ??= metas().map((m) => m.hash))
     const match = (hashes: Iterable<string>, prefix: string) => {
       for (const h of hashes) if (h.startsWith(prefix)) return h
       return undefined
