@@ -62,11 +62,14 @@ async function threeRounds(lean: boolean) {
   const tokens: string[] = []
   for (let round = 0; round < 3; round++) {
     if (round > 0) {
+      // Later than the seed by whole seconds, so an edit that depends on its actor's earlier,
+      // acknowledged one may name it by OWN_LINE (never within the same second).
+      const time = Math.floor(Date.now() / 1000) + 10 * round
       vessel.store.edit(documentIdFor(keyOf(round)), vessel.actor, (d) =>
-        applyPatch(d, { physical: { condition: 'DAMAGED', damage: `dent ${round}` } }, 'vessel'),
+        applyPatch(d, { physical: { condition: 'DAMAGED', damage: `dent ${round}` } }, 'vessel', time),
       )
       relay.store.edit(documentIdFor(keyOf(round + 10)), shore, (d) =>
-        applyPatch(d, { customs: { status: 'HELD', holdReason: `x-ray ${round}` } }, 'shore'),
+        applyPatch(d, { customs: { status: 'HELD', holdReason: `x-ray ${round}` } }, 'shore', time),
       )
     }
     const r = await roundOn(connection, vessel, relay.url, relay.token, {
