@@ -333,7 +333,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       for (const raw of this.frames.decodeAll(data)) {
         const frame = decodeFrame(raw)
         if (frame.t === 'poke') {
-          if (this.persistent) this.emit('poke', frame.p)
+          // The relay pokes only between its rounds, so a poke that arrives during ours crossed our
+          // `round` on the link, and this round carries what it announced: no round after it.
+          if (this.persistent && !this.session) this.emit('poke', frame.p)
           continue
         }
         if (!this.session)
