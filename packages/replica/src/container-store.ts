@@ -23,7 +23,7 @@ import { advanceHeads } from '@tally/link'
 import type { ContainerRow, ListQuery } from './container-index.ts'
 
 /** The policy's object index of a document, as its summary row keeps it. */
-const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.fromDoc(doc).toJSON())
+const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.storedFormOf(doc))
 /** The object index a summary row keeps, if it has one (a fresh copy each time). */
 const rowIndex = (row: ContainerRow | undefined): ObjectIndex | undefined =>
   row?.objects ? ObjectIndex.fromJSON(JSON.parse(row.objects)) : undefined
@@ -99,6 +99,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    * unannounced: every cached copy is checked against its row's heads before it is served.
    */
   private unannounced = false
+  /** Depth of {@link holding} calls: while above 0 nothing leaves the cache. */
+  private holds = 0
+  /** Documents whose cached copy an ingest advanced during the outermost hold. */
+  private readonly advanced = new Set<string>()
 
   constructor(
     readonly db: SqlDatabase,
@@ -213,9 +217,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     }
     const parts = this.chunks.load(docId)
     if (parts.length === 0) return undefined
-    // A.load of the first chunk is about twice as fast as loadIncremental into an empty document.
-    let doc = A.load<ContainerDoc>(parts[0]!)
-    for (const part of parts.slice(1)) doc = A.loadIncremental(doc, part)
+    // One load of every chunk together: loading them one by one computed a patch for each, and
+    // after a backlog was stored in many parts that was most of a load (a change whose
+    // dependencies are missing is queued either way; refresh reports it).
+    const doc = A.load<ContainerDoc>(parts.length === 1 ? parts[0]! : Buffer.concat(parts))
     const row = this.row(docId)
     if (row && (row.dirty || row.chunks > COMPACT_AFTER_CHUNKS)) this.refresh(docId, row, doc)
     return this.remember(docId, { doc })
@@ -229,9 +234,36 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   private remember(docId: string, entry: Loaded): Loaded {
     this.cache.set(docId, entry)
+    if (this.holds === 0) this.trimCache()
+    return entry
+  }
+
+  private trimCache(): void {
     const limit = this.options.cacheSize ?? 5000
     while (this.cache.size > limit) this.cache.delete(this.cache.keys().next().value!)
-    return entry
+  }
+
+  /**
+   * Runs `fn` (one link chunk's ingest, which should include its transaction) with every document
+   * it loads kept in memory until it returns, and with each document it ingests into kept current
+   * rather than dropped. A chunk names up to a few thousand documents, each read to rebuild its
+   * entry and again to store it: with a cache smaller than the chunk, every document was loaded
+   * from SQLite two or three times. If `fn` throws, the copies it advanced are dropped, since its
+   * transaction rolled their changes back.
+   */
+  holding<T>(fn: () => T): T {
+    this.holds++
+    try {
+      return fn()
+    } catch (err) {
+      for (const docId of this.advanced) this.cache.delete(docId)
+      throw err
+    } finally {
+      if (--this.holds === 0) {
+        this.advanced.clear()
+        this.trimCache()
+      }
+    }
   }
 
   /**
@@ -261,7 +293,13 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   /** Loads every document whose summary row is waiting for it, so lists filter on true values. */
   refreshDirty(): void {
-    for (const docId of this.index.dirtyIds()) this.load(docId)
+    for (const docId of this.index.dirtyIds()) {
+      // A copy kept current by an ingest (advanceCached) is not loaded again: refresh from it.
+      const kept = this.cache.get(docId)
+      const row = kept && this.row(docId)
+      if (kept && row?.dirty && !this.unannounced) this.refresh(docId, row, kept.doc)
+      else this.load(docId)
+    }
   }
 
   /**
@@ -361,9 +399,26 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
       dirty: !linear,
       now: this.now(),
     })
-    this.cache.delete(docId)
+    this.advanceCached(docId, parts, next, index)
     this.emit('changed', { docId, key, origin: 'remote' })
     return []
+  }
+
+  /**
+   * After an ingest: inside {@link holding} on SQLite, a cached copy takes the changes (far cheaper
+   * than the next reader's load from SQLite); otherwise it is dropped and reloads on next use. A
+   * copy that does not come out at the row's heads is dropped all the same.
+   */
+  private advanceCached(docId: string, parts: Uint8Array[], heads: string[], index: ObjectIndex): void {
+    const cached = this.cache.get(docId)
+    this.cache.delete(docId)
+    if (!cached || this.holds === 0 || this.shared) return
+    const doc = A.loadIncremental(cached.doc, parts.length === 1 ? parts[0]! : Buffer.concat(parts))
+    if (!sameHeads(A.getHeads(doc), heads)) return
+    // The policy index is kept only if it is the copy's own (the walk of the whole document), which
+    // admission taught the new objects; a row's index leaves the readings out.
+    this.remember(docId, { doc, ...(cached.index === index ? { index } : {}) })
+    this.advanced.add(docId)
   }
 
   /**
