@@ -15,6 +15,15 @@ export type LogicalPath = string[]
 
 const MAKE_ACTIONS = new Set(['makeMap', 'makeList', 'makeText', 'makeTable'])
 
+/** A value that is not an Automerge object (a text reads as a string and is one). */
+const isScalar = (v: unknown) =>
+  v === null ||
+  (typeof v !== 'object' && typeof v !== 'string') ||
+  A.isImmutableString(v) ||
+  v instanceof Date ||
+  v instanceof Uint8Array ||
+  v instanceof A.Counter
+
 /** The reefer's readings list, and anything inside it (what ObjectIndex.toJSON leaves out). */
 const isReadings = (path: LogicalPath) => path.length === 2 && path[0] === 'reefer' && path[1] === 'readings'
 const insideReadings = (path: LogicalPath) =>
@@ -46,10 +55,13 @@ export class ObjectIndex {
       const isList = Array.isArray(value)
       for (const key of isList ? value.keys() : Object.keys(value)) {
         const child = value[key]
+        // A scalar is no object (getObjectId would answer with its value), and skipping the call
+        // for each is most of the walk's time over hundreds of readings.
+        if (isScalar(child)) continue
         // getObjectId(list, i) answers the list's own ID, not the element's, so list elements are
         // asked directly; map children are asked through the parent, which also covers text.
         const id = isList
-          ? child !== null && typeof child === 'object' && !A.isImmutableString(child)
+          ? typeof child === 'object'
             ? A.getObjectId(child)
             : null
           : A.getObjectId(value, key as never)
