@@ -101,8 +101,8 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   private unannounced = false
   /** Depth of {@link holding} calls: while above 0 nothing leaves the cache. */
   private holds = 0
-  /** Documents whose cached copy an ingest advanced during the outermost hold. */
-  private readonly advanced = new Set<string>()
+  /** Documents loaded during the outermost hold: dropped if it fails (see holding). */
+  private readonly loadedWhileHeld = new Set<string>()
 
   constructor(
     readonly db: SqlDatabase,
@@ -235,6 +235,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
   private remember(docId: string, entry: Loaded): Loaded {
     this.cache.set(docId, entry)
     if (this.holds === 0) this.trimCache()
+    else this.loadedWhileHeld.add(docId)
     return entry
   }
 
@@ -245,22 +246,21 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   /**
    * Runs `fn` (one link chunk's ingest, which should include its transaction) with every document
-   * it loads kept in memory until it returns, and with each document it ingests into kept current
-   * rather than dropped. A chunk names up to a few thousand documents, each read to rebuild its
-   * entry and again to store it: with a cache smaller than the chunk, every document was loaded
-   * from SQLite two or three times. If `fn` throws, the copies it advanced are dropped, since its
-   * transaction rolled their changes back.
+   * it loads kept in memory until it returns. A chunk names up to a few thousand documents, each
+   * read to rebuild its entry and again to store it: with a cache smaller than the chunk, each was
+   * loaded from SQLite twice or more. If `fn` throws, what it loaded is dropped: its transaction
+   * rolled back, and a copy loaded after one of its writes would be ahead of the database.
    */
   holding<T>(fn: () => T): T {
     this.holds++
     try {
       return fn()
     } catch (err) {
-      for (const docId of this.advanced) this.cache.delete(docId)
+      for (const docId of this.loadedWhileHeld) this.cache.delete(docId)
       throw err
     } finally {
       if (--this.holds === 0) {
-        this.advanced.clear()
+        this.loadedWhileHeld.clear()
         this.trimCache()
       }
     }
@@ -293,13 +293,7 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   /** Loads every document whose summary row is waiting for it, so lists filter on true values. */
   refreshDirty(): void {
-    for (const docId of this.index.dirtyIds()) {
-      // A copy kept current by an ingest (advanceCached) is not loaded again: refresh from it.
-      const kept = this.cache.get(docId)
-      const row = kept && this.row(docId)
-      if (kept && row?.dirty && !this.unannounced) this.refresh(docId, row, kept.doc)
-      else this.load(docId)
-    }
+    for (const docId of this.index.dirtyIds()) this.load(docId)
   }
 
   /**
@@ -399,26 +393,9 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
       dirty: !linear,
       now: this.now(),
     })
-    this.advanceCached(docId, parts, next, index)
+    this.cache.delete(docId)
     this.emit('changed', { docId, key, origin: 'remote' })
     return []
-  }
-
-  /**
-   * After an ingest: inside {@link holding} on SQLite, a cached copy takes the changes (far cheaper
-   * than the next reader's load from SQLite); otherwise it is dropped and reloads on next use. A
-   * copy that does not come out at the row's heads is dropped all the same.
-   */
-  private advanceCached(docId: string, parts: Uint8Array[], heads: string[], index: ObjectIndex): void {
-    const cached = this.cache.get(docId)
-    this.cache.delete(docId)
-    if (!cached || this.holds === 0 || this.shared) return
-    const doc = A.loadIncremental(cached.doc, parts.length === 1 ? parts[0]! : Buffer.concat(parts))
-    if (!sameHeads(A.getHeads(doc), heads)) return
-    // The policy index is kept only if it is the copy's own (the walk of the whole document), which
-    // admission taught the new objects; a row's index leaves the readings out.
-    this.remember(docId, { doc, ...(cached.index === index ? { index } : {}) })
-    this.advanced.add(docId)
   }
 
   /**
