@@ -35,6 +35,14 @@ import type {
 import { GuardedLinkReplica } from './disk-full.ts'
 import type { LinkServerDeps, LinkSessionEvent } from './link-server.ts'
 
+/**
+ * The TCP socket under a socket: itself, or for TLS the one it wraps, since a TLS socket's counters
+ * hold what it was given and not its records. (Node keeps the wrapped socket as `_parent`.)
+ */
+export function wireSocket(socket: Socket | undefined): Socket | undefined {
+  return (socket as (Socket & { _parent?: Socket | null }) | undefined)?._parent ?? socket
+}
+
 /** A session with no inbound frame for this long is dropped (a chunk at 128 kbit/s takes seconds). */
 export const IDLE_TIMEOUT_MS = 120_000
 
@@ -378,7 +386,7 @@ export class VesselConnection extends EventEmitter<Events> {
 
   /** Records in the connection row the socket's bytes that no round row holds. */
   private checkpoint(): void {
-    const socket = this.start.socket
+    const socket = wireSocket(this.start.socket)
     if (!socket || this.round) return
     const up = socket.bytesRead - this.recorded.up
     const down = socket.bytesWritten - this.recorded.down

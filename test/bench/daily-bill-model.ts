@@ -134,13 +134,14 @@ export async function modelDay(opts: {
   const runRound = async (now: number) => {
     const quiet = Math.floor((now - lastTraffic) / (DEFAULT_KEEPALIVE_S * 1000))
     keepalives += quiet
-    const before = connection.socketBytes()
+    // The proxy's counters, not the socket's: a TLS socket counts what it was given, not its records.
+    const before = wire.stats()
     await round()
-    const after = connection.socketBytes()
+    const after = wire.stats()
     perRound.push({
       at: now,
-      up: after.up - before.up,
-      down: after.down - before.down,
+      up: after.bytesUp - before.bytesUp,
+      down: after.bytesDown - before.bytesDown,
       events: sinceRound,
       keepaliveBytes: keepaliveBytes(quiet),
     })

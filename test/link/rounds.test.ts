@@ -99,6 +99,38 @@ describe('the link left up (rounds)', { timeout: 240_000 }, () => {
     expect(sessions.every((s) => s.state === 'complete')).toBe(true)
   })
 
+  it('runs no empty round when the relay pokes while the vessel starts one', async () => {
+    // A customs hold ashore (the relay pokes 2 s later), then a damage report aboard about 1 s later
+    // (the vessel starts its round 1 s after it): poke and round cross on the link, 300 ms each way.
+    // Each attempt is one round that carries both, whether or not they crossed.
+    const offsetsMs = [1_000, 850, 1_150]
+    const boxes = world.manifest.slice(20, 20 + 2 * offsetsMs.length)
+    const sessionsBefore = (await world.relaySessions()).length
+    for (const [i, offset] of offsetsMs.entries()) {
+      const [ashore, aboard] = [boxes[2 * i]!, boxes[2 * i + 1]!]
+      const heldAt = Date.now()
+      const held = await world.relayApi('PATCH', `/api/vessels/${VESSEL}/containers/${ashore.containerId}`, {
+        customs: { status: 'HELD', holdReason: 'documents' },
+      })
+      expect(held.status).toBe(200)
+      await sleep(Math.max(0, heldAt + offset - Date.now()))
+      const damaged = await world.vesselApi('PATCH', `/api/containers/${aboard.containerId}`, {
+        physical: { condition: 'DAMAGED', damage: 'hole in the roof' },
+      })
+      expect(damaged.status).toBe(200)
+      await within('both changes across', 60_000, async () => {
+        const up = await world.relayApi('GET', `/api/vessels/${VESSEL}/containers/${aboard.containerId}`)
+        const down = await world.vesselApi('GET', `/api/containers/${ashore.containerId}`)
+        return up.body.physical.condition === 'DAMAGED' && down.body.customs.status === 'HELD'
+      })
+      await sleep(3_000)
+    }
+    const all = await world.relaySessions()
+    const sessions = all.slice(0, all.length - sessionsBefore)
+    console.log(`[rounds] crossing pokes: ${JSON.stringify(sessions.map((s) => [s.bytesUp, s.bytesDown]))}`)
+    expect(sessions).toHaveLength(offsetsMs.length)
+  })
+
   it('holds reefer readings for the routine window and sends them in one round', async () => {
     const reefers = world.manifest.filter((m) => isReeferType(m.isoType)).slice(0, 4)
     expect(reefers.length).toBeGreaterThan(0)

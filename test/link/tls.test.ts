@@ -57,5 +57,16 @@ describe.skipIf(!hasOpenssl)('the link over TLS', { timeout: 240_000 }, () => {
         `first round: ${after.bytesUp - before.bytesUp} B up, ${after.bytesDown - before.bytesDown} B down`,
     )
     expect(after.connections).toBe(before.connections + 1)
+    // What each side bills is what crossed the wire: TLS records and handshakes included.
+    const wire = after.bytesUp + after.bytesDown
+    const aboard = (await w.status()).today
+    const ashore = (await w.opsApi('GET', `/api/ops/vessels/${VESSEL}`)).body.dailyBill
+    console.log(
+      `[tls] wire ${wire} B; billed aboard ${aboard.bytesUp + aboard.bytesDown} B, ashore ${ashore.bytes} B`,
+    )
+    for (const billed of [aboard.bytesUp + aboard.bytesDown, ashore.bytes as number]) {
+      expect(billed).toBeGreaterThan(0.95 * wire)
+      expect(billed).toBeLessThanOrEqual(wire)
+    }
   })
 })

@@ -136,6 +136,8 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     (bytes) => this.session?.addSentBytes(bytes),
   )
   private socket: net.Socket | undefined
+  /** The TCP socket under a TLS one: the TLS socket counts what it was given, not its records. */
+  private tcp: net.Socket | undefined
   private session: VesselLinkSession | null = null
   private version: number | null = null
   /** Set by the first welcome when the relay agreed to lean rounds (docs/protocol.md). */
@@ -203,9 +205,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     return socket && 'isSessionReused' in socket ? socket.isSessionReused() : null
   }
 
-  /** Bytes the socket moved so far (TLS records and WebSocket framing included), up and down. */
+  /** Bytes the TCP connection moved so far (TLS records and WebSocket framing included), up and down. */
   socketBytes(): { up: number; down: number } {
-    return { up: this.socket?.bytesWritten ?? 0, down: this.socket?.bytesRead ?? 0 }
+    const wire = this.tcp ?? this.socket
+    return { up: wire?.bytesWritten ?? 0, down: wire?.bytesRead ?? 0 }
   }
 
   setKeepalive(seconds: number): void {
@@ -314,7 +317,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       options.servername = net.isIP(options.host ?? '') ? '' : options.host
     if (this.o.tlsCa) options.ca = [...tls.rootCertificates, this.o.tlsCa.toString()]
     if (this.o.tlsSession) options.session = this.o.tlsSession
-    const socket = tls.connect(options)
+    // TLS over a TCP socket of our own, whose counters are the bytes on the wire (the bill).
+    this.tcp = net.connect({ host: options.host ?? 'localhost', port: Number(options.port) })
+    const socket = tls.connect({ ...options, socket: this.tcp })
     socket.on('session', (s: Buffer) => this.emit('tlsSession', s))
     return socket
   }
@@ -328,7 +333,9 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       for (const raw of this.frames.decodeAll(data)) {
         const frame = decodeFrame(raw)
         if (frame.t === 'poke') {
-          if (this.persistent) this.emit('poke', frame.p)
+          // The relay pokes only between its rounds, so a poke that arrives during ours crossed our
+          // `round` on the link, and this round carries what it announced: no round after it.
+          if (this.persistent && !this.session) this.emit('poke', frame.p)
           continue
         }
         if (!this.session)

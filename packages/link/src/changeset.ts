@@ -318,9 +318,12 @@ export function sha256(data: Uint8Array): Uint8Array {
   return createHash('sha256').update(data).digest()
 }
 
+const NORMAL = 1
+const ROUTINE = 2
+
 /**
  * Cuts planned entries into chunks on demand: all critical entries first, then normal, then
- * routine, each chunk holding entries of one priority up to {@link CHUNK_RAW_TARGET} uncompressed
+ * routine, each chunk holding entries of one priority (or normal and routine, see useSharedChunks) up to {@link CHUNK_RAW_TARGET} uncompressed
  * bytes. Bundles are built and compressed only when the next chunk is wanted, so the first chunk
  * leaves while later ones are still being prepared.
  *
@@ -341,6 +344,7 @@ export class ChunkPacker implements PlanSink {
   private rawChunks = false
   private lean = false
   private ownLine = false
+  private sharedChunks = false
 
   constructor(
     plans: EntryPlan[],
@@ -381,6 +385,14 @@ export class ChunkPacker implements PlanSink {
     this.ownLine = ownLine
   }
 
+  /**
+   * Normal and routine entries in one chunk (lean rounds without a daily budget). Under a budget each
+   * class keeps chunks of its own, so that what the budget holds back is routine before normal.
+   */
+  useSharedChunks(shared: boolean): void {
+    this.sharedChunks = shared
+  }
+
   add(plans: EntryPlan[]): void {
     for (const p of plans) this.queues[p.priority]!.push(p)
   }
@@ -403,18 +415,24 @@ export class ChunkPacker implements PlanSink {
     const priority = this.ready[0]?.priority ?? this.queues.findIndex((q) => q.length > 0)
     // Only the highest priority with entries, and only once every higher one is complete.
     if (priority < 0 || priority > this.completeBelow) return undefined
-    const queue = this.queues[priority]!
+    // A normal chunk with room left may take routine entries too (useSharedChunks), once every normal
+    // one is planned: a round's edits and readings then cost one chunk, checksum and ack, not two.
+    const classes = this.sharedChunks && priority === NORMAL ? [NORMAL, ROUTINE] : [priority]
     let readyWeight = this.ready.reduce((n, e) => n + e.weight, 0)
-    while (queue.length > 0 && readyWeight < CHUNK_RAW_TARGET) {
-      const more = materialize(queue.shift()!, this.actors, {
-        shortDeps: this.rawChunks,
-        shortValues: this.rawChunks && this.lean,
-        ownLine: this.rawChunks && this.lean && this.ownLine,
-      })
-      this.ready.push(...more)
-      readyWeight += more.reduce((n, e) => n + e.weight, 0)
+    for (const p of classes) {
+      if (p > this.completeBelow) break
+      const queue = this.queues[p]!
+      while (queue.length > 0 && readyWeight < CHUNK_RAW_TARGET) {
+        const more = materialize(queue.shift()!, this.actors, {
+          shortDeps: this.rawChunks,
+          shortValues: this.rawChunks && this.lean,
+          ownLine: this.rawChunks && this.lean && this.ownLine,
+        })
+        this.ready.push(...more)
+        readyWeight += more.reduce((n, e) => n + e.weight, 0)
+      }
     }
-    if (readyWeight < CHUNK_RAW_TARGET && priority >= this.completeBelow) return undefined
+    if (readyWeight < CHUNK_RAW_TARGET && classes.at(-1)! >= this.completeBelow) return undefined
     const take: PlannedEntry[] = []
     let weight = 0
     while (this.ready.length > 0) {

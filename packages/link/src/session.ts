@@ -258,6 +258,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.packer.useRawChunks(this.compressed)
     this.packer.useLean(this.lean)
     this.packer.useOwnLine(this.lean && this.ownLine)
+    this.packer.useSharedChunks(this.lean && this.gate.budget === null)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
     this.maybeFinish()
@@ -311,7 +312,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
         break
       }
       if (this.phase === 'PREPARING') this.setPhase('PUSHING')
-      this.sentChanges[chunk.priority] += chunk.changeCount
+      for (const e of chunk.entries) this.sentChanges[e.priority] += e.changes.length
       this.chunksSent++
       this.unacked.set(chunk.seq, { chunk, attempts: 1 })
       this.send(chunk.frame, true)

@@ -28,9 +28,20 @@ const crew = 'c1'.repeat(16)
 
 /** Applies an opened entry to a replica's document, resolving compact dependencies in its history. */
 function applyEntry<T>(doc: A.Doc<T>, e: PayloadEntry, payload: ChunkPayload): A.Doc<T> {
-  const known = new Map(A.getChangesMetaSince(doc, []).map((m) => [m.hash.slice(0, 16), m.hash]))
+  const history = A.getChangesMetaSince(doc, [])
+  const hashes = history.map((m) => m.hash)
   const k = { vessel: key(0).vessel, voyage: e.y, containerId: e.c }
-  const { bytes } = readEntry(e, k, payload.ax, (p) => known.get(p))
+  // A prefix of 8 bytes, or shorter on a compressed connection: the one change it names.
+  const resolve = (p: string) => {
+    const found = hashes.filter((h) => h.startsWith(p))
+    return found.length === 1 ? found[0] : undefined
+  }
+  // Derived counters follow from the dependencies' own.
+  const info = (hash: string) => {
+    const m = history.find((c) => c.hash === hash)
+    return m && { actor: m.actor, seq: m.seq, maxOp: m.maxOp }
+  }
+  const { bytes } = readEntry(e, k, payload.ax, resolve, info)
   return A.loadIncremental(doc, Buffer.concat(bytes))
 }
 
@@ -324,6 +335,44 @@ describe('lean chunks', () => {
     )
     expect(new Set(lists).size).toBe(1)
     expect(JSON.parse(lists[0]!)).toEqual([expect.any(Number), -1])
+  })
+})
+
+describe('a lean round', () => {
+  it('packs normal and routine entries in one chunk, and critical ones in their own', () => {
+    // Three reefers: a damage report (critical), a note (normal), readings on all three (routine).
+    const docs = [0, 1, 2].map((i) => {
+      const { base, doc } = reeferWithDay(i, i === 0)
+      const noted = i === 1 ? applyPatch(doc, { physical: { damage: 'scuffed paint' } }, 'vessel') : doc
+      return { i, base, doc: noted }
+    })
+    const plans = docs.flatMap(({ i, base, doc }) =>
+      planDocument({ key: key(i), isoType: '45R1', doc, since: A.getHeads(base) }),
+    )
+    expect(new Set(plans.map((p) => p.priority))).toEqual(new Set([0, 1, 2]))
+    const pack = (lean: boolean) => {
+      const packer = new ChunkPacker(plans, () => undefined)
+      packer.useRawChunks(true)
+      packer.useLean(lean)
+      packer.useSharedChunks(lean)
+      const chunks = []
+      for (let c = packer.next(); c; c = packer.next()) chunks.push(c)
+      return chunks
+    }
+    const lean = pack(true)
+    expect(lean.map((c) => c.priority)).toEqual([0, 1])
+    expect(new Set(lean[1]!.entries.map((e) => e.priority))).toEqual(new Set([1, 2]))
+    // Everything still arrives: each document converges to the sender's heads.
+    for (const { i, base, doc } of docs) {
+      let got = A.clone(base)
+      for (const c of lean) {
+        const payload = openChunk(c.frame, { shortSha: true })
+        for (const e of payload.entries) if (e.c === key(i).containerId) got = applyEntry(got, e, payload)
+      }
+      expect(A.getHeads(got).sort()).toEqual(A.getHeads(doc).sort())
+    }
+    // Otherwise (no lean rounds, or a daily budget), a chunk per class.
+    expect(pack(false).map((c) => c.priority)).toEqual([0, 1, 2])
   })
 })
 
