@@ -58,6 +58,8 @@ export interface ConnectionStart {
   offersLean: boolean
   /** The hello offered OWN_LINE dependencies too (docs/protocol.md, "Own-line dependencies"). */
   offersOwnLine?: boolean
+  /** …and map runs (docs/protocol.md, "Map runs"). */
+  offersMapRuns?: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -262,6 +264,7 @@ export class VesselConnection extends EventEmitter<Events> {
             : {}),
         ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
         ...(this.start.offersOwnLine ? { ownLine: true } : {}),
+        ...(this.start.offersMapRuns ? { mapRuns: true } : {}),
       },
     )
     if (leanOffer) this.leanFirst = id

@@ -285,6 +285,7 @@ export class LinkServer extends EventEmitter<{
         offersCompression: hello.z === 1,
         offersLean: hello.k === 2,
         offersOwnLine: hello.k === 2 && hello.o === 1,
+        offersMapRuns: hello.k === 2 && hello.m === 1,
         vessel,
         version: hello.v,
         pending: hello.pending,

@@ -99,10 +99,10 @@ describe('lean rounds', { timeout: 120_000 }, () => {
     expect(r.converged).toBe(true)
     const welcomes = ofType(r.frames, 'welcome')
     const [first] = r.welcomes
-    expect(welcomes.map((w) => [w.session, w.n, w.k, w.o])).toEqual([
-      [first, undefined, 2, 1],
-      [undefined, 1, undefined, undefined],
-      [undefined, 2, undefined, undefined],
+    expect(welcomes.map((w) => [w.session, w.n, w.k, w.o, w.m])).toEqual([
+      [first, undefined, 2, 1, 1],
+      [undefined, 1, undefined, undefined, undefined],
+      [undefined, 2, undefined, undefined, undefined],
     ])
     // The later rounds' edits depend on the vessel's own acknowledged ones: no hash bytes for those.
     const chunks = ofType(r.frames, 'chunk')
@@ -126,7 +126,12 @@ describe('lean rounds', { timeout: 120_000 }, () => {
     expect(welcomes).toHaveLength(3)
     expect(
       welcomes.every(
-        (w) => typeof w.session === 'string' && w.n === undefined && w.k === undefined && w.o === undefined,
+        (w) =>
+          typeof w.session === 'string' &&
+          w.n === undefined &&
+          w.k === undefined &&
+          w.o === undefined &&
+          w.m === undefined,
       ),
     ).toBe(true)
     expect(ofType(r.frames, 'fin').every((f) => typeof f.sync === 'string' && f.sync !== '')).toBe(true)

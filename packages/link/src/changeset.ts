@@ -202,6 +202,8 @@ interface EntryForm {
   shortValues: boolean
   /** Dependencies by OWN_LINE (compact.ts), on connections that agreed to them. */
   ownLine?: boolean
+  /** Map runs (compact-values.ts), on connections that agreed to them. */
+  mapRuns?: boolean
 }
 const PLAIN_FORM: EntryForm = { shortDeps: false, shortValues: false }
 
@@ -246,7 +248,7 @@ function bodyOf(
           ...(ownLine ? { lines: history, appendix: () => appendixChange(plan.key, plan.isoType) } : {}),
         }
       : undefined
-    const compact = compactEntry(plan.key, decoded, actors, short, form.shortValues)
+    const compact = compactEntry(plan.key, decoded, actors, short, form.shortValues, form.mapRuns === true)
     if (compact) return { body: { k: compact.k }, weight: compact.rawBytes * COMPACT_WEIGHT }
   }
   const b = A.saveBundle(plan.doc, hashes)
@@ -345,6 +347,7 @@ export class ChunkPacker implements PlanSink {
   private lean = false
   private ownLine = false
   private sharedChunks = false
+  private mapRuns = false
 
   constructor(
     plans: EntryPlan[],
@@ -383,6 +386,11 @@ export class ChunkPacker implements PlanSink {
   /** Dependencies by OWN_LINE (docs/protocol.md, "Own-line dependencies"), with lean rounds. */
   useOwnLine(ownLine: boolean): void {
     this.ownLine = ownLine
+  }
+
+  /** A new map and its keys as one op (docs/protocol.md, "Map runs"), with lean rounds. */
+  useMapRuns(mapRuns: boolean): void {
+    this.mapRuns = mapRuns
   }
 
   /**
@@ -427,6 +435,7 @@ export class ChunkPacker implements PlanSink {
           shortDeps: this.rawChunks,
           shortValues: this.rawChunks && this.lean,
           ownLine: this.rawChunks && this.lean && this.ownLine,
+          mapRuns: this.rawChunks && this.lean && this.mapRuns,
         })
         this.ready.push(...more)
         readyWeight += more.reduce((n, e) => n + e.weight, 0)

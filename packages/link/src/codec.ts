@@ -75,8 +75,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       z: (v) => v === 1,
       k: (v) => v === 2,
       o: (v) => v === 1,
+      m: (v) => v === 1,
     },
-    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o', 'm'],
   ),
   welcome: shape(
     {
@@ -90,8 +91,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       z: (v) => v === 1,
       k: (v) => v === 2,
       o: (v) => v === 1,
+      m: (v) => v === 1,
     },
-    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o'],
+    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o', 'm'],
   ),
   round: shape({ pending: int }),
   poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),

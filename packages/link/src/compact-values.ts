@@ -7,6 +7,8 @@
  *   from it, it is one byte.
  * - Typed text (notes) is one op per character. A run of characters typed one after the other goes
  *   as one op holding the string.
+ * - A new map and its keys (a signed finding, a reading) are one op per key, each repeating the
+ *   action, the map's ID and empty predecessors: with map runs, they go as one op.
  * The op's datatype slot says which form a value took: Automerge's datatypes are strings, so a
  * number there cannot be mistaken for one. Every short form is checked to give back exactly what it
  * replaced before it is used, and the entry's round trip is proven as a whole (compact.ts).
@@ -91,7 +93,7 @@ const isOwnOp = (ref: unknown, index: number, actor: number) =>
  * A change's ops (short form: IDs relative to its startOp) with short values and text runs.
  * `actor` is the change's actor ref, `time` its time in seconds.
  */
-export function packOps(ops: CompactOp[], actor: number, time: number): CompactOp[] {
+export function packOps(ops: CompactOp[], actor: number, time: number, mapRuns = false): CompactOp[] {
   const out: CompactOp[] = []
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!
@@ -111,17 +113,60 @@ export function packOps(ops: CompactOp[], actor: number, time: number): CompactO
         continue
       }
     }
-    const short = shortValue(op[DATATYPE], op[VALUE], time)
-    if (!short) {
-      out.push(op)
-      continue
+    if (
+      mapRuns &&
+      op[ACTION] === 'makeMap' &&
+      op[DATATYPE] === undefined &&
+      op[VALUE] === undefined &&
+      op.length === PRED + 1
+    ) {
+      // Keys set in the map this op makes, each once, as the ops right after it.
+      const puts: unknown[] = []
+      let j = i + 1
+      while (j < ops.length && mapPut(ops[j]!, i, actor)) {
+        const v = packValue(ops[j]!, time)
+        puts.push(ops[j]![KEY], v[DATATYPE], v[VALUE])
+        j++
+      }
+      if (j - i >= 2) {
+        out.push([MAP_RUN, op[OBJ], op[KEY], op[ELEM], op[INSERT], op[PRED], puts])
+        i = j - 1
+        continue
+      }
     }
-    const packed = [...op]
-    packed[DATATYPE] = short[0]
-    packed[VALUE] = short[1]
-    out.push(packed)
+    out.push(packValue(op, time))
   }
   return out
+}
+
+/**
+ * A new map and the keys set in it right after: [MAP_RUN, obj, key, elem, insert, pred, [key,
+ * datatype, value, …]], one op for what was 1 + n (a signed finding is a map of 9 keys, a reading
+ * one of 3 or 4). Only to a peer that agreed to it (`m` in the hello and welcome).
+ */
+const MAP_RUN = 1
+
+/** A plain `set` of a key in the map made by op `index` of this change: no predecessors. */
+function mapPut(op: CompactOp, index: number, actor: number): boolean {
+  return (
+    op[ACTION] === 'set' &&
+    typeof op[KEY] === 'string' &&
+    op[ELEM] === undefined &&
+    op[INSERT] === undefined &&
+    isOwnOp(op[OBJ], index, actor) &&
+    Array.isArray(op[PRED]) &&
+    (op[PRED] as unknown[]).length === 0 &&
+    op.length === PRED + 1
+  )
+}
+
+function packValue(op: CompactOp, time: number): CompactOp {
+  const short = shortValue(op[DATATYPE], op[VALUE], time)
+  if (!short) return op
+  const packed = [...op]
+  packed[DATATYPE] = short[0]
+  packed[VALUE] = short[1]
+  return packed
 }
 
 /** The ops {@link packOps} stood for. Throws on a malformed short form. */
@@ -140,16 +185,32 @@ export function unpackOps(ops: unknown[], actor: number, time: number): CompactO
       }
       continue
     }
-    const code = op[DATATYPE]
-    if (typeof code !== 'number') {
-      out.push(op)
+    if (op[ACTION] === MAP_RUN) {
+      const [, obj, key, elem, insert, pred, puts] = op as unknown[]
+      if (op.length !== 7 || !Array.isArray(puts) || puts.length % 3 !== 0)
+        throw new Error('malformed map run')
+      const index = out.length
+      out.push(['makeMap', obj, key, elem, insert, undefined, undefined, pred])
+      for (let k = 0; k < puts.length; k += 3)
+        out.push(
+          unpackValue(
+            ['set', [index, actor, 0], puts[k], undefined, undefined, puts[k + 1], puts[k + 2], []],
+            time,
+          ),
+        )
       continue
     }
-    const { datatype, value } = valueOf(code, op[VALUE], time)
-    const unpacked = [...op]
-    unpacked[DATATYPE] = datatype
-    unpacked[VALUE] = value
-    out.push(unpacked)
+    out.push(unpackValue(op, time))
   }
   return out
+}
+
+function unpackValue(op: unknown[], time: number): CompactOp {
+  const code = op[DATATYPE]
+  if (typeof code !== 'number') return op as CompactOp
+  const { datatype, value } = valueOf(code, op[VALUE], time)
+  const unpacked = [...op]
+  unpacked[DATATYPE] = datatype
+  unpacked[VALUE] = value
+  return unpacked as CompactOp
 }

@@ -197,6 +197,8 @@ export function compactEntry(
   short?: ShortDeps,
   /** Short values and text runs (compact-values.ts); only with the short form. */
   shortValues = false,
+  /** Map runs too (compact-values.ts), to a peer that agreed to them. */
+  mapRuns = false,
 ): { k: CompactChange[]; rawBytes: number } | undefined {
   const genesis = genesisActor(key)
   const position = new Map(changes.map((c, i) => [c.hash, i]))
@@ -261,7 +263,7 @@ export function compactEntry(
       c.time,
       c.message ?? null,
       c.deps.map((h) => position.get(h) ?? (ownLine(c, h) ? OWN_LINE : prefixOf(h))),
-      short && shortValues ? packOps(ops, actor, c.time) : ops,
+      short && shortValues ? packOps(ops, actor, c.time, mapRuns) : ops,
     ]
   })
   // Prove the round trip through CBOR, as the receiver will see it.

@@ -110,6 +110,8 @@ export interface HelloFrame {
    * (docs/protocol.md, "Own-line dependencies"). Absent from older vessels.
    */
   o?: 1
+  /** With `k`: the vessel reads map runs in compact entries (docs/protocol.md). Absent from older vessels. */
+  m?: 1
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -138,6 +140,8 @@ export interface WelcomeFrame {
   k?: 2
   /** The answer to the hello's `o`: both sides name dependencies by OWN_LINE. First welcome only. */
   o?: 1
+  /** The answer to the hello's `m`: both sides send map runs. First welcome only. */
+  m?: 1
 }
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {

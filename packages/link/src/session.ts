@@ -98,6 +98,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   protected lean = false
   /** Both sides name dependencies by OWN_LINE (docs/protocol.md, "Own-line dependencies"). */
   protected ownLine = false
+  /** Both sides send map runs in compact entries (lean rounds, `m`). */
+  protected mapRuns = false
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -258,6 +260,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.packer.useRawChunks(this.compressed)
     this.packer.useLean(this.lean)
     this.packer.useOwnLine(this.lean && this.ownLine)
+    this.packer.useMapRuns(this.lean && this.mapRuns)
     this.packer.useSharedChunks(this.lean && this.gate.budget === null)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -410,6 +413,8 @@ export interface LeanConnection {
   first: string
   /** The relay agreed to OWN_LINE dependencies too. */
   ownLine?: boolean
+  /** The relay agreed to map runs too. */
+  mapRuns?: boolean
 }
 
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
@@ -431,6 +436,7 @@ export class VesselLinkSession extends LinkSession {
     if (options.round?.lean) {
       this.lean = true
       this.ownLine = options.round.lean.ownLine === true
+      this.mapRuns = options.round.lean.mapRuns === true
       this.leanConnection = options.round.lean
     }
   }
@@ -498,7 +504,7 @@ export class VesselLinkSession extends LinkSession {
         ...(this.photos ? { photos: true } : {}),
         ...(voyages !== undefined ? { voyages } : {}),
         ...(this.options.compress ? { z: 1 as const } : {}),
-        ...(this.offersLean ? { k: 2 as const, o: 1 as const } : {}),
+        ...(this.offersLean ? { k: 2 as const, o: 1 as const, m: 1 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
@@ -521,7 +527,12 @@ export class VesselLinkSession extends LinkSession {
         if (frame.k === 2 && this.offersLean && frame.session) {
           this.lean = true
           this.ownLine = frame.o === 1
-          this.leanConnection = { first: frame.session, ...(this.ownLine ? { ownLine: true } : {}) }
+          this.mapRuns = frame.m === 1
+          this.leanConnection = {
+            first: frame.session,
+            ...(this.ownLine ? { ownLine: true } : {}),
+            ...(this.mapRuns ? { mapRuns: true } : {}),
+          }
           this.sink.batch?.()
         }
       }
@@ -627,6 +638,8 @@ export interface RelaySessionOptions {
   lean?: 'offer' | number
   /** The vessel's hello offered OWN_LINE dependencies (`o`): with lean rounds, both sides use them. */
   ownLine?: boolean
+  /** The vessel's hello offered map runs (`m`): with lean rounds, both sides send them. */
+  mapRuns?: boolean
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
@@ -687,11 +700,13 @@ export class RelayLinkSession extends LinkSession {
       ...(this.options.compression === 'offer' && this.version >= ROUNDS_VERSION ? { z: 1 as const } : {}),
       ...(leanOffer ? { k: 2 as const } : {}),
       ...(leanOffer && this.options.ownLine ? { o: 1 as const } : {}),
+      ...(leanOffer && this.options.mapRuns ? { m: 1 as const } : {}),
     })
     if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
     this.compressed = this.options.compression !== undefined && this.version >= ROUNDS_VERSION
     this.lean = this.compressed && (leanOffer || typeof lean === 'number')
     this.ownLine = this.lean && this.options.ownLine === true
+    this.mapRuns = this.lean && this.options.mapRuns === true
     if (leanOffer) this.sink.batch?.()
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []

@@ -18,6 +18,55 @@ const set = (value: unknown, datatype?: string): CompactOp => [
 ]
 const roundTrip = (ops: CompactOp[]) => unpackOps(packOps(ops, 0, TIME), 0, TIME)
 
+describe('map runs', () => {
+  it('send a new map and its keys as one op, and rebuild a reading and a signed finding byte for byte', () => {
+    const key = { vessel: 'IMO9811000', voyage: '024E', containerId: 'TGHU1000007' }
+    let doc = A.from<{ readings: unknown[]; evidence: unknown[] }>(
+      { readings: [], evidence: [] },
+      { actor: 'aa'.repeat(16) },
+    )
+    doc = A.change(doc, { time: TIME }, (d) => {
+      d.readings.push({
+        at: new A.ImmutableString(new Date(TIME * 1000).toISOString()),
+        supplyC: -23.3,
+        returnC: -25.1,
+      })
+    })
+    doc = A.change(doc, { time: TIME + 60 }, (d) => {
+      // As the manifest stores them: scalar strings, not text.
+      const s = (v: string) => new A.ImmutableString(v)
+      d.evidence.push({
+        id: s('91446bc0-86bf-4c6c-bd48-d241bf4234f4'),
+        kind: s('seal'),
+        at: s(new Date((TIME + 60) * 1000).toISOString()),
+        by: s('IMO9811000'),
+        crew: s('bosun'),
+        fact: s('{"sealIntact":true}'),
+        supersedes: null,
+        key: s('ab'.repeat(32)),
+        sig: s('cd'.repeat(64)),
+      })
+    })
+    const changes = A.getAllChanges(doc)
+      .slice(1)
+      .map((c) => A.decodeChange(c))
+    const short = {
+      peerHas: new Set<string>(),
+      history: () => A.getAllChanges(doc).map((c) => A.decodeChange(c).hash),
+      change: () => undefined,
+    }
+    const without = compactEntry(key, changes, new ActorTable(), short, true)!
+    const actors = new ActorTable()
+    const runs = compactEntry(key, changes, actors, short, true, true)!
+    // One op each: the reading's map and its three keys, the finding's map and its nine.
+    expect(runs.k.map((c) => (c[6] as unknown[]).length)).toEqual([1, 1])
+    expect(encodeValue(runs.k).length).toBeLessThan(encodeValue(without.k).length * 0.8)
+    const first = A.decodeChange(A.getAllChanges(doc)[0]!).hash
+    const rebuilt = expandEntry(key, runs.k, actors.actors, (p) => (first.startsWith(p) ? first : undefined))
+    expect(rebuilt.map((r) => r.change.hash)).toEqual(changes.map((c) => c.hash))
+  })
+})
+
 describe('short values', () => {
   it('sends a one-decimal temperature as a small integer and gives back the same float64', () => {
     const ops = [set(-23.3, 'float64'), set(0.1, 'float64'), set(-25, 'float64'), set(4.125, 'float64')]
@@ -75,6 +124,9 @@ describe('short values', () => {
 
   it('refuses a malformed short form', () => {
     expect(() => unpackOps([[0, [3, 0, 0], [-5, 0, 0], '']], 0, TIME)).toThrow(/text run/)
+    expect(() => unpackOps([[1, [3, 0, 0], undefined, '_head', true, [], ['at', 10]]], 0, TIME)).toThrow(
+      /map run/,
+    )
     expect(() => unpackOps([set(15, 42 as unknown as string)], 0, TIME)).toThrow(/value code/)
     expect(() => unpackOps([set(0.5, 1 as unknown as string)], 0, TIME)).toThrow(/not an integer/)
   })
