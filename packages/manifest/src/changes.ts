@@ -15,6 +15,20 @@ export type LogicalPath = string[]
 
 const MAKE_ACTIONS = new Set(['makeMap', 'makeList', 'makeText', 'makeTable'])
 
+/** A value that is not an Automerge object (a text reads as a string and is one). */
+const isScalar = (v: unknown) =>
+  v === null ||
+  (typeof v !== 'object' && typeof v !== 'string') ||
+  A.isImmutableString(v) ||
+  v instanceof Date ||
+  v instanceof Uint8Array ||
+  v instanceof A.Counter
+
+/** The reefer's readings list, and anything inside it (what ObjectIndex.toJSON leaves out). */
+const isReadings = (path: LogicalPath) => path.length === 2 && path[0] === 'reefer' && path[1] === 'readings'
+const insideReadings = (path: LogicalPath) =>
+  path.length > 2 && path[0] === 'reefer' && path[1] === 'readings'
+
 export class ObjectIndex {
   private readonly paths = new Map<string, LogicalPath>([['_root', []]])
   /** Objects learned from changes not yet in the document: their contents are new, not edits. */
@@ -22,22 +36,39 @@ export class ObjectIndex {
 
   /** Indexes every object in a document. */
   static fromDoc(doc: A.Doc<unknown>): ObjectIndex {
+    return ObjectIndex.walk(doc, false)
+  }
+
+  /**
+   * What {@link toJSON} keeps of a document's index, without walking the reading entries it leaves
+   * out: in a three-week reefer document they are nearly all its objects, and walking them was most
+   * of the cost of storing a summary row.
+   */
+  static storedFormOf(doc: A.Doc<unknown>): [string, LogicalPath][] {
+    return ObjectIndex.walk(doc, true).toJSON()
+  }
+
+  private static walk(doc: A.Doc<unknown>, skipReadings: boolean): ObjectIndex {
     const index = new ObjectIndex()
     const walk = (value: any, path: LogicalPath) => {
       if (value === null || typeof value !== 'object' || A.isImmutableString(value)) return
       const isList = Array.isArray(value)
       for (const key of isList ? value.keys() : Object.keys(value)) {
         const child = value[key]
+        // A scalar is no object (getObjectId would answer with its value), and skipping the call
+        // for each is most of the walk's time over hundreds of readings.
+        if (isScalar(child)) continue
         // getObjectId(list, i) answers the list's own ID, not the element's, so list elements are
         // asked directly; map children are asked through the parent, which also covers text.
         const id = isList
-          ? child !== null && typeof child === 'object' && !A.isImmutableString(child)
+          ? typeof child === 'object'
             ? A.getObjectId(child)
             : null
           : A.getObjectId(value, key as never)
         if (!id) continue
         const childPath = [...path, isList ? '*' : String(key)]
         index.paths.set(id, childPath)
+        if (skipReadings && isReadings(childPath)) continue
         if (typeof child !== 'string') walk(child, childPath)
       }
     }
@@ -52,8 +83,7 @@ export class ObjectIndex {
    */
   toJSON(): [string, LogicalPath][] {
     const out: [string, LogicalPath][] = []
-    for (const [id, path] of this.paths)
-      if (!(path[0] === 'reefer' && path[1] === 'readings' && path.length > 2)) out.push([id, path])
+    for (const [id, path] of this.paths) if (!insideReadings(path)) out.push([id, path])
     return out
   }
 

@@ -196,6 +196,28 @@ describe('ObjectIndex.fromDoc', () => {
     expect(index.resolve(A.getObjectId(doc.customs.hsCodes)!)).toEqual(['customs', 'hsCodes'])
     expect(index.resolve(A.getObjectId(doc, 'notes')!)).toEqual(['notes'])
   })
+
+  it('records objects only, not scalar values (getObjectId answers a scalar with its value)', () => {
+    let doc = appendReading(reeferDoc(), { at: AT, supplyC: -18, returnC: -17 }, 'vessel')
+    doc = addProposal(doc, { field: 'cargo.pod', value: 'USOAK' }, 'IMO9811000', 'vessel', AT, 'p1')
+    const ids = ObjectIndex.fromDoc(doc)
+      .toJSON()
+      .map(([id]) => id)
+    expect(ids.filter((id) => id !== '_root' && !/^\d+@[0-9a-f]+$/.test(id))).toEqual([])
+    expect(ids).not.toContain(AT)
+  })
+
+  it('storedFormOf skips walking the readings and gives what toJSON keeps of the whole index', () => {
+    let doc = reeferDoc()
+    for (let i = 0; i < 3; i++) doc = appendReading(doc, { at: AT, supplyC: -18 - i, returnC: -17 }, 'vessel')
+    doc = addProposal(doc, { field: 'cargo.pod', value: 'USOAK' }, 'IMO9811000', 'vessel', AT, 'p1')
+    doc = applyPatch(doc, { customs: { hsCodes: ['847130'] } }, 'shore')
+    const stored = ObjectIndex.storedFormOf(doc)
+    expect(stored).toEqual(ObjectIndex.fromDoc(doc).toJSON())
+    expect(stored.length).toBeGreaterThan(5)
+    expect(stored).toContainEqual([A.getObjectId(doc.reefer!.readings)!, ['reefer', 'readings']])
+    expect(stored.some(([, path]) => path.length > 2 && path[1] === 'readings')).toBe(false)
+  })
 })
 
 describe('ObjectIndex.forget', () => {

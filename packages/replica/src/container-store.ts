@@ -23,7 +23,7 @@ import { advanceHeads } from '@tally/link'
 import type { ContainerRow, ListQuery } from './container-index.ts'
 
 /** The policy's object index of a document, as its summary row keeps it. */
-const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.fromDoc(doc).toJSON())
+const objectsOf = (doc: A.Doc<ContainerDoc>): string => JSON.stringify(ObjectIndex.storedFormOf(doc))
 /** The object index a summary row keeps, if it has one (a fresh copy each time). */
 const rowIndex = (row: ContainerRow | undefined): ObjectIndex | undefined =>
   row?.objects ? ObjectIndex.fromJSON(JSON.parse(row.objects)) : undefined
@@ -99,6 +99,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
    * unannounced: every cached copy is checked against its row's heads before it is served.
    */
   private unannounced = false
+  /** Depth of {@link holding} calls: while above 0 nothing leaves the cache. */
+  private holds = 0
+  /** Documents loaded during the outermost hold: dropped if it fails (see holding). */
+  private readonly loadedWhileHeld = new Set<string>()
 
   constructor(
     readonly db: SqlDatabase,
@@ -213,9 +217,10 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
     }
     const parts = this.chunks.load(docId)
     if (parts.length === 0) return undefined
-    // A.load of the first chunk is about twice as fast as loadIncremental into an empty document.
-    let doc = A.load<ContainerDoc>(parts[0]!)
-    for (const part of parts.slice(1)) doc = A.loadIncremental(doc, part)
+    // One load of every chunk together: loading them one by one computed a patch for each, and
+    // after a backlog was stored in many parts that was most of a load (a change whose
+    // dependencies are missing is queued either way; refresh reports it).
+    const doc = A.load<ContainerDoc>(parts.length === 1 ? parts[0]! : Buffer.concat(parts))
     const row = this.row(docId)
     if (row && (row.dirty || row.chunks > COMPACT_AFTER_CHUNKS)) this.refresh(docId, row, doc)
     return this.remember(docId, { doc })
@@ -229,9 +234,36 @@ export class ContainerStore extends EventEmitter<ContainerStoreEvents> {
 
   private remember(docId: string, entry: Loaded): Loaded {
     this.cache.set(docId, entry)
+    if (this.holds === 0) this.trimCache()
+    else this.loadedWhileHeld.add(docId)
+    return entry
+  }
+
+  private trimCache(): void {
     const limit = this.options.cacheSize ?? 5000
     while (this.cache.size > limit) this.cache.delete(this.cache.keys().next().value!)
-    return entry
+  }
+
+  /**
+   * Runs `fn` (one link chunk's ingest, which should include its transaction) with every document
+   * it loads kept in memory until it returns. A chunk names up to a few thousand documents, each
+   * read to rebuild its entry and again to store it: with a cache smaller than the chunk, each was
+   * loaded from SQLite twice or more. If `fn` throws, what it loaded is dropped: its transaction
+   * rolled back, and a copy loaded after one of its writes would be ahead of the database.
+   */
+  holding<T>(fn: () => T): T {
+    this.holds++
+    try {
+      return fn()
+    } catch (err) {
+      for (const docId of this.loadedWhileHeld) this.cache.delete(docId)
+      throw err
+    } finally {
+      if (--this.holds === 0) {
+        this.loadedWhileHeld.clear()
+        this.trimCache()
+      }
+    }
   }
 
   /**

@@ -192,16 +192,19 @@ export class SqliteLinkReplica implements LinkReplica {
   ingest(payload: ChunkPayload): IngestResult {
     const result: IngestResult = { accepted: 0, rejected: [], missing: [] }
     const { store } = this.o
-    store.db.transaction(() => {
-      this.bindActors(payload.actors)
-      const ax = payload.ax ?? []
-      const proven = this.readDerivedEntries(payload, ax)
-      for (const entry of payload.entries) {
-        const read = proven.get(entry)
-        if (read === 'unproven') result.missing.push(entry.c)
-        else this.ingestEntry(entry, ax, result, read)
-      }
-    })()
+    // Each document of the chunk is read to rebuild its entry and again to store it: one load.
+    store.holding(() =>
+      store.db.transaction(() => {
+        this.bindActors(payload.actors)
+        const ax = payload.ax ?? []
+        const proven = this.readDerivedEntries(payload, ax)
+        for (const entry of payload.entries) {
+          const read = proven.get(entry)
+          if (read === 'unproven') result.missing.push(entry.c)
+          else this.ingestEntry(entry, ax, result, read)
+        }
+      })(),
+    )
     return result
   }
 
@@ -383,6 +386,13 @@ export class SqliteLinkReplica implements LinkReplica {
    */
   private exactHeads(docId: string, heads: string[]): string[] {
     if (heads.length < 2) return heads
+    // Heads of the document itself descend from none of the others (a vessel's own line and the
+    // shore's concurrent edit, say): exact as they are, without loading the document.
+    const row = this.o.store.row(docId)
+    if (row) {
+      const current = new Set<string>(JSON.parse(row.heads))
+      if (heads.every((h) => current.has(h))) return heads
+    }
     const doc = this.o.store.load(docId)
     if (!doc || !A.hasHeads(doc, heads)) return heads
     return heads.filter((h) => {

@@ -17,6 +17,13 @@ import { deriveTransportEvents, voyageFeedId } from './transport.ts'
 export const INDEX_DELAY_MS = 100
 /** Documents indexed per turn of the event loop. */
 const INDEX_BATCH = 50
+/**
+ * Longest turn, whatever the count: a document with weeks of history takes tens of milliseconds, and
+ * fifty of them held the event loop for a second at a time, starving a link session's ingest (its
+ * acks) and the planning of what the relay sends back (a 21-day backlog's first shore chunk left
+ * after 115 s).
+ */
+const INDEX_SLICE_MS = 20
 
 export interface DcsaIndexerEvents {
   /** New events were stored; the argument is how many. */
@@ -103,7 +110,7 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
     if (this.timer || this.closed || this.queue.length === 0) return
     this.timer = setTimeout(() => {
       this.timer = null
-      this.runBatch(INDEX_BATCH)
+      this.runBatch(INDEX_BATCH, INDEX_SLICE_MS)
       this.schedule(0)
     }, delay)
     this.timer.unref()
@@ -114,9 +121,11 @@ export class DcsaIndexer extends EventEmitter<DcsaIndexerEvents> {
     this.runBatch(Infinity)
   }
 
-  private runBatch(max: number): void {
+  private runBatch(max: number, sliceMs = Infinity): void {
+    const started = performance.now()
     let added = 0
     for (let done = 0; done < max && this.queue.length > 0; done++) {
+      if (done > 0 && performance.now() - started >= sliceMs) break
       const { docId, heads } = this.queue.shift()!
       try {
         added += this.indexDocument(docId, heads)
