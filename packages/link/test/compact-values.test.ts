@@ -18,6 +18,13 @@ const set = (value: unknown, datatype?: string): CompactOp => [
 ]
 const roundTrip = (ops: CompactOp[]) => unpackOps(packOps(ops, 0, TIME), 0, TIME)
 
+/** A document's changes after its first, and what the short form needs to name the first. */
+function afterFirstChange(doc: A.Doc<unknown>) {
+  const all = A.getAllChanges(doc).map((c) => A.decodeChange(c))
+  const short = { peerHas: new Set<string>(), history: () => all.map((c) => c.hash), change: () => undefined }
+  return { changes: all.slice(1), short, first: all[0]!.hash }
+}
+
 describe('map runs', () => {
   it('send a new map and its keys as one op, and rebuild a reading and a signed finding byte for byte', () => {
     const key = { vessel: 'IMO9811000', voyage: '024E', containerId: 'TGHU1000007' }
@@ -47,21 +54,13 @@ describe('map runs', () => {
         sig: s('cd'.repeat(64)),
       })
     })
-    const changes = A.getAllChanges(doc)
-      .slice(1)
-      .map((c) => A.decodeChange(c))
-    const short = {
-      peerHas: new Set<string>(),
-      history: () => A.getAllChanges(doc).map((c) => A.decodeChange(c).hash),
-      change: () => undefined,
-    }
+    const { changes, short, first } = afterFirstChange(doc)
     const without = compactEntry(key, changes, new ActorTable(), short, true)!
     const actors = new ActorTable()
     const runs = compactEntry(key, changes, actors, short, true, true)!
     // One op each: the reading's map and its three keys, the finding's map and its nine.
     expect(runs.k.map((c) => (c[6] as unknown[]).length)).toEqual([1, 1])
     expect(encodeValue(runs.k).length).toBeLessThan(encodeValue(without.k).length * 0.8)
-    const first = A.decodeChange(A.getAllChanges(doc)[0]!).hash
     const rebuilt = expandEntry(key, runs.k, actors.actors, (p) => (first.startsWith(p) ? first : undefined))
     expect(rebuilt.map((r) => r.change.hash)).toEqual(changes.map((c) => c.hash))
   })
@@ -143,20 +142,12 @@ describe('short values', () => {
     doc = A.change(doc, { time: TIME + 60 }, (d) => {
       A.splice(d, ['notes'], 0, 0, 'Consignee asks for early pick-up')
     })
-    const changes = A.getAllChanges(doc)
-      .slice(1)
-      .map((c) => A.decodeChange(c))
-    const short = {
-      peerHas: new Set<string>(),
-      history: () => A.getAllChanges(doc).map((c) => A.decodeChange(c).hash),
-      change: () => undefined,
-    }
+    const { changes, short, first } = afterFirstChange(doc)
     const plain = compactEntry(key, changes, new ActorTable(), short)!
     const actors = new ActorTable()
     const lean = compactEntry(key, changes, actors, short, true)!
     expect(lean).toBeDefined()
     expect(encodeValue(lean.k).length).toBeLessThan(encodeValue(plain.k).length * 0.6)
-    const first = A.decodeChange(A.getAllChanges(doc)[0]!).hash
     const rebuilt = expandEntry(key, lean.k, actors.actors, (p) => (first.startsWith(p) ? first : undefined))
     expect(rebuilt.map((r) => r.change.hash)).toEqual(changes.map((c) => c.hash))
   })
