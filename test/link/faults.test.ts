@@ -111,7 +111,7 @@ describe('link faults', { timeout: 120_000 }, () => {
     // Flip a byte well inside the first large chunk frame (past the hello and frame headers). The
     // connection compresses every frame with one context, so the relay cannot trust what follows:
     // it closes with 4400 (retried), and nothing corrupt is committed.
-    link.corruptNext('up', { afterBytes: 3_000, length: 1, mask: 0xff })
+    link.corruptNext('up', { afterBytes: 1_500, length: 1, mask: 0xff })
     const failed = await syncOnce(vessel, url, relay.token).catch((err: LinkError) => err)
     expect(failed).toBeInstanceOf(LinkError)
     expect((failed as LinkError).closeCode).toBe(CloseCode.BadFrame)

@@ -34,7 +34,7 @@ async function midSession(): Promise<void> {
     await world.poll(
       async () => {
         const s = (last = await world.status())
-        const arriving = (s.progress?.chunksUp ?? 0) >= 1 || world.link.stats().bytesUp > 6_000
+        const arriving = (s.progress?.chunksUp ?? 0) >= 1 || world.link.stats().bytesUp > 3_000
         if (s.state === 'PUSHING' && arriving) return true
         // A compact round can finish between two polls, and what the crew add next waits for its
         // batching window: ask for the next round now rather than in ten minutes.
