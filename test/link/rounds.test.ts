@@ -198,9 +198,11 @@ describe('a drop right after a round’s fin', { timeout: 240_000 }, () => {
       const measured = await idleRound()
       await sleep(500)
       // Frame bytes plus a 2-byte WebSocket header for each of welcome, done and fin.
-      world.link.dropAfterBytes(measured.bytesDown + 3 * 2 - 6, 'down')
+      const disarm = world.link.dropAfterBytes(measured.bytesDown + 3 * 2 - 6, 'down')
       await idleRound()
       await sleep(1_000)
+      // A cut that did not happen in this round must not happen in a later one.
+      disarm()
       world.link.up()
       const [vesselLast] = (await world.vesselApi('GET', '/api/sync/sessions?limit=1')).body
       missed = vesselLast.state === 'failed'
