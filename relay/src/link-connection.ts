@@ -3,7 +3,8 @@
  * session on it and close. A version 3 connection lives as long as the link is up: each session is
  * a round, started by the vessel's `round` frame; the relay pokes the vessel when shore changes
  * for it have waited out their batching window (docs/protocol.md, "Rounds"). Between rounds nothing
- * crosses but the vessel's keepalive pings.
+ * crosses but the vessel's keepalive: pings, or with the one-way keepalive mostly unsolicited
+ * pongs, which are contact as much as a ping is and cost no answer.
  *
  * Every byte the socket moved is recorded: each round in its own `sync_sessions` row, and what no
  * round carried (the upgrade, keepalive, pokes, close) in the connection's row.
@@ -60,6 +61,8 @@ export interface ConnectionStart {
   offersOwnLine?: boolean
   /** …and map runs (docs/protocol.md, "Map runs"). */
   offersMapRuns?: boolean
+  /** The hello offered the one-way keepalive (`h`, docs/protocol.md, "Rounds"). */
+  offersOneWayKeepalive?: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -113,7 +116,7 @@ export class VesselConnection extends EventEmitter<Events> {
   private ended = false
   /** When the hello arrived (ms since the epoch). */
   readonly openedAt = Date.now()
-  /** The last frame or keepalive ping from the vessel (ms since the epoch): contact, in a round or not. */
+  /** The last frame or keepalive (ping or pong) from the vessel (ms since the epoch): contact, in a round or not. */
   lastContactAt = this.openedAt
 
   constructor(
@@ -135,6 +138,8 @@ export class VesselConnection extends EventEmitter<Events> {
     )
     const { ws } = start
     ws.on('ping', () => this.touch())
+    // The relay never pings on the link, so every pong is the vessel's one-way keepalive: contact.
+    ws.on('pong', () => this.touch())
     ws.on('close', (code, reason) => this.onClose(`closed ${code} ${reason.toString()}`))
     ws.on('error', (err) => start.log.warn({ err: err.message }, 'link socket error'))
   }
@@ -265,6 +270,7 @@ export class VesselConnection extends EventEmitter<Events> {
         ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
         ...(this.start.offersOwnLine ? { ownLine: true } : {}),
         ...(this.start.offersMapRuns ? { mapRuns: true } : {}),
+        ...(this.start.offersOneWayKeepalive && this.rounds === 0 ? { oneWayKeepalive: true } : {}),
       },
     )
     if (leanOffer) this.leanFirst = id

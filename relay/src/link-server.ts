@@ -102,7 +102,7 @@ export interface LinkContact {
   connectedSince: string | null
   /** A session is running on it now (with version 3, a round; between rounds the link idles). */
   inSession: boolean
-  /** The last frame or keepalive ping heard from the vessel, on the open or its last connection. */
+  /** The last frame or keepalive (ping or pong) heard from the vessel, on the open or its last connection. */
   lastContactAt: string | null
   /**
    * That contact was on a long-lived (version 3) connection: while it lived, every change crossed
@@ -286,6 +286,7 @@ export class LinkServer extends EventEmitter<{
         offersLean: hello.k === 2,
         offersOwnLine: hello.k === 2 && hello.o === 1,
         offersMapRuns: hello.k === 2 && hello.m === 1,
+        offersOneWayKeepalive: hello.h === 1,
         vessel,
         version: hello.v,
         pending: hello.pending,

@@ -24,6 +24,7 @@ import {
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { runLinkSession } from '../../vessel-node/src/link-client.ts'
 import type { RelayConnection } from '../../vessel-node/src/link-client.ts'
+import type { LinkSettings } from '@tally/link'
 
 export const VESSEL = 'IMO9811000'
 export const VOYAGE = '024E'
@@ -52,13 +53,18 @@ export type Side = ReturnType<typeof openSide>
 export async function startRelay(
   dir: string,
   port = 0,
-  options: { budgetFor?: (vessel: string) => number | null; roundIdleMs?: number } = {},
+  options: {
+    budgetFor?: (vessel: string) => number | null
+    roundIdleMs?: number
+    settingsFor?: (vessel: string) => LinkSettings
+  } = {},
 ) {
   const side = openSide(path.join(dir, 'relay.sqlite'))
   const link = new LinkServer({
     ...side,
     budgetFor: options.budgetFor,
     roundIdleMs: options.roundIdleMs,
+    ...(options.settingsFor ? { settingsFor: options.settingsFor } : {}),
     validate: (ctx, changes) =>
       policyValidator(side.registry, { id: ctx.key.vessel, role: 'vessel' })(ctx, changes),
     logger,

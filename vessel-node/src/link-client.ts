@@ -17,11 +17,12 @@ import {
   FrameError,
   FrameStream,
   FrameWriter,
-  KEEPALIVE_MISSES,
+  keepaliveAsksAnswer,
   MAX_FRAME_BYTES,
   ROUNDS_VERSION,
   VesselLinkSession,
   SessionError,
+  vesselIdleLimitMs,
 } from '@tally/link'
 import type {
   LeanConnection,
@@ -109,6 +110,11 @@ export interface ConnectionOptions {
   compress?: boolean
   /** With compression, offer lean rounds too (docs/protocol.md, "Lean rounds"); off only to compare. */
   lean?: boolean
+  /**
+   * Offer the one-way keepalive (docs/protocol.md, "Rounds"): unsolicited pongs while the relay was
+   * heard lately, a ping only after a quiet stretch (ONE_WAY_PING_AFTER). On unless false.
+   */
+  oneWayKeepalive?: boolean
 }
 
 interface ConnectionEvents {
@@ -118,8 +124,8 @@ interface ConnectionEvents {
   settings: [LinkSettings]
   /** A TLS session ticket to resume the next connection with. */
   tlsSession: [Buffer]
-  /** A keepalive ping went out. */
-  keepalive: []
+  /** A keepalive went out: `ping` asks the relay for an answer, `pong` (one-way keepalive) does not. */
+  keepalive: ['ping' | 'pong']
   closed: [{ code: number; reason: string }]
 }
 
@@ -143,6 +149,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   /** Set by the first welcome when the relay agreed to lean rounds (docs/protocol.md). */
   private lean: LeanConnection | undefined
   private keepaliveMs: number
+  /** Set by the first welcome when the relay answered the hello's `h`: mostly unanswered keepalives. */
+  private oneWay = false
+  /** Keepalives sent since the relay was last heard: whole keepalive intervals of quiet. */
+  private quietIntervals = 0
   private idle: NodeJS.Timeout | undefined
   private keepalive: NodeJS.Timeout | undefined
   private closeInfo: { code: number; reason: string } | null = null
@@ -257,6 +267,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
         keepOpen,
         compress: this.o.compress !== false,
         lean: this.o.lean !== false,
+        oneWayKeepalive: this.o.oneWayKeepalive !== false,
         ...(this.version !== null
           ? { round: { version: this.version, compressed: this.frames.started, lean: this.lean } }
           : {}),
@@ -294,6 +305,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
       session.on('complete', (result) => {
         this.version = session.agreedVersion
         this.lean = session.leanConnection
+        this.oneWay ||= session.oneWayKeepalive
         settle()
         resolve(result)
       })
@@ -352,27 +364,39 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Something arrived (or a session is running): restart the timers. During a session silence for
-   * {@link LINK_IDLE_TIMEOUT_MS} means the link is gone; between rounds the vessel pings after a
-   * keepalive interval of quiet and gives up after a few missed ones.
+   * {@link LINK_IDLE_TIMEOUT_MS} means the link is gone; between rounds the vessel sends a keepalive
+   * after each keepalive interval of quiet and gives up after a few with nothing inbound.
    */
   private alive(): void {
     clearTimeout(this.idle)
-    clearTimeout(this.keepalive)
+    clearInterval(this.keepalive)
+    this.quietIntervals = 0
     if (this.closeInfo || this.ws.readyState !== WebSocket.OPEN) return
     const between = !this.session && this.persistent
-    const limit = between ? this.keepaliveMs * KEEPALIVE_MISSES : LINK_IDLE_TIMEOUT_MS
+    const limit = between ? vesselIdleLimitMs(this.keepaliveMs, this.oneWay) : LINK_IDLE_TIMEOUT_MS
     this.idle = setTimeout(() => this.ws.terminate(), limit)
     if (between)
       this.keepalive = setTimeout(() => {
-        this.ping()
-        this.keepalive = setInterval(() => this.ping(), this.keepaliveMs)
+        this.sendKeepalive()
+        this.keepalive = setInterval(() => this.sendKeepalive(), this.keepaliveMs)
       }, this.keepaliveMs)
   }
 
-  private ping(): void {
+  /**
+   * A ping, which the relay's WebSocket answers; or with the one-way keepalive, while the relay was
+   * heard within the last intervals, an unsolicited pong (RFC 6455 allows it as a unidirectional
+   * heartbeat): the relay counts it as contact and sends nothing back.
+   */
+  private sendKeepalive(): void {
     if (!this.isOpen) return
-    this.ws.ping()
-    this.emit('keepalive')
+    this.quietIntervals++
+    if (keepaliveAsksAnswer(this.quietIntervals, this.oneWay)) {
+      this.ws.ping()
+      this.emit('keepalive', 'ping')
+    } else {
+      this.ws.pong()
+      this.emit('keepalive', 'pong')
+    }
   }
 
   private closeMessage(): string {
@@ -385,7 +409,6 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     if (!this.closeInfo || (this.closeInfo.code === 1006 && code !== 1006)) this.closeInfo = { code, reason }
     else if (!this.closeInfo.reason && reason) this.closeInfo = { code, reason }
     clearTimeout(this.idle)
-    clearTimeout(this.keepalive)
     clearInterval(this.keepalive)
     this.frames.close()
     const message = this.closeMessage()

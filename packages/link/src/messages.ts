@@ -112,6 +112,12 @@ export interface HelloFrame {
   o?: 1
   /** With `k`: the vessel reads map runs in compact entries (docs/protocol.md). Absent from older vessels. */
   m?: 1
+  /**
+   * Version 3: the vessel offers a one-way keepalive (docs/protocol.md, "Rounds"): between rounds it
+   * may send unsolicited WebSocket pongs that the relay counts as contact and does not answer.
+   * Absent from older vessels.
+   */
+  h?: 1
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -142,6 +148,8 @@ export interface WelcomeFrame {
   o?: 1
   /** The answer to the hello's `m`: both sides send map runs. First welcome only. */
   m?: 1
+  /** The answer to the hello's `h`: the vessel's keepalive may be one-way. First welcome only. */
+  h?: 1
 }
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {

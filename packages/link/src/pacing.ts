@@ -21,8 +21,27 @@ export const DEFAULT_WINDOWS_S: readonly [number, number, number] = [2, 600, 3_0
  * traffic. Satellite terminals and firewalls commonly drop TCP flows idle for 10 minutes or more.
  */
 export const DEFAULT_KEEPALIVE_S = 240
-/** Either side gives up on a silent connection after this many keepalive intervals. */
+/**
+ * Either side gives up on a silent connection after this many keepalive intervals: the relay
+ * always, the vessel unless the keepalive is one-way (then {@link ONE_WAY_VESSEL_MISSES}).
+ */
 export const KEEPALIVE_MISSES = 2.5
+/**
+ * One-way keepalive (the hello's and the first welcome's `h`, docs/protocol.md, "Rounds"): the
+ * vessel's keepalive is an unsolicited WebSocket pong, which the relay does not answer, unless the
+ * vessel has heard nothing from the relay for this many keepalive intervals; then it is a ping, as
+ * without `h`, and the relay's pong proves the relay is still there. In a working day the relay
+ * speaks in every round (every 15 minutes or so), so nearly every keepalive goes without an answer,
+ * and the answers were about half of what the quiet link cost over TLS (a 2-byte pong in a 22-byte
+ * TLS record).
+ */
+export const ONE_WAY_PING_AFTER = 2
+/**
+ * With one-way keepalive the vessel gives up after this many intervals with nothing inbound: its
+ * ping goes out after {@link ONE_WAY_PING_AFTER}, and has a whole interval more to be answered. The
+ * relay's limit stays {@link KEEPALIVE_MISSES}: the vessel still sends something every interval.
+ */
+export const ONE_WAY_VESSEL_MISSES = 3
 /** Longest window or keepalive an operator may set: one day. */
 export const MAX_PACING_S = 86_400
 
@@ -31,9 +50,20 @@ export const DEFAULT_LINK_SETTINGS: LinkSettings = { w: [...DEFAULT_WINDOWS_S], 
 /** Whether a window or keepalive value in seconds is acceptable (0 means "at once" for a window). */
 export const validPacingSeconds = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= MAX_PACING_S
 
-/** How long a silent connection is kept before it is taken for dead, in ms. */
+/** How long a silent connection is kept before it is taken for dead, in ms (the relay's limit). */
 export const idleLimitMs = (settings: LinkSettings): number =>
   Math.max(1, settings.ka) * 1000 * KEEPALIVE_MISSES
+
+/** How long the vessel keeps a connection with nothing inbound, in ms: longer when one-way. */
+export const vesselIdleLimitMs = (keepaliveMs: number, oneWay: boolean): number =>
+  keepaliveMs * (oneWay ? ONE_WAY_VESSEL_MISSES : KEEPALIVE_MISSES)
+
+/**
+ * Whether the vessel's keepalive due after `quietIntervals` whole keepalive intervals with nothing
+ * heard from the relay must ask for an answer (a ping) or may go unanswered (an unsolicited pong).
+ */
+export const keepaliveAsksAnswer = (quietIntervals: number, oneWay: boolean): boolean =>
+  !oneWay || quietIntervals >= ONE_WAY_PING_AFTER
 
 /**
  * The earliest deadline among changes waiting for a round: {@link note} a change of a class and

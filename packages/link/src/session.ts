@@ -406,6 +406,8 @@ export interface VesselSessionOptions {
   compress?: boolean
   /** With `compress`, also offer lean rounds (on unless false). */
   lean?: boolean
+  /** Offer the one-way keepalive (the hello's `h`, docs/protocol.md, "Rounds"). */
+  oneWayKeepalive?: boolean
 }
 
 /** What a vessel keeps of a connection whose rounds are lean: the ID its first session had. */
@@ -443,6 +445,8 @@ export class VesselLinkSession extends LinkSession {
 
   /** Set once the relay agreed to lean rounds; the connection keeps it for its later rounds. */
   leanConnection: LeanConnection | undefined
+  /** Set when the first welcome answered the hello's `h`: the connection's keepalive may be one-way. */
+  oneWayKeepalive = false
   /** This session's ID, from the welcome. */
   private sessionId: string | undefined
 
@@ -505,6 +509,7 @@ export class VesselLinkSession extends LinkSession {
         ...(voyages !== undefined ? { voyages } : {}),
         ...(this.options.compress ? { z: 1 as const } : {}),
         ...(this.offersLean ? { k: 2 as const, o: 1 as const, m: 1 as const } : {}),
+        ...(this.options.oneWayKeepalive ? { h: 1 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
     // nothing pending it completes here, so `done` can answer the welcome at once (the relay counts
@@ -521,6 +526,8 @@ export class VesselLinkSession extends LinkSession {
           `relay speaks version ${frame.v}, vessel ${SUPPORTED_VERSIONS.join(' or ')}`,
         )
       this.version = frame.v
+      if (frame.h === 1 && this.options.oneWayKeepalive && !this.options.round && frame.v >= ROUNDS_VERSION)
+        this.oneWayKeepalive = true
       if (frame.z === 1 && this.options.compress && !this.compressed) {
         this.sink.compress?.()
         this.compressed = true
@@ -640,6 +647,11 @@ export interface RelaySessionOptions {
   ownLine?: boolean
   /** The vessel's hello offered map runs (`m`): with lean rounds, both sides send them. */
   mapRuns?: boolean
+  /**
+   * The vessel's hello offered the one-way keepalive (`h`): the first welcome of a version 3
+   * connection answers it, and the relay takes the vessel's unsolicited pongs as contact.
+   */
+  oneWayKeepalive?: boolean
 }
 
 /** The relay's end: it answers a hello, pushes shore changes, ingests the vessel's, and ends with fin. */
@@ -701,6 +713,7 @@ export class RelayLinkSession extends LinkSession {
       ...(leanOffer ? { k: 2 as const } : {}),
       ...(leanOffer && this.options.ownLine ? { o: 1 as const } : {}),
       ...(leanOffer && this.options.mapRuns ? { m: 1 as const } : {}),
+      ...(this.options.oneWayKeepalive && this.version >= ROUNDS_VERSION ? { h: 1 as const } : {}),
     })
     if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
     this.compressed = this.options.compression !== undefined && this.version >= ROUNDS_VERSION
