@@ -65,6 +65,8 @@ export async function modelDay(opts: {
   events?: VoyageEvent[]
   /** Events written all at once and sent in one unmeasured round first (the window's hours before). */
   before?: VoyageEvent[]
+  /** Other windows and keepalive than the defaults (an operator's pacing). */
+  pacing?: { windowsS: readonly [number, number, number]; keepaliveS: number }
 }): Promise<ModelResult> {
   const v = cachedVoyage(
     { seed: opts.seed, containers: opts.containers, days: opts.day, syncedDays: opts.day },
@@ -121,7 +123,8 @@ export async function modelDay(opts: {
     return r
   }
   await round() // the connection's first session (hello), as when the link comes up
-  const clock = new BatchClock(DEFAULT_WINDOWS_S)
+  const clock = new BatchClock(opts.pacing?.windowsS ?? DEFAULT_WINDOWS_S)
+  const keepaliveMs = (opts.pacing?.keepaliveS ?? DEFAULT_KEEPALIVE_S) * 1000
   const signer = newSigningKey()
   const events = opts.events ?? voyageDay(v.manifest, opts.day, v.seed)
   const record = tls ? TLS_RECORD_BYTES : 0
@@ -132,7 +135,7 @@ export async function modelDay(opts: {
   let keepalives = 0
   let sinceRound = 0
   const runRound = async (now: number) => {
-    const quiet = Math.floor((now - lastTraffic) / (DEFAULT_KEEPALIVE_S * 1000))
+    const quiet = Math.floor((now - lastTraffic) / keepaliveMs)
     keepalives += quiet
     // The proxy's counters, not the socket's: a TLS socket counts what it was given, not its records.
     const before = wire.stats()
@@ -259,7 +262,7 @@ export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
       metric: 'rounds per day',
       value: on.rounds,
       unit: '',
-      note: 'default windows 2 / 600 / 3,000 s',
+      note: `default windows ${DEFAULT_WINDOWS_S.join(' / ')} s, keepalive ${DEFAULT_KEEPALIVE_S} s`,
     },
     {
       section: SECTION,

@@ -9,6 +9,7 @@
  * - a drop right after the relay sent a round's `fin` costs no reconciliation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEFAULT_KEEPALIVE_S } from '@tally/link/pacing'
 import { isReeferType } from '@tally/manifest'
 import { startRoundsWorld, VESSEL, within } from './rounds-world.ts'
 import type { RoundsWorld } from './rounds-world.ts'
@@ -51,7 +52,7 @@ describe('the link left up (rounds)', { timeout: 240_000 }, () => {
     const pings = quietMs / 1000 / KEEPALIVE_S
     console.log(
       `[rounds] idle ${quietMs / 1000} s: ${up} B up, ${down} B down (${pings} keepalives); ` +
-        `per idle hour at the default 240 s keepalive: ${Math.round(((up + down) / pings) * 15)} B`,
+        `per idle hour at the default ${DEFAULT_KEEPALIVE_S} s keepalive: ${Math.round(((up + down) / pings) * (3600 / DEFAULT_KEEPALIVE_S))} B`,
     )
     expect(after.connections).toBe(before.connections)
     expect((await world.relaySessions()).length).toBe(sessionsBefore)

@@ -3,8 +3,8 @@
  *
  *   npm run vessel -- serve --port 4100 --data DIR --relay ws://HOST:PORT/link --vessel IMO --token TOKEN
  *                       [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
- *                       [--relay URL2 …] [--tls-ca FILE] [--keepalive-s 240]
- *                       [--window-critical-s 2] [--window-normal-s 600] [--window-routine-s 3000]
+ *                       [--relay URL2 …] [--tls-ca FILE] [--keepalive-s 480]
+ *                       [--window-critical-s 2] [--window-normal-s 840] [--window-routine-s 3000]
  *   npm run vessel -- add-crew --data DIR --user NAME [--create]   # last stdout line: the token
  *   npm run vessel -- revoke-crew --data DIR --user NAME          # that crew member's next request: 401
  *   npm run vessel -- list-crew --data DIR [--all]
@@ -24,7 +24,7 @@ const SERVE_USAGE = `vessel serve --port 4100 --data DIR --relay ws://HOST:PORT/
                [--host 127.0.0.1] [--cost-per-mb 10] [--sync-interval-s 60]
                [--relay URL2 ...]        (more relays, tried in order when one is unreachable)
                [--tls-ca FILE]           (PEM CA to trust for wss:// besides the system's)
-               [--keepalive-s 240] [--window-critical-s 2] [--window-normal-s 600]
+               [--keepalive-s 480] [--window-critical-s 2] [--window-normal-s 840]
                [--window-routine-s 3000] (default: the relay's settings for this vessel)
   Serves the crew app and API on the vessel database in DIR (created if new) and syncs with the relay.`
 const ADD_CREW_USAGE = `vessel add-crew --data DIR --user NAME [--create]

@@ -101,7 +101,7 @@ function parseSettings(body: unknown): VesselOpsSettingsPatch {
 /** `{criticalS, normalS, routineS, keepaliveS}` in whole seconds (windows from 0, keepalive from 1), or null. */
 function parseLinkPacing(value: unknown): LinkPacing | null {
   if (value === null) return null
-  const example = '{"criticalS": 2, "normalS": 600, "routineS": 3000, "keepaliveS": 240}'
+  const example = '{"criticalS": 2, "normalS": 840, "routineS": 3000, "keepaliveS": 480}'
   if (typeof value !== 'object' || Array.isArray(value))
     throw new TallyError('INVALID', `linkPacing: an object such as ${example}, or null`, 'linkPacing')
   const v = value as Record<string, unknown>
