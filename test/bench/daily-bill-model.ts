@@ -4,8 +4,8 @@
  * relay's or the vessel's store at its own time (a crew finding signed as the vessel's REST API signs
  * it), and rounds run on ONE long-lived connection exactly
  * when the link's own batching clock (`BatchClock`, default windows) says, with a fake clock. Bytes
- * are the TCP connection's (TLS, the WebSocket upgrade and framing included), plus the keepalive
- * pings the idle stretches would cost. It complements the real-time window of daily-bill.ts, which
+ * are the TCP connection's (TLS, the WebSocket upgrade and framing included), plus the keepalives
+ * the idle stretches would cost (one-way, as the product negotiates them: docs/protocol.md, "Rounds"). It complements the real-time window of daily-bill.ts, which
  * runs the real processes and their timers but can only scale a busy window up to a day.
  */
 import fs from 'node:fs'
@@ -18,7 +18,12 @@ import { addEvidence, documentIdFor, newSigningKey } from '@tally/manifest'
 import { policyValidator } from '@tally/replica'
 import { applyEvent, voyageDay } from '@tally/voyage-sim'
 import type { VoyageEvent } from '@tally/voyage-sim'
-import { BatchClock, DEFAULT_KEEPALIVE_S, DEFAULT_WINDOWS_S } from '../../packages/link/src/pacing.ts'
+import {
+  BatchClock,
+  DEFAULT_KEEPALIVE_S,
+  DEFAULT_WINDOWS_S,
+  ONE_WAY_PING_AFTER,
+} from '../../packages/link/src/pacing.ts'
 import type { Priority } from '../../packages/link/src/messages.ts'
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { RelayConnection } from '../../vessel-node/src/link-client.ts'
@@ -38,8 +43,26 @@ const PRIORITY: Record<string, Priority> = { critical: 0, normal: 1, routine: 2 
 /** A keepalive: the vessel's masked WebSocket ping and the relay's pong, each in a TLS record if any. */
 const PING_BYTES = 6
 const PONG_BYTES = 2
+/** A one-way keepalive: the vessel's unsolicited pong, masked as a ping is, and nothing back. */
+const UNSOLICITED_PONG_BYTES = 6
 /** TLS 1.3 with AES-GCM: a 5-byte header, the inner content type and a 16-byte tag per record. */
 const TLS_RECORD_BYTES = 22
+
+/**
+ * What the keepalives of a quiet stretch of `n` whole intervals after a round cost, each way. The
+ * relay spoke last in the round (its fin). Without the one-way keepalive each is a ping and its pong.
+ * With it, a keepalive is a ping and its pong only once the relay has been silent for
+ * ONE_WAY_PING_AFTER intervals (that pong is heard, so the count starts again), else one
+ * unsolicited pong up.
+ */
+export function keepaliveCost(n: number, oneWay: boolean, record: number): { up: number; down: number } {
+  const pings = oneWay ? Math.floor(n / ONE_WAY_PING_AFTER) : n
+  const pongs = n - pings
+  return {
+    up: pings * (PING_BYTES + record) + pongs * (UNSOLICITED_PONG_BYTES + record),
+    down: pings * (PONG_BYTES + record),
+  }
+}
 
 export interface ModelResult {
   events: number
@@ -47,6 +70,8 @@ export interface ModelResult {
   bytesUp: number
   bytesDown: number
   keepaliveBytes: number
+  /** What the same keepalives would cost as pings and pongs (without the one-way keepalive). */
+  keepaliveBytesTwoWay: number
   converged: boolean
   /** Each round: when it ran (the day's time, ms), its bytes and the keepalives of the quiet before it. */
   perRound: { at: number; up: number; down: number; events: number; keepaliveBytes: number }[]
@@ -67,6 +92,8 @@ export async function modelDay(opts: {
   before?: VoyageEvent[]
   /** Other windows and keepalive than the defaults (an operator's pacing). */
   pacing?: { windowsS: readonly [number, number, number]; keepaliveS: number }
+  /** The one-way keepalive (on by default, as in the product); off prices every keepalive as a ping. */
+  oneWayKeepalive?: boolean
 }): Promise<ModelResult> {
   const v = cachedVoyage(
     { seed: opts.seed, containers: opts.containers, days: opts.day, syncedDays: opts.day },
@@ -105,6 +132,7 @@ export async function modelDay(opts: {
     logger,
     keepaliveS: 86_400,
     compress: opts.compress,
+    oneWayKeepalive: opts.oneWayKeepalive !== false,
     ...(tls ? { tlsCa: fs.readFileSync(tls.cert) } : {}),
   })
   await connection.ready()
@@ -128,15 +156,22 @@ export async function modelDay(opts: {
   const signer = newSigningKey()
   const events = opts.events ?? voyageDay(v.manifest, opts.day, v.seed)
   const record = tls ? TLS_RECORD_BYTES : 0
-  const keepaliveBytes = (n: number) => n * (PING_BYTES + PONG_BYTES + 2 * record)
+  const oneWay = opts.oneWayKeepalive !== false
+  const keepaliveBytes = (n: number, oneWayHere = oneWay) => {
+    const c = keepaliveCost(n, oneWayHere, record)
+    return c.up + c.down
+  }
+  const keepaliveTotals = { up: 0, down: 0, twoWay: 0 }
   const at = (e: VoyageEvent) => Date.parse(e.at)
   const perRound: ModelResult['perRound'] = []
   let lastTraffic = at(events[0]!)
-  let keepalives = 0
   let sinceRound = 0
   const runRound = async (now: number) => {
     const quiet = Math.floor((now - lastTraffic) / keepaliveMs)
-    keepalives += quiet
+    const cost = keepaliveCost(quiet, oneWay, record)
+    keepaliveTotals.up += cost.up
+    keepaliveTotals.down += cost.down
+    keepaliveTotals.twoWay += keepaliveBytes(quiet, false)
     // The proxy's counters, not the socket's: a TLS socket counts what it was given, not its records.
     const before = wire.stats()
     await round()
@@ -186,9 +221,10 @@ export async function modelDay(opts: {
   const result: ModelResult = {
     events: events.length,
     rounds: perRound.length,
-    bytesUp: counted.bytesUp + keepalives * (PING_BYTES + record),
-    bytesDown: counted.bytesDown + keepalives * (PONG_BYTES + record),
-    keepaliveBytes: keepaliveBytes(keepalives),
+    bytesUp: counted.bytesUp + keepaliveTotals.up,
+    bytesDown: counted.bytesDown + keepaliveTotals.down,
+    keepaliveBytes: keepaliveTotals.up + keepaliveTotals.down,
+    keepaliveBytesTwoWay: keepaliveTotals.twoWay,
     converged: converged(loaded),
     perRound,
   }
@@ -245,7 +281,7 @@ export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
     }
   }
   const note = (r: ModelResult) =>
-    `${r.events.toLocaleString('en-US')} events, ${r.rounds} rounds on one connection, keepalives ${r.keepaliveBytes} B, converged: ${r.converged}`
+    `${r.events.toLocaleString('en-US')} events, ${r.rounds} rounds on one connection, keepalives ${r.keepaliveBytes} B (one-way; ${r.keepaliveBytesTwoWay} B as pings and pongs), converged: ${r.converged}`
   const total = (r: ModelResult) => r.bytesUp + r.bytesDown
   rows.push(
     { section: SECTION, metric: 'bytes per day, up', value: on.bytesUp, unit: 'B', note: note(on) },
@@ -277,7 +313,7 @@ export async function runDailyBillDay(opts: BenchOptions): Promise<BenchRow[]> {
           metric: 'bytes per day over TLS (wss://), up + down',
           value: total(overTls),
           unit: 'B',
-          note: `${overTls.bytesUp.toLocaleString('en-US')} up, ${overTls.bytesDown.toLocaleString('en-US')} down; TLS records and the handshake of one connection included`,
+          note: `${overTls.bytesUp.toLocaleString('en-US')} up, ${overTls.bytesDown.toLocaleString('en-US')} down; TLS records and the handshake of one connection included; keepalives ${overTls.keepaliveBytes} B one-way (${overTls.keepaliveBytesTwoWay} B as pings and pongs)`,
         }
       : {
           section: SECTION,
