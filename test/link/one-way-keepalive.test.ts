@@ -32,6 +32,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
  */
 class Tap {
   readonly down: { at: number; bytes: number }[] = []
+  /** Bytes that crossed each way, all connections. */
+  readonly total = { up: 0, down: 0 }
   private readonly open = new Set<{ swallow: boolean; client: net.Socket; target: net.Socket }>()
   private readonly server = net.createServer((client) => this.accept(client))
   port = 0
@@ -67,10 +69,14 @@ class Tap {
     const target = net.connect({ host: '127.0.0.1', port: this.target })
     const c = { swallow: false, client, target }
     this.open.add(c)
-    client.on('data', (d) => target.write(d))
+    client.on('data', (d) => {
+      this.total.up += d.length
+      target.write(d)
+    })
     target.on('data', (d) => {
       if (c.swallow) return
       this.down.push({ at: Date.now(), bytes: d.length })
+      this.total.down += d.length
       client.write(d)
     })
     const end = () => {
@@ -140,6 +146,8 @@ describe('the one-way keepalive', { timeout: 60_000 }, () => {
     connection.on('keepalive', (kind) => sent.push(kind))
     await roundOn(connection, vessel, url, relay.token)
     const roundEnd = Date.now()
+    const socketBefore = connection.socketBytes()
+    const tapBefore = { ...tap.total }
     const ws = relay.link.active.get(VESSEL)!
     const heard = listen(ws)
     await sleep(9_000)
@@ -165,6 +173,17 @@ describe('the one-way keepalive', { timeout: 60_000 }, () => {
     // The relay counts a pong as contact (what /ops shows as last heard).
     const lastHeard = Date.parse(relay.link.contact(VESSEL).lastContactAt!)
     expect(lastHeard).toBeGreaterThanOrEqual(heard.at(-1)!.at - 5)
+    // Billing: the vessel's socket counters hold every keepalive, 6 bytes each (masked, empty)...
+    const socketAfter = connection.socketBytes()
+    expect(socketAfter.up - socketBefore.up).toBe(6 * heard.length)
+    expect(socketAfter.up - socketBefore.up).toBe(tap.total.up - tapBefore.up)
+    expect(socketAfter.down - socketBefore.down).toBe(down.bytes)
+    // ...and the relay's session log, once the connection closed, every byte that crossed.
+    connection.close()
+    const closedBy = Date.now() + 5_000
+    while (relay.link.active.has(VESSEL) && Date.now() < closedBy) await sleep(20)
+    const billed = relay.sessions.totals({ peer: VESSEL })
+    expect({ up: billed.bytesUp, down: billed.bytesDown }).toEqual(tap.total)
   })
 
   it('finds a relay that stopped answering dead within about three intervals, and reconnects', async () => {
