@@ -13,6 +13,9 @@ import type { LinkFrame } from '../src/index.ts'
 const frames: LinkFrame[] = [
   { t: 'hello', v: PROTOCOL_VERSION, vessel: 'IMO9811000', token: 'tly_vessel_x', sync: null, pending: 3 },
   { t: 'welcome', v: PROTOCOL_VERSION, session: 's1', reconcile: false, budget: null },
+  // The one-way keepalive offered and answered (docs/protocol.md, "Rounds").
+  { t: 'hello', v: PROTOCOL_VERSION, vessel: 'IMO9811000', token: 'x', sync: null, pending: 0, h: 1 },
+  { t: 'welcome', v: PROTOCOL_VERSION, session: 's1', reconcile: false, budget: null, h: 1 },
   { t: 'heads', data: new Uint8Array([1, 2, 3]) },
   { t: 'chunk', seq: 4, p: 0, sha: new Uint8Array(32), data: new Uint8Array(100) },
   {
@@ -58,6 +61,12 @@ describe('frame codec', () => {
     ).toBe(CloseCode.BadFrame)
     expect(codeOf(encode({ t: 'ack', seq: 1, ok: 0, rej: [{ c: 1 }], miss: [] }))).toBe(CloseCode.BadFrame)
     expect(codeOf(new Uint8Array([0xa1]))).toBe(CloseCode.BadFrame) // truncated map
+    expect(
+      codeOf(encode({ t: 'hello', v: 3, vessel: 'IMO9811000', token: 'x', sync: null, pending: 0, h: true })),
+    ).toBe(CloseCode.BadFrame)
+    expect(codeOf(encode({ t: 'welcome', v: 3, session: 's', reconcile: false, budget: null, h: 2 }))).toBe(
+      CloseCode.BadFrame,
+    )
   })
 
   it('refuses an oversized frame with TooLarge before decoding it', () => {
