@@ -60,6 +60,8 @@ export interface ConnectionStart {
   offersOwnLine?: boolean
   /** …and map runs (docs/protocol.md, "Map runs"). */
   offersMapRuns?: boolean
+  /** …and evidence IDs left out of them (docs/protocol.md, "Map runs"). */
+  offersEvidenceIds?: boolean
   vessel: string
   version: number
   /** The hello's pending count and size, counted in the first round. */
@@ -265,6 +267,7 @@ export class VesselConnection extends EventEmitter<Events> {
         ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
         ...(this.start.offersOwnLine ? { ownLine: true } : {}),
         ...(this.start.offersMapRuns ? { mapRuns: true } : {}),
+        ...(this.start.offersEvidenceIds ? { evidenceIds: true } : {}),
       },
     )
     if (leanOffer) this.leanFirst = id

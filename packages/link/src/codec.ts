@@ -76,8 +76,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       k: (v) => v === 2,
       o: (v) => v === 1,
       m: (v) => v === 1,
+      e: (v) => v === 1,
     },
-    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o', 'm'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o', 'm', 'e'],
   ),
   welcome: shape(
     {
@@ -92,8 +93,9 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       k: (v) => v === 2,
       o: (v) => v === 1,
       m: (v) => v === 1,
+      e: (v) => v === 1,
     },
-    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o', 'm'],
+    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o', 'm', 'e'],
   ),
   round: shape({ pending: int }),
   poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),

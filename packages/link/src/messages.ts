@@ -112,6 +112,11 @@ export interface HelloFrame {
   o?: 1
   /** With `k`: the vessel reads map runs in compact entries (docs/protocol.md). Absent from older vessels. */
   m?: 1
+  /**
+   * With `m`: the vessel derives an evidence entry's ID that a map run leaves out
+   * (docs/protocol.md, "Map runs"). Absent from older vessels.
+   */
+  e?: 1
 }
 /** Relay → vessel: the session is open. `reconcile` asks both sides to exchange heads first. */
 export interface WelcomeFrame {
@@ -142,6 +147,8 @@ export interface WelcomeFrame {
   o?: 1
   /** The answer to the hello's `m`: both sides send map runs. First welcome only. */
   m?: 1
+  /** The answer to the hello's `e`: map runs leave out derivable evidence IDs. First welcome only. */
+  e?: 1
 }
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {
