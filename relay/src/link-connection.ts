@@ -61,6 +61,8 @@ export interface ConnectionStart {
   offersOwnLine?: boolean
   /** …and map runs (docs/protocol.md, "Map runs"). */
   offersMapRuns?: boolean
+  /** …and evidence IDs left out of them (docs/protocol.md, "Map runs"). */
+  offersEvidenceIds?: boolean
   /** The hello offered the one-way keepalive (`h`, docs/protocol.md, "Rounds"). */
   offersOneWayKeepalive?: boolean
   vessel: string
@@ -270,6 +272,7 @@ export class VesselConnection extends EventEmitter<Events> {
         ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
         ...(this.start.offersOwnLine ? { ownLine: true } : {}),
         ...(this.start.offersMapRuns ? { mapRuns: true } : {}),
+        ...(this.start.offersEvidenceIds ? { evidenceIds: true } : {}),
         ...(this.start.offersOneWayKeepalive && this.rounds === 0 ? { oneWayKeepalive: true } : {}),
       },
     )

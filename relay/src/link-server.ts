@@ -287,6 +287,7 @@ export class LinkServer extends EventEmitter<{
         offersOwnLine: hello.k === 2 && hello.o === 1,
         offersMapRuns: hello.k === 2 && hello.m === 1,
         offersOneWayKeepalive: hello.h === 1,
+        offersEvidenceIds: hello.k === 2 && hello.m === 1 && hello.e === 1,
         vessel,
         version: hello.v,
         pending: hello.pending,

@@ -99,10 +99,10 @@ describe('lean rounds', { timeout: 120_000 }, () => {
     expect(r.converged).toBe(true)
     const welcomes = ofType(r.frames, 'welcome')
     const [first] = r.welcomes
-    expect(welcomes.map((w) => [w.session, w.n, w.k, w.o, w.m])).toEqual([
-      [first, undefined, 2, 1, 1],
-      [undefined, 1, undefined, undefined, undefined],
-      [undefined, 2, undefined, undefined, undefined],
+    expect(welcomes.map((w) => [w.session, w.n, w.k, w.o, w.m, w.e])).toEqual([
+      [first, undefined, 2, 1, 1, 1],
+      [undefined, 1, undefined, undefined, undefined, undefined],
+      [undefined, 2, undefined, undefined, undefined, undefined],
     ])
     // The later rounds' edits depend on the vessel's own acknowledged ones: no hash bytes for those.
     const chunks = ofType(r.frames, 'chunk')
@@ -131,7 +131,8 @@ describe('lean rounds', { timeout: 120_000 }, () => {
           w.n === undefined &&
           w.k === undefined &&
           w.o === undefined &&
-          w.m === undefined,
+          w.m === undefined &&
+          w.e === undefined,
       ),
     ).toBe(true)
     expect(ofType(r.frames, 'fin').every((f) => typeof f.sync === 'string' && f.sync !== '')).toBe(true)

@@ -3,7 +3,6 @@
  * made at `add-crew` or at first start, and the signed facts a crew edit records. A correction is a
  * new fact that names the one it supersedes; nothing is erased.
  */
-import { randomUUID } from 'node:crypto'
 import type * as A from '@automerge/automerge'
 import { evidenceOf, newSigningKey, signEvidence, toHex, toPlain } from '@tally/manifest'
 import type { ContainerDoc, ContainerKey, EvidenceEntry, EvidenceKind, SigningKey } from '@tally/manifest'
@@ -51,8 +50,8 @@ export function signFact(
       : evidenceOf(doc)
           .filter((e) => e.kind === kind)
           .at(-1)
+  // The ID is derived from the fact (evidenceIdFor), so the link need not send it.
   return signEvidence(key, r.signer, {
-    id: randomUUID(),
     kind,
     at: r.now,
     by: r.vessel,

@@ -204,6 +204,8 @@ interface EntryForm {
   ownLine?: boolean
   /** Map runs (compact-values.ts), on connections that agreed to them. */
   mapRuns?: boolean
+  /** In map runs, evidence IDs the receiver derives (compact-values.ts), where agreed too. */
+  evidenceIds?: boolean
 }
 const PLAIN_FORM: EntryForm = { shortDeps: false, shortValues: false }
 
@@ -248,7 +250,15 @@ function bodyOf(
           ...(ownLine ? { lines: history, appendix: () => appendixChange(plan.key, plan.isoType) } : {}),
         }
       : undefined
-    const compact = compactEntry(plan.key, decoded, actors, short, form.shortValues, form.mapRuns === true)
+    const compact = compactEntry(
+      plan.key,
+      decoded,
+      actors,
+      short,
+      form.shortValues,
+      form.mapRuns === true,
+      form.evidenceIds === true,
+    )
     if (compact) return { body: { k: compact.k }, weight: compact.rawBytes * COMPACT_WEIGHT }
   }
   const b = A.saveBundle(plan.doc, hashes)
@@ -348,6 +358,7 @@ export class ChunkPacker implements PlanSink {
   private ownLine = false
   private sharedChunks = false
   private mapRuns = false
+  private evidenceIds = false
 
   constructor(
     plans: EntryPlan[],
@@ -389,6 +400,11 @@ export class ChunkPacker implements PlanSink {
   }
 
   /** A new map and its keys as one op (docs/protocol.md, "Map runs"), with lean rounds. */
+  /** In map runs, leave out evidence IDs the peer derives (`e`). */
+  useEvidenceIds(evidenceIds: boolean): void {
+    this.evidenceIds = evidenceIds
+  }
+
   useMapRuns(mapRuns: boolean): void {
     this.mapRuns = mapRuns
   }
@@ -436,6 +452,7 @@ export class ChunkPacker implements PlanSink {
           shortValues: this.rawChunks && this.lean,
           ownLine: this.rawChunks && this.lean && this.ownLine,
           mapRuns: this.rawChunks && this.lean && this.mapRuns,
+          evidenceIds: this.rawChunks && this.lean && this.mapRuns && this.evidenceIds,
         })
         this.ready.push(...more)
         readyWeight += more.reduce((n, e) => n + e.weight, 0)

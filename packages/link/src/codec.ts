@@ -76,9 +76,10 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       k: (v) => v === 2,
       o: (v) => v === 1,
       m: (v) => v === 1,
+      e: (v) => v === 1,
       h: (v) => v === 1,
     },
-    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o', 'm', 'h'],
+    ['failed', 'interval', 'key', 'photos', 's', 'voyages', 'z', 'k', 'o', 'm', 'e', 'h'],
   ),
   welcome: shape(
     {
@@ -93,9 +94,10 @@ const SHAPES: Record<LinkFrame['t'], Check> = {
       k: (v) => v === 2,
       o: (v) => v === 1,
       m: (v) => v === 1,
+      e: (v) => v === 1,
       h: (v) => v === 1,
     },
-    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o', 'm', 'h'],
+    ['session', 'n', 'cfg', 'voyages', 'z', 'k', 'o', 'm', 'e', 'h'],
   ),
   round: shape({ pending: int }),
   poke: shape({ p: (v) => v === 0 || v === 1 || v === 2 }),

@@ -29,6 +29,13 @@ const PRED = 7
 const MAX_DECIMALS = 6
 const ISO_SECONDS = 10
 const ISO_MILLIS = 11
+/**
+ * In a map run, an evidence entry's `id` that the receiver derives from the entry's other keys
+ * (`e` in the hello and welcome; @tally/manifest, evidenceIdFor): sent as this code and null.
+ */
+const DERIVED_ID = 12
+/** What derives a map's `id` from its keys and values, if the map is one that has such an ID. */
+export type DeriveId = (values: Record<string, unknown>) => string | undefined
 /** A run of typed characters: [TEXT_RUN, obj, elemId of the first, text]. */
 const TEXT_RUN = 0
 
@@ -93,7 +100,13 @@ const isOwnOp = (ref: unknown, index: number, actor: number) =>
  * A change's ops (short form: IDs relative to its startOp) with short values and text runs.
  * `actor` is the change's actor ref, `time` its time in seconds.
  */
-export function packOps(ops: CompactOp[], actor: number, time: number, mapRuns = false): CompactOp[] {
+export function packOps(
+  ops: CompactOp[],
+  actor: number,
+  time: number,
+  mapRuns = false,
+  deriveId?: DeriveId,
+): CompactOp[] {
   const out: CompactOp[] = []
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!
@@ -129,6 +142,7 @@ export function packOps(ops: CompactOp[], actor: number, time: number, mapRuns =
         j++
       }
       if (j - i >= 2) {
+        if (deriveId) leaveOutDerivedId(puts, ops.slice(i + 1, j), deriveId)
         out.push([MAP_RUN, op[OBJ], op[KEY], op[ELEM], op[INSERT], op[PRED], puts])
         i = j - 1
         continue
@@ -145,6 +159,16 @@ export function packOps(ops: CompactOp[], actor: number, time: number, mapRuns =
  * one of 3 or 4). Only to a peer that agreed to it (`m` in the hello and welcome).
  */
 const MAP_RUN = 1
+
+/** Marks the run's `id` as derived when `deriveId` gives exactly it from the map's values. */
+function leaveOutDerivedId(puts: unknown[], sets: CompactOp[], deriveId: DeriveId): void {
+  const values = Object.fromEntries(sets.map((op) => [op[KEY], op[VALUE]]))
+  const k = puts.indexOf('id')
+  if (k % 3 !== 0 || puts[k + 1] !== undefined || typeof values.id !== 'string') return
+  if (deriveId(values) !== values.id) return
+  puts[k + 1] = DERIVED_ID
+  puts[k + 2] = null
+}
 
 /** A plain `set` of a key in the map made by op `index` of this change: no predecessors. */
 function mapPut(op: CompactOp, index: number, actor: number): boolean {
@@ -170,7 +194,7 @@ function packValue(op: CompactOp, time: number): CompactOp {
 }
 
 /** The ops {@link packOps} stood for. Throws on a malformed short form. */
-export function unpackOps(ops: unknown[], actor: number, time: number): CompactOp[] {
+export function unpackOps(ops: unknown[], actor: number, time: number, deriveId?: DeriveId): CompactOp[] {
   const out: CompactOp[] = []
   for (const op of ops) {
     if (!Array.isArray(op)) throw new Error('malformed op')
@@ -191,13 +215,29 @@ export function unpackOps(ops: unknown[], actor: number, time: number): CompactO
         throw new Error('malformed map run')
       const index = out.length
       out.push(['makeMap', obj, key, elem, insert, undefined, undefined, pred])
-      for (let k = 0; k < puts.length; k += 3)
-        out.push(
-          unpackValue(
-            ['set', [index, actor, 0], puts[k], undefined, undefined, puts[k + 1], puts[k + 2], []],
-            time,
-          ),
-        )
+      let derived: CompactOp | undefined
+      for (let k = 0; k < puts.length; k += 3) {
+        const set: CompactOp = [
+          'set',
+          [index, actor, 0],
+          puts[k],
+          undefined,
+          undefined,
+          puts[k + 1],
+          puts[k + 2],
+          [],
+        ]
+        if (puts[k + 1] !== DERIVED_ID) out.push(unpackValue(set, time))
+        else if (puts[k] !== 'id' || puts[k + 2] !== null || derived) throw new Error('malformed derived ID')
+        else out.push((derived = set))
+      }
+      if (derived) {
+        const values = Object.fromEntries(out.slice(index + 1).map((op) => [op[KEY], op[VALUE]]))
+        const id = deriveId?.(values)
+        if (id === undefined) throw new Error('a derived ID in a map that has none')
+        derived[DATATYPE] = undefined
+        derived[VALUE] = id
+      }
       continue
     }
     out.push(unpackValue(op, time))

@@ -14,7 +14,7 @@
  */
 import * as A from '@automerge/automerge'
 import { createHash } from 'node:crypto'
-import { genesisActor } from '@tally/manifest'
+import { derivedEvidenceId, genesisActor } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { decodeValue, encodeValue } from './codec.ts'
 import { packOps, unpackOps } from './compact-values.ts'
@@ -199,8 +199,11 @@ export function compactEntry(
   shortValues = false,
   /** Map runs too (compact-values.ts), to a peer that agreed to them. */
   mapRuns = false,
+  /** In map runs, evidence IDs left for the receiver to derive (`e`), to a peer that agreed. */
+  evidenceIds = false,
 ): { k: CompactChange[]; rawBytes: number } | undefined {
   const genesis = genesisActor(key)
+  const deriveId = (values: Record<string, unknown>) => derivedEvidenceId(key, values)
   const position = new Map(changes.map((c, i) => [c.hash, i]))
   let history: readonly string[] | undefined
   const prefixOf = (h: string): Buffer => {
@@ -263,7 +266,7 @@ export function compactEntry(
       c.time,
       c.message ?? null,
       c.deps.map((h) => position.get(h) ?? (ownLine(c, h) ? OWN_LINE : prefixOf(h))),
-      short && shortValues ? packOps(ops, actor, c.time, mapRuns) : ops,
+      short && shortValues ? packOps(ops, actor, c.time, mapRuns, evidenceIds ? deriveId : undefined) : ops,
     ]
   })
   // Prove the round trip through CBOR, as the receiver will see it.
@@ -346,7 +349,7 @@ export function expandEntry(
     }
     let ops: CompactOp[]
     try {
-      ops = unpackOps(sentOps, actorRef, time)
+      ops = unpackOps(sentOps, actorRef, time, (values) => derivedEvidenceId(key, values))
     } catch (err) {
       throw new CompactError((err as Error).message)
     }

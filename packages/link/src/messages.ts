@@ -113,6 +113,11 @@ export interface HelloFrame {
   /** With `k`: the vessel reads map runs in compact entries (docs/protocol.md). Absent from older vessels. */
   m?: 1
   /**
+   * With `m`: the vessel derives an evidence entry's ID that a map run leaves out
+   * (docs/protocol.md, "Map runs"). Absent from older vessels.
+   */
+  e?: 1
+  /**
    * Version 3: the vessel offers a one-way keepalive (docs/protocol.md, "Rounds"): between rounds it
    * may send unsolicited WebSocket pongs that the relay counts as contact and does not answer.
    * Absent from older vessels.
@@ -148,6 +153,8 @@ export interface WelcomeFrame {
   o?: 1
   /** The answer to the hello's `m`: both sides send map runs. First welcome only. */
   m?: 1
+  /** The answer to the hello's `e`: map runs leave out derivable evidence IDs. First welcome only. */
+  e?: 1
   /** The answer to the hello's `h`: the vessel's keepalive may be one-way. First welcome only. */
   h?: 1
 }

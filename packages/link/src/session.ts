@@ -100,6 +100,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
   protected ownLine = false
   /** Both sides send map runs in compact entries (lean rounds, `m`). */
   protected mapRuns = false
+  /** Map runs leave out evidence IDs the receiver derives (`e`). */
+  protected evidenceIds = false
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -261,6 +263,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.packer.useLean(this.lean)
     this.packer.useOwnLine(this.lean && this.ownLine)
     this.packer.useMapRuns(this.lean && this.mapRuns)
+    this.packer.useEvidenceIds(this.lean && this.mapRuns && this.evidenceIds)
     this.packer.useSharedChunks(this.lean && this.gate.budget === null)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -417,6 +420,8 @@ export interface LeanConnection {
   ownLine?: boolean
   /** The relay agreed to map runs too. */
   mapRuns?: boolean
+  /** …and derived evidence IDs in them. */
+  evidenceIds?: boolean
 }
 
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
@@ -439,6 +444,7 @@ export class VesselLinkSession extends LinkSession {
       this.lean = true
       this.ownLine = options.round.lean.ownLine === true
       this.mapRuns = options.round.lean.mapRuns === true
+      this.evidenceIds = options.round.lean.evidenceIds === true
       this.leanConnection = options.round.lean
     }
   }
@@ -508,7 +514,7 @@ export class VesselLinkSession extends LinkSession {
         ...(this.photos ? { photos: true } : {}),
         ...(voyages !== undefined ? { voyages } : {}),
         ...(this.options.compress ? { z: 1 as const } : {}),
-        ...(this.offersLean ? { k: 2 as const, o: 1 as const, m: 1 as const } : {}),
+        ...(this.offersLean ? { k: 2 as const, o: 1 as const, m: 1 as const, e: 1 as const } : {}),
         ...(this.options.oneWayKeepalive ? { h: 1 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
@@ -535,10 +541,12 @@ export class VesselLinkSession extends LinkSession {
           this.lean = true
           this.ownLine = frame.o === 1
           this.mapRuns = frame.m === 1
+          this.evidenceIds = this.mapRuns && frame.e === 1
           this.leanConnection = {
             first: frame.session,
             ...(this.ownLine ? { ownLine: true } : {}),
             ...(this.mapRuns ? { mapRuns: true } : {}),
+            ...(this.evidenceIds ? { evidenceIds: true } : {}),
           }
           this.sink.batch?.()
         }
@@ -647,6 +655,8 @@ export interface RelaySessionOptions {
   ownLine?: boolean
   /** The vessel's hello offered map runs (`m`): with lean rounds, both sides send them. */
   mapRuns?: boolean
+  /** …and derived evidence IDs in them (`e`). */
+  evidenceIds?: boolean
   /**
    * The vessel's hello offered the one-way keepalive (`h`): the first welcome of a version 3
    * connection answers it, and the relay takes the vessel's unsolicited pongs as contact.
@@ -713,6 +723,7 @@ export class RelayLinkSession extends LinkSession {
       ...(leanOffer ? { k: 2 as const } : {}),
       ...(leanOffer && this.options.ownLine ? { o: 1 as const } : {}),
       ...(leanOffer && this.options.mapRuns ? { m: 1 as const } : {}),
+      ...(leanOffer && this.options.mapRuns && this.options.evidenceIds ? { e: 1 as const } : {}),
       ...(this.options.oneWayKeepalive && this.version >= ROUNDS_VERSION ? { h: 1 as const } : {}),
     })
     if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
@@ -720,6 +731,7 @@ export class RelayLinkSession extends LinkSession {
     this.lean = this.compressed && (leanOffer || typeof lean === 'number')
     this.ownLine = this.lean && this.options.ownLine === true
     this.mapRuns = this.lean && this.options.mapRuns === true
+    this.evidenceIds = this.mapRuns && this.options.evidenceIds === true
     if (leanOffer) this.sink.batch?.()
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []

@@ -3,6 +3,7 @@ import * as A from '@automerge/automerge'
 import { ActorTable, compactEntry, expandEntry } from '../src/compact.ts'
 import { packOps, unpackOps } from '../src/compact-values.ts'
 import { encodeValue } from '../src/codec.ts'
+import { newSigningKey, signEvidence, verifyEvidence } from '@tally/manifest'
 import type { CompactOp } from '../src/compact.ts'
 
 const TIME = 1_793_582_340 // a change's time, in seconds
@@ -63,6 +64,63 @@ describe('map runs', () => {
     expect(encodeValue(runs.k).length).toBeLessThan(encodeValue(without.k).length * 0.8)
     const rebuilt = expandEntry(key, runs.k, actors.actors, (p) => (first.startsWith(p) ? first : undefined))
     expect(rebuilt.map((r) => r.change.hash)).toEqual(changes.map((c) => c.hash))
+  })
+})
+
+describe('derived evidence IDs', () => {
+  const key = { vessel: 'IMO9811000', voyage: '024E', containerId: 'TGHU1000007' }
+  const signer = newSigningKey()
+  const at = new Date((TIME + 60) * 1000).toISOString()
+  /** A document whose second change appends `entry` to its evidence, as the manifest stores it. */
+  function withEvidence(entry: Record<string, string | null>) {
+    let doc = A.from<{ evidence: unknown[] }>({ evidence: [] }, { actor: 'aa'.repeat(16) })
+    doc = A.change(doc, { time: TIME + 60 }, (d) => {
+      const s = (v: string | null) => (v === null ? null : new A.ImmutableString(v))
+      d.evidence.push(Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, s(v)])))
+    })
+    return afterFirstChange(doc)
+  }
+  const idDerived = (k: unknown) => JSON.stringify(k).includes('"id",12,null')
+  const fact = { kind: 'seal', at, by: 'IMO9811000', crew: 'bosun', fact: { sealIntact: true } } as const
+
+  it('leave out the ID of a signed finding the receiver derives, and rebuild it byte for byte', () => {
+    const entry = signEvidence(key, signer, fact)
+    expect(verifyEvidence(key, entry, entry.key)).toBe(true)
+    const { changes, short, first } = withEvidence({ ...entry })
+    const sent = compactEntry(key, changes, new ActorTable(), short, true, true)!
+    const actors = new ActorTable()
+    const derived = compactEntry(key, changes, actors, short, true, true, true)!
+    expect(JSON.stringify(derived.k)).not.toContain(entry.id)
+    expect(idDerived(derived.k)).toBe(true)
+    expect(JSON.stringify(sent.k)).toContain(entry.id)
+    // The UUID was about 37 bytes of CBOR; what stands for it is two.
+    expect(encodeValue(derived.k).length).toBeLessThanOrEqual(encodeValue(sent.k).length - 30)
+    const rebuilt = expandEntry(key, derived.k, actors.actors, (p) =>
+      first.startsWith(p) ? first : undefined,
+    )
+    expect(rebuilt.map((r) => r.change.hash)).toEqual(changes.map((c) => c.hash))
+  })
+
+  it('send an ID that is not the derived one (a random UUID, another container) as it is', () => {
+    for (const entry of [
+      signEvidence(key, signer, { ...fact, id: '91446bc0-86bf-4c6c-bd48-d241bf4234f4' }),
+      signEvidence({ ...key, containerId: 'MSCU1234565' }, signer, fact),
+    ]) {
+      const { changes, short } = withEvidence({ ...entry })
+      const k = compactEntry(key, changes, new ActorTable(), short, true, true, true)!.k
+      expect(JSON.stringify(k)).toContain(entry.id)
+      expect(idDerived(k)).toBe(false)
+    }
+  })
+
+  it('refuse a derived ID in a map that is not an evidence entry, or a second one', () => {
+    const run = (puts: unknown[]) => [[1, [3, 0, 0], undefined, '_head', true, [], puts]]
+    const derive = () => undefined
+    expect(() => unpackOps(run(['id', 12, null, 'kind', undefined, 'seal']), 0, TIME, derive)).toThrow(
+      /derived ID/,
+    )
+    expect(() => unpackOps(run(['id', 12, null, 'id', 12, null]), 0, TIME, () => 'x')).toThrow(/derived ID/)
+    expect(() => unpackOps(run(['key', 12, null]), 0, TIME, () => 'x')).toThrow(/derived ID/)
   })
 })
 

@@ -5,6 +5,7 @@
  * moved to another box or another day.
  */
 import { ed25519 } from '@noble/curves/ed25519.js'
+import { sha256 } from '@noble/hashes/sha2'
 import type { ContainerKey } from './genesis.ts'
 import { toHex } from './photos.ts'
 import type { EvidenceEntry, EvidenceKind } from './photos.ts'
@@ -30,6 +31,50 @@ export function evidenceMessage(key: ContainerKey, e: Omit<EvidenceEntry, 'sig' 
   )
 }
 
+/** A UUID (version 8, RFC 9562 custom) from the SHA-256 of `name`: the same name, the same ID. */
+export function stableUuid(name: string): string {
+  const b = sha256(encoder.encode(name)).subarray(0, 16)
+  b[6] = (b[6]! & 0x0f) | 0x80
+  b[8] = (b[8]! & 0x3f) | 0x80
+  const h = toHex(b)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/**
+ * An evidence entry's ID, derived from everything the entry says but its signature: the container,
+ * the signing key, kind, time, recorder, fact and the entry it supersedes. Two facts differ in at
+ * least one of those, so they get different IDs, and the link need not send an ID the receiver can
+ * derive (docs/protocol.md, "Map runs"). A random 16-byte ID was the largest part of a signed
+ * finding on the wire after the signature.
+ */
+export function evidenceIdFor(key: ContainerKey, e: Omit<EvidenceEntry, 'id' | 'sig'>): string {
+  return stableUuid(
+    [
+      'tally/evidence-id/v1',
+      key.vessel,
+      key.voyage,
+      key.containerId,
+      e.key,
+      e.kind,
+      e.at,
+      e.by,
+      e.crew,
+      e.supersedes ?? '',
+      e.fact,
+    ].join('\n'),
+  )
+}
+
+/** The ID {@link evidenceIdFor} derives for `values`, if they are an evidence entry's fields. */
+export function derivedEvidenceId(key: ContainerKey, values: Record<string, unknown>): string | undefined {
+  const names = Object.keys(values).sort().join()
+  if (names !== 'at,by,crew,fact,id,key,kind,sig,supersedes') return undefined
+  const { at, by, crew, fact, key: signer, kind, supersedes } = values
+  const strings = [at, by, crew, fact, signer, kind].every((v) => typeof v === 'string')
+  if (!strings || (supersedes !== null && typeof supersedes !== 'string')) return undefined
+  return evidenceIdFor(key, values as unknown as EvidenceEntry)
+}
+
 export function fromHex(text: string): Uint8Array {
   if (!/^(?:[0-9a-f]{2})*$/.test(text)) throw new Error('not hex')
   const out = new Uint8Array(text.length / 2)
@@ -49,7 +94,8 @@ export function newSigningKey(): SigningKey {
 }
 
 export interface EvidenceFact {
-  id: string
+  /** Derived from the rest ({@link evidenceIdFor}) when not given. */
+  id?: string
   kind: EvidenceKind
   at: string
   by: string
@@ -60,17 +106,18 @@ export interface EvidenceFact {
 
 /** Signs a fact as the vessel. */
 export function signEvidence(key: ContainerKey, signer: SigningKey, f: EvidenceFact): EvidenceEntry {
-  const unsigned = {
-    id: f.id,
+  const fields = {
     kind: f.kind,
     at: f.at,
     by: f.by,
     crew: f.crew,
     fact: JSON.stringify(f.fact),
     supersedes: f.supersedes ?? null,
+    key: toHex(signer.publicKey),
   }
+  const unsigned = { id: f.id ?? evidenceIdFor(key, fields), ...fields }
   const sig = ed25519.sign(evidenceMessage(key, unsigned), signer.secretKey)
-  return { ...unsigned, key: toHex(signer.publicKey), sig: toHex(sig) }
+  return { ...unsigned, sig: toHex(sig) }
 }
 
 /** True when the entry's signature is valid for `publicKeyHex`. */

@@ -5,9 +5,8 @@
  * them. An event's ID is derived from the change hash and the event code, so the same fact has the
  * same `eventID` on every call and on every relay.
  */
-import { createHash } from 'node:crypto'
 import * as A from '@automerge/automerge'
-import { genesisActor, toPlain } from '@tally/manifest'
+import { genesisActor, stableUuid, toPlain } from '@tally/manifest'
 import type { ContainerDoc } from '@tally/manifest'
 import type { NewDcsaEvent } from '@tally/storage-sqlite'
 
@@ -23,14 +22,8 @@ const MAX_DCSA_SEAL = 15
 
 type Backend = ReturnType<typeof A.getBackend>
 
-/** A UUID (version 8, RFC 9562 custom) from the SHA-256 of `name`: stable for the same fact. */
-export function stableEventId(name: string): string {
-  const b = createHash('sha256').update(name, 'utf8').digest().subarray(0, 16)
-  b[6] = (b[6]! & 0x0f) | 0x80
-  b[8] = (b[8]! & 0x3f) | 0x80
-  const h = b.toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
+/** A DCSA event's ID: the same fact always gets the same ID (a UUID from SHA-256). */
+export const stableEventId = stableUuid
 
 /** The plain value of `obj[key]` as of `heads`, or null. */
 function valueAt(backend: Backend, obj: string | null, key: string, heads: string[]): unknown {
