@@ -113,6 +113,17 @@ describe('link states and the alerts that matter', { timeout: 90_000 }, () => {
     const afterPing = await vesselOps(t)
     expect(Date.parse(afterPing.link.lastContactAt)).toBeGreaterThan(Date.parse(afterPing.lastSyncAt))
 
+    // So is the one-way keepalive, an unsolicited pong that nothing answers (docs/protocol.md, "Rounds").
+    await new Promise((r) => setTimeout(r, 30))
+    open.ws.pong()
+    let afterPong = afterPing
+    for (let i = 0; i < 100 && afterPong.link.lastContactAt === afterPing.link.lastContactAt; i++) {
+      await new Promise((r) => setTimeout(r, 20))
+      t.relay.ops.fleet.invalidate()
+      afterPong = await vesselOps(t)
+    }
+    expect(Date.parse(afterPong.link.lastContactAt)).toBeGreaterThan(Date.parse(afterPing.link.lastContactAt))
+
     // The connection closes: reachable, with the last session and the later keepalive.
     open.ws.close()
     await open.closed
@@ -121,7 +132,7 @@ describe('link states and the alerts that matter', { timeout: 90_000 }, () => {
     expect(after.link).toMatchObject({
       state: 'reachable',
       lastSessionAt: after.lastSyncAt,
-      lastContactAt: afterPing.link.lastContactAt,
+      lastContactAt: afterPong.link.lastContactAt,
       connectedSince: null,
     })
     // 21 minutes after the keepalive, with nothing heard since: longer than the 20 min window.
