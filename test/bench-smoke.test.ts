@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBaselines } from './bench/baseline.ts'
 import { runDailyBill } from './bench/daily-bill.ts'
+import { DOCUMENTED } from './bench/daily-bill-rows.ts'
 import { formatTable } from './bench/report.ts'
 
 describe('runBaselines (50 containers)', () => {
@@ -91,8 +92,9 @@ describe('runDailyBill (1,000 containers, 45 s window)', () => {
         /ship→shore 1 .*shore→ship 1/,
       )
       expect(value('TLS on')).toBeNull()
-      expect(value('compare: one voyage day in one session')).toBe(79_310)
-      expect(value('compare: stock automerge-repo, one session')).toBe(1_830_546)
+      // Neither section ran here: the rows carry the figures docs/benchmarks.md documents.
+      expect(value('compare: one voyage day in one session')).toBe(DOCUMENTED.oneSessionDay)
+      expect(value('compare: stock automerge-repo, one session')).toBe(DOCUMENTED.stockRepoOneSession)
     },
   )
 })
