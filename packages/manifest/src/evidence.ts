@@ -12,23 +12,35 @@ import type { EvidenceEntry, EvidenceKind } from './photos.ts'
 
 const encoder = new TextEncoder()
 
+/**
+ * A fact about a container as text: a format tag, the container, one field that names the fact
+ * (its ID, or the key that signs it), then what it says, one per line.
+ */
+function factText(
+  tag: string,
+  key: ContainerKey,
+  name: string,
+  e: Omit<EvidenceEntry, 'id' | 'key' | 'sig'>,
+) {
+  const { vessel, voyage, containerId } = key
+  return [
+    tag,
+    vessel,
+    voyage,
+    containerId,
+    name,
+    e.kind,
+    e.at,
+    e.by,
+    e.crew,
+    e.supersedes ?? '',
+    e.fact,
+  ].join('\n')
+}
+
 /** The exact bytes an evidence entry's signature covers. */
 export function evidenceMessage(key: ContainerKey, e: Omit<EvidenceEntry, 'sig' | 'key'>): Uint8Array {
-  return encoder.encode(
-    [
-      'tally/evidence/v1',
-      key.vessel,
-      key.voyage,
-      key.containerId,
-      e.id,
-      e.kind,
-      e.at,
-      e.by,
-      e.crew,
-      e.supersedes ?? '',
-      e.fact,
-    ].join('\n'),
-  )
+  return encoder.encode(factText('tally/evidence/v1', key, e.id, e))
 }
 
 /** A UUID (version 8, RFC 9562 custom) from the SHA-256 of `name`: the same name, the same ID. */
@@ -48,21 +60,7 @@ export function stableUuid(name: string): string {
  * finding on the wire after the signature.
  */
 export function evidenceIdFor(key: ContainerKey, e: Omit<EvidenceEntry, 'id' | 'sig'>): string {
-  return stableUuid(
-    [
-      'tally/evidence-id/v1',
-      key.vessel,
-      key.voyage,
-      key.containerId,
-      e.key,
-      e.kind,
-      e.at,
-      e.by,
-      e.crew,
-      e.supersedes ?? '',
-      e.fact,
-    ].join('\n'),
-  )
+  return stableUuid(factText('tally/evidence-id/v1', key, e.key, e))
 }
 
 /** The ID {@link evidenceIdFor} derives for `values`, if they are an evidence entry's fields. */
