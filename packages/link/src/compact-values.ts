@@ -162,9 +162,10 @@ const MAP_RUN = 1
 
 /** Marks the run's `id` as derived when `deriveId` gives exactly it from the map's values. */
 function leaveOutDerivedId(puts: unknown[], sets: CompactOp[], deriveId: DeriveId): void {
-  const values = Object.fromEntries(sets.map((op) => [op[KEY], op[VALUE]]))
   const k = puts.indexOf('id')
-  if (k % 3 !== 0 || puts[k + 1] !== undefined || typeof values.id !== 'string') return
+  if (k < 0 || k % 3 !== 0 || puts[k + 1] !== undefined || typeof puts[k + 2] !== 'string') return
+  // Only a map with an `id` (not a reading) is worth the lookup.
+  const values = Object.fromEntries(sets.map((op) => [op[KEY], op[VALUE]]))
   if (deriveId(values) !== values.id) return
   puts[k + 1] = DERIVED_ID
   puts[k + 2] = null

@@ -3,35 +3,23 @@
  * write that adds a critical change, kept while the peer lacks any of the document, cleared once
  * the peer acknowledged everything, and raised again when the peer must get the document anew.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
+import { describe, expect, it } from 'vitest'
 import pino from 'pino'
 import * as A from '@automerge/automerge'
 import { applyPatch, appendReading, documentIdFor, withCheckDigit } from '@tally/manifest'
 import { planDocument } from '@tally/link'
 import type { PlannedEntry } from '@tally/link'
-import { ActorRegistryStore, CursorStore, DeadLetterStore, openTallyDatabase } from '@tally/storage-sqlite'
+import { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
 import { ContainerStore, SqliteLinkReplica } from '../src/index.ts'
+import { tempDatabase } from './helpers.ts'
 
 const VESSEL = 'IMO9811000'
 const key = { vessel: VESSEL, voyage: '024E', containerId: withCheckDigit('TGHU100001') }
 const docId = documentIdFor(key)
 const crew = 'c1'.repeat(16)
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
 function open() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-critical-'))
-  const db = openTallyDatabase(path.join(dir, 'vessel.sqlite'))
-  cleanups.push(
-    () => fs.rmSync(dir, { recursive: true, force: true }),
-    () => db.close(),
-  )
+  const db = tempDatabase('critical')
   const registry = new ActorRegistryStore(db)
   const store = new ContainerStore(db)
   const cursors = new CursorStore(db)

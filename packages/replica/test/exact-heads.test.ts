@@ -2,17 +2,14 @@
  * The cursor after an acknowledgement: heads that are all the document's own heads are exact as
  * they are, so the document is not loaded; otherwise it is, to drop a head another descends from.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
 import pino from 'pino'
 import * as A from '@automerge/automerge'
-import { appendReading, documentIdFor, withCheckDigit } from '@tally/manifest'
-import type { ContainerDoc } from '@tally/manifest'
+import { documentIdFor, withCheckDigit } from '@tally/manifest'
 import type { PlannedEntry } from '@tally/link'
-import { ActorRegistryStore, CursorStore, DeadLetterStore, openTallyDatabase } from '@tally/storage-sqlite'
+import { ActorRegistryStore, CursorStore, DeadLetterStore } from '@tally/storage-sqlite'
 import { ContainerStore, SqliteLinkReplica } from '../src/index.ts'
+import { readingBy, tempDatabase } from './helpers.ts'
 
 const VESSEL = 'IMO9811000'
 const key = { vessel: VESSEL, voyage: '024E', containerId: withCheckDigit('TGHU100001') }
@@ -20,26 +17,9 @@ const docId = documentIdFor(key)
 const crew = 'c1'.repeat(16)
 const shore = 'd2'.repeat(16)
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
-const reading = (doc: A.Doc<ContainerDoc>, hour: number, actor: string) =>
-  appendReading(
-    A.clone(doc, { actor: actor as A.ActorId }),
-    { at: `2026-11-01T${String(hour).padStart(2, '0')}:00:00Z`, supplyC: 4, returnC: 5 },
-    'vessel',
-  )
-
 /** A document whose heads are the crew's change and a concurrent shore change. */
 function concurrent() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-heads-'))
-  const db = openTallyDatabase(path.join(dir, 'vessel.sqlite'))
-  cleanups.push(
-    () => fs.rmSync(dir, { recursive: true, force: true }),
-    () => db.close(),
-  )
+  const db = tempDatabase('heads')
   const store = new ContainerStore(db)
   const cursors = new CursorStore(db)
   const replica = new SqliteLinkReplica({
@@ -56,9 +36,9 @@ function concurrent() {
   })
   store.create(key, '45R1', 'remote')
   const base = store.load(docId)!
-  const first = A.decodeChange(A.getLastLocalChange(store.edit(docId, crew, (d) => reading(d, 0, crew)))!)
-  const second = A.decodeChange(A.getLastLocalChange(store.edit(docId, crew, (d) => reading(d, 1, crew)))!)
-  const remote = reading(base, 2, shore)
+  const first = A.decodeChange(A.getLastLocalChange(store.edit(docId, crew, (d) => readingBy(d, 0, crew)))!)
+  const second = A.decodeChange(A.getLastLocalChange(store.edit(docId, crew, (d) => readingBy(d, 1, crew)))!)
+  const remote = readingBy(base, 2, shore)
   const bytes = A.getChanges(base, remote)
   const shoreChange = A.decodeChange(bytes[0]!)
   store.ingest(docId, key, [shoreChange], [Buffer.concat(bytes)], store.objectIndex(docId)!)

@@ -3,48 +3,25 @@
  * ends, so each is loaded from SQLite once per chunk; a failed ingest leaves no copy in memory that
  * is ahead of the database.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
 import * as A from '@automerge/automerge'
-import { appendReading, documentIdFor, withCheckDigit } from '@tally/manifest'
-import type { ContainerDoc } from '@tally/manifest'
-import { openTallyDatabase } from '@tally/storage-sqlite'
+import { documentIdFor, withCheckDigit } from '@tally/manifest'
 import { ContainerStore } from '../src/index.ts'
+import { readingBy, tempDatabase } from './helpers.ts'
 
 const key = { vessel: 'IMO9811000', voyage: '024E', containerId: withCheckDigit('TGHU100001') }
 const docId = documentIdFor(key)
 const crew = 'c1'.repeat(16)
 const shore = 'd2'.repeat(16)
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
-function reading(doc: A.Doc<ContainerDoc>, hour: number, actor: string): A.Doc<ContainerDoc> {
-  const mine = A.clone(doc, { actor: actor as A.ActorId })
-  return appendReading(
-    mine,
-    { at: new Date(Date.UTC(2026, 10, 1, hour)).toISOString(), supplyC: 4, returnC: 5 },
-    'vessel',
-  )
-}
-
 /** A store with one document, and a change made elsewhere that it lacks. */
 function setup(cacheSize = 5000) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-holding-'))
-  const db = openTallyDatabase(path.join(dir, 'vessel.sqlite'))
-  cleanups.push(
-    () => fs.rmSync(dir, { recursive: true, force: true }),
-    () => db.close(),
-  )
+  const db = tempDatabase('holding')
   const store = new ContainerStore(db, { cacheSize })
   store.create(key, '45R1', 'remote')
-  store.edit(docId, crew, (d) => reading(d, 0, crew))
+  store.edit(docId, crew, (d) => readingBy(d, 0, crew))
   const before = store.load(docId)!
-  const remote = reading(before, 1, shore)
+  const remote = readingBy(before, 1, shore)
   const bytes = A.getChanges(before, remote)
   const ingest = () =>
     store.ingest(

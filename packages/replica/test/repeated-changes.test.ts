@@ -3,32 +3,19 @@
  * genesis, or an echo of this side's own changes) must leave the row's heads true: a repeated change
  * is not a new head beside its own descendants.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
+import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
 import { appendReading, documentIdFor, withCheckDigit } from '@tally/manifest'
-import { openTallyDatabase } from '@tally/storage-sqlite'
 import { ContainerStore } from '../src/index.ts'
+import { tempDatabase } from './helpers.ts'
 
 const key = { vessel: 'IMO9811000', voyage: '024E', containerId: withCheckDigit('TGHU100001') }
 const docId = documentIdFor(key)
 const crew = 'c1'.repeat(16)
 
-const cleanups: (() => void)[] = []
-afterEach(() => {
-  while (cleanups.length) cleanups.pop()!()
-})
-
 describe('ingesting changes held already', () => {
   it('keeps the row’s heads those of the document', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-repeat-'))
-    const db = openTallyDatabase(path.join(dir, 'vessel.sqlite'))
-    cleanups.push(
-      () => fs.rmSync(dir, { recursive: true, force: true }),
-      () => db.close(),
-    )
+    const db = tempDatabase('repeat')
     const store = new ContainerStore(db)
     store.create(key, '45R1', 'remote')
     for (let h = 0; h < 3; h++)
