@@ -335,8 +335,8 @@ const ROUTINE = 2
 
 /**
  * Cuts planned entries into chunks on demand: all critical entries first, then normal, then
- * routine, each chunk holding entries of one priority (or normal and routine, see useSharedChunks) up to {@link CHUNK_RAW_TARGET} uncompressed
- * bytes. Bundles are built and compressed only when the next chunk is wanted, so the first chunk
+ * routine, each chunk holding entries of one priority (or normal and routine, see useSharedChunks)
+ * up to {@link CHUNK_RAW_TARGET} uncompressed bytes. Bundles are built and compressed only when the next chunk is wanted, so the first chunk
  * leaves while later ones are still being prepared.
  *
  * Entries may arrive while chunks are already going ({@link add}, from {@link planOutbox}). A chunk of
@@ -400,13 +400,13 @@ export class ChunkPacker implements PlanSink {
   }
 
   /** A new map and its keys as one op (docs/protocol.md, "Map runs"), with lean rounds. */
+  useMapRuns(mapRuns: boolean): void {
+    this.mapRuns = mapRuns
+  }
+
   /** In map runs, leave out evidence IDs the peer derives (`e`). */
   useEvidenceIds(evidenceIds: boolean): void {
     this.evidenceIds = evidenceIds
-  }
-
-  useMapRuns(mapRuns: boolean): void {
-    this.mapRuns = mapRuns
   }
 
   /**
