@@ -336,8 +336,8 @@ const ROUTINE = 2
 /**
  * Cuts planned entries into chunks on demand: all critical entries first, then normal, then
  * routine, each chunk holding entries of one priority (or normal and routine, see useSharedChunks)
- * up to {@link CHUNK_RAW_TARGET} uncompressed bytes. Bundles are built and compressed only when the next chunk is wanted, so the first chunk
- * leaves while later ones are still being prepared.
+ * up to {@link CHUNK_RAW_TARGET} uncompressed bytes. Bundles are built and compressed only when the
+ * next chunk is wanted, so the first chunk leaves while later ones are still being prepared.
  *
  * Entries may arrive while chunks are already going ({@link add}, from {@link planOutbox}). A chunk of
  * a priority goes only once every higher priority is complete, so nothing critical can turn up
