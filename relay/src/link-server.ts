@@ -254,10 +254,14 @@ export class LinkServer extends EventEmitter<{
     const vessel = hello.vessel
     // Authenticated by its token: the key it announces is the one its evidence is signed with.
     if (hello.key) d.photos?.learnVesselKey(vessel, hello.key)
-    this.active.get(vessel)?.close(CloseCode.Normal, 'replaced by a new session')
+    const log = baseLog.child({ vessel })
+    const replaced = this.active.get(vessel)
+    if (replaced) {
+      log.info('a new connection from this vessel replaces the open one')
+      replaced.close(CloseCode.Replaced, 'replaced by a newer connection from this vessel')
+    }
     this.active.set(vessel, ws)
     d.presence?.connected(vessel, hello.v >= ROUNDS_VERSION)
-    const log = baseLog.child({ vessel })
     // A fin lost on its way leaves the vessel with the previous token; its cursors are still good.
     const ours = d.cursors.getSyncToken(vessel) ?? null
     const previous = d.cursors.getPreviousSyncToken(vessel) ?? null

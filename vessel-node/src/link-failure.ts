@@ -38,6 +38,8 @@ function words(code: number, detail: string): string {
       return `The vessel node and the relay speak different protocol versions (${detail}). One of them needs an update.`
     case CloseCode.Timeout:
       return 'The relay closed the session because nothing arrived for too long; the link is probably very slow or blinking.'
+    case CloseCode.Replaced:
+      return 'Another vessel node with this vessel’s token took over the link to shore. This node syncs when its crew edit, on “Sync now”, and looks in within the hour. Keep one node per vessel on the link.'
     case CloseCode.TooLarge:
       return `A message was too large for the relay: ${detail}`
     case CloseCode.DiskFull:

@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
-import { BatchClock, DEFAULT_WINDOWS_S, PRIORITY_NAMES } from '@tally/link'
+import { BatchClock, CloseCode, DEFAULT_WINDOWS_S, PRIORITY_NAMES } from '@tally/link'
 import type {
   LinkReplica,
   LinkSettings,
@@ -217,6 +217,8 @@ export class SyncEngine extends EventEmitter<Events> {
   private readonly tlsSessions = new Map<string, Buffer>()
   /** Crew edits waiting for a round, by the deadline of their class's window. */
   private readonly clock: BatchClock
+  /** Another node of this vessel took the link from us: no polling until a session of ours succeeds. */
+  private replaced = false
   /** The relay poked during a session: another round follows at once. */
   private pokedDuringSession = false
   private readonly timers: SyncTimers
@@ -360,7 +362,7 @@ export class SyncEngine extends EventEmitter<Events> {
   private armInterval(): void {
     this.arm('interval', this.o.intervalMs ?? DEFAULT_SYNC_INTERVAL_MS, () => {
       // A version 3 connection needs no polling: the relay pokes, and edits start their windows.
-      const polling = !this.connection?.persistent
+      const polling = !this.connection?.persistent && !this.replaced
       if (polling && !this.running && this.waitingForWork()) void this.attempt(false)
       this.armInterval()
     })
@@ -587,9 +589,13 @@ export class SyncEngine extends EventEmitter<Events> {
       if (this.connection !== connection) return
       this.connection = null
       this.connectionRow = null
-      // Dropped between sessions: reconnect with backoff (a drop during one fails that session).
-      if (!this.running && !this.stopped && connection.persistent)
-        this.onFailure(describeLinkFailure(new LinkError(info.reason, info.code, undefined)))
+      if (this.running || this.stopped || !connection.persistent) return
+      const failure = describeLinkFailure(new LinkError(info.reason, info.code, undefined))
+      // Another node of this vessel took the link: wait for our own work (a drop during a session
+      // fails that session, which retries as any other).
+      if (info.code === CloseCode.Replaced) this.onReplaced(failure)
+      // Dropped between sessions: reconnect with backoff.
+      else this.onFailure(failure)
     })
   }
 
@@ -634,6 +640,7 @@ export class SyncEngine extends EventEmitter<Events> {
 
   private onSuccess(stats: SessionStats): void {
     const now = this.now()
+    this.replaced = false
     this.breaker.onSuccess()
     this.failures = 0
     this.failedSinceSuccess = 0
@@ -673,6 +680,29 @@ export class SyncEngine extends EventEmitter<Events> {
     }
     const delay = fullJitterDelayMs(this.failures, this.random, this.retry)
     this.scheduleRetry(Math.max(now + delay, this.breaker.reopensAt(now) ?? 0), 'RETRYING')
+  }
+
+  /**
+   * Another node with this vessel's token opened a connection and the relay, which keeps one per
+   * vessel, closed ours. Reconnecting at once would take the link back, and the two nodes would take
+   * it from each other all day, a TLS handshake and a reconciliation each time. So this node stays
+   * IDLE and says why: its crew's edits still start their windows, "Sync now" still works, and it
+   * looks in once per routine window in case the other node has gone.
+   */
+  private onReplaced(f: ReturnType<typeof describeLinkFailure>): void {
+    const now = this.now()
+    this.lastError = { message: f.message, at: now, code: f.code, detail: f.detail }
+    this.replaced = true
+    this.o.logger.warn({ code: f.code, err: f.detail }, 'another vessel node took over the link')
+    const lookInMs = this.clock.windows[2] * 1000
+    this.nextRetryAt = now + lookInMs
+    this.arm('retry', lookInMs, () => {
+      if (!this.running && this.waitingForWork()) void this.attempt(false)
+    })
+    this.state = 'IDLE'
+    this.phase = null
+    // Always announced: the state may stay IDLE, but the reason and the next look-in are new.
+    this.emit('status', this.snapshot(), 'state')
   }
 
   private scheduleRetry(at: number, state: 'RETRYING' | 'FAILED'): void {

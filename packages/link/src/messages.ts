@@ -24,6 +24,12 @@ export const CloseCode = {
   Forbidden: 4403,
   VersionMismatch: 4406,
   Timeout: 4408,
+  /**
+   * Another connection of the same vessel (a second vessel node with its token) took over: the
+   * relay keeps one connection per vessel. The node that lost it waits for its own work instead of
+   * reconnecting at once, so two nodes do not take the link from each other all day.
+   */
+  Replaced: 4409,
   TooLarge: 4413,
   Internal: 4500,
   /** The relay's database is away for now (PostgreSQL restarting, no free connection): retry. */
