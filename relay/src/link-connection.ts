@@ -26,6 +26,7 @@ import {
 } from '@tally/link'
 import type {
   FrameStream,
+  LeanForms,
   LinkFrame,
   LinkSettings,
   PhotoSink,
@@ -57,12 +58,8 @@ export interface ConnectionStart {
   offersCompression: boolean
   /** The hello offered lean rounds too (docs/protocol.md, "Lean rounds"). */
   offersLean: boolean
-  /** The hello offered OWN_LINE dependencies too (docs/protocol.md, "Own-line dependencies"). */
-  offersOwnLine?: boolean
-  /** …and map runs (docs/protocol.md, "Map runs"). */
-  offersMapRuns?: boolean
-  /** …and evidence IDs left out of them (docs/protocol.md, "Map runs"). */
-  offersEvidenceIds?: boolean
+  /** What else the hello offered with lean rounds: OWN_LINE dependencies, map runs, derived evidence IDs. */
+  offersForms: LeanForms
   /** The hello offered the one-way keepalive (`h`, docs/protocol.md, "Rounds"). */
   offersOneWayKeepalive?: boolean
   vessel: string
@@ -270,9 +267,7 @@ export class VesselConnection extends EventEmitter<Events> {
             ? { compression: 'offer' as const }
             : {}),
         ...(leanRound !== undefined ? { lean: leanRound } : leanOffer ? { lean: 'offer' as const } : {}),
-        ...(this.start.offersOwnLine ? { ownLine: true } : {}),
-        ...(this.start.offersMapRuns ? { mapRuns: true } : {}),
-        ...(this.start.offersEvidenceIds ? { evidenceIds: true } : {}),
+        forms: this.start.offersForms,
         ...(this.start.offersOneWayKeepalive && this.rounds === 0 ? { oneWayKeepalive: true } : {}),
       },
     )

@@ -10,7 +10,15 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { addEvidence, applyPatch, documentIdFor, evidenceOf, newSigningKey } from '@tally/manifest'
-import { APPENDIX, ChunkPacker, OWN_LINE, openChunk, planDocument, readEntry } from '@tally/link'
+import {
+  APPENDIX,
+  ChunkPacker,
+  NO_LEAN_FORMS,
+  OWN_LINE,
+  openChunk,
+  planDocument,
+  readEntry,
+} from '@tally/link'
 import type { ChunkPayload, IngestResult, PlannedChunk } from '@tally/link'
 import type { SqliteLinkReplica } from '@tally/replica'
 import { evidenceForEdit } from '../../vessel-node/src/evidence-signer.ts'
@@ -39,7 +47,7 @@ function chunksOf(from: Replica, ownLine = true): PlannedChunk[] {
   const packer = new ChunkPacker(plans, (a) => from.bindingOf(a))
   packer.useRawChunks(true)
   packer.useLean(true)
-  packer.useOwnLine(ownLine)
+  packer.useLeanForms({ ...NO_LEAN_FORMS, ownLine })
   const out: PlannedChunk[] = []
   for (let c = packer.next(); c; c = packer.next()) out.push(c)
   return out

@@ -13,8 +13,8 @@ import { appendixChange, classifyChanges, ObjectIndex, PRIORITY_ORDER } from '@t
 import type { ContainerKey } from '@tally/manifest'
 import { advanceHeads } from './heads.ts'
 import { decodeValue, encodeValue } from './codec.ts'
-import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES, SHORT_SHA_BYTES } from './messages.ts'
-import type { ActorBinding, ChunkFrame, Priority } from './messages.ts'
+import { CloseCode, MAX_CHUNK_PAYLOAD_BYTES, NO_LEAN_FORMS, SHORT_SHA_BYTES } from './messages.ts'
+import type { ActorBinding, ChunkFrame, LeanForms, Priority } from './messages.ts'
 import {
   ActorTable,
   APPENDIX,
@@ -200,14 +200,10 @@ export async function planOutbox(
 interface EntryForm {
   shortDeps: boolean
   shortValues: boolean
-  /** Dependencies by OWN_LINE (compact.ts), on connections that agreed to them. */
-  ownLine?: boolean
-  /** Map runs (compact-values.ts), on connections that agreed to them. */
-  mapRuns?: boolean
-  /** In map runs, evidence IDs the receiver derives (compact-values.ts), where agreed too. */
-  evidenceIds?: boolean
+  /** OWN_LINE dependencies (compact.ts), map runs and derived evidence IDs (compact-values.ts), where agreed. */
+  forms: LeanForms
 }
-const PLAIN_FORM: EntryForm = { shortDeps: false, shortValues: false }
+const PLAIN_FORM: EntryForm = { shortDeps: false, shortValues: false, forms: NO_LEAN_FORMS }
 
 const sameSet = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((h) => b.includes(h))
@@ -241,7 +237,7 @@ function bodyOf(
     const history = () => (metas ??= A.getChangesMetaSince(plan.doc, []))
     // Only the first part of a document's delta: its dependencies are all acknowledged or inside
     // it, so the receiver can rebuild it before any other entry of the chunk (ChunkPayload.o).
-    const ownLine = form.ownLine === true && sameSet(plan.fromHeads, plan.peerHeads)
+    const ownLine = form.forms.ownLine && sameSet(plan.fromHeads, plan.peerHeads)
     const short = form.shortDeps
       ? {
           peerHas: new Set(plan.peerHeads),
@@ -250,15 +246,7 @@ function bodyOf(
           ...(ownLine ? { lines: history, appendix: () => appendixChange(plan.key, plan.isoType) } : {}),
         }
       : undefined
-    const compact = compactEntry(
-      plan.key,
-      decoded,
-      actors,
-      short,
-      form.shortValues,
-      form.mapRuns === true,
-      form.evidenceIds === true,
-    )
+    const compact = compactEntry(plan.key, decoded, actors, short, { short: form.shortValues, ...form.forms })
     if (compact) return { body: { k: compact.k }, weight: compact.rawBytes * COMPACT_WEIGHT }
   }
   const b = A.saveBundle(plan.doc, hashes)
@@ -355,10 +343,8 @@ export class ChunkPacker implements PlanSink {
   /** Set when the connection compresses every frame: small chunks then go as plain CBOR. */
   private rawChunks = false
   private lean = false
-  private ownLine = false
+  private forms: LeanForms = NO_LEAN_FORMS
   private sharedChunks = false
-  private mapRuns = false
-  private evidenceIds = false
 
   constructor(
     plans: EntryPlan[],
@@ -394,19 +380,12 @@ export class ChunkPacker implements PlanSink {
     this.lean = lean
   }
 
-  /** Dependencies by OWN_LINE (docs/protocol.md, "Own-line dependencies"), with lean rounds. */
-  useOwnLine(ownLine: boolean): void {
-    this.ownLine = ownLine
-  }
-
-  /** A new map and its keys as one op (docs/protocol.md, "Map runs"), with lean rounds. */
-  useMapRuns(mapRuns: boolean): void {
-    this.mapRuns = mapRuns
-  }
-
-  /** In map runs, leave out evidence IDs the peer derives (`e`). */
-  useEvidenceIds(evidenceIds: boolean): void {
-    this.evidenceIds = evidenceIds
+  /**
+   * What the connection agreed with lean rounds (docs/protocol.md): dependencies by OWN_LINE, a new
+   * map and its keys as one op, and evidence IDs left for the peer to derive. Only with lean rounds.
+   */
+  useLeanForms(forms: LeanForms): void {
+    this.forms = forms
   }
 
   /**
@@ -447,12 +426,11 @@ export class ChunkPacker implements PlanSink {
       if (p > this.completeBelow) break
       const queue = this.queues[p]!
       while (queue.length > 0 && readyWeight < CHUNK_RAW_TARGET) {
+        const lean = this.rawChunks && this.lean
         const more = materialize(queue.shift()!, this.actors, {
           shortDeps: this.rawChunks,
-          shortValues: this.rawChunks && this.lean,
-          ownLine: this.rawChunks && this.lean && this.ownLine,
-          mapRuns: this.rawChunks && this.lean && this.mapRuns,
-          evidenceIds: this.rawChunks && this.lean && this.mapRuns && this.evidenceIds,
+          shortValues: lean,
+          forms: lean ? this.forms : NO_LEAN_FORMS,
         })
         this.ready.push(...more)
         readyWeight += more.reduce((n, e) => n + e.weight, 0)

@@ -18,6 +18,7 @@ import { derivedEvidenceId, genesisActor } from '@tally/manifest'
 import type { ContainerKey } from '@tally/manifest'
 import { decodeValue, encodeValue } from './codec.ts'
 import { packOps, unpackOps } from './compact-values.ts'
+import type { LeanForms } from './messages.ts'
 
 /** 64 bits of a hash: a collision inside one document's history is out of reach. */
 export const DEP_PREFIX_BYTES = 8
@@ -76,6 +77,9 @@ export interface ChangeInfo {
   seq: number
   maxOp: number
 }
+
+/** How an entry's values are written: short values and text runs, map runs, derived evidence IDs. */
+export type ValueForm = { short?: boolean } & Partial<Pick<LeanForms, 'mapRuns' | 'evidenceIds'>>
 
 /**
  * What the short form needs (docs/protocol.md, "Short dependencies"): a dependency the peer holds is
@@ -195,13 +199,13 @@ export function compactEntry(
   changes: A.DecodedChange[],
   actors: ActorTable,
   short?: ShortDeps,
-  /** Short values and text runs (compact-values.ts); only with the short form. */
-  shortValues = false,
-  /** Map runs too (compact-values.ts), to a peer that agreed to them. */
-  mapRuns = false,
-  /** In map runs, evidence IDs left for the receiver to derive (`e`), to a peer that agreed. */
-  evidenceIds = false,
+  /**
+   * Short values and text runs (compact-values.ts), only with the short form; with them, map runs
+   * and evidence IDs left for the receiver to derive, to a peer that agreed to them.
+   */
+  values: ValueForm = {},
 ): { k: CompactChange[]; rawBytes: number } | undefined {
+  const { short: shortValues = false, mapRuns = false, evidenceIds = false } = values
   const genesis = genesisActor(key)
   const deriveId = (values: Record<string, unknown>) => derivedEvidenceId(key, values)
   const position = new Map(changes.map((c, i) => [c.hash, i]))

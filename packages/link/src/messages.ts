@@ -164,6 +164,35 @@ export interface WelcomeFrame {
   /** The answer to the hello's `h`: the vessel's keepalive may be one-way. First welcome only. */
   h?: 1
 }
+/**
+ * What a lean connection agreed beyond lean rounds themselves (docs/protocol.md, "Lean rounds"):
+ * OWN_LINE dependencies (`o`), map runs (`m`) and, within map runs, derived evidence IDs (`e`). A
+ * vessel offers every form it knows; the relay agrees to what the vessel offered.
+ */
+export interface LeanForms {
+  ownLine: boolean
+  mapRuns: boolean
+  evidenceIds: boolean
+}
+export const NO_LEAN_FORMS: LeanForms = Object.freeze({ ownLine: false, mapRuns: false, evidenceIds: false })
+/** Every form this version knows. */
+export const ALL_LEAN_FORMS: LeanForms = Object.freeze({ ownLine: true, mapRuns: true, evidenceIds: true })
+
+/** The forms a hello offers or a welcome agrees to: `e` counts only with `m`. */
+export function leanFormsOf(flags: Pick<HelloFrame, 'o' | 'm' | 'e'>): LeanForms {
+  const mapRuns = flags.m === 1
+  return { ownLine: flags.o === 1, mapRuns, evidenceIds: mapRuns && flags.e === 1 }
+}
+
+/** A hello's or welcome's flags for `forms`. */
+export function leanFlags(forms: LeanForms): Pick<HelloFrame, 'o' | 'm' | 'e'> {
+  return {
+    ...(forms.ownLine ? { o: 1 as const } : {}),
+    ...(forms.mapRuns ? { m: 1 as const } : {}),
+    ...(forms.mapRuns && forms.evidenceIds ? { e: 1 as const } : {}),
+  }
+}
+
 /** What the relay tells a version 3 vessel about pacing (docs/protocol.md, "Rounds"). */
 export interface LinkSettings {
   /** Batching windows in seconds, by priority: critical, normal, routine. */

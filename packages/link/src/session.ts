@@ -15,14 +15,26 @@ import { BudgetGate } from './budget.ts'
 import type { SessionBudget } from './budget.ts'
 import { decodeValue, encodeFrame, encodeValue } from './codec.ts'
 import {
+  ALL_LEAN_FORMS,
   closeCodeForError,
   CloseCode,
+  leanFlags,
+  leanFormsOf,
   MAX_CHUNK_PAYLOAD_BYTES,
+  NO_LEAN_FORMS,
   PROTOCOL_VERSION,
   ROUNDS_VERSION,
   SUPPORTED_VERSIONS,
 } from './messages.ts'
-import type { AckFrame, ChunkFrame, LinkFrame, HelloFrame, LinkSettings, Priority } from './messages.ts'
+import type {
+  AckFrame,
+  ChunkFrame,
+  LinkFrame,
+  HelloFrame,
+  LeanForms,
+  LinkSettings,
+  Priority,
+} from './messages.ts'
 import { PhotoReceiver, PhotoSender, PhotoTransferFailure, MAX_WANTED_PHOTOS } from './photo-transfer.ts'
 import type { PhotoSink, PhotoSource } from './photo-transfer.ts'
 import { emptyStats } from './replica.ts'
@@ -96,12 +108,8 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
    * 8-byte chunk checksums, rounds named by number and tokens that are the session's ID.
    */
   protected lean = false
-  /** Both sides name dependencies by OWN_LINE (docs/protocol.md, "Own-line dependencies"). */
-  protected ownLine = false
-  /** Both sides send map runs in compact entries (lean rounds, `m`). */
-  protected mapRuns = false
-  /** Map runs leave out evidence IDs the receiver derives (`e`). */
-  protected evidenceIds = false
+  /** What lean rounds agreed beyond themselves: OWN_LINE dependencies, map runs, derived evidence IDs. */
+  protected forms: LeanForms = NO_LEAN_FORMS
   private readonly unacked = new Map<number, { chunk: PlannedChunk; attempts: number }>()
   protected sentDone = false
   protected peerDone: number | null = null
@@ -261,9 +269,7 @@ abstract class LinkSession extends EventEmitter<SessionEvents> {
     this.packer.useCompact(this.version >= 2)
     this.packer.useRawChunks(this.compressed)
     this.packer.useLean(this.lean)
-    this.packer.useOwnLine(this.lean && this.ownLine)
-    this.packer.useMapRuns(this.lean && this.mapRuns)
-    this.packer.useEvidenceIds(this.lean && this.mapRuns && this.evidenceIds)
+    this.packer.useLeanForms(this.lean ? this.forms : NO_LEAN_FORMS)
     this.packer.useSharedChunks(this.lean && this.gate.budget === null)
     this.pump()
     // An idle relay may finish right here: welcome, done and fin leave in one flight.
@@ -416,12 +422,8 @@ export interface VesselSessionOptions {
 /** What a vessel keeps of a connection whose rounds are lean: the ID its first session had. */
 export interface LeanConnection {
   first: string
-  /** The relay agreed to OWN_LINE dependencies too. */
-  ownLine?: boolean
-  /** The relay agreed to map runs too. */
-  mapRuns?: boolean
-  /** …and derived evidence IDs in them. */
-  evidenceIds?: boolean
+  /** What else the relay agreed to. */
+  forms: LeanForms
 }
 
 /** The vessel's end: it dials, says hello, pushes its changes and takes the relay's. */
@@ -442,9 +444,7 @@ export class VesselLinkSession extends LinkSession {
     if (options.round?.compressed) this.compressed = true
     if (options.round?.lean) {
       this.lean = true
-      this.ownLine = options.round.lean.ownLine === true
-      this.mapRuns = options.round.lean.mapRuns === true
-      this.evidenceIds = options.round.lean.evidenceIds === true
+      this.forms = options.round.lean.forms
       this.leanConnection = options.round.lean
     }
   }
@@ -514,7 +514,7 @@ export class VesselLinkSession extends LinkSession {
         ...(this.photos ? { photos: true } : {}),
         ...(voyages !== undefined ? { voyages } : {}),
         ...(this.options.compress ? { z: 1 as const } : {}),
-        ...(this.offersLean ? { k: 2 as const, o: 1 as const, m: 1 as const, e: 1 as const } : {}),
+        ...(this.offersLean ? { k: 2 as const, ...leanFlags(ALL_LEAN_FORMS) } : {}),
         ...(this.options.oneWayKeepalive ? { h: 1 as const } : {}),
       })
     // Planning is CPU work; doing it while the hello crosses the link hides a round trip. With
@@ -539,15 +539,8 @@ export class VesselLinkSession extends LinkSession {
         this.compressed = true
         if (frame.k === 2 && this.offersLean && frame.session) {
           this.lean = true
-          this.ownLine = frame.o === 1
-          this.mapRuns = frame.m === 1
-          this.evidenceIds = this.mapRuns && frame.e === 1
-          this.leanConnection = {
-            first: frame.session,
-            ...(this.ownLine ? { ownLine: true } : {}),
-            ...(this.mapRuns ? { mapRuns: true } : {}),
-            ...(this.evidenceIds ? { evidenceIds: true } : {}),
-          }
+          this.forms = leanFormsOf(frame)
+          this.leanConnection = { first: frame.session, forms: this.forms }
           this.sink.batch?.()
         }
       }
@@ -651,12 +644,8 @@ export interface RelaySessionOptions {
    * `newSyncToken` gives must then be the session's ID: fin does not carry it.
    */
   lean?: 'offer' | number
-  /** The vessel's hello offered OWN_LINE dependencies (`o`): with lean rounds, both sides use them. */
-  ownLine?: boolean
-  /** The vessel's hello offered map runs (`m`): with lean rounds, both sides send them. */
-  mapRuns?: boolean
-  /** …and derived evidence IDs in them (`e`). */
-  evidenceIds?: boolean
+  /** The forms the vessel's hello offered (`o`, `m`, `e`): with lean rounds, both sides use them. */
+  forms?: LeanForms
   /**
    * The vessel's hello offered the one-way keepalive (`h`): the first welcome of a version 3
    * connection answers it, and the relay takes the vessel's unsolicited pongs as contact.
@@ -711,6 +700,7 @@ export class RelayLinkSession extends LinkSession {
     const lean = this.options.lean
     const leanOffer =
       lean === 'offer' && this.options.compression === 'offer' && this.version >= ROUNDS_VERSION
+    const offered = this.options.forms ?? NO_LEAN_FORMS
     this.send({
       t: 'welcome',
       v: this.version,
@@ -720,18 +710,13 @@ export class RelayLinkSession extends LinkSession {
       ...(this.options.settings && this.version >= ROUNDS_VERSION ? { cfg: this.options.settings } : {}),
       ...(voyages ? { voyages } : {}),
       ...(this.options.compression === 'offer' && this.version >= ROUNDS_VERSION ? { z: 1 as const } : {}),
-      ...(leanOffer ? { k: 2 as const } : {}),
-      ...(leanOffer && this.options.ownLine ? { o: 1 as const } : {}),
-      ...(leanOffer && this.options.mapRuns ? { m: 1 as const } : {}),
-      ...(leanOffer && this.options.mapRuns && this.options.evidenceIds ? { e: 1 as const } : {}),
+      ...(leanOffer ? { k: 2 as const, ...leanFlags(offered) } : {}),
       ...(this.options.oneWayKeepalive && this.version >= ROUNDS_VERSION ? { h: 1 as const } : {}),
     })
     if (this.options.compression === 'offer' && this.version >= ROUNDS_VERSION) this.sink.compress?.()
     this.compressed = this.options.compression !== undefined && this.version >= ROUNDS_VERSION
     this.lean = this.compressed && (leanOffer || typeof lean === 'number')
-    this.ownLine = this.lean && this.options.ownLine === true
-    this.mapRuns = this.lean && this.options.mapRuns === true
-    this.evidenceIds = this.mapRuns && this.options.evidenceIds === true
+    this.forms = this.lean ? offered : NO_LEAN_FORMS
     if (leanOffer) this.sink.batch?.()
     // Photos shore asked for, to a vessel that offers them: before anything that may end the session.
     const wanted = hello.photos === true && this.options.photos ? this.options.photos.wanted() : []

@@ -56,9 +56,9 @@ describe('map runs', () => {
       })
     })
     const { changes, short, first } = afterFirstChange(doc)
-    const without = compactEntry(key, changes, new ActorTable(), short, true)!
+    const without = compactEntry(key, changes, new ActorTable(), short, { short: true })!
     const actors = new ActorTable()
-    const runs = compactEntry(key, changes, actors, short, true, true)!
+    const runs = compactEntry(key, changes, actors, short, { short: true, mapRuns: true })!
     // One op each: the reading's map and its three keys, the finding's map and its nine.
     expect(runs.k.map((c) => (c[6] as unknown[]).length)).toEqual([1, 1])
     expect(encodeValue(runs.k).length).toBeLessThan(encodeValue(without.k).length * 0.8)
@@ -87,9 +87,13 @@ describe('derived evidence IDs', () => {
     const entry = signEvidence(key, signer, fact)
     expect(verifyEvidence(key, entry, entry.key)).toBe(true)
     const { changes, short, first } = withEvidence({ ...entry })
-    const sent = compactEntry(key, changes, new ActorTable(), short, true, true)!
+    const sent = compactEntry(key, changes, new ActorTable(), short, { short: true, mapRuns: true })!
     const actors = new ActorTable()
-    const derived = compactEntry(key, changes, actors, short, true, true, true)!
+    const derived = compactEntry(key, changes, actors, short, {
+      short: true,
+      mapRuns: true,
+      evidenceIds: true,
+    })!
     expect(JSON.stringify(derived.k)).not.toContain(entry.id)
     expect(idDerived(derived.k)).toBe(true)
     expect(JSON.stringify(sent.k)).toContain(entry.id)
@@ -107,7 +111,11 @@ describe('derived evidence IDs', () => {
       signEvidence({ ...key, containerId: 'MSCU1234565' }, signer, fact),
     ]) {
       const { changes, short } = withEvidence({ ...entry })
-      const k = compactEntry(key, changes, new ActorTable(), short, true, true, true)!.k
+      const k = compactEntry(key, changes, new ActorTable(), short, {
+        short: true,
+        mapRuns: true,
+        evidenceIds: true,
+      })!.k
       expect(JSON.stringify(k)).toContain(entry.id)
       expect(idDerived(k)).toBe(false)
     }
@@ -203,7 +211,7 @@ describe('short values', () => {
     const { changes, short, first } = afterFirstChange(doc)
     const plain = compactEntry(key, changes, new ActorTable(), short)!
     const actors = new ActorTable()
-    const lean = compactEntry(key, changes, actors, short, true)!
+    const lean = compactEntry(key, changes, actors, short, { short: true })!
     expect(lean).toBeDefined()
     expect(encodeValue(lean.k).length).toBeLessThan(encodeValue(plain.k).length * 0.6)
     const rebuilt = expandEntry(key, lean.k, actors.actors, (p) => (first.startsWith(p) ? first : undefined))
