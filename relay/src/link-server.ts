@@ -310,7 +310,7 @@ export class LinkServer extends EventEmitter<{
       },
       d,
     )
-    this.connections.get(vessel)?.shutdown('replaced by a new session')
+    this.connections.get(vessel)?.shutdown('replaced by a newer connection from this vessel')
     this.connections.set(vessel, connection)
     connection.on('session', (e) => {
       if (this.active.get(vessel) === ws) d.presence?.session(vessel, e.state === 'started')
