@@ -126,7 +126,12 @@ interface ConnectionEvents {
   tlsSession: [Buffer]
   /** A keepalive went out: `ping` asks the relay for an answer, `pong` (one-way keepalive) does not. */
   keepalive: ['ping' | 'pong']
-  closed: [{ code: number; reason: string }]
+  /**
+   * The connection closed. `droppedWhileQuiet`: between rounds, and not by this side giving up on a
+   * silent relay, so perhaps by a middlebox's idle timeout; `quietMs`: how long nothing had crossed
+   * either way then (keepalives count).
+   */
+  closed: [{ code: number; reason: string; quietMs: number; droppedWhileQuiet: boolean }]
 }
 
 /** One WebSocket to the relay, for one session (version 1, 2) or many rounds (version 3). */
@@ -155,6 +160,10 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private quietIntervals = 0
   private idle: NodeJS.Timeout | undefined
   private keepalive: NodeJS.Timeout | undefined
+  /** When anything last crossed either way (a session's traffic, a keepalive, an answer). */
+  private lastWireAt = Date.now()
+  /** This side closed the connection because the relay stayed silent too long. */
+  private gaveUp = false
   private closeInfo: { code: number; reason: string } | null = null
   private readonly opened: Promise<void>
   /** Frame bytes the sessions counted, each way: the rest of the socket's bytes is connection overhead. */
@@ -224,6 +233,11 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   setKeepalive(seconds: number): void {
     this.keepaliveMs = Math.max(1, seconds) * 1000
     this.alive()
+  }
+
+  /** The keepalive interval in seconds. */
+  get keepaliveS(): number {
+    return this.keepaliveMs / 1000
   }
 
   close(code: number = CloseCode.Normal, reason = 'vessel closing'): void {
@@ -368,13 +382,17 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
    * after each keepalive interval of quiet and gives up after a few with nothing inbound.
    */
   private alive(): void {
+    this.lastWireAt = Date.now()
     clearTimeout(this.idle)
     clearInterval(this.keepalive)
     this.quietIntervals = 0
     if (this.closeInfo || this.ws.readyState !== WebSocket.OPEN) return
     const between = !this.session && this.persistent
     const limit = between ? vesselIdleLimitMs(this.keepaliveMs, this.oneWay) : LINK_IDLE_TIMEOUT_MS
-    this.idle = setTimeout(() => this.ws.terminate(), limit)
+    this.idle = setTimeout(() => {
+      this.gaveUp = true
+      this.ws.terminate()
+    }, limit)
     if (between)
       this.keepalive = setTimeout(() => {
         this.sendKeepalive()
@@ -390,6 +408,7 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
   private sendKeepalive(): void {
     if (!this.isOpen) return
     this.quietIntervals++
+    this.lastWireAt = Date.now()
     if (keepaliveAsksAnswer(this.quietIntervals, this.oneWay)) {
       this.ws.ping()
       this.emit('keepalive', 'ping')
@@ -412,8 +431,14 @@ export class RelayConnection extends EventEmitter<ConnectionEvents> {
     clearInterval(this.keepalive)
     this.frames.close()
     const message = this.closeMessage()
+    const droppedWhileQuiet = !this.session && this.persistent && !this.gaveUp
     this.session?.transportClosed(message)
-    this.emit('closed', { code: this.closeInfo.code, reason: message })
+    this.emit('closed', {
+      code: this.closeInfo.code,
+      reason: message,
+      quietMs: Date.now() - this.lastWireAt,
+      droppedWhileQuiet,
+    })
   }
 }
 

@@ -30,6 +30,7 @@ import type {
 import type { CursorStore, SessionLog, SyncSessionCounters } from '@tally/storage-sqlite'
 import { LinkError, RelayConnection } from './link-client.ts'
 import type { LinkAttempt, LinkResult } from './link-client.ts'
+import { IdleDropLearner } from './idle-drops.ts'
 import { describeLinkFailure } from './link-failure.ts'
 import {
   BREAKER_COOLDOWN_MS,
@@ -97,6 +98,8 @@ export interface SyncEngineOptions {
   windowsMs?: [number, number, number]
   /** Keepalive interval in seconds; when absent the relay's setting applies. */
   keepaliveS?: number
+  /** The shortest keepalive learned from a path's idle drops (idle-drops.ts); tests pass less. */
+  minLearnedKeepaliveS?: number
   vessel: string
   token: string
   replica: LinkReplica
@@ -147,6 +150,11 @@ export interface SyncSnapshot {
   progress: SessionStats | null
   /** The daily byte budget from the last session, or null without one (or before any session). */
   budget: BudgetSnapshot | null
+  /**
+   * The keepalive in seconds learned from connections the path dropped when quiet (a middlebox's
+   * idle timeout, idle-drops.ts), or null: it then beats the configured one.
+   */
+  learnedKeepaliveS: number | null
 }
 
 export type SyncChangeKind = 'state' | 'progress'
@@ -217,6 +225,8 @@ export class SyncEngine extends EventEmitter<Events> {
   private readonly tlsSessions = new Map<string, Buffer>()
   /** Crew edits waiting for a round, by the deadline of their class's window. */
   private readonly clock: BatchClock
+  /** Learns a middlebox's idle timeout from the connections it drops between rounds. */
+  private readonly idleDrops: IdleDropLearner
   /** Another node of this vessel took the link from us: no polling until a session of ours succeeds. */
   private replaced = false
   /** The relay poked during a session: another round follows at once. */
@@ -248,6 +258,7 @@ export class SyncEngine extends EventEmitter<Events> {
       cooldownMs: o.breaker?.cooldownMs ?? BREAKER_COOLDOWN_MS,
     })
     this.clock = new BatchClock(this.localWindowsS() ?? DEFAULT_WINDOWS_S)
+    this.idleDrops = new IdleDropLearner(o.minLearnedKeepaliveS)
   }
 
   /** Windows the vessel's own options set, in seconds, or null to follow the relay's. */
@@ -304,6 +315,7 @@ export class SyncEngine extends EventEmitter<Events> {
       lastSuccessAt: iso(this.lastSuccessAt),
       progress: this.progress ? { ...this.progress } : null,
       budget: this.budgetSnapshot(),
+      learnedKeepaliveS: this.idleDrops.keepaliveS,
     }
   }
 
@@ -547,7 +559,7 @@ export class SyncEngine extends EventEmitter<Events> {
         logger: this.o.logger,
         ...(this.o.tlsCa ? { tlsCa: this.o.tlsCa } : {}),
         ...(this.tlsSessions.has(url) ? { tlsSession: this.tlsSessions.get(url)! } : {}),
-        ...(this.o.keepaliveS ? { keepaliveS: this.o.keepaliveS } : {}),
+        ...(this.keepaliveS() ? { keepaliveS: this.keepaliveS()! } : {}),
       })
       connection.on('tlsSession', (s) => this.tlsSessions.set(url, s))
       try {
@@ -590,6 +602,8 @@ export class SyncEngine extends EventEmitter<Events> {
       this.connection = null
       this.connectionRow = null
       if (this.running || this.stopped || !connection.persistent) return
+      // Closed by the path (no close frame) while quiet: perhaps a middlebox's idle timeout.
+      if (info.droppedWhileQuiet && info.code === 1006) this.noteIdleDrop(info.quietMs, connection.keepaliveS)
       const failure = describeLinkFailure(new LinkError(info.reason, info.code, undefined))
       // Another node of this vessel took the link: wait for our own work (a drop during a session
       // fails that session, which retries as any other).
@@ -611,10 +625,29 @@ export class SyncEngine extends EventEmitter<Events> {
     }
   }
 
-  /** The relay's pacing, unless the vessel's own options set it. */
+  /** The relay's pacing, unless the vessel's own options set it, or a shorter learned keepalive. */
   private applySettings(connection: RelayConnection, s: LinkSettings): void {
     if (!this.localWindowsS()) this.clock.setWindows(s.w)
-    if (!this.o.keepaliveS) connection.setKeepalive(s.ka)
+    const keepaliveS = this.keepaliveS(s.ka)!
+    if (keepaliveS !== connection.keepaliveS) connection.setKeepalive(keepaliveS)
+  }
+
+  /** The keepalive in seconds: the vessel's own or else the relay's, unless a shorter one was learned. */
+  private keepaliveS(relayS?: number): number | undefined {
+    const configured = this.o.keepaliveS ?? relayS
+    const learned = this.idleDrops.keepaliveS
+    if (learned === null) return configured
+    return configured === undefined ? learned : Math.min(configured, learned)
+  }
+
+  private noteIdleDrop(quietMs: number, keepaliveS: number): void {
+    const learned = this.idleDrops.observe({ quietMs, keepaliveS })
+    if (learned === null) return
+    // Operators see this line, and /api/sync shows the learned keepalive.
+    this.o.logger.warn(
+      { quietS: Math.round(quietMs / 1000), keepaliveS, learnedKeepaliveS: learned },
+      'the path drops quiet connections (a middlebox idle timeout): keepalive shortened',
+    )
   }
 
   /** Records in the connection's row the socket bytes that no session row holds. */

@@ -119,6 +119,11 @@ export interface SyncStatusBody {
   dailyBill: DailyBillReport
   /** Photos waiting for the link, and photos aboard only. */
   photos: PhotoTotals
+  /**
+   * The keepalive in seconds learned because the path dropped quiet connections (a middlebox's
+   * idle timeout shorter than the configured keepalive), or null.
+   */
+  learnedKeepaliveS: number | null
 }
 
 /** The budget as the crew's sync panel shows it. */
@@ -191,5 +196,6 @@ export function buildSyncStatus(d: SyncStatusDeps): SyncStatusBody {
     budget: budgetView(snap.budget, now),
     dailyBill: dailyBillOf(d.sessions, RELAY_PEER, now, d.costPerMb),
     photos: d.photos?.() ?? { waiting: { count: 0, bytes: 0 }, aboard: { count: 0, bytes: 0 } },
+    learnedKeepaliveS: snap.learnedKeepaliveS,
   }
 }

@@ -108,6 +108,7 @@ describe('live events and sync endpoints (no relay)', () => {
       attempt: 0,
       breaker: 'closed',
       deadLetters: 0,
+      learnedKeepaliveS: null,
       costPerMb: 10,
       dailyBill: { bytes: 0, projectedBytes: 0, projectedCostUsd: 0, sessions: 0, connections: 0 },
     })

@@ -26,8 +26,9 @@ export const DEFAULT_WINDOWS_S: readonly [number, number, number] = [2, 840, 3_0
  * traffic. Satellite terminals and firewalls commonly drop TCP flows idle for 10 minutes or more, so
  * 8 minutes keeps a flow alive. It is more than half the normal window on purpose: in a working day
  * rounds come about every 15 minutes, and one keepalive between two rounds is enough (at 240 s there
- * were two, about 290 a day). An operator behind a stricter middlebox (a cloud load balancer's
- * 4-minute idle timeout, say) sets a shorter one per vessel.
+ * were two, about 290 a day). Behind a stricter middlebox (a cloud load balancer's 4-minute idle
+ * timeout, say) an operator sets a shorter one per vessel; a vessel node also learns one from the
+ * connections such a middlebox drops (vessel-node/src/idle-drops.ts).
  */
 export const DEFAULT_KEEPALIVE_S = 480
 /**

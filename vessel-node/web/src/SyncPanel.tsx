@@ -163,6 +163,15 @@ export function SyncPanel({ api, live }: { api: CrewApi; live: LiveEvents }) {
                 <dd data-testid="sync-outage">{outage}</dd>
               </div>
             )}
+            {sync.learnedKeepaliveS != null && (
+              <div>
+                <dt>Keepalive</dt>
+                <dd data-testid="sync-keepalive">
+                  Every {sync.learnedKeepaliveS} s: the way to shore drops quiet connections sooner than the
+                  keepalive that was set
+                </dd>
+              </div>
+            )}
           </dl>
           {lastError && (
             <p className="tly-alert tly-alert--warning" data-testid="sync-last-error">

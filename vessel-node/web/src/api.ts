@@ -44,6 +44,8 @@ export interface SyncStatus {
   dailyBill?: DailyBill
   /** Full photos shore asked for and still waiting for the link; photos aboard only. */
   photos?: { waiting: { count: number; bytes: number }; aboard: { count: number; bytes: number } }
+  /** A keepalive (seconds) learned because the path drops quiet connections sooner than configured. */
+  learnedKeepaliveS?: number | null
 }
 
 /** Today's link bill (UTC day) as `GET /api/sync` reports it. */
