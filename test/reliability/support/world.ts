@@ -278,7 +278,8 @@ export type World = Awaited<ReturnType<typeof buildWorld>>
 
 /** Every acknowledged edit present in a side's views (missing ones are returned). */
 export function missingEdits(edits: AckedEdit[], views: Map<string, any>): AckedEdit[] {
-  // Lashing checks overwrite each other: only the newest acknowledged one per container must remain.
+  // Lashing checks overwrite each other: the newest acknowledged one per container must remain, or
+  // a newer one (an edit that a kill cut off after its commit, before its answer, is not lost).
   const lastLashing = new Map<string, string>()
   for (const e of edits)
     if (e.kind === 'lashing' && (lastLashing.get(e.containerId) ?? '') < e.at)
@@ -287,7 +288,8 @@ export function missingEdits(edits: AckedEdit[], views: Map<string, any>): Acked
     const v = views.get(e.containerId)
     if (!v) return true
     if (e.kind === 'reading') return !(v.reefer?.readings ?? []).some((r: { at: string }) => r.at === e.at)
-    return lastLashing.get(e.containerId) === e.at && v.physical?.lashingCheckedAt !== e.at
+    const kept: string | undefined = v.physical?.lashingCheckedAt
+    return lastLashing.get(e.containerId) === e.at && !(kept !== undefined && kept >= e.at)
   })
 }
 
