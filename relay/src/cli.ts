@@ -283,7 +283,12 @@ const SERVE: Command = {
   required: ['port'],
   async run(o) {
     const options = parseServeOptions(o, this.usage)
-    const logger = pino({ name: 'relay', level: process.env.LOG_LEVEL ?? 'info' })
+    // Written synchronously: pino's asynchronous stream retries its last lines at exit forever when
+    // whatever read them has gone (EPIPE), and SIGTERM would never stop the relay (docs/operations.md, "Logs").
+    const logger = pino(
+      { name: 'relay', level: process.env.LOG_LEVEL ?? 'info' },
+      pino.destination({ dest: 1, sync: true }),
+    )
     const relay = await createRelay({ ...options, logger })
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down')

@@ -169,7 +169,8 @@ async function serve(args: string[]): Promise<void> {
   // Loaded only here: Automerge and the HTTP stack take a while to import, and add-crew or a usage
   // error should answer at once.
   const [{ createVesselNode }, { default: pino }] = await Promise.all([import('./app.ts'), import('pino')])
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' })
+  // Synchronous, so that SIGTERM stops the node even when its output's reader has gone (docs/operations.md, "Logs").
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' }, pino.destination({ dest: 1, sync: true }))
   const node = await createVesselNode({
     dataDir,
     port,
