@@ -24,6 +24,8 @@ import {
 import { LinkServer } from '../../relay/src/link-server.ts'
 import { runLinkSession } from '../../vessel-node/src/link-client.ts'
 import type { RelayConnection } from '../../vessel-node/src/link-client.ts'
+import { SyncEngine } from '../../vessel-node/src/sync-engine.ts'
+import type { SyncEngineOptions } from '../../vessel-node/src/sync-engine.ts'
 import type { LinkSettings } from '@tally/link'
 
 export const VESSEL = 'IMO9811000'
@@ -123,6 +125,30 @@ export function vesselSide(dir: string) {
   const actor = randomBytes(16).toString('hex')
   side.registry.bind({ actor, principal: VESSEL, kind: 'vessel', role: 'vessel', name: 'bosun' })
   return { ...side, replica, actor }
+}
+
+/**
+ * The vessel node's sync engine for a vessel side, on the relay at `url`, starting at once;
+ * `options` set the rest (retry timing, intervals, keepalive).
+ */
+export function vesselEngine(
+  vessel: ReturnType<typeof vesselSide>,
+  url: string,
+  token: string,
+  options: Partial<SyncEngineOptions> = {},
+): SyncEngine {
+  const { replica, cursors, sessions } = vessel
+  return new SyncEngine({
+    relayUrl: url,
+    vessel: VESSEL,
+    token,
+    replica,
+    cursors,
+    sessions,
+    logger,
+    startDelayMs: 0,
+    ...options,
+  })
 }
 
 export async function syncOnce(

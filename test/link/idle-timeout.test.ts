@@ -9,8 +9,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_WINDOWS_S } from '@tally/link'
-import { SyncEngine } from '../../vessel-node/src/sync-engine.ts'
-import { logger, seedRelay, startRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
+import { seedRelay, startRelay, tempDir, VESSEL, vesselEngine, vesselSide } from './fixtures.ts'
 
 /** Long enough that the learned keepalive (60 %) leaves seconds of margin on a loaded machine. */
 const IDLE_TIMEOUT_MS = 6_000
@@ -81,15 +80,7 @@ describe('a middlebox idle timeout shorter than the keepalive', { timeout: 120_0
     cleanups.push(() => proxy.close())
     const vessel = vesselSide(dir)
     cleanups.push(() => vessel.db.close())
-    const engine = new SyncEngine({
-      relayUrl: proxy.url,
-      vessel: VESSEL,
-      token: relay.token,
-      replica: vessel.replica,
-      cursors: vessel.cursors,
-      sessions: vessel.sessions,
-      logger,
-      startDelayMs: 0,
+    const engine = vesselEngine(vessel, proxy.url, relay.token, {
       intervalMs: 600_000,
       retry: { baseMs: 50, capMs: 200, limit: 100 },
       // The default floor is 15 s; this path drops after 6 s.

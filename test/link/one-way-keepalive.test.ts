@@ -15,8 +15,16 @@ import { decodeFrame, DEFAULT_WINDOWS_S, encodeFrame, FrameStream } from '@tally
 import type { LinkFrame, LinkSettings } from '@tally/link'
 import type { WebSocket } from 'ws'
 import { RelayConnection } from '../../vessel-node/src/link-client.ts'
-import { SyncEngine } from '../../vessel-node/src/sync-engine.ts'
-import { logger, roundOn, seedRelay, startRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
+import {
+  logger,
+  roundOn,
+  seedRelay,
+  startRelay,
+  tempDir,
+  VESSEL,
+  vesselEngine,
+  vesselSide,
+} from './fixtures.ts'
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
@@ -195,16 +203,8 @@ describe('the one-way keepalive', { timeout: 60_000 }, () => {
 
   it('finds a relay that stopped answering dead within about three intervals, and reconnects', async () => {
     const { relay, tap, url, vessel } = await relayWithKeepalive(1)
-    const engine = new SyncEngine({
-      relayUrl: url,
-      vessel: VESSEL,
-      token: relay.token,
-      replica: vessel.replica,
-      cursors: vessel.cursors,
-      sessions: vessel.sessions,
-      logger,
+    const engine = vesselEngine(vessel, url, relay.token, {
       keepaliveS: 1,
-      startDelayMs: 0,
       intervalMs: 600_000,
       retry: { baseMs: 5, capMs: 40, limit: 6 },
     })

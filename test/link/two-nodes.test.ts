@@ -13,8 +13,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CloseCode } from '@tally/link'
-import { SyncEngine } from '../../vessel-node/src/sync-engine.ts'
-import { logger, seedRelay, startRelay, tempDir, VESSEL, vesselSide } from './fixtures.ts'
+import { seedRelay, startRelay, tempDir, vesselEngine, vesselSide } from './fixtures.ts'
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
@@ -43,15 +42,7 @@ describe('two vessel nodes with one token', { timeout: 60_000 }, () => {
       fs.mkdirSync(path.join(dir, name))
       const side = vesselSide(path.join(dir, name))
       cleanups.push(() => side.db.close())
-      const engine = new SyncEngine({
-        relayUrl: relay.url,
-        vessel: VESSEL,
-        token: relay.token,
-        replica: side.replica,
-        cursors: side.cursors,
-        sessions: side.sessions,
-        logger,
-        startDelayMs: 0,
+      const engine = vesselEngine(side, relay.url, relay.token, {
         // Without the wait after a replacement, either of these would reconnect within a second.
         intervalMs: 300,
         retry: { baseMs: 50, capMs: 200, limit: 100 },
